@@ -1,0 +1,123 @@
+"""Reading scenario files, with problems reported by field path and line number."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from app.scenario.schema import Scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario file, located for a course designer."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, " if self.line else ""
+        return f"{where}{self.path or '(top level)'}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; carries every problem found."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Parse and validate one scenario file; raise ScenarioError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(path), [Problem("", None, f"cannot read the file ({exc.strerror})")]) from None
+    return parse_scenario(text, str(path))
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate scenario text (YAML or JSON)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ScenarioError(source, [Problem("", line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(source, [Problem("", 1, "a scenario must be a mapping of fields (id, name, compute, ...)")])
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(source, [_problem(err, node) for err in exc.errors()]) from None
+
+
+def _problem(err: object, root: yaml.Node | None) -> Problem:
+    assert isinstance(err, dict)
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    path = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
+    return Problem(path, _line_of(root, loc), _plain(err))
+
+
+def _plain(err: dict) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return "is not a field of this section (check the spelling in docs/scenarios.md)"
+    if kind == "literal_error":
+        return f"must be one of {err['ctx']['expected']}, not {err['input']!r}"
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        return f"{msg.lower()}, got {err['input']!r}"
+    if kind.endswith("_parsing") or kind.endswith("_type"):
+        return f"{msg.lower()}, got {err['input']!r}"
+    return msg.removeprefix("Value error, ")
+
+
+def _line_of(node: yaml.Node | None, loc: list[object]) -> int | None:
+    """Follow a pydantic location through the YAML node tree to a 1-based line."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def list_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
+    """Every valid scenario shipped in a directory, sorted by id."""
+    return sorted((load_scenario(p) for p in directory.glob("*.yaml")), key=lambda s: s.id)
+
+
+def find_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
+    """A scenario by file path or by shipped id."""
+    path = Path(name)
+    if path.suffix in {".yaml", ".yml", ".json"} or path.exists():
+        return load_scenario(path)
+    candidate = directory / f"{name}.yaml"
+    if candidate.exists():
+        return load_scenario(candidate)
+    known = ", ".join(p.stem for p in sorted(directory.glob("*.yaml")))
+    raise ScenarioError(name, [Problem("", None, f"no such scenario file or shipped scenario (shipped: {known})")])
+
+
+def json_schema() -> str:
+    return json.dumps(Scenario.model_json_schema(), indent=2)
