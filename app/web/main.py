@@ -1,0 +1,52 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from app.db import create_db_engine
+from app.services.scenarios import UnknownScenario
+from app.settings import PROJECT_ROOT, Settings, get_settings
+from app.web.pages import router
+from app.web.templating import build_templates, render
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for a database that has already been migrated."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Moatline", lifespan=_lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = create_db_engine(settings.database_url)
+    app.state.templates = build_templates()
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.include_router(router)
+    app.add_exception_handler(UnknownScenario, _unknown_scenario)
+    app.add_exception_handler(HTTPException, _http_error)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.engine.dispose()
+
+
+async def _unknown_scenario(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, UnknownScenario)
+    context = {"title": "Scenario not found", "missing_scenario": exc.scenario_id, "known": exc.known}
+    return render(request, "not_found.html", context, status_code=404)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A page for addresses that lead nowhere; other HTTP errors keep FastAPI's JSON."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code != 404:
+        return await http_exception_handler(request, exc)
+    return render(request, "not_found.html", {"title": "Page not found", "known": []}, status_code=404)

@@ -1,0 +1,49 @@
+"""Routes: parse the request, call a service, render a page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from app.services.scenarios import get_stored_scenario, list_stored_scenarios
+from app.web.templating import render
+
+router = APIRouter()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for one request."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@router.get("/", name="home")
+def home(request: Request, session: SessionDep) -> Response:
+    """The list of scenarios an instructor can run."""
+    return render(request, "home.html", {"scenarios": list_stored_scenarios(session)})
+
+
+@router.get("/scenarios/{scenario_id}", name="scenario")
+def scenario(request: Request, scenario_id: str, session: SessionDep) -> Response:
+    """One scenario: its teaching note, companies and market segments."""
+    stored = get_stored_scenario(session, scenario_id)
+    return render(request, "scenario.html", {"stored": stored, "scenario": stored.scenario})
+
+
+@router.get("/healthz", name="healthz")
+def healthz(session: SessionDep) -> JSONResponse:
+    """Liveness for load balancers: the app answers and the database runs a query."""
+    try:
+        session.execute(text("SELECT 1")).scalar_one()
+    except SQLAlchemyError:
+        return JSONResponse({"status": "error", "detail": "database unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})

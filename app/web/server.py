@@ -1,0 +1,54 @@
+"""`moatline serve`: migrate, load the shipped scenarios, serve."""
+
+from __future__ import annotations
+
+import socket
+
+import uvicorn
+from sqlmodel import Session
+
+from app.db import create_db_engine, migrate
+from app.services.scenarios import load_shipped_scenarios
+from app.settings import Settings, get_settings
+from app.web.main import create_app
+
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Prepare the database and serve the web app until interrupted."""
+    settings = get_settings()
+    if not port_is_free(host, port):
+        raise SystemExit(
+            f"Port {port} on {host} is in use. Is Moatline already running? Try `moatline serve --port {port + 1}`."
+        )
+    prepare_database(settings)
+    print(f"Open {open_url(host, port)} — no sign-in needed yet", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def prepare_database(settings: Settings) -> None:
+    """Apply pending migrations, then load the scenario files shipped with Moatline."""
+    migrate(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    with Session(engine) as session:
+        load_shipped_scenarios(session)
+    engine.dispose()
+
+
+def open_url(host: str, port: int) -> str:
+    """The address to give a browser (a wildcard host is reachable on localhost)."""
+    shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on this address now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True

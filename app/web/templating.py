@@ -1,0 +1,44 @@
+"""Templates with named blocks: a full page normally, only the `content` block for htmx."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup, escape
+
+from app.settings import PROJECT_ROOT
+
+PARTIAL_BLOCK = "content"
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def build_templates() -> Jinja2Blocks:
+    """The template set under templates/, with Moatline's filters."""
+    templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
+    templates.env.filters["inline_code"] = inline_code
+    templates.env.filters["thousands"] = thousands
+    return templates
+
+
+def render(request: Request, name: str, context: Mapping[str, Any], status_code: int = 200) -> Response:
+    """Render a page, or just its `content` block when htmx asks (HX-Request)."""
+    templates: Jinja2Blocks = request.app.state.templates
+    block = PARTIAL_BLOCK if request.headers.get("HX-Request") == "true" else None
+    response = templates.TemplateResponse(request, name, dict(context), status_code=status_code, block_name=block)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def inline_code(text: str) -> Markup:
+    """Escape text, then show `backticked` spans as <code>."""
+    return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
+
+
+def thousands(value: float) -> str:
+    """12000.0 -> '12,000'; 0.25 -> '0.25'."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
