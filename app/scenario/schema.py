@@ -90,10 +90,10 @@ class Data(Strict):
     sources: list[DataSource] = Field(min_length=1, description="Kinds of pre-training data on offer.")
     proprietary_t_tokens_per_busd_revenue: float = Field(0.5, ge=0, description="Trillions of tokens of usable proprietary data a company's product earns per US$ billion of revenue (the flywheel).")
     synthetic_flops_per_token: float = Field(2.0e12, ge=0, description="Training-cluster FLOPs spent to generate one synthetic token.")
-    sft_cost_per_example_usd: float = Field(30.0, gt=0, description="Cost of one curated SFT demonstration or preference comparison (Llama 2: ~$18 a comparison).")
-    sft_examples_half_skill: float = Field(40000, gt=0, description="Examples per domain that bring domain skill halfway to its ceiling (LIMA: 1,000 curated examples go far).")
+    sft_cost_per_example_usd: float = Field(40.0, gt=0, description="Cost of one curated SFT demonstration or preference comparison (Llama 2: ~$18 a comparison).")
+    sft_examples_half_skill: float = Field(400000, gt=0, description="Examples per domain that bring domain skill halfway to its ceiling (LIMA: 1,000 curated examples go far).")
     sft_decay_per_round: float = Field(0.05, ge=0, le=1, description="Share of a domain's SFT advantage lost each quarter as tasks move on.")
-    proprietary_examples_per_musd_revenue: float = Field(60, ge=0, description="SFT-grade examples a product earns per US$ million of revenue in a segment.")
+    proprietary_examples_per_musd_revenue: float = Field(20, ge=0, description="SFT-grade examples a product earns per US$ million of revenue in a segment.")
 
 
 class TalentRole(Strict):
@@ -122,8 +122,8 @@ class Segment(Strict):
     w_domain: float = Field(0.5, ge=0, description="Weight on domain skill from SFT (per 10 points).")
     w_safety: float = Field(0.3, ge=0, description="Weight on safety / trust (per 10 points).")
     w_freshness: float = Field(0.2, ge=0, description="Weight on freshness of knowledge (per 10 points).")
-    w_brand: float = Field(0.4, ge=0, description="Weight on brand trust (per 10 points).")
-    w_ecosystem: float = Field(0.3, ge=0, description="Weight on the seller's ecosystem (per 10 points).")
+    w_brand: float = Field(0.3, ge=0, description="Weight on brand trust (per 10 points).")
+    w_ecosystem: float = Field(0.15, ge=0, description="Weight on the seller's ecosystem (per 10 points).")
     min_safety: float = Field(0, ge=0, le=100, description="Regulated segments refuse offers below this safety level.")
     churn_per_round: float = Field(0.25, gt=0, le=1, description="Share of installed customers that re-choose each quarter (switching costs are a moat).")
 
@@ -140,12 +140,14 @@ class OutsideOption(Strict):
     domain: float = Field(20, ge=0, le=100)
     freshness: float = Field(50, ge=0, le=100)
     ecosystem: float = Field(30, ge=0, le=100)
+    serving_cost_per_m_tokens: float = Field(0.2, ge=0, description="What a product company pays per million tokens to serve an open-weight model on rented GPUs (US$).")
 
 
 class Market(Strict):
     segments: list[Segment] = Field(min_length=1, description="Customer segments.")
     outside: OutsideOption = Field(default_factory=OutsideOption, description="The open-weight outside option.")
-    price_decline_per_year: float = Field(4.0, ge=1, description="Reference prices at constant capability fall by this factor a year (~10x in 2023-24).")
+    attribute_scale: float = Field(0.4, gt=0, description="How sharply buyers tell offers apart: utility per 10 points of an attribute is weight x this scale. Higher makes markets more winner-take-all.")
+    price_decline_per_year: float = Field(2.5, ge=1, description="Reference (frontier-tier) prices fall by this factor a year. List prices at constant capability fell ~10x a year in 2023-24, but the frontier moves up, so the price of the tier buyers compare falls more slowly.")
     freshness_tau_months: float = Field(12.0, gt=0, description="Freshness decays as exp(-months since cut-off / tau).")
     release_lag_months: float = Field(6.0, ge=0, description="Months between a model's data cut-off and its release.")
     rag_recovery: float = Field(0.8, ge=0, le=1, description="Share of lost freshness retrieval recovers.")
@@ -155,13 +157,13 @@ class Market(Strict):
 
 
 class Safety(Strict):
-    base_incident_rate: float = Field(0.35, ge=0, description="Incidents a quarter for an unsafe model at reference usage.")
+    base_incident_rate: float = Field(0.8, ge=0, description="Incidents a quarter for an unsafe model at reference usage.")
     reference_volume_t_tokens: float = Field(50, gt=0, description="Usage (trillions of tokens a quarter) at which the base rate applies.")
     usage_exponent: float = Field(0.5, ge=0, le=1, description="Incident rate grows as usage^exponent.")
     safety_scale: float = Field(30, gt=0, description="Each this many safety points divide the incident rate by e.")
     safety_staff_scale: float = Field(150, gt=0, description="Safety staff that divide the rate by e.")
-    tuning_half_musd: float = Field(60, gt=0, description="Cumulative safety-tuning spend (US$M) that brings safety halfway from its start to 100.")
-    staff_safety_points: float = Field(15, ge=0, description="Safety points a full safety team adds.")
+    tuning_half_musd: float = Field(400, gt=0, description="Cumulative safety-tuning spend (US$M) that brings safety halfway from its start to 100.")
+    staff_safety_points: float = Field(10, ge=0, description="Safety points a full safety team adds.")
     safety_decay_per_round: float = Field(0.04, ge=0, le=1, description="Share of safety-tuning stock lost each quarter (new jailbreaks).")
     alignment_tax: float = Field(0.15, ge=0, le=1, description="Capability points lost per safety point above the threshold (over-refusal).")
     alignment_tax_threshold: float = Field(70, ge=0, le=100)

@@ -1,0 +1,184 @@
+"""What a company decides each quarter: a typed form for players, arrays for the rules."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.engine.world import OPEN_MODEL, OWN_MODEL, World
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FinanceDecision(Section):
+    raise_equity_musd: float = Field(0.0, ge=0, description="New equity to raise, at the current valuation (US$M).")
+    borrow_musd: float = Field(0.0, ge=0, description="New debt (US$M).")
+    repay_musd: float = Field(0.0, ge=0, description="Debt to repay (US$M).")
+
+
+class ComputeDecision(Section):
+    buy_gpus: dict[str, float] = Field(default_factory=dict, description="GPUs to order, by catalogue name (delivered after the lag).")
+    rent_gpus: dict[str, float] = Field(default_factory=dict, description="GPUs to rent this quarter, by catalogue name.")
+    serving_share: float = Field(0.6, ge=0, le=1, description="Share of GPU capacity that serves customers; the rest trains.")
+
+
+class TalentDecision(Section):
+    researchers: float | None = Field(None, ge=0, description="Target headcount (empty: keep).")
+    engineers: float | None = Field(None, ge=0)
+    safety_staff: float | None = Field(None, ge=0)
+    pay_level: float = Field(1.0, ge=0.5, le=3.0, description="Pay relative to the market rate.")
+
+
+class DataDecision(Section):
+    scrape_t_tokens: float = Field(0.0, ge=0, description="Trillions of web tokens to crawl.")
+    license_t_tokens: float = Field(0.0, ge=0, description="Trillions of tokens to license.")
+    synthetic_t_tokens: float = Field(0.0, ge=0, description="Trillions of synthetic tokens to generate with training compute.")
+
+
+class RunPlan(Section):
+    params_b: float = Field(gt=0, le=20000, description="Total parameters (billions).")
+    active_params_b: float | None = Field(None, gt=0, description="Active parameters per token for a Mixture of Experts (billions).")
+    tokens_t: float = Field(gt=0, le=1000, description="Training tokens (trillions).")
+
+    @property
+    def active(self) -> float:
+        return self.active_params_b if self.active_params_b is not None else self.params_b
+
+
+class TrainingDecision(Section):
+    start: RunPlan | None = Field(None, description="Start a pre-training run (labs, one at a time).")
+    cancel: bool = Field(False, description="Abandon the run in progress.")
+
+
+class TuningDecision(Section):
+    sft_musd: dict[str, float] = Field(default_factory=dict, description="SFT spend by segment id (US$M).")
+    safety_musd: float = Field(0.0, ge=0, description="Safety tuning and red-teaming (US$M).")
+    retrieval: bool = Field(False, description="Serve with retrieval (RAG) to keep answers fresh.")
+
+
+class ProductDecision(Section):
+    prices: dict[str, float] = Field(default_factory=dict, description="Price per million tokens by segment id (US$).")
+    api_price: float | None = Field(None, ge=0, description="Wholesale API price per million tokens (labs).")
+    base_model: str | None = Field(None, description="'open' or a lab's name (product companies).")
+    marketing_musd: float = Field(0.0, ge=0, description="Marketing (US$M).")
+
+
+class Decision(Section):
+    """One company's decision for one quarter, grouped as the decision page shows it."""
+
+    finance: FinanceDecision = Field(default_factory=FinanceDecision)
+    compute: ComputeDecision = Field(default_factory=ComputeDecision)
+    talent: TalentDecision = Field(default_factory=TalentDecision)
+    data: DataDecision = Field(default_factory=DataDecision)
+    training: TrainingDecision = Field(default_factory=TrainingDecision)
+    tuning: TuningDecision = Field(default_factory=TuningDecision)
+    products: ProductDecision = Field(default_factory=ProductDecision)
+
+    def carried_on(self) -> Decision:
+        """Next quarter's decision of a company that decides nothing: recurring choices stay, one-offs stop."""
+        return self.model_copy(
+            update={
+                "finance": FinanceDecision(),
+                "compute": self.compute.model_copy(update={"buy_gpus": {}}),
+                "data": DataDecision(),
+                "training": TrainingDecision(),
+            },
+            deep=True,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class DecisionArrays:
+    """Every company's decision as arrays (R,C,...) in the rules' units."""
+
+    raise_equity: np.ndarray
+    borrow: np.ndarray
+    repay: np.ndarray
+    buy: np.ndarray  # (R,C,G)
+    rent: np.ndarray  # (R,C,G)
+    serving_share: np.ndarray
+    staff_target: np.ndarray  # (R,C,3)
+    pay: np.ndarray
+    data_buy: np.ndarray  # (R,C,K) scraped, licensed, synthetic tokens
+    start_run: np.ndarray  # bool
+    run_total: np.ndarray
+    run_active: np.ndarray
+    run_tokens: np.ndarray
+    cancel_run: np.ndarray  # bool
+    sft: np.ndarray  # (R,C,S)
+    safety: np.ndarray
+    rag: np.ndarray
+    price: np.ndarray  # (R,C,S)
+    api_price: np.ndarray
+    marketing: np.ndarray
+    base: np.ndarray  # int
+
+    def replace(self, **changes: object) -> DecisionArrays:
+        return dataclasses.replace(self, **changes)
+
+    def where(self, mask: np.ndarray, other: DecisionArrays) -> DecisionArrays:
+        """Take self where mask (R,C) holds, else other."""
+        out = {}
+        for f in dataclasses.fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            m = mask.reshape(mask.shape + (1,) * (a.ndim - mask.ndim))
+            out[f.name] = np.where(m, a, b)
+        return DecisionArrays(**out)
+
+
+def base_code(name: str | None, world: World, company: int, current: int) -> int:
+    """The base-model code for a product company's choice ('open' or a lab's name)."""
+    if world.is_lab[company]:
+        return OWN_MODEL
+    if name is None:
+        return current
+    if name == "open":
+        return OPEN_MODEL
+    return world.company_names.index(name)
+
+
+def to_arrays(decisions: list[Decision], world: World, state_base: np.ndarray, state_prices: np.ndarray, state_api: np.ndarray, staff: np.ndarray) -> DecisionArrays:
+    """Stack one game's decisions (one per company) into arrays with R=1."""
+    gi = {n: i for i, n in enumerate(world.gpu_names)}
+    si = {n: i for i, n in enumerate(world.segment_ids)}
+    C, G, S = world.n_companies, world.n_gpus, world.n_segments
+    z = lambda *shape: np.zeros((1, C, *shape))  # noqa: E731
+    buy, rent, sft, price = z(G), z(G), z(S), state_prices[:1].copy()
+    target, data_buy = staff[:1].copy(), z(3)
+    scalars = {k: z() for k in ("raise_equity", "borrow", "repay", "serving_share", "pay", "run_total", "run_active", "run_tokens", "safety", "rag", "marketing")}
+    start, cancel = np.zeros((1, C), bool), np.zeros((1, C), bool)
+    api, base = state_api[:1].copy(), state_base[:1].copy()
+    for c, d in enumerate(decisions):
+        for name, n in d.compute.buy_gpus.items():
+            buy[0, c, gi[name]] = n
+        for name, n in d.compute.rent_gpus.items():
+            rent[0, c, gi[name]] = n
+        for seg, v in d.tuning.sft_musd.items():
+            sft[0, c, si[seg]] = v
+        for seg, v in d.products.prices.items():
+            price[0, c, si[seg]] = v
+        for r, v in enumerate((d.talent.researchers, d.talent.engineers, d.talent.safety_staff)):
+            if v is not None:
+                target[0, c, r] = v
+        data_buy[0, c] = (d.data.scrape_t_tokens, d.data.license_t_tokens, d.data.synthetic_t_tokens)
+        f = d.finance
+        for k, v in (("raise_equity", f.raise_equity_musd), ("borrow", f.borrow_musd), ("repay", f.repay_musd),
+                     ("serving_share", d.compute.serving_share), ("pay", d.talent.pay_level), ("safety", d.tuning.safety_musd),
+                     ("rag", float(d.tuning.retrieval)), ("marketing", d.products.marketing_musd)):
+            scalars[k][0, c] = v
+        if d.training.start is not None:
+            start[0, c] = True
+            scalars["run_total"][0, c] = d.training.start.params_b
+            scalars["run_active"][0, c] = d.training.start.active
+            scalars["run_tokens"][0, c] = d.training.start.tokens_t
+        cancel[0, c] = d.training.cancel
+        if d.products.api_price is not None:
+            api[0, c] = d.products.api_price
+        base[0, c] = base_code(d.products.base_model, world, c, int(base[0, c]))
+    return DecisionArrays(buy=buy, rent=rent, staff_target=target, data_buy=data_buy, start_run=start, cancel_run=cancel,
+                          sft=sft, price=price, api_price=api, base=base, **scalars)

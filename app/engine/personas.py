@@ -1,0 +1,205 @@
+"""Computer-run rivals: strategy personas that decide from what a player could see plus their own books.
+
+Every persona runs the same decision recipe with its own traits, vectorised over runs and seats,
+so a 10,000-game study costs little more than one game. Public inputs about rivals: released
+models' capability (the leaderboard), list prices, API prices and market shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from app.engine import scaling
+from app.engine.decisions import DecisionArrays
+from app.engine.rng import Purpose, uniform
+from app.engine.rules import compute, data, market, training, tuning
+from app.engine.start import carried_on, standing_decisions
+from app.engine.state import State
+from app.engine.validation import affordable
+from app.engine.world import OPEN_MODEL, World
+from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
+
+DEFAULT_AGGRESSIVENESS = 0.5
+STYLE_SPREAD = 0.15  # each game, each seat's appetites vary by up to +/- this share
+SERVING_HEADROOM = 1.15  # capacity planned above last quarter's demand
+CAPEX_SHARE_OF_CASH = 0.25  # most of its cash a persona puts into GPUs in one quarter (at aggressiveness 0.5)
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What makes a persona itself; every field is a plain number."""
+
+    markup: float  # list price as a share of the reference price
+    pay: float  # pay relative to market
+    hiring: float  # headcount growth a quarter
+    gpu_appetite: float  # training fleet growth a quarter
+    run_rounds: float  # quarters a pre-training run is sized for
+    moe: float  # total / active parameters of new models (1 = dense)
+    sft_share: float  # share of revenue spent on SFT
+    safety_share: float  # share of revenue spent on safety tuning
+    safety_target: float  # safety level it will pay to reach
+    marketing_share: float
+    retrieval: float  # 1 = serves with RAG
+    license_share: float  # share of new data it licenses rather than scrapes
+    synthetic: float  # share of data gaps it fills with synthetic tokens
+    reserve_rounds: float  # quarters of costs it keeps in cash
+    api_markup: float  # wholesale price over cloud cost
+    borrow: float  # 1 = prefers debt to equity
+
+
+TRAITS: dict[str, Traits] = {
+    "scale_maximalist": Traits(1.05, 1.25, 0.04, 0.25, 3, 1, 0.02, 0.01, 45, 0.01, 1, 0.1, 0.6, 2, 1.4, 0),
+    "fast_follower": Traits(0.75, 0.95, 0.02, 0.04, 2, 1, 0.10, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0),
+    "safety_first": Traits(1.1, 1.1, 0.03, 0.06, 2, 1, 0.05, 0.08, 85, 0.02, 1, 0.7, 0.0, 3, 1.5, 0),
+    "price_disruptor": Traits(0.55, 0.9, 0.03, 0.10, 2, 8, 0.03, 0.01, 40, 0.01, 0, 0.1, 0.4, 3, 1.1, 0),
+    "incumbent": Traits(1.0, 1.15, 0.03, 0.10, 2, 1, 0.04, 0.03, 65, 0.06, 1, 0.5, 0.2, 3, 1.5, 1),
+    "idle": Traits(1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
+}
+assert set(TRAITS) == set(PERSONAS)
+
+
+def persona_index(name: str) -> int:
+    return PERSONAS.index(name)
+
+
+def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
+    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites."""
+    table = np.array([[getattr(TRAITS[p], f.name) for f in fields(Traits)] for p in PERSONAS])
+    per_seat = table[seats]  # (C,F)
+    out = {f.name: np.broadcast_to(per_seat[:, i], (state.runs, seats.size)) for i, f in enumerate(fields(Traits))}
+    wobble = 1.0 + STYLE_SPREAD * (2.0 * uniform(state.seeds, 0, np.arange(seats.size), Purpose.PERSONA_STYLE) - 1.0)
+    for name in ("hiring", "gpu_appetite", "sft_share", "marketing_share"):
+        out[name] = out[name] * wobble
+    return out
+
+
+def decide(world: World, state: State, seats: np.ndarray, aggressiveness: np.ndarray, previous: DecisionArrays | None) -> DecisionArrays:
+    """Every seat's persona decision for the next round (R,C); never invalid."""
+    t = _trait_arrays(world, seats, state)
+    a = 0.5 + np.broadcast_to(aggressiveness, (state.runs, seats.size))  # 0.5 .. 1.5
+    base = standing_decisions(world, state)
+    rnd = state.round + 1
+    lab = world.is_lab[None, :]
+    price = _prices(world, state, t, a, rnd)
+    serving_share, buy, run, data_buy = _compute_and_training(world, state, t, a, rnd)
+    revenue = np.maximum(state.revenue, 1.0)
+    sft = _sft(world, state, t, a, revenue)
+    safety_gap = np.maximum(t["safety_target"] - _safety_now(world, state), 0.0)
+    safety = np.where(safety_gap > 0, t["safety_share"] * revenue * (1.0 + safety_gap / 20.0), 0.2 * t["safety_share"] * revenue)
+    staff_target = state.staff * (1.0 + t["hiring"] * a)[:, :, None]
+    staff_target[:, :, 0] *= lab  # product companies keep research tiny
+    d = base.replace(
+        buy=buy, serving_share=np.where(lab, serving_share, base.serving_share), staff_target=staff_target,
+        pay=t["pay"] * np.ones_like(a), data_buy=data_buy, start_run=run["start"], run_total=run["total"],
+        run_active=run["active"], run_tokens=run["tokens"], sft=sft, safety=safety, rag=t["retrieval"] * np.ones_like(a),
+        price=price, api_price=np.where(lab, _api_price(world, state, t, rnd), 0.0), marketing=t["marketing_share"] * a * revenue,
+        base=_base_model(world, state, rnd),
+    )
+    d = affordable(world, state, d, t["reserve_rounds"] * np.ones_like(a), t["borrow"] > 0.5)
+    idle = seats == persona_index("idle")
+    if idle.any():
+        d = (carried_on(previous) if previous is not None else base).where(np.broadcast_to(idle, a.shape), d)
+    return d
+
+
+def _public_capability(world: World, state: State) -> np.ndarray:
+    """The leaderboard: capability of what each company sells (R,C)."""
+    return market.base_of(state.base, state.model_cap, state.open_capability)
+
+
+def _safety_now(world: World, state: State) -> np.ndarray:
+    return tuning.safety_level(world, state.safety_start, state.safety_stock, state.staff[:, :, 2])
+
+
+def _prices(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int) -> np.ndarray:
+    """List price: the persona's markup on the reference, a premium for a lead on rivals, more when capacity binds."""
+    cap = _public_capability(world, state)
+    best_rival = np.max(np.where(np.eye(cap.shape[1], dtype=bool)[None], -np.inf, cap[:, None, :]), axis=2)
+    lead = np.clip((cap - np.maximum(best_rival, state.open_capability[:, None])) / 100.0, -0.3, 0.3)
+    short = np.where(state.demand > 1.02 * state.served, 1.15, 1.0)
+    peak = compute.peak_flops(world, state.gpus) * np.where(world.is_lab, 0.9, 1.0)
+    can_serve = market.serving_capacity(world, peak, state.model_active, state.algo, world.is_lab[None, :])
+    idle = np.where(state.demand < 0.5 * can_serve, 0.85, 1.0)
+    markup = t["markup"] * (1.0 + lead) * short * idle / np.sqrt(a)
+    return world.reference_price(rnd)[None, None, :] * markup[:, :, None]
+
+
+def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int) -> np.ndarray:
+    cost = market.cloud_cost_per_m_tokens(world, np.maximum(state.model_active, 1e-3), rnd)
+    return np.maximum(t["api_markup"] * cost, 0.25 * world.reference_price(rnd).mean())
+
+
+def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
+    """Product companies pick the vendor (or open weights) with the best capability for its wholesale price."""
+    lab = world.is_lab
+    if lab.all():
+        return state.base.copy()
+    ref = world.reference_price(rnd).mean()
+    value = state.model_cap / 10.0 - 1.5 * np.log(np.maximum(state.api_price, 1e-3) / ref)
+    value = np.where(lab[None, :], value, -np.inf)
+    best = value.argmax(axis=1)
+    open_value = state.open_capability / 10.0 - 1.5 * np.log(world.scenario.market.outside.serving_cost_per_m_tokens / ref)
+    choice = np.where(value.max(axis=1) > open_value, best, OPEN_MODEL)
+    return np.where(lab[None, :], state.base, choice[:, None])
+
+
+def _sft(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+    """SFT budget spread over segments by their value, leaning to where skill is still cheap to gain."""
+    seg_value = world.segment_volume(state.round + 1) * world.reference_price(state.round + 1) * (world.seg_weights[:, 1] + 0.1)
+    skill = tuning.domain_skill(world, state.sft)
+    weight = seg_value * (1.0 - skill / 100.0)
+    weight = weight / np.maximum(weight.sum(-1, keepdims=True), 1e-9)
+    return (t["sft_share"] * a * revenue + 1.0 * (t["sft_share"] > 0))[:, :, None] * weight
+
+
+def _best_gpu(world: World, state: State, rnd: int) -> np.ndarray:
+    """(R,C,G) one-hot: the allowed GPU with the most FLOP/s per dollar."""
+    controlled = world.is_cn[None, :, None] & world.gpu_controlled[None, None, :]  # rivals stay clear of controlled chips
+    allowed = compute.gpu_allowed(world, rnd, np.zeros(state.runs, bool)) & ~controlled
+    value = np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf)
+    return value == value.max(axis=-1, keepdims=True)
+
+
+def _compute_and_training(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int):
+    """Serving share, GPU orders, a new run if none is going, and the data that run needs."""
+    sc, lab = world.scenario, world.is_lab[None, :]
+    fleet = state.gpus + state.pipeline.sum(axis=2)
+    peak = compute.peak_flops(world, state.gpus)
+    per_token = 2.0 * np.maximum(state.model_active, 1e-3) * 1e9 / sc.compute.serving_utilisation / state.algo
+    need_serving = SERVING_HEADROOM * np.maximum(state.demand, state.served) * 1e12 * per_token
+    serving_share = np.clip(need_serving / np.maximum(peak, 1.0), 0.3, 0.9)
+    best = _best_gpu(world, state, rnd)
+    best_flops = (best * world.gpu_tflops).sum(-1) * 1e12 * SECONDS_PER_ROUND
+    fleet_peak = compute.peak_flops(world, fleet)
+    train_target = np.maximum(fleet_peak - need_serving, 0.0) * (1.0 + t["gpu_appetite"] * a)
+    want_peak = need_serving * (1.0 + sc.market.segments[0].growth_per_round) + train_target
+    buy_n = np.maximum(want_peak - fleet_peak, 0.0) / np.maximum(best_flops, 1.0) * lab
+    unit = (best * world.gpu_price_musd).sum(-1)
+    buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * np.maximum(state.cash, 0.0) / np.maximum(unit, 1e-9))
+    buy = best * buy_n[:, :, None]
+
+    rounds_left = sc.rounds - state.round
+    train_peak = peak * (1.0 - serving_share)
+    budget = train_peak * sc.scaling.mfu * training.goodput(world, state.staff[:, :, 1]) * t["run_rounds"]
+    n_opt, d_opt = scaling.compute_optimal(np.maximum(budget * np.sqrt(state.algo), 1.0), sc.scaling)
+    active_b = n_opt / 1e9 / np.sqrt(t["moe"])
+    total_b = active_b * t["moe"]
+    tokens_t = budget / (sc.scaling.flops_per_param_token * active_b * 1e9) / 1e12
+    unique = data.unique_tokens(world, state.data)
+    gap = np.maximum(tokens_t / 3.0 - unique, 0.0)  # keep repetition under ~3 epochs
+    _, tokens_eff = training.plan_run(world, total_b, active_b, tokens_t, unique + gap)
+    new_cap = training.finished_capability(world, total_b, active_b, tokens_eff, state.algo)
+    start = lab & ~state.run_on & (t["run_rounds"] > 0) & (new_cap > state.model_cap + 1.0) & (rounds_left > t["run_rounds"])
+    scraped_room = np.maximum(state.data_pool[:, None, data.SCRAPED] - state.data[:, :, data.SCRAPED], 0.0)
+    synthetic = gap * t["synthetic"]
+    licensed = (gap - synthetic) * t["license_share"]
+    scraped = np.minimum(gap - synthetic - licensed, scraped_room)
+    data_buy = np.stack([scraped, licensed, synthetic], axis=-1) * start[:, :, None]
+    run = {"start": start, "total": np.where(start, total_b, 0.0), "active": np.where(start, active_b, 0.0), "tokens": np.where(start, tokens_t, 0.0)}
+    serving_share = np.where(state.run_on | start, serving_share, 1.0)
+    return serving_share, buy, run, data_buy
+
+
+__all__ = ["DEFAULT_AGGRESSIVENESS", "TRAITS", "Traits", "decide", "persona_index"]

@@ -1,0 +1,1 @@
+"""The rules of the world, one small pure function each. `app.engine.step` applies them in order."""

@@ -1,0 +1,76 @@
+"""The GPU market: buying with limited supply and rising prices, renting, delivery, power and depreciation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.rules.events import Conditions
+from app.engine.world import World
+from app.scenario.schema import HOURS_PER_ROUND, SECONDS_PER_ROUND
+
+OLD_GENERATION_RENT_CUT = 0.2  # rental discount on older GPUs while a new generation ships
+
+
+@dataclass(frozen=True, eq=False)
+class GpuDeals:
+    bought: np.ndarray  # (R,C,G) delivered after the lag
+    buy_price: np.ndarray  # (R,G) $M per GPU
+    capex: np.ndarray  # (R,C)
+    rented: np.ndarray  # (R,C,G)
+    rent_price: np.ndarray  # (R,G) $M per GPU-quarter
+    rent_cost: np.ndarray  # (R,C)
+
+
+def gpu_allowed(world: World, rnd: int, export_ban: np.ndarray) -> np.ndarray:
+    """(R,C,G): which GPUs each company may order or rent this round."""
+    launched = world.gpu_from_round <= rnd
+    banned = export_ban[:, None, None] & world.is_cn[None, :, None] & world.gpu_controlled[None, None, :]
+    return launched[None, None, :] & ~banned
+
+
+def clear_gpu_market(world: World, buy: np.ndarray, rent: np.ndarray, allowed: np.ndarray, cond: Conditions) -> GpuDeals:
+    """Ration orders to supply; price = list * (orders/supply)^elasticity above supply, so spend never exceeds list."""
+    cc = world.scenario.compute
+    buy, rent = buy * allowed, rent * allowed
+    orders = buy.sum(axis=1)
+    pressure = np.maximum(orders / world.gpu_supply, 1.0)
+    buy_price = world.gpu_price_musd * pressure**cc.price_elasticity
+    bought = buy / pressure[:, None, :]
+    rented_total = rent.sum(axis=1)
+    older = world.gpu_tflops[None, :] < (world.gpu_tflops * (world.gpu_from_round <= 99)).max()
+    rent_price = (world.gpu_rent_musd_round * np.maximum(rented_total / world.gpu_rental_supply, 1.0) ** cc.rent_elasticity
+                  * (1.0 - OLD_GENERATION_RENT_CUT * cond.new_generation[:, None] * older))
+    return GpuDeals(bought, buy_price, (bought * buy_price[:, None, :]).sum(-1), rent, rent_price, (rent * rent_price[:, None, :]).sum(-1))
+
+
+def deliver(gpus: np.ndarray, pipeline: np.ndarray, bought: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GPUs ordered `lag` rounds ago start running; this round's orders join the queue."""
+    if pipeline.shape[2] == 0:
+        return gpus + bought, pipeline
+    arrived = pipeline[:, :, 0]
+    return gpus + arrived, np.concatenate([pipeline[:, :, 1:], bought[:, :, None]], axis=2)
+
+
+def depreciate(schedule: np.ndarray, capex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-line depreciation: this round's charge, and the schedule with new purchases spread over their life."""
+    charge = schedule[:, :, 0]
+    horizon = schedule.shape[2]
+    shifted = np.concatenate([schedule[:, :, 1:], np.zeros_like(schedule[:, :, :1])], axis=2)
+    return charge, shifted + (capex / horizon)[:, :, None]
+
+
+def energy_mwh(world: World, gpus: np.ndarray) -> np.ndarray:
+    """Energy drawn by owned GPUs in a quarter, with server overhead and PUE (R,C)."""
+    cc = world.scenario.compute
+    return (gpus * world.gpu_watts).sum(-1) * cc.system_power_factor * cc.pue * HOURS_PER_ROUND / 1e6
+
+
+def energy_cost(world: World, mwh: np.ndarray, cond: Conditions) -> np.ndarray:
+    return mwh * 1000.0 * world.scenario.compute.electricity_per_kwh * cond.power_mult[:, None] / 1e6
+
+
+def peak_flops(world: World, gpus: np.ndarray) -> np.ndarray:
+    """Peak FLOPs a fleet can deliver in a quarter (R,C)."""
+    return (gpus * world.gpu_tflops).sum(-1) * 1e12 * SECONDS_PER_ROUND

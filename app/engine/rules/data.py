@@ -1,0 +1,40 @@
+"""Training data: scraped (shrinking, legal hazard), licensed (rival deals), synthetic (costs compute)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.world import World
+
+SCRAPED, LICENSED, SYNTHETIC, PROPRIETARY = 0, 1, 2, 3
+
+
+def acquire_data(world: World, held: np.ndarray, pool: np.ndarray, want: np.ndarray, synthetic_made: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New holdings (R,C,K), remaining pools (R,K) after this year's restrictions, and data cost ($M).
+
+    Scraping is non-rival (everyone crawls the same open web); licensed deals are exclusive.
+    """
+    scraped = np.minimum(want[:, :, SCRAPED], np.maximum(pool[:, None, SCRAPED] - held[:, :, SCRAPED], 0.0))
+    asked = want[:, :, LICENSED].sum(1, keepdims=True)
+    licensed = want[:, :, LICENSED] * np.minimum(1.0, pool[:, None, LICENSED] / np.maximum(asked, 1e-12))
+    got = np.stack([scraped, licensed, synthetic_made, np.zeros_like(scraped)], axis=-1)
+    cost = (got * world.data_cost).sum(-1)
+    new_pool = pool.copy()
+    new_pool[:, LICENSED] -= licensed.sum(1)
+    new_pool *= 1.0 - world.data_restriction_round
+    return held + got, new_pool, cost
+
+
+def unique_tokens(world: World, held: np.ndarray) -> np.ndarray:
+    """Quality-weighted unique tokens a run can draw on (R,C)."""
+    return (held * world.data_quality).sum(-1)
+
+
+def data_shares(held: np.ndarray) -> np.ndarray:
+    """Share of each kind in a company's corpus (R,C,K)."""
+    return held / np.maximum(held.sum(-1, keepdims=True), 1e-9)
+
+
+def proprietary_tokens(world: World, revenue: np.ndarray) -> np.ndarray:
+    """The flywheel: a product's users produce training data in proportion to revenue (R,C)."""
+    return revenue / 1000.0 * world.scenario.data.proprietary_t_tokens_per_busd_revenue

@@ -1,0 +1,63 @@
+"""Events: scheduled, random and injected shocks, turned into the round's conditions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.rng import MARKET, Purpose, uniform
+from app.engine.world import EVENT_KINDS, World
+
+
+@dataclass(frozen=True, eq=False)
+class Conditions:
+    """The round's shocks, one value per replication (R,)."""
+
+    started: np.ndarray  # (R,E)
+    active: np.ndarray  # (R,E)
+    export_ban: np.ndarray
+    new_generation: np.ndarray
+    legal_mult: np.ndarray
+    min_safety_add: np.ndarray
+    open_jump: np.ndarray
+    pay_inflation: np.ndarray
+    attrition_mult: np.ndarray
+    power_mult: np.ndarray
+    demand_mult: np.ndarray
+
+
+def advance_events(world: World, left: np.ndarray, seeds: np.ndarray, rnd: int, injected: np.ndarray | None) -> tuple[np.ndarray, Conditions]:
+    """Count down running events, start scheduled, drawn and injected ones, and sum their effects."""
+    left = np.maximum(left - 1, 0)
+    n_events = left.shape[1]
+    draws = np.stack([uniform(seeds, rnd, MARKET, Purpose.EVENT, extra=e) for e in range(n_events)], axis=1) if n_events else left * 0.0
+    started = (world.event_round == rnd) | ((left == 0) & (draws < world.event_prob))
+    if injected is not None:
+        started = started | injected
+    left = np.where(started, np.maximum(left, world.event_duration), left)
+    return left, _conditions(world, started, left > 0)
+
+
+def _by_kind(world: World, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Total magnitude of the masked events of each kind (R,)."""
+    onehot = world.event_kind[:, None] == np.arange(len(EVENT_KINDS))[None, :]
+    sums = (mask * world.event_magnitude) @ onehot if mask.shape[1] else np.zeros((mask.shape[0], len(EVENT_KINDS)))
+    return {k: sums[:, i] for i, k in enumerate(EVENT_KINDS)}
+
+
+def _conditions(world: World, started: np.ndarray, active: np.ndarray) -> Conditions:
+    on, new = _by_kind(world, active.astype(float)), _by_kind(world, started.astype(float))
+    return Conditions(
+        started=started,
+        active=active,
+        export_ban=on["gpu_export_controls"] > 0,
+        new_generation=np.minimum(on["new_gpu_generation"], 1.0),
+        legal_mult=1.0 + np.maximum(on["copyright_wave"] - 1.0, 0.0) * (on["copyright_wave"] > 0),
+        min_safety_add=on["regulation"],
+        open_jump=new["open_weight_release"],
+        pay_inflation=on["talent_war"],
+        attrition_mult=1.0 + 2.0 * on["talent_war"],
+        power_mult=1.0 + on["power_crunch"],
+        demand_mult=np.maximum(1.0 - on["recession"], 0.1),
+    )

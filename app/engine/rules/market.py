@@ -1,0 +1,114 @@
+"""Demand: a multinomial logit per segment over every offer plus the open-weight outside option,
+an installed base that churns slowly, and serving capacity that caps what can be sold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.world import OPEN_MODEL, World
+from app.scenario.schema import SECONDS_PER_ROUND
+
+ATTRIBUTES = ("capability", "domain", "safety", "freshness", "brand", "ecosystem", "price")
+UNLIMITED = 1e18  # serving capacity of a company that buys tokens from a vendor or the cloud
+MONTHS_PER_ROUND = 3.0
+
+
+@dataclass(frozen=True, eq=False)
+class Offers:
+    """What buyers compare (R,C,...): capability after the alignment tax, skills, safety, freshness, brand, price."""
+
+    capability: np.ndarray
+    domain: np.ndarray  # (R,C,S)
+    safety: np.ndarray
+    freshness: np.ndarray
+    brand: np.ndarray
+    ecosystem: np.ndarray
+    price: np.ndarray  # (R,C,S)
+
+
+@dataclass(frozen=True, eq=False)
+class Choice:
+    parts: np.ndarray  # (R,C,S,A) utility by attribute
+    outside_parts: np.ndarray  # (R,S,A)
+    eligible: np.ndarray  # (R,C,S)
+    probability: np.ndarray  # (R,C,S) share of buyers choosing now
+    outside_probability: np.ndarray  # (R,S)
+
+
+def base_of(base: np.ndarray, values: np.ndarray, open_value: np.ndarray) -> np.ndarray:
+    """Per company, the value of the model it builds on: its own, a lab's, or the open-weight one (R,C)."""
+    idx = np.where(base >= 0, base, np.arange(base.shape[1])[None, :])
+    theirs = np.take_along_axis(values, idx, axis=1)
+    return np.where(base == OPEN_MODEL, open_value[:, None], theirs)
+
+
+def freshness(world: World, rnd: int, cutoff: np.ndarray, rag: np.ndarray) -> np.ndarray:
+    """Knowledge decays from the cut-off (tau ~12 months); retrieval recovers most of it."""
+    m = world.scenario.market
+    months = (rnd - cutoff) * MONTHS_PER_ROUND + m.release_lag_months
+    fresh = 100.0 * np.exp(-np.maximum(months, 0.0) / m.freshness_tau_months)
+    return fresh + rag * m.rag_recovery * (100.0 - fresh)
+
+
+def outside_attributes(world: World, open_cap: np.ndarray, rnd: int) -> np.ndarray:
+    """(R,S,A-1) non-price attributes of the open-weight option."""
+    o = world.scenario.market.outside
+    fixed = np.array([o.domain, o.safety, o.freshness, o.brand, o.ecosystem])
+    R, S = open_cap.shape[0], world.n_segments
+    return np.concatenate([np.broadcast_to(open_cap[:, None, None], (R, S, 1)), np.broadcast_to(fixed, (R, S, 5))], axis=-1)
+
+
+def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray) -> Choice:
+    """Logit choice probabilities and each attribute's part of every utility."""
+    w, ref = world.seg_weights, world.reference_price(rnd)
+    R, C, S = offers.price.shape
+    per_company = np.stack([offers.capability, offers.safety, offers.freshness, offers.brand, offers.ecosystem], axis=-1)
+    attrs = np.concatenate([np.broadcast_to(per_company[:, :, None, :1], (R, C, S, 1)), offers.domain[..., None],
+                            np.broadcast_to(per_company[:, :, None, 1:], (R, C, S, 4))], axis=-1)
+    price_part = -world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref)
+    k = world.scenario.market.attribute_scale / 10.0
+    parts = np.concatenate([attrs * w * k, price_part[..., None]], axis=-1)
+    out_attrs = outside_attributes(world, open_cap, rnd)
+    out_price = -world.seg_price_sens * np.log(world.scenario.market.outside.price_factor)
+    outside_parts = np.concatenate([out_attrs * w * k, np.broadcast_to(out_price, (R, S))[..., None]], axis=-1)
+    floor = world.seg_min_safety + min_safety_add[:, None]
+    eligible = offers.safety[:, :, None] >= floor[:, None, :]
+    out_eligible = world.scenario.market.outside.safety >= floor
+    u = np.where(eligible, parts.sum(-1), -np.inf)
+    u_out = np.where(out_eligible, outside_parts.sum(-1), -np.inf)
+    top = np.maximum(u.max(axis=1), u_out)
+    top = np.where(np.isfinite(top), top, 0.0)
+    e, e_out = np.exp(u - top[:, None, :]), np.exp(u_out - top)
+    total = np.maximum(e.sum(1) + e_out, 1e-300)
+    return Choice(parts, outside_parts, eligible, e / total[:, None, :], e_out / total)
+
+
+def installed_share(world: World, previous: np.ndarray, choice: Choice) -> np.ndarray:
+    """Each quarter only the churning share of buyers re-chooses (switching costs); barred offers lose all."""
+    churn = world.seg_churn
+    return (1.0 - churn) * previous * choice.eligible + churn * choice.probability
+
+
+def serving_capacity(world: World, serving_peak: np.ndarray, active_b: np.ndarray, algo: np.ndarray, is_lab: np.ndarray) -> np.ndarray:
+    """Trillions of tokens a quarter a lab's serving GPUs can produce: ~2 N_active FLOPs a token,
+    fewer as research finds inference savings (distillation, quantisation, better kernels)."""
+    util = world.scenario.compute.serving_utilisation
+    cap = serving_peak * util * np.maximum(algo, 1.0) / (2.0 * np.maximum(active_b, 1e-3) * 1e9) / 1e12
+    return np.where(is_lab, cap, UNLIMITED)
+
+
+def serve(share: np.ndarray, volume: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens asked for and served (R,C,S): demand above capacity is lost."""
+    demand = share * volume[:, None, :]
+    ratio = np.minimum(1.0, capacity / np.maximum(demand.sum(-1), 1e-12))
+    return demand, demand * ratio[:, :, None]
+
+
+def cloud_cost_per_m_tokens(world: World, active_b: np.ndarray, rnd: int) -> np.ndarray:
+    """What serving a million tokens costs on the cheapest rented GPU per FLOP ($)."""
+    launched = world.gpu_from_round <= rnd
+    per_flop = np.where(launched, world.gpu_rent_musd_round * 1e6 / (world.gpu_tflops * 1e12 * SECONDS_PER_ROUND), np.inf).min()
+    util = world.scenario.compute.serving_utilisation
+    return 2.0 * active_b * 1e9 * 1e6 * per_flop / util

@@ -1,0 +1,63 @@
+"""Incidents, lawsuits, fines and brand trust."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.rng import Purpose, uniform
+from app.engine.world import World
+
+INCIDENT_CAUSES = ("base", "usage", "safety", "safety_staff", "data")
+MAX_SEVERITY = 4.0
+MARKETING_BRAND_CAP = 4.0  # brand points a quarter marketing can buy at most
+BRAND_SAFETY_PULL = 0.3  # brand target moves this much per safety point away from 50
+
+
+@dataclass(frozen=True, eq=False)
+class Incidents:
+    rate_parts: np.ndarray  # (R,C,5) log-contributions to the incident rate
+    probability: np.ndarray  # (R,C)
+    happened: np.ndarray  # bool
+    severity: np.ndarray
+    cost: np.ndarray  # $M direct
+    fine: np.ndarray  # $M regulator
+    lawsuit_probability: np.ndarray
+    lawsuit: np.ndarray  # bool
+    settlement: np.ndarray  # $M
+
+
+def incident_rate_parts(world: World, served: np.ndarray, safety: np.ndarray, safety_staff: np.ndarray, data_share: np.ndarray) -> np.ndarray:
+    """log of each cause's factor in the incident rate: more users raise it; safety, staff and clean data lower it."""
+    sf = world.scenario.safety
+    usage = sf.usage_exponent * np.log(np.maximum(served, 1e-6) / sf.reference_volume_t_tokens)
+    parts = [np.full_like(served, np.log(max(sf.base_incident_rate, 1e-12))), usage,
+             -safety / sf.safety_scale, -safety_staff / sf.safety_staff_scale,
+             np.log1p((data_share * world.data_bias).sum(-1))]
+    return np.stack(parts, axis=-1)
+
+
+def incidents(world: World, rate_parts: np.ndarray, served: np.ndarray, safety: np.ndarray, revenue: np.ndarray,
+              data: np.ndarray, data_share: np.ndarray, legal_mult: np.ndarray, compliance: np.ndarray,
+              seeds: np.ndarray, rnd: int) -> Incidents:
+    """Draw incidents and lawsuits; a company with no users has no incidents."""
+    sf = world.scenario.safety
+    companies = np.arange(served.shape[1])
+    p = np.where(served > 0, 1.0 - np.exp(-np.exp(rate_parts.sum(-1))), 0.0)
+    hit = uniform(seeds, rnd, companies, Purpose.INCIDENT) < p
+    severity = np.where(hit, np.clip(-np.log(uniform(seeds, rnd, companies, Purpose.INCIDENT_SEVERITY)), 0.2, MAX_SEVERITY), 0.0)
+    fine = np.where(hit & (safety < compliance[:, None]), sf.fine_share_of_revenue * 4.0 * revenue * np.minimum(severity, 1.0), 0.0)
+    legal_rate = (data_share * world.data_hazard).sum(-1) * legal_mult[:, None]
+    p_law = np.where(data.sum(-1) > 0, 1.0 - np.exp(-legal_rate), 0.0)
+    sued = uniform(seeds, rnd, companies, Purpose.LAWSUIT) < p_law
+    settle = np.where(sued, (data * world.data_settlement).sum(-1) * (0.5 + uniform(seeds, rnd, companies, Purpose.LAWSUIT_SEVERITY)), 0.0)
+    return Incidents(rate_parts, p, hit, severity, severity * sf.incident_cost_musd, fine, p_law, sued, settle)
+
+
+def update_brand(world: World, brand: np.ndarray, anchor: np.ndarray, safety: np.ndarray, marketing: np.ndarray, severity: np.ndarray) -> np.ndarray:
+    """Brand drifts slowly towards a target set by history and safety, bought up by marketing, knocked down by incidents."""
+    sf, mk = world.scenario.safety, world.scenario.market
+    target = np.clip(anchor + BRAND_SAFETY_PULL * (safety - 50.0), 0.0, 100.0)
+    bought = MARKETING_BRAND_CAP * (1.0 - np.exp(-marketing * mk.marketing_brand_per_musd / MARKETING_BRAND_CAP))
+    return np.clip(brand + sf.brand_recovery_per_round * (target - brand) + bought - sf.brand_hit * severity, 0.0, 100.0)

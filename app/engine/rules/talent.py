@@ -1,0 +1,44 @@
+"""The talent market: a small contested pool where pay relative to rivals drives hiring, attrition and poaching."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.rules.events import Conditions
+from app.engine.world import World
+
+
+def role_constants(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t = world.scenario.talent
+    roles = (t.researchers, t.engineers, t.safety)
+    return (np.array([r.salary_usd for r in roles]), np.array([r.pool_per_round for r in roles]),
+            np.array([r.attrition_per_round for r in roles]))
+
+
+def hire(world: World, staff: np.ndarray, target: np.ndarray, pay: np.ndarray, cond: Conditions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New headcount, hires and leavers (R,C,3); leavers return to the pool rivals hire from."""
+    k = world.scenario.talent.pay_sensitivity
+    _, pool, attrition = role_constants(world)
+    p = pay[:, :, None]
+    mean_pay = (staff * p).sum(1, keepdims=True) / np.maximum(staff.sum(1, keepdims=True), 1e-9)
+    rate = np.minimum(attrition * cond.attrition_mult[:, None, None] * np.exp(k * (mean_pay - p)), 0.5)
+    left = staff * rate
+    kept = np.minimum(staff - left, target)
+    want = np.maximum(target - kept, 0.0)
+    weight = want * np.exp(k * (p - mean_pay))
+    open_pool = pool + left.sum(1, keepdims=True)
+    hired = np.minimum(want, open_pool * weight / np.maximum(weight.sum(1, keepdims=True), 1e-9))
+    return kept + hired, hired, left
+
+
+def staff_cost(world: World, staff: np.ndarray, pay: np.ndarray, cond: Conditions) -> np.ndarray:
+    """Quarterly fully loaded pay in $M (R,C)."""
+    salary, _, _ = role_constants(world)
+    return (staff * salary).sum(-1) * pay * (1.0 + cond.pay_inflation[:, None]) / 4.0 / 1e6
+
+
+def research_gain(world: World, algo: np.ndarray, researchers: np.ndarray) -> np.ndarray:
+    """Algorithmic efficiency compounds with research talent (industry trend ~3x a year)."""
+    s = world.scenario.scaling
+    strength = np.minimum(researchers / s.researchers_for_full_gain, 1.0) ** 0.7
+    return algo * s.algo_gain_per_year ** (0.25 * strength)

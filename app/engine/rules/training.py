@@ -1,0 +1,64 @@
+"""Pre-training runs: they start, take the FLOPs the cluster delivers, may slip or fail, and release a model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine import scaling
+from app.engine.rng import Purpose, uniform
+from app.engine.world import World
+
+FAIL_SHARE_OF_SETBACKS = 0.2  # one serious setback in five loses the whole run
+SLIP_LOSS = 0.5  # a slip loses half the quarter's progress
+MIN_ENGINEERING_GOODPUT = 0.7  # goodput with no engineers, as a share of the scenario figure
+
+
+@dataclass(frozen=True, eq=False)
+class RunProgress:
+    flops_done: np.ndarray  # (R,C) after this round
+    delivered: np.ndarray  # useful FLOPs this round
+    slipped: np.ndarray  # bool
+    failed: np.ndarray  # bool
+    completed: np.ndarray  # bool
+    setback_probability: np.ndarray
+    new_cap: np.ndarray  # capability of the finished model (where completed)
+
+
+def goodput(world: World, engineers: np.ndarray) -> np.ndarray:
+    """Share of cluster time that does useful work; engineering talent recovers interruptions."""
+    t, s = world.scenario.talent, world.scenario.scaling
+    skill = np.minimum(engineers / t.engineers_for_full_goodput, 1.0)
+    return s.goodput * (MIN_ENGINEERING_GOODPUT + (1.0 - MIN_ENGINEERING_GOODPUT) * skill)
+
+
+def setback_probability(world: World, engineers: np.ndarray) -> np.ndarray:
+    t = world.scenario.talent
+    return t.base_failure_per_round * (1.0 - 0.8 * np.minimum(engineers / t.engineers_for_full_goodput, 1.0))
+
+
+def plan_run(world: World, total_b: np.ndarray, active_b: np.ndarray, tokens_t: np.ndarray, unique_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """FLOPs a run needs and the effective tokens it will have learned from, given its unique data."""
+    s = world.scenario.scaling
+    flops = scaling.training_flops(active_b * 1e9, tokens_t * 1e12, s)
+    return flops, scaling.effective_tokens(tokens_t, np.maximum(unique_t, 1e-6), s)
+
+
+def advance_run(world: World, run_on: np.ndarray, needed: np.ndarray, done: np.ndarray, training_peak: np.ndarray,
+                engineers: np.ndarray, seeds: np.ndarray, rnd: int) -> RunProgress:
+    """Deliver this quarter's FLOPs to each run in progress, drawing slips and failures."""
+    s = world.scenario.scaling
+    delivered = np.where(run_on, training_peak * s.mfu * goodput(world, engineers), 0.0)
+    p = setback_probability(world, engineers)
+    u = uniform(seeds, rnd, np.arange(run_on.shape[1]), Purpose.TRAINING_SETBACK)
+    slipped = run_on & (u < p) & (u >= p * FAIL_SHARE_OF_SETBACKS)
+    failed = run_on & (u < p * FAIL_SHARE_OF_SETBACKS)
+    delivered = np.where(slipped, delivered * (1.0 - SLIP_LOSS), np.where(failed, 0.0, delivered))
+    new_done = np.where(failed, 0.0, done + delivered)
+    completed = run_on & ~failed & (new_done >= needed)
+    return RunProgress(new_done, delivered, slipped, failed, completed, np.where(run_on, p, 0.0), np.zeros_like(done))
+
+
+def finished_capability(world: World, total_b: np.ndarray, active_b: np.ndarray, tokens_eff_t: np.ndarray, algo: np.ndarray) -> np.ndarray:
+    return scaling.model_capability(total_b * 1e9, active_b * 1e9, tokens_eff_t * 1e12, algo, world.scenario.scaling)

@@ -1,0 +1,40 @@
+"""Supervised fine-tuning per domain, safety tuning, and the alignment tax."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.world import World
+
+
+def fine_tune(world: World, sft: np.ndarray, spend: np.ndarray, revenue_by_segment: np.ndarray) -> np.ndarray:
+    """SFT examples held per segment (R,C,S): bought, earned from users (flywheel), slowly dated."""
+    d = world.scenario.data
+    bought = spend * 1e6 / d.sft_cost_per_example_usd
+    earned = revenue_by_segment * d.proprietary_examples_per_musd_revenue
+    return sft * (1.0 - d.sft_decay_per_round) + bought + earned
+
+
+def domain_skill(world: World, sft: np.ndarray) -> np.ndarray:
+    """0-100 skill per segment with saturating returns (LIMA: a little curated data goes far)."""
+    half = world.scenario.data.sft_examples_half_skill
+    return 100.0 * sft / (sft + half)
+
+
+def safety_tuning(world: World, stock: np.ndarray, spend: np.ndarray, safety_staff: np.ndarray) -> np.ndarray:
+    """Effective safety-tuning stock ($M); safety staff make each dollar go further, jailbreaks erode it."""
+    sf = world.scenario.safety
+    return stock * (1.0 - sf.safety_decay_per_round) + spend * (1.0 + safety_staff / sf.safety_staff_scale)
+
+
+def safety_level(world: World, start: np.ndarray, stock: np.ndarray, safety_staff: np.ndarray) -> np.ndarray:
+    """0-100 safety of the offer: the starting level, closed towards 100 by tuning, plus a staff bonus."""
+    sf = world.scenario.safety
+    tuned = start + (100.0 - start) * stock / (stock + sf.tuning_half_musd)
+    return np.minimum(tuned + sf.staff_safety_points * np.minimum(safety_staff / sf.safety_staff_scale, 1.0), 100.0)
+
+
+def alignment_tax(world: World, safety: np.ndarray) -> np.ndarray:
+    """Capability points lost to over-refusal above the threshold."""
+    sf = world.scenario.safety
+    return sf.alignment_tax * np.maximum(safety - sf.alignment_tax_threshold, 0.0)

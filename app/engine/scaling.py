@@ -1,0 +1,59 @@
+"""Scaling laws: loss, capability and compute of a pre-training run.
+
+Loss: Epoch AI re-fit of Chinchilla (Besiroglu et al. 2024), L = E + A/N^alpha + B/D^beta.
+Repeated data: Muennighoff et al. 2023, D' = U + U R* (1 - exp(-R/R*)).
+Works on floats and numpy arrays alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.scenario.schema import Scaling
+
+ArrayLike = float | np.ndarray
+
+
+def loss(n_params: ArrayLike, n_tokens: ArrayLike, s: Scaling) -> ArrayLike:
+    """Expected pre-training loss for N parameters and D (effective) tokens."""
+    n = np.maximum(n_params, 1.0)
+    d = np.maximum(n_tokens, 1.0)
+    return s.E + s.A / n**s.alpha + s.B / d**s.beta
+
+
+def capability(loss_value: ArrayLike, s: Scaling) -> ArrayLike:
+    """Map loss to a 0-100 capability index with a sigmoid (as Llama 3 did for benchmarks)."""
+    z = np.clip((loss_value - s.capability_mid_loss) / s.capability_scale, -50.0, 50.0)
+    return 100.0 / (1.0 + np.exp(z))
+
+
+def effective_params(total: ArrayLike, active: ArrayLike, s: Scaling) -> ArrayLike:
+    """Quality-equivalent parameters of a (possibly MoE) model: N_active^(1-w) N_total^w."""
+    return np.asarray(active) ** (1.0 - s.moe_total_weight) * np.asarray(total) ** s.moe_total_weight
+
+
+def effective_tokens(tokens: ArrayLike, unique: ArrayLike, s: Scaling) -> ArrayLike:
+    """Tokens' worth of training after repetition: nearly full value up to ~4 epochs, then decays."""
+    u = np.maximum(unique, 1e-9)
+    repeats = np.maximum(np.asarray(tokens) / u - 1.0, 0.0)
+    repeated_value = u * (1.0 + s.repeat_half_life_epochs * (1.0 - np.exp(-repeats / s.repeat_half_life_epochs)))
+    return np.where(np.asarray(tokens) <= u, tokens, repeated_value)
+
+
+def training_flops(active_params: ArrayLike, tokens: ArrayLike, s: Scaling) -> ArrayLike:
+    """C = 6 N D with N the active parameters (MoE)."""
+    return s.flops_per_param_token * np.asarray(active_params) * np.asarray(tokens)
+
+
+def model_capability(total: ArrayLike, active: ArrayLike, tokens_eff: ArrayLike, algo: ArrayLike, s: Scaling) -> ArrayLike:
+    """Capability of a finished run; algorithmic efficiency multiplies effective compute (split evenly over N and D)."""
+    boost = np.sqrt(np.maximum(algo, 1.0))
+    return capability(loss(effective_params(total, active, s) * boost, np.asarray(tokens_eff) * boost, s), s)
+
+
+def compute_optimal(flops: ArrayLike, s: Scaling) -> tuple[ArrayLike, ArrayLike]:
+    """Loss-minimising (N, D) for a compute budget C = 6 N D (Hoffmann et al. 2022, eq. 4)."""
+    a, b = s.alpha, s.beta
+    g = (a * s.A / (b * s.B)) ** (1.0 / (a + b))
+    n = g * (np.asarray(flops) / s.flops_per_param_token) ** (b / (a + b))
+    return n, np.asarray(flops) / (s.flops_per_param_token * n)

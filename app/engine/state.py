@@ -1,0 +1,88 @@
+"""The state of every company and the market, for R replications at once.
+
+Shapes: R runs, C companies, S segments, G GPU types, K data kinds, L delivery lag,
+H depreciation horizon, E catalogue events. Money in US$ millions, parameters in
+billions, tokens in trillions. States are frozen: a round makes a new one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+STAFF_ROLES = ("researchers", "engineers", "safety")
+
+
+@dataclass(frozen=True, eq=False)
+class State:
+    round: int  # the last round resolved; 0 before the game starts
+    seeds: np.ndarray  # (R,) one seed per replication
+    open_capability: np.ndarray  # (R,) best open-weight model
+    data_pool: np.ndarray  # (R,K) tokens still open to acquire
+    events_left: np.ndarray  # (R,E) quarters an event still runs
+    cash: np.ndarray  # (R,C)
+    debt: np.ndarray
+    paid_in: np.ndarray
+    retained: np.ndarray
+    ppe: np.ndarray  # net book value of GPUs, in transit included
+    loss_carryforward: np.ndarray
+    ownership: np.ndarray  # founders' and team's stake
+    depreciation: np.ndarray  # (R,C,H) charge for each of the next H rounds
+    rescues: np.ndarray
+    gpus: np.ndarray  # (R,C,G) owned and running
+    pipeline: np.ndarray  # (R,C,L,G) ordered, arriving in l+1 rounds
+    staff: np.ndarray  # (R,C,3) researchers, engineers, safety staff
+    pay: np.ndarray  # (R,C) pay relative to market
+    algo: np.ndarray  # (R,C) algorithmic-efficiency multiplier
+    data: np.ndarray  # (R,C,K) unique tokens held by kind
+    run_on: np.ndarray  # (R,C) bool: a pre-training run is in progress
+    run_total: np.ndarray
+    run_active: np.ndarray
+    run_tokens: np.ndarray
+    run_tokens_eff: np.ndarray
+    run_flops_needed: np.ndarray
+    run_flops_done: np.ndarray
+    run_start: np.ndarray
+    model_total: np.ndarray  # (R,C) current released model
+    model_active: np.ndarray
+    model_cap: np.ndarray
+    model_cutoff: np.ndarray  # round of the data cut-off
+    model_version: np.ndarray
+    sft: np.ndarray  # (R,C,S) SFT examples held
+    safety_stock: np.ndarray  # (R,C) effective safety-tuning spend
+    safety_start: np.ndarray  # (R,C) safety level before any tuning in the game
+    rag: np.ndarray  # (R,C) retrieval on (1) or off (0)
+    brand: np.ndarray
+    brand_anchor: np.ndarray
+    ecosystem: np.ndarray
+    share: np.ndarray  # (R,C,S) installed share of each segment
+    prices: np.ndarray  # (R,C,S) $ per million tokens
+    api_price: np.ndarray  # (R,C) wholesale $ per million tokens
+    base: np.ndarray  # (R,C) int: -1 own model, -2 open weights, else a lab's index
+    revenue: np.ndarray  # (R,C) last round
+    revenue_first: np.ndarray
+    cum_revenue: np.ndarray
+    cum_net_income: np.ndarray
+    incidents: np.ndarray
+    valuation: np.ndarray
+    valuation_start: np.ndarray
+    revenue_share_start: np.ndarray
+    demand: np.ndarray  # (R,C) tokens asked for last round
+    served: np.ndarray  # (R,C) tokens served last round
+
+    @property
+    def runs(self) -> int:
+        return int(self.cash.shape[0])
+
+    def replace(self, **changes: object) -> State:
+        return dataclasses.replace(self, **changes)
+
+    def take(self, run: int) -> State:
+        """One replication as a state of its own (R=1)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v[run : run + 1] if isinstance(v, np.ndarray) else v
+        return State(**out)

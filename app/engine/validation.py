@@ -1,0 +1,186 @@
+"""Whether a decision can be carried out: every problem at once for players, a fitted budget for personas.
+
+The budget rule lives in `spending` and `cash_available`, used by both paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.decisions import Decision, DecisionArrays
+from app.engine.rules import data, finance, talent
+from app.engine.state import State
+from app.engine.world import World
+
+# The order money is committed in, with each line's field on the decision form.
+SPENDING_FIELDS = (
+    ("compute.buy_gpus", "GPU purchases"),
+    ("compute.rent_gpus", "GPU rental"),
+    ("data.scrape_t_tokens", "Web crawling"),
+    ("data.license_t_tokens", "Data licences"),
+    ("tuning.sft_musd", "Fine-tuning"),
+    ("tuning.safety_musd", "Safety tuning"),
+    ("products.marketing_musd", "Marketing"),
+)
+MAX_EPOCHS = 16.0  # beyond this many passes over the same data a run learns nothing more (Muennighoff et al. 2023)
+
+
+@dataclass(frozen=True)
+class DecisionProblem:
+    field: str  # dotted path on the decision form
+    message: str
+
+
+def spending(world: World, d: DecisionArrays) -> np.ndarray:
+    """(R,C,7) money each spending line commits this quarter at list prices ($M), in SPENDING_FIELDS order."""
+    return np.stack([
+        (d.buy * world.gpu_price_musd).sum(-1),
+        (d.rent * world.gpu_rent_musd_round).sum(-1),
+        d.data_buy[:, :, data.SCRAPED] * world.data_cost[data.SCRAPED],
+        d.data_buy[:, :, data.LICENSED] * world.data_cost[data.LICENSED],
+        d.sft.sum(-1), d.safety, d.marketing,
+    ], axis=-1)
+
+
+def cash_available(state: State, d: DecisionArrays) -> np.ndarray:
+    """Cash the company can commit: what it has plus new financing, less repayments."""
+    return state.cash + d.raise_equity + d.borrow - d.repay
+
+
+def running_costs(world: World, state: State, d: DecisionArrays) -> np.ndarray:
+    """A quarter's committed running costs before revenue: staff at their new pay ($M)."""
+    salary, _, _ = talent.role_constants(world)
+    return (d.staff_target * salary).sum(-1) * d.pay / 4.0 / 1e6
+
+
+def affordable(world: World, state: State, d: DecisionArrays, reserve_rounds: np.ndarray, prefers_debt: np.ndarray) -> DecisionArrays:
+    """Fit a persona's plan to its means: finance the gap if it can, else scale discretionary spending down."""
+    spend = spending(world, d)
+    reserve = reserve_rounds * np.maximum(running_costs(world, state, d) - 0.5 * state.revenue, 0.0)
+    gap = np.maximum(spend.sum(-1) + reserve - state.cash, 0.0)
+    room_debt = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
+    borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
+    raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
+    d = d.replace(borrow=borrow, raise_equity=raise_)
+    room = np.maximum(cash_available(state, d) - reserve, 0.0)
+    scale = np.minimum(1.0, room / np.maximum(spend.sum(-1), 1e-9))
+    s3 = scale[:, :, None]
+    return d.replace(buy=d.buy * s3, rent=d.rent * s3, data_buy=d.data_buy * s3, sft=d.sft * s3,
+                     safety=d.safety * scale, marketing=d.marketing * scale)
+
+
+def validate(world: World, state: State, company: int, decision: Decision, d: DecisionArrays) -> list[DecisionProblem]:
+    """Every problem with one company's decision (run 0 of `state`, arrays `d` from to_arrays), in plain words."""
+    c = company
+    problems = _names(world, c, decision)
+    if problems:
+        return problems
+    problems += _budget(world, state, d, c)
+    problems += _finance(world, state, d, c)
+    problems += _gpus(world, state, d, c)
+    problems += _training(world, state, c, decision)
+    problems += _products(world, c, decision)
+    return problems
+
+
+def _names(world: World, c: int, dec: Decision) -> list[DecisionProblem]:
+    """Unknown GPU or segment names, found before any arithmetic."""
+    out = []
+    gpus, segs = world.gpu_names, world.segment_ids
+    for field, table in (("compute.buy_gpus", dec.compute.buy_gpus), ("compute.rent_gpus", dec.compute.rent_gpus)):
+        for name, n in table.items():
+            if name not in gpus:
+                out.append(DecisionProblem(f"{field}.{name}", f"There is no GPU called {name!r}; the catalogue has {', '.join(gpus)}."))
+            elif n < 0:
+                out.append(DecisionProblem(f"{field}.{name}", f"The number of {name} GPUs cannot be negative."))
+    for field, table in (("tuning.sft_musd", dec.tuning.sft_musd), ("products.prices", dec.products.prices)):
+        for seg, v in table.items():
+            if seg not in segs:
+                out.append(DecisionProblem(f"{field}.{seg}", f"There is no segment {seg!r}; segments are {', '.join(segs)}."))
+            elif field == "tuning.sft_musd" and v < 0:
+                out.append(DecisionProblem(f"{field}.{seg}", "Fine-tuning spend cannot be negative."))
+            elif field == "products.prices" and v <= 0:
+                out.append(DecisionProblem(f"{field}.{seg}", "A price must be above $0 per million tokens."))
+    return out
+
+
+def _budget(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
+    """Money runs out at the first line that does not fit; say which and by how much."""
+    spend = spending(world, d)[0, c]
+    left = float(cash_available(state, d)[0, c])
+    for (field, label), cost in zip(SPENDING_FIELDS, spend, strict=True):
+        if cost > left + 1e-9:
+            return [DecisionProblem(field, f"{label} cost ${cost:,.1f}M; you have ${max(left, 0):,.1f}M left.")]
+        left -= cost
+    return []
+
+
+def _finance(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
+    out = []
+    cap = float(finance.max_raise(world, state.valuation)[0, c])
+    if d.raise_equity[0, c] > cap + 1e-9:
+        out.append(DecisionProblem("finance.raise_equity_musd", f"You can raise at most ${cap:,.1f}M this quarter "
+                                   f"({world.scenario.finance.max_raise_share:.0%} of your ${state.valuation[0, c]:,.1f}M valuation)."))
+    room = float(np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)[0, c])
+    if d.borrow[0, c] > room + 1e-9:
+        out.append(DecisionProblem("finance.borrow_musd", f"Lenders will add at most ${room:,.1f}M of debt (limit: "
+                                   f"{world.scenario.finance.max_debt_to_revenue:g}x annual revenue plus half your GPU book value)."))
+    if d.repay[0, c] > state.debt[0, c] + 1e-9:
+        out.append(DecisionProblem("finance.repay_musd", f"You owe ${state.debt[0, c]:,.1f}M; you cannot repay more than that."))
+    return out
+
+
+def _gpus(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
+    from app.engine.rules.compute import gpu_allowed
+
+    allowed = gpu_allowed(world, state.round + 1, (state.events_left > 0).any(1) & _export_ban_active(world, state))[0, c]
+    out = []
+    for g, name in enumerate(world.gpu_names):
+        for field, arr in (("compute.buy_gpus", d.buy), ("compute.rent_gpus", d.rent)):
+            if arr[0, c, g] > 0 and not allowed[g]:
+                gpu = world.scenario.compute.gpus[g]
+                why = (f"ships from round {gpu.available_from_round}" if gpu.available_from_round > state.round + 1
+                       else "is under export controls for your region")
+                out.append(DecisionProblem(f"{field}.{name}", f"The {name} {why}; you cannot get it this round."))
+    return out
+
+
+def _export_ban_active(world: World, state: State) -> np.ndarray:
+    kinds = world.event_kind
+    from app.engine.world import EVENT_KINDS
+
+    ban = kinds == EVENT_KINDS.index("gpu_export_controls")
+    return ((state.events_left > 1) & ban).any(1) if ban.any() else np.zeros(state.runs, bool)
+
+
+def _training(world: World, state: State, c: int, dec: Decision) -> list[DecisionProblem]:
+    plan = dec.training.start
+    if plan is None:
+        return []
+    name = world.company_names[c]
+    if not world.is_lab[c]:
+        return [DecisionProblem("training.start", f"{name} is a product company: it builds on a vendor's or an open-weight model and does not pre-train.")]
+    if state.run_on[0, c] and not dec.training.cancel:
+        return [DecisionProblem("training.start", "A pre-training run is already in progress; cancel it first or wait for it to finish.")]
+    out = []
+    if plan.active > plan.params_b:
+        out.append(DecisionProblem("training.start.active_params_b", f"Active parameters ({plan.active:,.0f}B) cannot exceed total parameters ({plan.params_b:,.0f}B)."))
+    unique = float(data.unique_tokens(world, state.data)[0, c] + dec.data.scrape_t_tokens + dec.data.license_t_tokens + dec.data.synthetic_t_tokens)
+    if plan.tokens_t > MAX_EPOCHS * max(unique, 1e-9):
+        out.append(DecisionProblem("training.start.tokens_t", f"{plan.tokens_t:,.1f}T tokens would be {plan.tokens_t / max(unique, 1e-9):,.0f} passes over "
+                                   f"your {unique:,.1f}T unique tokens; beyond {MAX_EPOCHS:.0f} passes more tokens teach nothing. Buy data or train on fewer tokens."))
+    return out
+
+
+def _products(world: World, c: int, dec: Decision) -> list[DecisionProblem]:
+    base = dec.products.base_model
+    out = []
+    if base is not None and not world.is_lab[c]:
+        labs = [n for n, lab in zip(world.company_names, world.is_lab, strict=True) if lab]
+        if base != "open" and base not in labs:
+            out.append(DecisionProblem("products.base_model", f"Build on 'open' or one of this game's labs ({', '.join(labs) or 'none'}), not {base!r}."))
+    if dec.products.api_price is not None and not world.is_lab[c]:
+        out.append(DecisionProblem("products.api_price", "Only labs sell API access."))
+    return out

@@ -1,0 +1,133 @@
+"""A scenario turned into the arrays the rules read: frozen, built once per game or study."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.scenario.schema import HOURS_PER_ROUND, Scenario
+
+DATA_KINDS = ("scraped", "licensed", "synthetic", "proprietary")  # proprietary comes only from a product's users
+OWN_MODEL, OPEN_MODEL = -1, -2  # base-model codes besides a lab's company index
+EVENT_KINDS = (
+    "gpu_export_controls", "new_gpu_generation", "copyright_wave", "regulation",
+    "open_weight_release", "talent_war", "power_crunch", "recession",
+)
+
+
+def _arr(values: list[float]) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """Scenario constants as arrays: G GPU types, K data kinds, S segments, C companies, E events."""
+
+    scenario: Scenario
+    gpu_tflops: np.ndarray = field(init=False)
+    gpu_watts: np.ndarray = field(init=False)
+    gpu_price_musd: np.ndarray = field(init=False)
+    gpu_rent_musd_round: np.ndarray = field(init=False)
+    gpu_supply: np.ndarray = field(init=False)
+    gpu_rental_supply: np.ndarray = field(init=False)
+    gpu_from_round: np.ndarray = field(init=False)
+    gpu_controlled: np.ndarray = field(init=False)
+    data_cost: np.ndarray = field(init=False)
+    data_quality: np.ndarray = field(init=False)
+    data_pool: np.ndarray = field(init=False)
+    data_restriction_round: np.ndarray = field(init=False)
+    data_hazard: np.ndarray = field(init=False)
+    data_settlement: np.ndarray = field(init=False)
+    data_bias: np.ndarray = field(init=False)
+    seg_volume: np.ndarray = field(init=False)
+    seg_growth: np.ndarray = field(init=False)
+    seg_ref_price: np.ndarray = field(init=False)
+    seg_price_sens: np.ndarray = field(init=False)
+    seg_weights: np.ndarray = field(init=False)
+    seg_min_safety: np.ndarray = field(init=False)
+    seg_churn: np.ndarray = field(init=False)
+    is_lab: np.ndarray = field(init=False)
+    is_cn: np.ndarray = field(init=False)
+    event_kind: np.ndarray = field(init=False)
+    event_round: np.ndarray = field(init=False)
+    event_prob: np.ndarray = field(init=False)
+    event_magnitude: np.ndarray = field(init=False)
+    event_duration: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        sc, put = self.scenario, lambda k, v: object.__setattr__(self, k, v)
+        gpus = sc.compute.gpus
+        put("gpu_tflops", _arr([g.tflops for g in gpus]))
+        put("gpu_watts", _arr([g.watts for g in gpus]))
+        put("gpu_price_musd", _arr([g.price_usd / 1e6 for g in gpus]))
+        put("gpu_rent_musd_round", _arr([g.rent_per_hour * HOURS_PER_ROUND / 1e6 for g in gpus]))
+        put("gpu_supply", _arr([g.supply_per_round for g in gpus]))
+        put("gpu_rental_supply", _arr([g.rental_supply for g in gpus]))
+        put("gpu_from_round", _arr([g.available_from_round for g in gpus]))
+        put("gpu_controlled", np.array([g.export_controlled for g in gpus]))
+        srcs = {s.kind: s for s in sc.data.sources}
+        get = lambda attr, default=0.0: _arr([getattr(srcs[k], attr) if k in srcs else default for k in DATA_KINDS])  # noqa: E731
+        put("data_cost", get("cost_per_t_tokens_musd"))
+        put("data_quality", get("quality", 1.0))
+        put("data_pool", get("pool_t_tokens"))
+        put("data_restriction_round", 1.0 - (1.0 - get("restriction_growth_per_year")) ** 0.25)
+        put("data_hazard", get("legal_hazard_per_round"))
+        put("data_settlement", get("settlement_per_t_tokens_musd"))
+        put("data_bias", get("bias_risk"))
+        segs = sc.market.segments
+        put("seg_volume", _arr([s.volume_t_tokens for s in segs]))
+        put("seg_growth", _arr([s.growth_per_round for s in segs]))
+        put("seg_ref_price", _arr([s.reference_price for s in segs]))
+        put("seg_price_sens", _arr([s.price_sensitivity for s in segs]))
+        put("seg_weights", np.array([[s.w_capability, s.w_domain, s.w_safety, s.w_freshness, s.w_brand, s.w_ecosystem] for s in segs]))
+        put("seg_min_safety", _arr([s.min_safety for s in segs]))
+        put("seg_churn", _arr([s.churn_per_round for s in segs]))
+        put("is_lab", np.array([c.kind == "lab" for c in sc.companies]))
+        put("is_cn", np.array([c.region == "cn" for c in sc.companies]))
+        evs = sc.events
+        put("event_kind", np.array([EVENT_KINDS.index(e.kind) for e in evs], dtype=np.int64))
+        put("event_round", np.array([e.round or 0 for e in evs], dtype=np.int64))
+        put("event_prob", _arr([e.probability_per_round for e in evs]))
+        put("event_magnitude", _arr([e.magnitude for e in evs]))
+        put("event_duration", np.array([e.duration for e in evs], dtype=np.int64))
+
+    @property
+    def n_companies(self) -> int:
+        return len(self.scenario.companies)
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.scenario.market.segments)
+
+    @property
+    def n_gpus(self) -> int:
+        return len(self.scenario.compute.gpus)
+
+    @property
+    def company_names(self) -> list[str]:
+        return [c.name for c in self.scenario.companies]
+
+    @property
+    def segment_ids(self) -> list[str]:
+        return [s.id for s in self.scenario.market.segments]
+
+    @property
+    def gpu_names(self) -> list[str]:
+        return [g.name for g in self.scenario.compute.gpus]
+
+    @property
+    def depreciation_rounds(self) -> int:
+        return max(1, round(self.scenario.compute.depreciation_years * 4))
+
+    def price_index(self, rnd: int) -> float:
+        """How far prices of serving have fallen since round 1 (1.0 in round 1)."""
+        return float(self.scenario.market.price_decline_per_year ** (-(rnd - 1) / 4.0))
+
+    def reference_price(self, rnd: int) -> np.ndarray:
+        """Segment reference prices ($/M tokens) in a round: they fall every quarter."""
+        return self.seg_ref_price * self.price_index(rnd)
+
+    def segment_volume(self, rnd: int) -> np.ndarray:
+        """Trillions of tokens each segment buys in a round before shocks."""
+        return self.seg_volume * (1.0 + self.seg_growth) ** (rnd - 1)
