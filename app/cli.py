@@ -1,10 +1,26 @@
-"""The `moatline` command line."""
+"""The `moatline` command line. Bad input gets a plain message and exit code 2, never a traceback."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import typer
 
-cli = typer.Typer(help="Moatline: a strategy simulator of the AI industry.", no_args_is_help=True, add_completion=False)
+from app.scenario import ScenarioError, find_scenario, json_schema, load_scenario
+
+cli = typer.Typer(help="Moatline: a strategy simulator of the AI industry.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+scenario_cli = typer.Typer(help="Check and describe scenario files.", no_args_is_help=True)
+cli.add_typer(scenario_cli, name="scenario")
+
+USAGE_ERROR = 2
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(USAGE_ERROR)
 
 
 @cli.command()
@@ -16,6 +32,92 @@ def serve(
     from app.web.server import serve as run_server
 
     run_server(host=host, port=port)
+
+
+@scenario_cli.command("validate")
+def validate(files: list[Path] = typer.Argument(..., help="Scenario files to check.")) -> None:
+    """Check scenario files; list every problem with its field and line."""
+    bad = 0
+    for path in files:
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            typer.echo(f"{path}: {len(exc.problems)} problem(s)", err=True)
+            for p in exc.problems:
+                typer.echo(f"  - {p}", err=True)
+            continue
+        typer.echo(f"{path}: ok ({sc.name}: {len(sc.companies)} companies, {len(sc.market.segments)} segments, {sc.rounds} rounds)")
+    if bad:
+        raise typer.Exit(1)
+
+
+@scenario_cli.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of scenario files."""
+    typer.echo(json_schema())
+
+
+@cli.command()
+def simulate(
+    scenario: str = typer.Argument(..., help="A scenario file or a shipped scenario id (e.g. frontier-race)."),
+    seats: str = typer.Option("", help="Comma-separated persona per company (default: the scenario's own)."),
+    runs: int = typer.Option(1000, help="Number of seeded games."),
+    seed: int = typer.Option(0, help="Study seed; each run derives its own."),
+    out: Path = typer.Option(..., help="Output table: .csv or .parquet."),
+    chunk: int = typer.Option(10_000, help="Games resolved together (memory vs speed)."),
+) -> None:
+    """Play many seeded games with computer-run personas and write a tidy table."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from app.engine.batch import StudyError, simulate as run_study
+
+    sc = _scenario_or_fail(scenario)
+    seat_list = [s.strip() for s in seats.split(",") if s.strip()] or None
+    try:
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), transient=False, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task(f"{sc.id}", total=runs)
+            run_study(sc, runs, seed, seat_list, out, chunk, progress=lambda n: bar.advance(task, n))
+    except StudyError as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {runs} runs x {sc.rounds} rounds x {len(sc.companies)} companies to {out}")
+
+
+@cli.command("plan-training")
+def plan_training(
+    params: float = typer.Option(..., help="Total parameters, e.g. 405e9."),
+    tokens: float = typer.Option(..., help="Training tokens, e.g. 15.6e12."),
+    gpu: str = typer.Option(..., help="GPU name from the scenario catalogue, e.g. H100."),
+    active_params: float = typer.Option(None, help="Active parameters per token (Mixture of Experts)."),
+    gpus: int = typer.Option(16384, help="GPUs in the cluster."),
+    price_per_hour: float = typer.Option(None, help="Rental price per GPU-hour (default: the catalogue's)."),
+    scenario: str = typer.Option("frontier-race", help="Scenario whose defaults to use."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """What a pre-training run costs (FLOPs, GPU-hours, days, money, energy) and what it buys (loss, capability)."""
+    from app.engine.planner import PlanError, plan_training as plan
+
+    sc = _scenario_or_fail(scenario)
+    try:
+        result = plan(sc, params, tokens, gpu, gpus, active_params, price_per_hour)
+    except PlanError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    typer.echo(f"Training FLOPs      {result.flops:.3e}\nGPU-hours           {result.gpu_hours:,.0f}\n"
+               f"Wall-clock          {result.days:,.1f} days on {gpus:,} {gpu}\nRental cost         ${result.rent_cost_usd:,.0f}\n"
+               f"Ownership cost      ${result.own_cost_usd:,.0f} (depreciation + electricity)\nEnergy              {result.energy_mwh:,.0f} MWh\n"
+               f"Expected loss       {result.loss:.4f}\nCapability index    {result.capability:.1f} / 100")
+
+
+def _scenario_or_fail(name: str):  # type: ignore[no-untyped-def]
+    try:
+        return find_scenario(name)
+    except ScenarioError as exc:
+        fail(str(exc))
 
 
 def main() -> None:

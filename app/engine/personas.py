@@ -159,7 +159,7 @@ def _best_gpu(world: World, state: State, rnd: int) -> np.ndarray:
     controlled = world.is_cn[None, :, None] & world.gpu_controlled[None, None, :]  # rivals stay clear of controlled chips
     allowed = compute.gpu_allowed(world, rnd, np.zeros(state.runs, bool)) & ~controlled
     value = np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf)
-    return value == value.max(axis=-1, keepdims=True)
+    return np.arange(world.n_gpus) == value.argmax(axis=-1)[..., None]
 
 
 def _compute_and_training(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int):
@@ -183,7 +183,7 @@ def _compute_and_training(world: World, state: State, t: dict[str, np.ndarray], 
     rounds_left = sc.rounds - state.round
     train_peak = peak * (1.0 - serving_share)
     budget = train_peak * sc.scaling.mfu * training.goodput(world, state.staff[:, :, 1]) * t["run_rounds"]
-    n_opt, d_opt = scaling.compute_optimal(np.maximum(budget * np.sqrt(state.algo), 1.0), sc.scaling)
+    n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
     active_b = n_opt / 1e9 / np.sqrt(t["moe"])
     total_b = active_b * t["moe"]
     tokens_t = budget / (sc.scaling.flops_per_param_token * active_b * 1e9) / 1e12

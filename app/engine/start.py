@@ -39,24 +39,40 @@ def _company_arrays(world: World) -> dict[str, np.ndarray]:
     }
 
 
-def initial_state(world: World, seeds: np.ndarray) -> State:
-    """Every replication starts from the scenario's companies; shares start at the market's own choice."""
-    a = _company_arrays(world)
-    runs, C, S = len(seeds), world.n_companies, world.n_segments
-    H, L, E = world.depreciation_rounds, world.scenario.compute.delivery_lag_rounds, len(world.scenario.events)
+def opening_choice(world: World) -> market.Choice:
+    """How buyers split before round 1, given the starting offers (R=1): the installed base the game starts from."""
+    a, C = _company_arrays(world), world.n_companies
     base = own_or_vendor(world)
-    prices = a["price_factor"][:, :, None] * world.reference_price(1)[None, None, :]
-    cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1)
-    api = np.where(world.is_lab, np.maximum(API_PRICE_OVER_COST * cloud, API_PRICE_FLOOR_SHARE * world.seg_ref_price.mean()), 0.0)
     open_cap = np.array([world.scenario.market.outside.capability])
     safety = tuning.safety_level(world, a["safety_start"], np.zeros((1, C)), a["staff"][:, :, 2])
     base_cap = market.base_of(base, a["model_cap"], open_cap)
     cutoff = market.base_of(base, a["model_cutoff"], np.zeros(1))
     offers = market.Offers(base_cap - tuning.alignment_tax(world, safety), tuning.domain_skill(world, a["sft"]), safety,
-                           market.freshness(world, 1, cutoff, np.zeros((1, C))), a["brand"], a["ecosystem"], prices)
-    share = market.choose(world, offers, open_cap, 1, np.zeros(1)).probability
+                           market.freshness(world, 1, cutoff, np.zeros((1, C))), a["brand"], a["ecosystem"], _opening_prices(world, a))
+    return market.choose(world, offers, open_cap, 1, np.zeros(1))
+
+
+def _opening_prices(world: World, a: dict[str, np.ndarray]) -> np.ndarray:
+    return a["price_factor"][:, :, None] * world.reference_price(1)[None, None, :]
+
+
+def initial_state(world: World, seeds: np.ndarray) -> State:
+    """Every replication starts from the scenario's companies; shares start at the market's own choice."""
+    a = _company_arrays(world)
+    runs, C = len(seeds), world.n_companies
+    H, L, E = world.depreciation_rounds, world.scenario.compute.delivery_lag_rounds, len(world.scenario.events)
+    base = own_or_vendor(world)
+    prices = _opening_prices(world, a)
+    cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1)
+    api = np.where(world.is_lab, np.maximum(API_PRICE_OVER_COST * cloud, API_PRICE_FLOOR_SHARE * world.seg_ref_price.mean()), 0.0)
+    open_cap = np.array([world.scenario.market.outside.capability])
+    opening = opening_choice(world)
+    share = opening.probability
+    safety = tuning.safety_level(world, a["safety_start"], np.zeros((1, C)), a["staff"][:, :, 2])
+    base_cap = market.base_of(base, a["model_cap"], open_cap)
+    offers_cap = base_cap - tuning.alignment_tax(world, safety)
     revenue = (share * world.segment_volume(1) * prices).sum(-1)
-    value = finance.valuation(world, revenue, revenue, offers.capability, a["brand"], world.is_lab[None, :], a["cash"], np.zeros((1, C)), np.zeros((1, C)))
+    value = finance.valuation(world, revenue, revenue, offers_cap, a["brand"], world.is_lab[None, :], a["cash"], np.zeros((1, C)), np.zeros((1, C)))
     one = {
         "open_capability": open_cap, "data_pool": world.data_pool[None, :], "events_left": np.zeros((1, E), dtype=np.int64),
         "cash": a["cash"], "debt": np.zeros((1, C)), "paid_in": a["cash"] + a["ppe"], "retained": np.zeros((1, C)),

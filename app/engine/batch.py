@@ -1,0 +1,133 @@
+"""Studies: many seeded replications of a scenario at once, written as a tidy table.
+
+Runs are resolved in chunks of vectorised replications, so memory stays flat however many
+runs a study asks for; rows stream to CSV or Parquet as each chunk finishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from app.engine import personas
+from app.engine.rng import run_seeds
+from app.engine.start import initial_state
+from app.engine.step import step
+from app.engine.world import World
+from app.scenario.schema import PERSONAS, Scenario
+
+COLUMNS = ("run", "round", "company", "persona", "cash", "revenue", "net_income", "share", "capability", "brand", "safety", "score")
+DEFAULT_CHUNK = 10_000
+
+
+class StudyError(ValueError):
+    """A study that cannot run as asked (unknown persona, wrong number of seats, bad counts)."""
+
+
+def resolve_seats(scenario: Scenario, seats: list[str] | None) -> list[str]:
+    """The persona of every seat: the scenario's own, or the list given (one per company)."""
+    if not seats:
+        return [c.persona for c in scenario.companies]
+    unknown = [s for s in seats if s not in PERSONAS]
+    if unknown:
+        raise StudyError(f"unknown persona(s) {', '.join(unknown)}; choose from {', '.join(PERSONAS)}")
+    if len(seats) != len(scenario.companies):
+        raise StudyError(f"{scenario.id} has {len(scenario.companies)} companies; give {len(scenario.companies)} seats, not {len(seats)}")
+    return list(seats)
+
+
+def play_chunk(world: World, seat_names: list[str], seeds: np.ndarray, aggressiveness: float = personas.DEFAULT_AGGRESSIVENESS) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """Play whole games for a batch of seeds, yielding each round's table columns as (R,C) arrays."""
+    seats = np.array([personas.persona_index(s) for s in seat_names])
+    aggr = np.full(len(seats), aggressiveness)
+    state, previous = initial_state(world, seeds), None
+    for _ in range(world.scenario.rounds):
+        d = personas.decide(world, state, seats, aggr, previous)
+        state, o = step(world, state, d)
+        previous = d
+        share = o.served.sum(-1) / np.maximum(o.volume.sum(-1, keepdims=True), 1e-12)
+        yield o.round, {"cash": state.cash, "revenue": o.revenue, "net_income": o.net_income, "share": share,
+                        "capability": o.effective_capability, "brand": state.brand, "safety": o.safety, "score": o.score}
+
+
+def _chunk_frame(world: World, seat_names: list[str], first_run: int, seeds: np.ndarray, aggressiveness: float) -> pd.DataFrame:
+    R, C = len(seeds), world.n_companies
+    frames = []
+    for rnd, cols in play_chunk(world, seat_names, seeds, aggressiveness):
+        frame = {"run": np.repeat(np.arange(first_run, first_run + R), C), "round": np.full(R * C, rnd, dtype=np.int64),
+                 "company": np.tile(np.array(world.company_names, dtype=object), R), "persona": np.tile(np.array(seat_names, dtype=object), R)}
+        frame.update({k: v.reshape(-1) for k, v in cols.items()})
+        frames.append(pd.DataFrame(frame, columns=list(COLUMNS)))
+    return pd.concat(frames, ignore_index=True).sort_values(["run", "round"], kind="stable", ignore_index=True)
+
+
+def simulate(scenario: Scenario, runs: int, seed: int, seats: list[str] | None = None, out: str | Path | None = None,
+             chunk: int = DEFAULT_CHUNK, aggressiveness: float = personas.DEFAULT_AGGRESSIVENESS,
+             progress: Callable[[int], None] | None = None) -> pd.DataFrame | None:
+    """Play `runs` seeded games; return the tidy table, or stream it to `out` (.csv or .parquet) and return None."""
+    if runs < 1:
+        raise StudyError("runs must be at least 1")
+    if chunk < 1:
+        raise StudyError("chunk must be at least 1")
+    seat_names = resolve_seats(scenario, seats)
+    world = World(scenario)
+    sink = _Sink(Path(out)) if out is not None else None
+    frames = []
+    for first in range(0, runs, chunk):
+        n = min(chunk, runs - first)
+        frame = _chunk_frame(world, seat_names, first, run_seeds(seed, n, first), aggressiveness)
+        if sink:
+            sink.write(frame)
+        else:
+            frames.append(frame)
+        if progress:
+            progress(n)
+    if sink:
+        sink.close()
+        return None
+    return pd.concat(frames, ignore_index=True)
+
+
+class _Sink:
+    """Appends chunks to a CSV or Parquet file."""
+
+    def __init__(self, path: Path):
+        if path.suffix.lower() not in {".csv", ".parquet"}:
+            raise StudyError(f"write to a .csv or .parquet file, not {path.name!r}")
+        if not path.parent.exists():
+            raise StudyError(f"folder {str(path.parent)!r} does not exist")
+        self.path, self.first, self.writer = path, True, None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.path.suffix.lower() == ".csv":
+            frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first, index=False, float_format="%.6g")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.path, table.schema)
+            self.writer.write_table(table)
+        self.first = False
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def win_rates(scenario: Scenario, runs: int, seed: int, seats: list[str] | None = None, chunk: int = DEFAULT_CHUNK) -> dict[str, float]:
+    """Share of games each persona wins (top final score; a seat shared by two personas counts for both)."""
+    seat_names = resolve_seats(scenario, seats)
+    world = World(scenario)
+    wins = dict.fromkeys(seat_names, 0)
+    for first in range(0, runs, chunk):
+        n = min(chunk, runs - first)
+        *_, (_, last) = play_chunk(world, seat_names, run_seeds(seed, n, first))
+        winners = last["score"].argmax(axis=1)
+        for c, name in enumerate(seat_names):
+            wins[name] += int((winners == c).sum())
+    return {k: v / runs for k, v in wins.items()}
