@@ -14,7 +14,7 @@ import numpy as np
 from app.engine import scaling
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
-from app.engine.rules import compute, data, market, training, tuning
+from app.engine.rules import compute, data, finance, market, training, tuning
 from app.engine.start import carried_on, standing_decisions
 from app.engine.state import State
 from app.engine.validation import affordable
@@ -24,6 +24,9 @@ from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
 DEFAULT_AGGRESSIVENESS = 0.5
 STYLE_SPREAD = 0.15  # each game, each seat's appetites vary by up to +/- this share
 SERVING_HEADROOM = 1.15  # capacity planned above last quarter's demand
+PRICE_STEP_UP, PRICE_STEP_DOWN = 1.12, 0.92  # price moves when capacity binds or lies idle
+PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's target each quarter
+PRICE_BAND = (0.6, 2.0)  # never further than this from the target markup
 CAPEX_SHARE_OF_CASH = 0.25  # most of its cash a persona puts into GPUs in one quarter (at aggressiveness 0.5)
 
 
@@ -50,11 +53,11 @@ class Traits:
 
 
 TRAITS: dict[str, Traits] = {
-    "scale_maximalist": Traits(1.05, 1.25, 0.04, 0.25, 3, 1, 0.02, 0.01, 45, 0.01, 1, 0.1, 0.6, 2, 1.4, 0),
-    "fast_follower": Traits(0.75, 0.95, 0.02, 0.04, 2, 1, 0.10, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0),
-    "safety_first": Traits(1.1, 1.1, 0.03, 0.06, 2, 1, 0.05, 0.08, 85, 0.02, 1, 0.7, 0.0, 3, 1.5, 0),
-    "price_disruptor": Traits(0.55, 0.9, 0.03, 0.10, 2, 8, 0.03, 0.01, 40, 0.01, 0, 0.1, 0.4, 3, 1.1, 0),
-    "incumbent": Traits(1.0, 1.15, 0.03, 0.10, 2, 1, 0.04, 0.03, 65, 0.06, 1, 0.5, 0.2, 3, 1.5, 1),
+    "scale_maximalist": Traits(1.15, 1.1, 0.03, 0.20, 2, 2, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 1.4, 0),
+    "fast_follower": Traits(0.75, 0.95, 0.02, 0.04, 2, 1, 0.08, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0),
+    "safety_first": Traits(1.2, 1.1, 0.03, 0.06, 2, 1, 0.05, 0.05, 75, 0.02, 1, 0.5, 0.0, 3, 1.5, 0),
+    "price_disruptor": Traits(0.6, 0.9, 0.03, 0.10, 2, 8, 0.05, 0.02, 55, 0.01, 0, 0.1, 0.4, 3, 1.1, 0),
+    "incumbent": Traits(1.05, 1.15, 0.03, 0.10, 2, 1, 0.04, 0.03, 60, 0.04, 1, 0.5, 0.2, 3, 1.5, 1),
     "idle": Traits(1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
 }
 assert set(TRAITS) == set(PERSONAS)
@@ -118,12 +121,15 @@ def _prices(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray,
     cap = _public_capability(world, state)
     best_rival = np.max(np.where(np.eye(cap.shape[1], dtype=bool)[None], -np.inf, cap[:, None, :]), axis=2)
     lead = np.clip((cap - np.maximum(best_rival, state.open_capability[:, None])) / 100.0, -0.3, 0.3)
-    short = np.where(state.demand > 1.02 * state.served, 1.15, 1.0)
+    target = t["markup"] * (1.0 + lead) / np.sqrt(a)
+    short = state.demand > 1.02 * state.served
     peak = compute.peak_flops(world, state.gpus) * np.where(world.is_lab, 0.9, 1.0)
-    can_serve = market.serving_capacity(world, peak, state.model_active, state.algo, world.is_lab[None, :])
-    idle = np.where(state.demand < 0.5 * can_serve, 0.85, 1.0)
-    markup = t["markup"] * (1.0 + lead) * short * idle / np.sqrt(a)
-    return world.reference_price(rnd)[None, None, :] * markup[:, :, None]
+    idle = state.demand < 0.5 * market.serving_capacity(world, peak, state.model_active, state.algo, world.is_lab[None, :])
+    last = state.prices / world.reference_price(max(rnd - 1, 1))
+    steered = np.where(short[:, :, None], last * PRICE_STEP_UP, np.where(idle[:, :, None], last * PRICE_STEP_DOWN,
+                       last + PRICE_PULL * (target[:, :, None] - last)))
+    markup = np.clip(steered, PRICE_BAND[0] * target[:, :, None], PRICE_BAND[1] * target[:, :, None])
+    return world.reference_price(rnd)[None, None, :] * markup
 
 
 def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int) -> np.ndarray:
@@ -168,8 +174,10 @@ def _compute_and_training(world: World, state: State, t: dict[str, np.ndarray], 
     fleet = state.gpus + state.pipeline.sum(axis=2)
     peak = compute.peak_flops(world, state.gpus)
     per_token = 2.0 * np.maximum(state.model_active, 1e-3) * 1e9 / sc.compute.serving_utilisation / state.algo
-    need_serving = SERVING_HEADROOM * np.maximum(state.demand, state.served) * 1e12 * per_token
-    serving_share = np.clip(need_serving / np.maximum(peak, 1.0), 0.3, 0.9)
+    growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
+    need_serving = SERVING_HEADROOM * growth * np.maximum(state.demand, state.served) * 1e12 * per_token
+    short = state.demand > 1.02 * state.served
+    serving_share = np.clip(need_serving * np.where(short, 1.5, 1.0) / np.maximum(peak, 1.0), 0.3, 1.0)
     best = _best_gpu(world, state, rnd)
     best_flops = (best * world.gpu_tflops).sum(-1) * 1e12 * SECONDS_PER_ROUND
     fleet_peak = compute.peak_flops(world, fleet)
@@ -177,7 +185,8 @@ def _compute_and_training(world: World, state: State, t: dict[str, np.ndarray], 
     want_peak = need_serving * (1.0 + sc.market.segments[0].growth_per_round) + train_target
     buy_n = np.maximum(want_peak - fleet_peak, 0.0) / np.maximum(best_flops, 1.0) * lab
     unit = (best * world.gpu_price_musd).sum(-1)
-    buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * np.maximum(state.cash, 0.0) / np.maximum(unit, 1e-9))
+    means = np.maximum(state.cash, 0.0) + np.where(short, finance.max_raise(world, state.valuation) * t["gpu_appetite"] * 4.0, 0.0)
+    buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / np.maximum(unit, 1e-9))
     buy = best * buy_n[:, :, None]
 
     rounds_left = sc.rounds - state.round

@@ -87,7 +87,7 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
         "brand": a["brand"], "brand_anchor": a["brand"], "ecosystem": a["ecosystem"], "share": share,
         "prices": prices, "api_price": api, "base": base, "revenue": revenue, "revenue_first": revenue,
         "cum_revenue": np.zeros((1, C)), "cum_net_income": np.zeros((1, C)), "incidents": np.zeros((1, C)),
-        "valuation": value, "valuation_start": value, "revenue_share_start": revenue / max(revenue.sum(), 1e-9),
+        "valuation": value, "valuation_start": value, "token_share_start": (share * world.segment_volume(1)).sum(-1) / world.segment_volume(1).sum(),
         "demand": (share * world.segment_volume(1)).sum(-1), "served": (share * world.segment_volume(1)).sum(-1),
     }
     tiled = {k: np.repeat(v, runs, axis=0) for k, v in one.items()}

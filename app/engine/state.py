@@ -68,7 +68,7 @@ class State:
     incidents: np.ndarray
     valuation: np.ndarray
     valuation_start: np.ndarray
-    revenue_share_start: np.ndarray
+    token_share_start: np.ndarray  # (R,C) share of all tokens bought, before round 1
     demand: np.ndarray  # (R,C) tokens asked for last round
     served: np.ndarray  # (R,C) tokens served last round
 

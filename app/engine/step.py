@@ -124,7 +124,7 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
     compliance = np.where((regulated > 0) | (cond.min_safety_add > 0), regulated + cond.min_safety_add, -np.inf)
     revenue = revenue_seg.sum(-1) + api["revenue_api"]
     inc = risk.incidents(world, rate_parts, tokens, safety, revenue, held, shares, cond.legal_mult, compliance, state.seeds, rnd)
-    brand = risk.update_brand(world, state.brand, state.brand_anchor, safety, d.marketing, inc.severity)
+    brand = risk.update_brand(world, state.brand, state.brand_anchor, safety, eff_cap, d.marketing, inc.severity)
 
     mwh = compute.energy_mwh(world, gpus)
     lines = {
@@ -151,8 +151,8 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
 
     revenue_first = np.where(rnd == 1, revenue, state.revenue_first)
     cum_rev, cum_net, n_inc, rescues = state.cum_revenue + revenue, state.cum_net_income + net, state.incidents + inc.happened, state.rescues + (rescue > 0)
-    revenue_share = revenue / np.maximum(revenue.sum(1, keepdims=True), 1e-9)
-    metrics = scoring.metric_values(cum_net, revenue, revenue_first, revenue_share, state.revenue_share_start, value,
+    token_share = tokens / np.maximum(volume.sum(-1, keepdims=True), 1e-12)
+    metrics = scoring.metric_values(cum_net, revenue, revenue_first, token_share, state.token_share_start, ownership * value,
                                     state.valuation_start, brand, n_inc, eff_cap, rescues)
     scaled, score = scoring.scorecard(world, metrics)
 

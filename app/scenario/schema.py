@@ -117,7 +117,7 @@ class Segment(Strict):
     volume_t_tokens: float = Field(gt=0, description="Tokens a quarter (trillions) the segment buys at the start.")
     growth_per_round: float = Field(0.08, ge=-0.5, le=1, description="Quarterly volume growth.")
     reference_price: float = Field(gt=0, description="Typical price per million tokens at the start (US$).")
-    price_sensitivity: float = Field(2.5, gt=0, description="Logit weight on log price: higher means buyers chase price.")
+    price_sensitivity: float = Field(2.5, ge=1.5, description="Logit weight on log price: higher means buyers chase price. At least 1.5, so that demand is elastic and no seller profits from an endless price rise.")
     w_capability: float = Field(1.0, ge=0, description="Weight on general capability (per 10 points).")
     w_domain: float = Field(0.5, ge=0, description="Weight on domain skill from SFT (per 10 points).")
     w_safety: float = Field(0.3, ge=0, description="Weight on safety / trust (per 10 points).")
@@ -147,7 +147,7 @@ class Market(Strict):
     segments: list[Segment] = Field(min_length=1, description="Customer segments.")
     outside: OutsideOption = Field(default_factory=OutsideOption, description="The open-weight outside option.")
     attribute_scale: float = Field(0.4, gt=0, description="How sharply buyers tell offers apart: utility per 10 points of an attribute is weight x this scale. Higher makes markets more winner-take-all.")
-    price_decline_per_year: float = Field(2.5, ge=1, description="Reference (frontier-tier) prices fall by this factor a year. List prices at constant capability fell ~10x a year in 2023-24, but the frontier moves up, so the price of the tier buyers compare falls more slowly.")
+    price_decline_per_year: float = Field(2.0, ge=1, description="Reference (frontier-tier) prices fall by this factor a year. List prices at constant capability fell ~10x a year in 2023-24, but the frontier moves up, so the price of the tier buyers compare falls more slowly.")
     freshness_tau_months: float = Field(12.0, gt=0, description="Freshness decays as exp(-months since cut-off / tau).")
     release_lag_months: float = Field(6.0, ge=0, description="Months between a model's data cut-off and its release.")
     rag_recovery: float = Field(0.8, ge=0, le=1, description="Share of lost freshness retrieval recovers.")
@@ -157,7 +157,7 @@ class Market(Strict):
 
 
 class Safety(Strict):
-    base_incident_rate: float = Field(0.8, ge=0, description="Incidents a quarter for an unsafe model at reference usage.")
+    base_incident_rate: float = Field(0.5, ge=0, description="Incidents a quarter for an unsafe model at reference usage.")
     reference_volume_t_tokens: float = Field(50, gt=0, description="Usage (trillions of tokens a quarter) at which the base rate applies.")
     usage_exponent: float = Field(0.5, ge=0, le=1, description="Incident rate grows as usage^exponent.")
     safety_scale: float = Field(30, gt=0, description="Each this many safety points divide the incident rate by e.")
@@ -167,7 +167,7 @@ class Safety(Strict):
     safety_decay_per_round: float = Field(0.04, ge=0, le=1, description="Share of safety-tuning stock lost each quarter (new jailbreaks).")
     alignment_tax: float = Field(0.15, ge=0, le=1, description="Capability points lost per safety point above the threshold (over-refusal).")
     alignment_tax_threshold: float = Field(70, ge=0, le=100)
-    brand_hit: float = Field(12, ge=0, description="Brand points a typical incident costs.")
+    brand_hit: float = Field(8, ge=0, description="Brand points a typical incident costs.")
     incident_cost_musd: float = Field(40, ge=0, description="Direct cost of a typical incident (liability, remediation).")
     fine_share_of_revenue: float = Field(0.07, ge=0, le=1, description="Fine as a share of annualised revenue when an incident hits a regulated segment below its minimum safety (EU AI Act: 7%).")
     brand_recovery_per_round: float = Field(0.10, ge=0, le=1, description="Share of the gap to the brand target recovered each quarter.")

@@ -75,7 +75,7 @@ def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_saf
     outside_parts = np.concatenate([out_attrs * w * k, np.broadcast_to(out_price, (R, S))[..., None]], axis=-1)
     floor = world.seg_min_safety + min_safety_add[:, None]
     eligible = offers.safety[:, :, None] >= floor[:, None, :]
-    out_eligible = world.scenario.market.outside.safety >= floor
+    out_eligible = np.ones_like(floor, dtype=bool)  # buyers can always stay with open weights, in-house tools or no AI
     u = np.where(eligible, parts.sum(-1), -np.inf)
     u_out = np.where(out_eligible, outside_parts.sum(-1), -np.inf)
     top = np.maximum(u.max(axis=1), u_out)

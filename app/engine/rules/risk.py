@@ -13,6 +13,7 @@ INCIDENT_CAUSES = ("base", "usage", "safety", "safety_staff", "data")
 MAX_SEVERITY = 4.0
 MARKETING_BRAND_CAP = 4.0  # brand points a quarter marketing can buy at most
 BRAND_SAFETY_PULL = 0.3  # brand target moves this much per safety point away from 50
+BRAND_QUALITY_PULL = 0.6  # ... and this much per capability point behind the best offer on the market
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,9 +56,12 @@ def incidents(world: World, rate_parts: np.ndarray, served: np.ndarray, safety: 
     return Incidents(rate_parts, p, hit, severity, severity * sf.incident_cost_musd, fine, p_law, sued, settle)
 
 
-def update_brand(world: World, brand: np.ndarray, anchor: np.ndarray, safety: np.ndarray, marketing: np.ndarray, severity: np.ndarray) -> np.ndarray:
-    """Brand drifts slowly towards a target set by history and safety, bought up by marketing, knocked down by incidents."""
+def update_brand(world: World, brand: np.ndarray, anchor: np.ndarray, safety: np.ndarray, capability: np.ndarray,
+                 marketing: np.ndarray, severity: np.ndarray) -> np.ndarray:
+    """Brand drifts slowly towards a target set by history, safety and how far the product trails the best one;
+    marketing buys it up, incidents knock it down."""
     sf, mk = world.scenario.safety, world.scenario.market
-    target = np.clip(anchor + BRAND_SAFETY_PULL * (safety - 50.0), 0.0, 100.0)
+    behind = capability.max(axis=1, keepdims=True) - capability
+    target = np.clip(anchor + BRAND_SAFETY_PULL * (safety - 50.0) - BRAND_QUALITY_PULL * behind, 0.0, 100.0)
     bought = MARKETING_BRAND_CAP * (1.0 - np.exp(-marketing * mk.marketing_brand_per_musd / MARKETING_BRAND_CAP))
     return np.clip(brand + sf.brand_recovery_per_round * (target - brand) + bought - sf.brand_hit * severity, 0.0, 100.0)

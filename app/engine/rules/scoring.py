@@ -9,20 +9,35 @@ from app.engine.world import World
 METRICS = ("profit", "revenue_growth", "share", "valuation", "brand", "safety_record", "capability", "solvency")
 
 
-def metric_values(cum_net_income: np.ndarray, revenue: np.ndarray, revenue_first: np.ndarray, revenue_share: np.ndarray,
-                  revenue_share_start: np.ndarray, valuation: np.ndarray, valuation_start: np.ndarray, brand: np.ndarray,
+def metric_values(cum_net_income: np.ndarray, revenue: np.ndarray, revenue_first: np.ndarray, token_share: np.ndarray,
+                  token_share_start: np.ndarray, stake_value: np.ndarray, valuation_start: np.ndarray, brand: np.ndarray,
                   incidents: np.ndarray, capability: np.ndarray, rescues: np.ndarray) -> np.ndarray:
     """(R,C,8) raw metrics, higher is better. Companies start unequal (corporate genealogy), so money
-    metrics measure what a team did with its start: profit on starting value, growth, share gained."""
+    metrics measure what a team did with its start: profit on starting value, revenue growth, growth of
+    its share of all tokens bought, growth of the founders' stake (dilution counts)."""
     growth = np.log(np.maximum(revenue, 1e-3) / np.maximum(revenue_first, 1e-3))
-    return np.stack([cum_net_income / valuation_start, growth, revenue_share - revenue_share_start,
-                     np.log(np.maximum(valuation, 1.0) / valuation_start), brand, -incidents, capability, -rescues], axis=-1)
+    share_growth = np.log(np.maximum(token_share, 1e-6) / np.maximum(token_share_start, 1e-6))
+    return np.stack([cum_net_income / valuation_start, growth, share_growth,
+                     np.log(np.maximum(stake_value, 1.0) / valuation_start), brand, -incidents, capability, -rescues], axis=-1)
+
+
+# What maps to 0 and to 1 on each metric: fixed ranges, so a score means the same in every game
+# and a sliver of lead on one metric is worth a sliver of score.
+METRIC_RANGES = np.array([
+    (-0.3, 0.3),  # profit: cumulative net income over starting value
+    (0.0, 2.5),  # revenue growth: log of revenue now over round 1 (e^2.5 = 12x)
+    (-1.5, 1.5),  # share: log of token share now over the start
+    (-1.0, 2.5),  # stake value: log of the founders' stake over starting value
+    (0.0, 100.0),  # brand trust
+    (-6.0, 0.0),  # safety record: incidents so far
+    (50.0, 100.0),  # capability of what the company sells
+    (-2.0, 0.0),  # solvency: rescues so far
+])
 
 
 def scorecard(world: World, metrics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scaled metrics in [0,1] (min-max across companies; ties score 0.5) and the 0-100 score (R,C)."""
-    lo, hi = metrics.min(axis=1, keepdims=True), metrics.max(axis=1, keepdims=True)
-    spread = hi - lo
-    scaled = np.where(spread > 1e-9, (metrics - lo) / np.where(spread > 1e-9, spread, 1.0), 0.5)
+    """Each metric placed on its fixed range in [0,1], and the weighted 0-100 score (R,C)."""
+    lo, hi = METRIC_RANGES[:, 0], METRIC_RANGES[:, 1]
+    scaled = np.clip((metrics - lo) / (hi - lo), 0.0, 1.0)
     w = np.array([getattr(world.scenario.scoring, m) for m in METRICS])
     return scaled, 100.0 * (scaled * w).sum(-1) / w.sum()
