@@ -12,7 +12,7 @@ regenerated docs fails the build.
 from __future__ import annotations
 
 import types
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
@@ -238,6 +238,8 @@ def _type_name(annotation: Any) -> str:
     args = get_args(annotation)
     if annotation is type(None):
         return "empty"
+    if origin is Annotated:
+        return _type_name(args[0]) + (" (≥ 0)" if "Ge(ge=0)" in str(annotation) else "")
     if origin is Literal:
         return "one of " + ", ".join(f"`{a}`" for a in args)
     if origin in (Union, types.UnionType):

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from app.scenario.references import reference_problems
 from app.scenario.schema import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -61,14 +62,20 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, [_problem(err, node) for err in exc.errors()]) from None
+        field_errors = [err for err in exc.errors() if err["loc"] or err["type"] != "value_error"]
+        located = [Problem(_dotted(list(loc)), _line_of(node, list(loc)), msg) for loc, msg in reference_problems(data)]
+        whole = [] if located else [err for err in exc.errors() if not (err["loc"] or err["type"] != "value_error")]
+        raise ScenarioError(source, [_problem(err, node) for err in field_errors + whole] + located) from None
 
 
 def _problem(err: object, root: yaml.Node | None) -> Problem:
     assert isinstance(err, dict)
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-    path = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
-    return Problem(path, _line_of(root, loc), _plain(err))
+    return Problem(_dotted(loc), _line_of(root, loc), _plain(err))
+
+
+def _dotted(loc: list[object]) -> str:
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
 
 
 def _plain(err: dict) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, model_validator
+
+from app.scenario.references import reference_problems
 
 HOURS_PER_ROUND = 2190.0  # a quarter: 365.25 days * 24 h / 4
 SECONDS_PER_ROUND = HOURS_PER_ROUND * 3600.0
@@ -213,7 +215,7 @@ class CompanyStart(Strict):
     kind: Literal["lab", "product"] = Field(description="lab: trains its own models and may sell API access; product: builds on a vendor or open-weight model.")
     persona: Persona = Field("fast_follower", description="Computer-run persona that plays this seat by default.")
     cash_musd: float = Field(ge=0)
-    gpus: dict[str, float] = Field(default_factory=dict, description="GPUs owned at the start, by catalogue name.")
+    gpus: dict[str, NonNegativeFloat] = Field(default_factory=dict, description="GPUs owned at the start, by catalogue name.")
     researchers: float = Field(0, ge=0)
     engineers: float = Field(0, ge=0)
     safety_staff: float = Field(0, ge=0)
@@ -224,7 +226,7 @@ class CompanyStart(Strict):
     brand: float = Field(50, ge=0, le=100)
     safety: float = Field(40, ge=0, le=100, description="Safety level of the current model.")
     ecosystem: float = Field(20, ge=0, le=100, description="Distribution and integration advantage (corporate genealogy).")
-    domain_skill: dict[str, float] = Field(default_factory=dict, description="SFT examples already held, by segment id.")
+    domain_skill: dict[str, NonNegativeFloat] = Field(default_factory=dict, description="SFT examples already held, by segment id.")
     price_factor: float = Field(1.0, gt=0, description="Starting price as a share of each segment's reference price.")
     region: Literal["us", "cn", "eu", "other"] = Field("us", description="Export controls hit 'cn' companies.")
 
@@ -272,9 +274,9 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> "Scenario":
-        problems = list(_reference_problems(self))
+        problems = reference_problems(self.model_dump())
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(message for _, message in problems))
         return self
 
     def gpu_index(self, name: str) -> int:
@@ -282,26 +284,3 @@ class Scenario(Strict):
 
     def segment_index(self, segment_id: str) -> int:
         return [s.id for s in self.market.segments].index(segment_id)
-
-
-def _reference_problems(sc: Scenario) -> list[str]:
-    gpu_names = {g.name for g in sc.compute.gpus}
-    seg_ids = {s.id for s in sc.market.segments}
-    names = [c.name for c in sc.companies]
-    labs = {c.name for c in sc.companies if c.kind == "lab"}
-    out: list[str] = []
-    if len(set(names)) != len(names):
-        out.append("two companies share a name")
-    if len(gpu_names) != len(sc.compute.gpus):
-        out.append("two GPUs share a name")
-    if len(seg_ids) != len(sc.market.segments):
-        out.append("two segments share an id")
-    for c in sc.companies:
-        out += [f"company {c.name!r} owns unknown GPU {g!r} (catalogue: {', '.join(sorted(gpu_names))})" for g in c.gpus if g not in gpu_names]
-        out += [f"company {c.name!r} has SFT data for unknown segment {s!r}" for s in c.domain_skill if s not in seg_ids]
-        if c.kind == "product" and c.base_model != "open" and c.base_model not in labs:
-            out.append(f"company {c.name!r} builds on {c.base_model!r}, which is not a lab in this scenario")
-    for e in sc.events:
-        if e.round is not None and e.round > sc.rounds:
-            out.append(f"event {e.title!r} is scheduled for round {e.round} but the game has {sc.rounds} rounds")
-    return out

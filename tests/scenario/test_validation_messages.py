@@ -158,11 +158,6 @@ def test_each_reference_mistake_is_reported_with_names(mistake: tuple) -> None:
     assert "Alpha" in problems[0].message or "Gamma" in problems[0].message  # which company
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schema weakness: cross-reference checks run in Scenario's model validator, so they are "
-    "reported at the top level (no field path, line of the first key) instead of at the field",
-)
 @pytest.mark.parametrize("mistake", REFERENCE_MISTAKES, ids=lambda m: m[1])
 def test_each_reference_mistake_is_located(mistake: tuple) -> None:
     edit, path, marker, _ = mistake
@@ -172,11 +167,6 @@ def test_each_reference_mistake_is_located(mistake: tuple) -> None:
     assert problem.line == line_of(text, marker)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schema weakness: cross-reference checks only run once every field is valid, so they "
-    "are missing from a file that also has field mistakes",
-)
 def test_every_mistake_is_reported_at_once() -> None:
     mistakes = FIELD_MISTAKES + REFERENCE_MISTAKES
     text = break_(VALID, *(m[0] for m in mistakes))
