@@ -40,6 +40,7 @@ class Traits:
     gpu_appetite: float  # training fleet growth a quarter
     run_rounds: float  # quarters a pre-training run is sized for
     moe: float  # total / active parameters of new models (1 = dense)
+    overtrain: float  # active parameters below compute-optimal, trained on more tokens (cheaper to serve)
     sft_share: float  # share of revenue spent on SFT
     safety_share: float  # share of revenue spent on safety tuning
     safety_target: float  # safety level it will pay to reach
@@ -53,12 +54,12 @@ class Traits:
 
 
 TRAITS: dict[str, Traits] = {
-    "scale_maximalist": Traits(1.15, 1.1, 0.03, 0.20, 2, 2, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 1.4, 0),
-    "fast_follower": Traits(0.75, 0.95, 0.02, 0.04, 2, 1, 0.08, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0),
-    "safety_first": Traits(1.2, 1.1, 0.03, 0.06, 2, 1, 0.05, 0.05, 75, 0.02, 1, 0.5, 0.0, 3, 1.5, 0),
-    "price_disruptor": Traits(0.6, 0.9, 0.03, 0.10, 2, 8, 0.05, 0.02, 55, 0.01, 0, 0.1, 0.4, 3, 1.1, 0),
-    "incumbent": Traits(1.05, 1.15, 0.03, 0.10, 2, 1, 0.04, 0.03, 60, 0.04, 1, 0.5, 0.2, 3, 1.5, 1),
-    "idle": Traits(1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
+    "scale_maximalist": Traits(1.15, 1.1, 0.03, 0.20, 2, 2, 1, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 1.4, 0),
+    "fast_follower": Traits(0.75, 0.95, 0.02, 0.04, 2, 1, 2, 0.08, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0),
+    "safety_first": Traits(1.2, 1.1, 0.03, 0.06, 2, 1, 1, 0.05, 0.05, 75, 0.02, 1, 0.5, 0.0, 3, 1.5, 0),
+    "price_disruptor": Traits(0.6, 0.9, 0.03, 0.10, 2, 8, 3, 0.05, 0.02, 55, 0.01, 0, 0.1, 0.4, 3, 1.1, 0),
+    "incumbent": Traits(1.05, 1.15, 0.03, 0.10, 2, 1, 1, 0.04, 0.03, 60, 0.04, 1, 0.5, 0.2, 3, 1.5, 1),
+    "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
 }
 assert set(TRAITS) == set(PERSONAS)
 
@@ -193,7 +194,7 @@ def _compute_and_training(world: World, state: State, t: dict[str, np.ndarray], 
     train_peak = peak * (1.0 - serving_share)
     budget = train_peak * sc.scaling.mfu * training.goodput(world, state.staff[:, :, 1]) * t["run_rounds"]
     n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
-    active_b = n_opt / 1e9 / np.sqrt(t["moe"])
+    active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** world.scenario.scaling.moe_total_weight
     total_b = active_b * t["moe"]
     tokens_t = budget / (sc.scaling.flops_per_param_token * active_b * 1e9) / 1e12
     unique = data.unique_tokens(world, state.data)

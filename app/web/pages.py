@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from app.services.demo import demo_game
 from app.services.scenarios import get_stored_scenario, list_stored_scenarios
 from app.web.templating import render
 
@@ -37,6 +38,18 @@ def scenario(request: Request, scenario_id: str, session: SessionDep) -> Respons
     """One scenario: its teaching note, companies and market segments."""
     stored = get_stored_scenario(session, scenario_id)
     return render(request, "scenario.html", {"stored": stored, "scenario": stored.scenario})
+
+
+@router.get("/scenarios/{scenario_id}/demo", name="demo")
+def demo(request: Request, scenario_id: str, session: SessionDep, round: int | None = None, company: str | None = None) -> Response:
+    """A demo game of the scenario played by computer-run personas: scoreboard and one company's report."""
+    stored = get_stored_scenario(session, scenario_id)
+    game = demo_game(stored.scenario, stored.version)
+    names = [c.name for c in stored.scenario.companies]
+    rnd = round if round is not None else len(game.reports)
+    chosen = company if company in names else names[0]
+    return render(request, "demo.html", {"stored": stored, "scenario": stored.scenario, "game": game, "round": game.report(rnd)["round"],
+                                         "report": game.report(rnd), "company": chosen, "names": names})
 
 
 @router.get("/healthz", name="healthz")
