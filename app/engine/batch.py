@@ -6,8 +6,13 @@ runs a study asks for; rows stream to CSV or Parquet as each chunk finishes.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,7 +25,8 @@ from app.engine.world import World
 from app.scenario.schema import PERSONAS, Scenario
 
 COLUMNS = ("run", "round", "company", "persona", "cash", "revenue", "net_income", "share", "capability", "brand", "safety", "score")
-DEFAULT_CHUNK = 10_000
+DEFAULT_CHUNK = 5_000  # runs resolved together; bigger saves little time and costs memory
+T = TypeVar("T")
 
 
 class StudyError(ValueError):
@@ -64,21 +70,67 @@ def _chunk_frame(world: World, seat_names: list[str], first_run: int, seeds: np.
     return pd.concat(frames, ignore_index=True).sort_values(["run", "round"], kind="stable", ignore_index=True)
 
 
+def default_workers() -> int:
+    """Worker processes for a study: one per core."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _chunks(runs: int, chunk: int, workers: int) -> list[tuple[int, int]]:
+    """(first run, count) pieces: at most `chunk` runs each, and at least one per worker."""
+    size = max(1, min(chunk, -(-runs // max(workers, 1))))
+    return [(first, min(size, runs - first)) for first in range(0, runs, size)]
+
+
+def _in_workers(fn: Callable[..., T], jobs: list[tuple[object, ...]], workers: int) -> Iterator[T]:
+    """Results of fn(*job) in job order, computed in worker processes (a few jobs ahead, to bound memory)."""
+    if workers <= 1 or len(jobs) <= 1:
+        yield from (fn(*job) for job in jobs)
+        return
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        pending: deque[Future[T]] = deque()
+        for job in jobs:
+            pending.append(pool.submit(fn, *job))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _frame_job(scenario: Scenario, seat_names: list[str], seed: int, first: int, n: int, aggressiveness: float) -> pd.DataFrame:
+    return _chunk_frame(World(scenario), seat_names, first, run_seeds(seed, n, first), aggressiveness)
+
+
+def _final_scores_job(scenario: Scenario, seat_names: list[str], seed: int, first: int, n: int, aggressiveness: float) -> np.ndarray:
+    *_, (_, last) = play_chunk(World(scenario), seat_names, run_seeds(seed, n, first), aggressiveness)
+    return last["score"]
+
+
+def final_scores(scenario: Scenario, runs: int, seed: int, seats: list[str] | None = None, chunk: int = DEFAULT_CHUNK,
+                 workers: int | None = None, aggressiveness: float = personas.DEFAULT_AGGRESSIVENESS) -> np.ndarray:
+    """Final scorecard of every seat in every run (runs, companies), played across worker processes."""
+    seat_names = resolve_seats(scenario, seats)
+    workers = default_workers() if workers is None else workers
+    jobs = [(scenario, seat_names, seed, first, n, aggressiveness) for first, n in _chunks(runs, chunk, workers)]
+    return np.concatenate(list(_in_workers(_final_scores_job, jobs, workers)))
+
+
 def simulate(scenario: Scenario, runs: int, seed: int, seats: list[str] | None = None, out: str | Path | None = None,
              chunk: int = DEFAULT_CHUNK, aggressiveness: float = personas.DEFAULT_AGGRESSIVENESS,
-             progress: Callable[[int], None] | None = None) -> pd.DataFrame | None:
-    """Play `runs` seeded games; return the tidy table, or stream it to `out` (.csv or .parquet) and return None."""
+             progress: Callable[[int], None] | None = None, workers: int | None = None) -> pd.DataFrame | None:
+    """Play `runs` seeded games; return the tidy table, or stream it to `out` (.csv or .parquet) and return None.
+
+    Chunks of runs are played in worker processes; the table is the same whatever the chunking."""
     if runs < 1:
         raise StudyError("runs must be at least 1")
     if chunk < 1:
         raise StudyError("chunk must be at least 1")
     seat_names = resolve_seats(scenario, seats)
-    world = World(scenario)
     sink = _Sink(Path(out)) if out is not None else None
+    workers = default_workers() if workers is None else workers
+    jobs = [(scenario, seat_names, seed, first, n, aggressiveness) for first, n in _chunks(runs, chunk, workers)]
     frames = []
-    for first in range(0, runs, chunk):
-        n = min(chunk, runs - first)
-        frame = _chunk_frame(world, seat_names, first, run_seeds(seed, n, first), aggressiveness)
+    for frame in _in_workers(_frame_job, jobs, workers):
+        n = int(frame["run"].nunique())
         if sink:
             sink.write(frame)
         else:
@@ -119,15 +171,12 @@ class _Sink:
             self.writer.close()
 
 
-def win_rates(scenario: Scenario, runs: int, seed: int, seats: list[str] | None = None, chunk: int = DEFAULT_CHUNK) -> dict[str, float]:
-    """Share of games each persona wins (top final score; a seat shared by two personas counts for both)."""
+def win_rates(scenario: Scenario, runs: int, seed: int, seats: list[str] | None = None, chunk: int = DEFAULT_CHUNK,
+              workers: int | None = None) -> dict[str, float]:
+    """Share of games each persona wins (top final score; a persona in two seats counts both seats' wins)."""
     seat_names = resolve_seats(scenario, seats)
-    world = World(scenario)
+    winners = final_scores(scenario, runs, seed, seat_names, chunk, workers).argmax(axis=1)
     wins = dict.fromkeys(seat_names, 0)
-    for first in range(0, runs, chunk):
-        n = min(chunk, runs - first)
-        *_, (_, last) = play_chunk(world, seat_names, run_seeds(seed, n, first))
-        winners = last["score"].argmax(axis=1)
-        for c, name in enumerate(seat_names):
-            wins[name] += int((winners == c).sum())
+    for c, name in enumerate(seat_names):
+        wins[name] += int((winners == c).sum())
     return {k: v / runs for k, v in wins.items()}

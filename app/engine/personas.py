@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from app.engine import scaling
+from app.engine.arrays import max_companies, sum_companies
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, finance, market, training, tuning
@@ -117,10 +118,19 @@ def _safety_now(world: World, state: State) -> np.ndarray:
     return tuning.safety_level(world, state.safety_start, state.safety_stock, state.staff[:, :, 2])
 
 
+def _best_rival(values: np.ndarray) -> np.ndarray:
+    """For each company, the best value among the others (R,C), from the top two."""
+    top = max_companies(values, keepdims=True)
+    is_top = values == top
+    second = max_companies(np.where(is_top, -np.inf, values), keepdims=True)
+    alone = sum_companies(is_top.astype(np.float64), keepdims=True) == 1
+    return np.where(is_top & alone, second, top)
+
+
 def _prices(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int) -> np.ndarray:
     """List price: the persona's markup on the reference, a premium for a lead on rivals, more when capacity binds."""
     cap = _public_capability(world, state)
-    best_rival = np.max(np.where(np.eye(cap.shape[1], dtype=bool)[None], -np.inf, cap[:, None, :]), axis=2)
+    best_rival = _best_rival(cap)
     lead = np.clip((cap - np.maximum(best_rival, state.open_capability[:, None])) / 100.0, -0.3, 0.3)
     target = t["markup"] * (1.0 + lead) / np.sqrt(a)
     short = state.demand > 1.02 * state.served
@@ -161,34 +171,33 @@ def _sft(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, re
     return (t["sft_share"] * a * revenue + 1.0 * (t["sft_share"] > 0))[:, :, None] * weight
 
 
-def _best_gpu(world: World, state: State, rnd: int) -> np.ndarray:
-    """(R,C,G) one-hot: the allowed GPU with the most FLOP/s per dollar."""
-    controlled = world.is_cn[None, :, None] & world.gpu_controlled[None, None, :]  # rivals stay clear of controlled chips
-    allowed = compute.gpu_allowed(world, rnd, np.zeros(state.runs, bool)) & ~controlled
-    value = np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf)
-    return np.arange(world.n_gpus) == value.argmax(axis=-1)[..., None]
+def _best_gpu(world: World, rnd: int) -> np.ndarray:
+    """(C,) index of the GPU each company would buy: the most FLOP/s per dollar it may have."""
+    controlled = world.is_cn[:, None] & world.gpu_controlled[None, :]  # rivals stay clear of controlled chips
+    allowed = (world.gpu_from_round <= rnd)[None, :] & ~controlled
+    return np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf).argmax(axis=-1)
 
 
 def _compute_and_training(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int):
     """Serving share, GPU orders, a new run if none is going, and the data that run needs."""
     sc, lab = world.scenario, world.is_lab[None, :]
-    fleet = state.gpus + state.pipeline.sum(axis=2)
     peak = compute.peak_flops(world, state.gpus)
+    fleet_peak = peak + (compute.peak_flops(world, state.pipeline.sum(axis=2)) if state.pipeline.shape[2] else 0.0)
     per_token = 2.0 * np.maximum(state.model_active, 1e-3) * 1e9 / sc.compute.serving_utilisation / state.algo
     growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
     need_serving = SERVING_HEADROOM * growth * np.maximum(state.demand, state.served) * 1e12 * per_token
     short = state.demand > 1.02 * state.served
     serving_share = np.clip(need_serving * np.where(short, 1.5, 1.0) / np.maximum(peak, 1.0), 0.3, 1.0)
-    best = _best_gpu(world, state, rnd)
-    best_flops = (best * world.gpu_tflops).sum(-1) * 1e12 * SECONDS_PER_ROUND
-    fleet_peak = compute.peak_flops(world, fleet)
+    best = _best_gpu(world, rnd)
+    best_flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
     train_target = np.maximum(fleet_peak - need_serving, 0.0) * (1.0 + t["gpu_appetite"] * a)
     want_peak = need_serving * (1.0 + sc.market.segments[0].growth_per_round) + train_target
     buy_n = np.maximum(want_peak - fleet_peak, 0.0) / np.maximum(best_flops, 1.0) * lab
-    unit = (best * world.gpu_price_musd).sum(-1)
+    unit = world.gpu_price_musd[best]
     means = np.maximum(state.cash, 0.0) + np.where(short, finance.max_raise(world, state.valuation) * t["gpu_appetite"] * 4.0, 0.0)
     buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / np.maximum(unit, 1e-9))
-    buy = best * buy_n[:, :, None]
+    buy = np.zeros(state.gpus.shape)
+    buy[:, np.arange(world.n_companies), best] = buy_n
 
     rounds_left = sc.rounds - state.round
     train_peak = peak * (1.0 - serving_share)

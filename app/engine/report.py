@@ -7,6 +7,7 @@ company's own books ("private"); `view_for` gives one company its view.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,11 +45,28 @@ def _r(x: float) -> float:
 def round_report(world: World, played: PlayedRound) -> Json:
     """The whole report of one round of one game (run 0)."""
     o, names = played.outcome, world.company_names
+    parts = Parts.of(world, played)
     return {
         "round": o.round,
         "market": _market(world, played),
-        "companies": {n: {"public": _public(world, played, c), "private": _private(world, played, c)} for c, n in enumerate(names)},
+        "companies": {n: {"public": _public(world, played, c), "private": _private(world, played, c, parts)} for c, n in enumerate(names)},
     }
+
+
+@dataclass(frozen=True, eq=False)
+class Parts:
+    """Utility by attribute this round and last, computed once per report."""
+
+    now: np.ndarray
+    outside_now: np.ndarray
+    then: np.ndarray
+    outside_then: np.ndarray
+
+    @classmethod
+    def of(cls, world: World, played: PlayedRound) -> Parts:
+        now, out_now = played.outcome.choice.parts(world)
+        then, out_then = played.previous_choice.parts(world)
+        return cls(now, out_now, then, out_then)
 
 
 def view_for(report: Json, company: str | None) -> Json:
@@ -124,18 +142,19 @@ def _public(world: World, p: PlayedRound, c: int) -> Json:
     }
 
 
-def _private(world: World, p: PlayedRound, c: int) -> Json:
+def _private(world: World, p: PlayedRound, c: int, parts: Parts) -> Json:
+    drivers = share_drivers(world, p, c, parts)
     return {
         "income_statement": income_statement(p.outcome, c),
         "balance_sheet": balance_sheet(p, c),
         "cash_flow": cash_flow(p, c),
         "kpis": kpis(world, p, c),
         "scorecard": scorecard(p.outcome, c),
-        "drivers": share_drivers(world, p, c),
+        "drivers": drivers,
         "cost_waterfall": cost_waterfall(p.outcome, c),
         "incidents": incident_report(p.outcome, c),
         "training": training_report(world, p, c),
-        "summary": summary(world, p, c),
+        "summary": summary(world, p, c, drivers),
     }
 
 
@@ -236,10 +255,11 @@ def training_report(world: World, p: PlayedRound, c: int) -> Json:
     }
 
 
-def share_drivers(world: World, p: PlayedRound, c: int) -> list[Json]:
+def share_drivers(world: World, p: PlayedRound, c: int, parts: Parts | None = None) -> list[Json]:
     """Change in share per segment, split into: buyers' re-choice by attribute and by whose offer moved,
     installed-base drift, lost for want of capacity, and barred by a safety minimum."""
     o, prev = p.outcome, p.previous_choice
+    parts = parts or Parts.of(world, p)
     churn = world.seg_churn
     out = []
     for s, seg in enumerate(world.segment_ids):
@@ -250,7 +270,7 @@ def share_drivers(world: World, p: PlayedRound, c: int) -> list[Json]:
         kept = (1 - churn[s]) * before * eligible
         barred = -(1 - churn[s]) * before * (not eligible)
         uncapped = kept + churn[s] * choice_now
-        by_who = {who: {a: v * churn[s] for a, v in parts.items()} for who, parts in _choice_contributions(world, prev, o.choice, c, s).items()}
+        by_who = {who: {a: v * churn[s] for a, v in parts.items()} for who, parts in _choice_contributions(world, prev, o.choice, parts, c, s).items()}
         drift = churn[s] * (choice_then - before)
         out.append({
             "segment": seg, "before": _r(before), "after": _r(after), "change": _r(after - before),
@@ -261,13 +281,13 @@ def share_drivers(world: World, p: PlayedRound, c: int) -> list[Json]:
     return out
 
 
-def _choice_contributions(world: World, then: Choice, now: Choice, c: int, s: int) -> dict[str, dict[str, float]]:
+def _choice_contributions(world: World, then: Choice, now: Choice, parts: Parts, c: int, s: int) -> dict[str, dict[str, float]]:
     """How much each company's (and the outside option's) change in each attribute moved company c's choice
     probability: first-order logit terms p_c (1[j=c] - p_j) du_j, rescaled to add up to the actual change."""
     names = [*world.company_names, OUTSIDE]
     p = np.append(now.probability[0, :, s], now.outside_probability[0, s])
     p_then = np.append(then.probability[0, :, s], then.outside_probability[0, s])
-    du = np.vstack([now.parts[0, :, s] - then.parts[0, :, s], now.outside_parts[0, s] - then.outside_parts[0, s]])
+    du = np.vstack([parts.now[0, :, s] - parts.then[0, :, s], parts.outside_now[0, s] - parts.outside_then[0, s]])
     du = np.where(np.isfinite(du), du, 0.0)
     pm = 0.5 * (p + p_then)
     coef = pm[c] * ((np.arange(len(names)) == c) - pm)
@@ -279,11 +299,11 @@ def _choice_contributions(world: World, then: Choice, now: Choice, c: int, s: in
     return {names[j]: {a: float(terms[j, k]) for k, a in enumerate(ATTRIBUTES)} for j in range(len(names)) if np.abs(terms[j]).sum() > 1e-9}
 
 
-def summary(world: World, p: PlayedRound, c: int) -> list[str]:
+def summary(world: World, p: PlayedRound, c: int, drivers: list[Json] | None = None) -> list[str]:
     """Plain-language lines: the biggest share moves and their top two causes, then money."""
     lines = []
     segs = {s.id: s.name for s in world.scenario.market.segments}
-    drivers = sorted(share_drivers(world, p, c), key=lambda d: -abs(d["change"]))
+    drivers = sorted(drivers if drivers is not None else share_drivers(world, p, c), key=lambda d: -abs(d["change"]))
     for d in drivers[:2]:
         pts = d["change"] * 100
         if abs(pts) < 0.5:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.engine.arrays import sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import compute, data, events, finance, market, risk, scoring, talent, training, tuning
 from app.engine.state import State
@@ -111,28 +112,29 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
     demand, served = market.serve(share, volume, capacity)
     share_after = served / np.maximum(volume[:, None, :], 1e-12)
     revenue_seg = served * d.price
-    tokens = served.sum(-1)
+    retail = sum_last(revenue_seg)
+    tokens = sum_last(served)
 
     api = _api_market(world, d, tokens, model["model_active"], rnd)
     sft = sft + world.scenario.data.proprietary_examples_per_musd_revenue * revenue_seg
     held = held.copy()
-    held[:, :, data.PROPRIETARY] += data.proprietary_tokens(world, revenue_seg.sum(-1))
+    held[:, :, data.PROPRIETARY] += data.proprietary_tokens(world, retail)
 
     shares = data.data_shares(held)
     rate_parts = risk.incident_rate_parts(world, tokens, safety, staff[:, :, 2], shares)
     regulated = world.seg_min_safety.max() if world.n_segments else 0.0
     compliance = np.where((regulated > 0) | (cond.min_safety_add > 0), regulated + cond.min_safety_add, -np.inf)
-    revenue = revenue_seg.sum(-1) + api["revenue_api"]
+    revenue = retail + api["revenue_api"]
     inc = risk.incidents(world, rate_parts, tokens, safety, revenue, held, shares, cond.legal_mult, compliance, state.seeds, rnd)
     brand = risk.update_brand(world, state.brand, state.brand_anchor, safety, eff_cap, d.marketing, inc.severity)
 
     mwh = compute.energy_mwh(world, gpus)
     lines = {
-        "revenue_retail": revenue_seg.sum(-1), "revenue_api": api["revenue_api"],
+        "revenue_retail": retail, "revenue_api": api["revenue_api"],
         "compute_rental": deals.rent_cost, "compute_energy": compute.energy_cost(world, mwh, cond), "compute_depreciation": depreciation,
         "api_fees": api["api_fees"], "api_serving": api["api_serving"], "open_serving": api["open_serving"],
         "retrieval": tokens * d.rag * sc.market.rag_cost_per_m_tokens * world.price_index(rnd),
-        "staff": talent.staff_cost(world, staff, d.pay, cond), "data": data_cost, "sft": d.sft.sum(-1), "safety": d.safety,
+        "staff": talent.staff_cost(world, staff, d.pay, cond), "data": data_cost, "sft": sum_last(d.sft), "safety": d.safety,
         "marketing": d.marketing, "incidents": inc.cost, "fines": inc.fine, "settlements": inc.settlement,
         "interest": state.debt * sc.finance.interest_rate_per_year / 4.0,
     }
@@ -151,7 +153,7 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
 
     revenue_first = np.where(rnd == 1, revenue, state.revenue_first)
     cum_rev, cum_net, n_inc, rescues = state.cum_revenue + revenue, state.cum_net_income + net, state.incidents + inc.happened, state.rescues + (rescue > 0)
-    token_share = tokens / np.maximum(volume.sum(-1, keepdims=True), 1e-12)
+    token_share = tokens / np.maximum(sum_last(volume)[:, None], 1e-12)
     metrics = scoring.metric_values(cum_net, revenue, revenue_first, token_share, state.token_share_start, ownership * value,
                                     state.valuation_start, brand, n_inc, eff_cap, rescues)
     scaled, score = scoring.scorecard(world, metrics)
@@ -163,7 +165,7 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
         rescues=rescues, gpus=gpus, pipeline=pipeline, staff=staff, pay=d.pay, algo=algo, data=held,
         **run, **model, sft=sft, safety_stock=safety_stock, rag=d.rag, brand=brand, share=share_after,
         prices=d.price, api_price=d.api_price, base=d.base, revenue=revenue, revenue_first=revenue_first,
-        cum_revenue=cum_rev, cum_net_income=cum_net, incidents=n_inc, valuation=value, demand=demand.sum(-1), served=tokens,
+        cum_revenue=cum_rev, cum_net_income=cum_net, incidents=n_inc, valuation=value, demand=sum_last(demand), served=tokens,
     )
     outcome = Outcome(rnd, cond, deals, hired, left, progress, released, offers, choice, demand, served, capacity,
                       state.share, share_after, revenue_seg, inc, lines, revenue, operating, net, cash_flow, rescue,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.engine.arrays import sum_last
 from app.engine.decisions import Decision, DecisionArrays
 from app.engine.rules import data, finance, talent
 from app.engine.state import State
@@ -36,11 +37,11 @@ class DecisionProblem:
 def spending(world: World, d: DecisionArrays) -> np.ndarray:
     """(R,C,7) money each spending line commits this quarter at list prices ($M), in SPENDING_FIELDS order."""
     return np.stack([
-        (d.buy * world.gpu_price_musd).sum(-1),
-        (d.rent * world.gpu_rent_musd_round).sum(-1),
+        sum_last(d.buy, world.gpu_price_musd),
+        sum_last(d.rent, world.gpu_rent_musd_round),
         d.data_buy[:, :, data.SCRAPED] * world.data_cost[data.SCRAPED],
         d.data_buy[:, :, data.LICENSED] * world.data_cost[data.LICENSED],
-        d.sft.sum(-1), d.safety, d.marketing,
+        sum_last(d.sft), d.safety, d.marketing,
     ], axis=-1)
 
 
@@ -52,20 +53,21 @@ def cash_available(state: State, d: DecisionArrays) -> np.ndarray:
 def running_costs(world: World, state: State, d: DecisionArrays) -> np.ndarray:
     """A quarter's committed running costs before revenue: staff at their new pay ($M)."""
     salary, _, _ = talent.role_constants(world)
-    return (d.staff_target * salary).sum(-1) * d.pay / 4.0 / 1e6
+    return sum_last(d.staff_target, salary) * d.pay / 4.0 / 1e6
 
 
 def affordable(world: World, state: State, d: DecisionArrays, reserve_rounds: np.ndarray, prefers_debt: np.ndarray) -> DecisionArrays:
     """Fit a persona's plan to its means: finance the gap if it can, else scale discretionary spending down."""
     spend = spending(world, d)
+    total = sum_last(spend)
     reserve = reserve_rounds * np.maximum(running_costs(world, state, d) - 0.5 * state.revenue, 0.0)
-    gap = np.maximum(spend.sum(-1) + reserve - state.cash, 0.0)
+    gap = np.maximum(total + reserve - state.cash, 0.0)
     room_debt = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
     raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
     d = d.replace(borrow=borrow, raise_equity=raise_)
     room = np.maximum(cash_available(state, d) - reserve, 0.0)
-    scale = np.minimum(1.0, room / np.maximum(spend.sum(-1), 1e-9))
+    scale = np.minimum(1.0, room / np.maximum(total, 1e-9))
     s3 = scale[:, :, None]
     return d.replace(buy=d.buy * s3, rent=d.rent * s3, data_buy=d.data_buy * s3, sft=d.sft * s3,
                      safety=d.safety * scale, marketing=d.marketing * scale)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.engine.arrays import sum_companies, sum_last
 from app.engine.rules.events import Conditions
 from app.engine.world import World
 from app.scenario.schema import HOURS_PER_ROUND, SECONDS_PER_ROUND
@@ -34,15 +35,15 @@ def clear_gpu_market(world: World, buy: np.ndarray, rent: np.ndarray, allowed: n
     """Ration orders to supply; price = list * (orders/supply)^elasticity above supply, so spend never exceeds list."""
     cc = world.scenario.compute
     buy, rent = buy * allowed, rent * allowed
-    orders = buy.sum(axis=1)
+    orders = sum_companies(buy)
     pressure = np.maximum(orders / world.gpu_supply, 1.0)
     buy_price = world.gpu_price_musd * pressure**cc.price_elasticity
     bought = buy / pressure[:, None, :]
-    rented_total = rent.sum(axis=1)
+    rented_total = sum_companies(rent)
     older = world.gpu_tflops[None, :] < (world.gpu_tflops * (world.gpu_from_round <= 99)).max()
     rent_price = (world.gpu_rent_musd_round * np.maximum(rented_total / world.gpu_rental_supply, 1.0) ** cc.rent_elasticity
                   * (1.0 - OLD_GENERATION_RENT_CUT * cond.new_generation[:, None] * older))
-    return GpuDeals(bought, buy_price, (bought * buy_price[:, None, :]).sum(-1), rent, rent_price, (rent * rent_price[:, None, :]).sum(-1))
+    return GpuDeals(bought, buy_price, sum_last(bought, buy_price[:, None, :]), rent, rent_price, sum_last(rent, rent_price[:, None, :]))
 
 
 def deliver(gpus: np.ndarray, pipeline: np.ndarray, bought: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,14 +58,17 @@ def depreciate(schedule: np.ndarray, capex: np.ndarray) -> tuple[np.ndarray, np.
     """Straight-line depreciation: this round's charge, and the schedule with new purchases spread over their life."""
     charge = schedule[:, :, 0]
     horizon = schedule.shape[2]
-    shifted = np.concatenate([schedule[:, :, 1:], np.zeros_like(schedule[:, :, :1])], axis=2)
-    return charge, shifted + (capex / horizon)[:, :, None]
+    shifted = np.empty_like(schedule)
+    shifted[:, :, :-1] = schedule[:, :, 1:]
+    shifted[:, :, -1] = 0.0
+    shifted += (capex / horizon)[:, :, None]
+    return charge, shifted
 
 
 def energy_mwh(world: World, gpus: np.ndarray) -> np.ndarray:
     """Energy drawn by owned GPUs in a quarter, with server overhead and PUE (R,C)."""
     cc = world.scenario.compute
-    return (gpus * world.gpu_watts).sum(-1) * cc.system_power_factor * cc.pue * HOURS_PER_ROUND / 1e6
+    return sum_last(gpus, world.gpu_watts) * cc.system_power_factor * cc.pue * HOURS_PER_ROUND / 1e6
 
 
 def energy_cost(world: World, mwh: np.ndarray, cond: Conditions) -> np.ndarray:
@@ -73,4 +77,4 @@ def energy_cost(world: World, mwh: np.ndarray, cond: Conditions) -> np.ndarray:
 
 def peak_flops(world: World, gpus: np.ndarray) -> np.ndarray:
     """Peak FLOPs a fleet can deliver in a quarter (R,C)."""
-    return (gpus * world.gpu_tflops).sum(-1) * 1e12 * SECONDS_PER_ROUND
+    return sum_last(gpus, world.gpu_tflops) * 1e12 * SECONDS_PER_ROUND

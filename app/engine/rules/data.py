@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.engine.arrays import sum_companies, sum_last
 from app.engine.world import World
 
 SCRAPED, LICENSED, SYNTHETIC, PROPRIETARY = 0, 1, 2, 3
@@ -15,24 +16,24 @@ def acquire_data(world: World, held: np.ndarray, pool: np.ndarray, want: np.ndar
     Scraping is non-rival (everyone crawls the same open web); licensed deals are exclusive.
     """
     scraped = np.minimum(want[:, :, SCRAPED], np.maximum(pool[:, None, SCRAPED] - held[:, :, SCRAPED], 0.0))
-    asked = want[:, :, LICENSED].sum(1, keepdims=True)
+    asked = sum_companies(want[:, :, LICENSED], keepdims=True)
     licensed = want[:, :, LICENSED] * np.minimum(1.0, pool[:, None, LICENSED] / np.maximum(asked, 1e-12))
     got = np.stack([scraped, licensed, synthetic_made, np.zeros_like(scraped)], axis=-1)
-    cost = (got * world.data_cost).sum(-1)
+    cost = sum_last(got, world.data_cost)
     new_pool = pool.copy()
-    new_pool[:, LICENSED] -= licensed.sum(1)
+    new_pool[:, LICENSED] -= sum_companies(licensed)
     new_pool *= 1.0 - world.data_restriction_round
     return held + got, new_pool, cost
 
 
 def unique_tokens(world: World, held: np.ndarray) -> np.ndarray:
     """Quality-weighted unique tokens a run can draw on (R,C)."""
-    return (held * world.data_quality).sum(-1)
+    return sum_last(held, world.data_quality)
 
 
 def data_shares(held: np.ndarray) -> np.ndarray:
     """Share of each kind in a company's corpus (R,C,K)."""
-    return held / np.maximum(held.sum(-1, keepdims=True), 1e-9)
+    return held / np.maximum(sum_last(held), 1e-9)[..., None]
 
 
 def proprietary_tokens(world: World, revenue: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.engine.arrays import max_companies, sum_companies, sum_last
 from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
@@ -30,11 +31,16 @@ class Offers:
 
 @dataclass(frozen=True, eq=False)
 class Choice:
-    parts: np.ndarray  # (R,C,S,A) utility by attribute
-    outside_parts: np.ndarray  # (R,S,A)
+    offers: Offers
+    open_capability: np.ndarray  # (R,)
+    round: int
     eligible: np.ndarray  # (R,C,S)
     probability: np.ndarray  # (R,C,S) share of buyers choosing now
     outside_probability: np.ndarray  # (R,S)
+
+    def parts(self, world: World) -> tuple[np.ndarray, np.ndarray]:
+        """Each attribute's part of every utility: (R,C,S,A) for offers, (R,S,A) for the outside option."""
+        return utility_parts(world, self.offers, self.open_capability, self.round)
 
 
 def base_of(base: np.ndarray, values: np.ndarray, open_value: np.ndarray) -> np.ndarray:
@@ -60,29 +66,37 @@ def outside_attributes(world: World, open_cap: np.ndarray, rnd: int) -> np.ndarr
     return np.concatenate([np.broadcast_to(open_cap[:, None, None], (R, S, 1)), np.broadcast_to(fixed, (R, S, 5))], axis=-1)
 
 
-def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray) -> Choice:
-    """Logit choice probabilities and each attribute's part of every utility."""
-    w, ref = world.seg_weights, world.reference_price(rnd)
+def utility_parts(world: World, offers: Offers, open_cap: np.ndarray, rnd: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each attribute's part of every utility, for explaining a result (the same sums `choose` makes)."""
+    w, k, ref = world.seg_weights, world.scenario.market.attribute_scale / 10.0, world.reference_price(rnd)
     R, C, S = offers.price.shape
     per_company = np.stack([offers.capability, offers.safety, offers.freshness, offers.brand, offers.ecosystem], axis=-1)
     attrs = np.concatenate([np.broadcast_to(per_company[:, :, None, :1], (R, C, S, 1)), offers.domain[..., None],
                             np.broadcast_to(per_company[:, :, None, 1:], (R, C, S, 4))], axis=-1)
     price_part = -world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref)
-    k = world.scenario.market.attribute_scale / 10.0
     parts = np.concatenate([attrs * w * k, price_part[..., None]], axis=-1)
     out_attrs = outside_attributes(world, open_cap, rnd)
     out_price = -world.seg_price_sens * np.log(world.scenario.market.outside.price_factor)
     outside_parts = np.concatenate([out_attrs * w * k, np.broadcast_to(out_price, (R, S))[..., None]], axis=-1)
+    return parts, outside_parts
+
+
+def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray) -> Choice:
+    """Logit choice probabilities over every offer and the outside option, per segment."""
+    w, k, ref = world.seg_weights * (world.scenario.market.attribute_scale / 10.0), None, world.reference_price(rnd)
+    o = world.scenario.market.outside
+    u = (offers.capability[:, :, None] * w[:, 0] + offers.domain * w[:, 1] + offers.safety[:, :, None] * w[:, 2]
+         + offers.freshness[:, :, None] * w[:, 3] + offers.brand[:, :, None] * w[:, 4] + offers.ecosystem[:, :, None] * w[:, 5]
+         - world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref))
+    fixed = o.domain * w[:, 1] + o.safety * w[:, 2] + o.freshness * w[:, 3] + o.brand * w[:, 4] + o.ecosystem * w[:, 5]
+    u_out = open_cap[:, None] * w[:, 0] + fixed - world.seg_price_sens * np.log(o.price_factor)
     floor = world.seg_min_safety + min_safety_add[:, None]
     eligible = offers.safety[:, :, None] >= floor[:, None, :]
-    out_eligible = np.ones_like(floor, dtype=bool)  # buyers can always stay with open weights, in-house tools or no AI
-    u = np.where(eligible, parts.sum(-1), -np.inf)
-    u_out = np.where(out_eligible, outside_parts.sum(-1), -np.inf)
-    top = np.maximum(u.max(axis=1), u_out)
-    top = np.where(np.isfinite(top), top, 0.0)
+    u = np.where(eligible, u, -np.inf)  # buyers can always stay with open weights, in-house tools or no AI
+    top = np.maximum(max_companies(u), u_out)
     e, e_out = np.exp(u - top[:, None, :]), np.exp(u_out - top)
-    total = np.maximum(e.sum(1) + e_out, 1e-300)
-    return Choice(parts, outside_parts, eligible, e / total[:, None, :], e_out / total)
+    total = sum_companies(e) + e_out
+    return Choice(offers, open_cap, rnd, eligible, e / total[:, None, :], e_out / total)
 
 
 def installed_share(world: World, previous: np.ndarray, choice: Choice) -> np.ndarray:
@@ -102,7 +116,7 @@ def serving_capacity(world: World, serving_peak: np.ndarray, active_b: np.ndarra
 def serve(share: np.ndarray, volume: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Tokens asked for and served (R,C,S): demand above capacity is lost."""
     demand = share * volume[:, None, :]
-    ratio = np.minimum(1.0, capacity / np.maximum(demand.sum(-1), 1e-12))
+    ratio = np.minimum(1.0, capacity / np.maximum(sum_last(demand), 1e-12))
     return demand, demand * ratio[:, :, None]
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.engine.arrays import max_companies, sum_last
 from app.engine.rng import Purpose, uniform
 from app.engine.world import World
 
@@ -35,7 +36,7 @@ def incident_rate_parts(world: World, served: np.ndarray, safety: np.ndarray, sa
     usage = sf.usage_exponent * np.log(np.maximum(served, 1e-6) / sf.reference_volume_t_tokens)
     parts = [np.full_like(served, np.log(max(sf.base_incident_rate, 1e-12))), usage,
              -safety / sf.safety_scale, -safety_staff / sf.safety_staff_scale,
-             np.log1p((data_share * world.data_bias).sum(-1))]
+             np.log1p(sum_last(data_share, world.data_bias))]
     return np.stack(parts, axis=-1)
 
 
@@ -45,14 +46,14 @@ def incidents(world: World, rate_parts: np.ndarray, served: np.ndarray, safety: 
     """Draw incidents and lawsuits; a company with no users has no incidents."""
     sf = world.scenario.safety
     companies = np.arange(served.shape[1])
-    p = np.where(served > 0, 1.0 - np.exp(-np.exp(rate_parts.sum(-1))), 0.0)
+    p = np.where(served > 0, 1.0 - np.exp(-np.exp(sum_last(rate_parts))), 0.0)
     hit = uniform(seeds, rnd, companies, Purpose.INCIDENT) < p
     severity = np.where(hit, np.clip(-np.log(uniform(seeds, rnd, companies, Purpose.INCIDENT_SEVERITY)), 0.2, MAX_SEVERITY), 0.0)
     fine = np.where(hit & (safety < compliance[:, None]), sf.fine_share_of_revenue * 4.0 * revenue * np.minimum(severity, 1.0), 0.0)
-    legal_rate = (data_share * world.data_hazard).sum(-1) * legal_mult[:, None]
-    p_law = np.where(data.sum(-1) > 0, 1.0 - np.exp(-legal_rate), 0.0)
+    legal_rate = sum_last(data_share, world.data_hazard) * legal_mult[:, None]
+    p_law = np.where(sum_last(data) > 0, 1.0 - np.exp(-legal_rate), 0.0)
     sued = uniform(seeds, rnd, companies, Purpose.LAWSUIT) < p_law
-    settle = np.where(sued, (data * world.data_settlement).sum(-1) * (0.5 + uniform(seeds, rnd, companies, Purpose.LAWSUIT_SEVERITY)), 0.0)
+    settle = np.where(sued, sum_last(data, world.data_settlement) * (0.5 + uniform(seeds, rnd, companies, Purpose.LAWSUIT_SEVERITY)), 0.0)
     return Incidents(rate_parts, p, hit, severity, severity * sf.incident_cost_musd, fine, p_law, sued, settle)
 
 
@@ -61,7 +62,7 @@ def update_brand(world: World, brand: np.ndarray, anchor: np.ndarray, safety: np
     """Brand drifts slowly towards a target set by history, safety and how far the product trails the best one;
     marketing buys it up, incidents knock it down."""
     sf, mk = world.scenario.safety, world.scenario.market
-    behind = capability.max(axis=1, keepdims=True) - capability
+    behind = max_companies(capability, keepdims=True) - capability
     target = np.clip(anchor + BRAND_SAFETY_PULL * (safety - 50.0) - BRAND_QUALITY_PULL * behind, 0.0, 100.0)
     bought = MARKETING_BRAND_CAP * (1.0 - np.exp(-marketing * mk.marketing_brand_per_musd / MARKETING_BRAND_CAP))
     return np.clip(brand + sf.brand_recovery_per_round * (target - brand) + bought - sf.brand_hit * severity, 0.0, 100.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.engine.arrays import sum_last
 from app.engine.world import World
 
 METRICS = ("profit", "revenue_growth", "share", "valuation", "brand", "safety_record", "capability", "solvency")
@@ -40,4 +41,4 @@ def scorecard(world: World, metrics: np.ndarray) -> tuple[np.ndarray, np.ndarray
     lo, hi = METRIC_RANGES[:, 0], METRIC_RANGES[:, 1]
     scaled = np.clip((metrics - lo) / (hi - lo), 0.0, 1.0)
     w = np.array([getattr(world.scenario.scoring, m) for m in METRICS])
-    return scaled, 100.0 * (scaled * w).sum(-1) / w.sum()
+    return scaled, 100.0 * sum_last(scaled, w) / w.sum()

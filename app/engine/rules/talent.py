@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.engine.arrays import sum_companies, sum_last
 from app.engine.rules.events import Conditions
 from app.engine.world import World
 
@@ -20,21 +21,21 @@ def hire(world: World, staff: np.ndarray, target: np.ndarray, pay: np.ndarray, c
     k = world.scenario.talent.pay_sensitivity
     _, pool, attrition = role_constants(world)
     p = pay[:, :, None]
-    mean_pay = (staff * p).sum(1, keepdims=True) / np.maximum(staff.sum(1, keepdims=True), 1e-9)
+    mean_pay = sum_companies(staff * p, keepdims=True) / np.maximum(sum_companies(staff, keepdims=True), 1e-9)
     rate = np.minimum(attrition * cond.attrition_mult[:, None, None] * np.exp(k * (mean_pay - p)), 0.5)
     left = staff * rate
     kept = np.minimum(staff - left, target)
     want = np.maximum(target - kept, 0.0)
     weight = want * np.exp(k * (p - mean_pay))
-    open_pool = pool + left.sum(1, keepdims=True)
-    hired = np.minimum(want, open_pool * weight / np.maximum(weight.sum(1, keepdims=True), 1e-9))
+    open_pool = pool + sum_companies(left, keepdims=True)
+    hired = np.minimum(want, open_pool * weight / np.maximum(sum_companies(weight, keepdims=True), 1e-9))
     return kept + hired, hired, left
 
 
 def staff_cost(world: World, staff: np.ndarray, pay: np.ndarray, cond: Conditions) -> np.ndarray:
     """Quarterly fully loaded pay in $M (R,C)."""
     salary, _, _ = role_constants(world)
-    return (staff * salary).sum(-1) * pay * (1.0 + cond.pay_inflation[:, None]) / 4.0 / 1e6
+    return sum_last(staff, salary) * pay * (1.0 + cond.pay_inflation[:, None]) / 4.0 / 1e6
 
 
 def research_gain(world: World, algo: np.ndarray, researchers: np.ndarray) -> np.ndarray:
