@@ -193,16 +193,19 @@ def _start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
 
 def _api_market(world: World, d: DecisionArrays, tokens: np.ndarray, model_active: np.ndarray, rnd: int) -> dict[str, np.ndarray]:
     """The two-sided market: product companies pay their vendor lab per token; the lab serves them from the cloud."""
-    on_lab = d.base >= 0
-    vendor = np.where(on_lab, d.base, 0)
-    price = np.take_along_axis(d.api_price, vendor, axis=1)
-    fees = np.where(on_lab, tokens * price, 0.0)
-    onehot = (vendor[:, :, None] == np.arange(tokens.shape[1])[None, None, :]) & on_lab[:, :, None]
-    api_tokens = np.einsum("rc,rcj->rj", tokens, onehot)
-    unit = market.cloud_cost_per_m_tokens(world, model_active, rnd)
     open_cost = np.where(d.base == OPEN_MODEL, tokens * world.scenario.market.outside.serving_cost_per_m_tokens, 0.0)
-    return {"api_fees": fees, "revenue_api": np.einsum("rc,rcj->rj", fees, onehot), "api_serving": api_tokens * unit,
-            "open_serving": open_cost, "api_tokens": api_tokens}
+    fees, revenue_api, api_tokens = np.zeros_like(tokens), np.zeros_like(tokens), np.zeros_like(tokens)
+    for buyer in np.flatnonzero((d.base >= 0).any(axis=0)):
+        vendor = d.base[:, buyer]
+        on_lab = vendor >= 0
+        price = np.take_along_axis(d.api_price, np.maximum(vendor, 0)[:, None], axis=1)[:, 0]
+        fees[:, buyer] = np.where(on_lab, tokens[:, buyer] * price, 0.0)
+        for lab in np.flatnonzero(world.is_lab):
+            mine = vendor == lab
+            revenue_api[:, lab] += np.where(mine, fees[:, buyer], 0.0)
+            api_tokens[:, lab] += np.where(mine, tokens[:, buyer], 0.0)
+    unit = market.cloud_cost_per_m_tokens(world, model_active, rnd)
+    return {"api_fees": fees, "revenue_api": revenue_api, "api_serving": api_tokens * unit, "open_serving": open_cost, "api_tokens": api_tokens}
 
 
 def own_or_vendor(world: World) -> np.ndarray:
