@@ -1,0 +1,106 @@
+"""The engine reproduces published training runs and the Chinchilla rule of thumb (PRODUCT.md: within 15%)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine import scaling
+from app.engine.planner import TrainingPlan, plan_training
+from app.engine.rules import training
+from app.scenario import Scenario
+from app.scenario.schema import SECONDS_PER_ROUND
+
+from .factories import SCENARIO_IDS, scenario, world
+
+WITHIN = 0.15
+LLAMA_GPU_HOURS, LLAMA_FLOPS = 30.84e6, 3.8e25  # Llama 3.1 technical report (Meta 2024): 405B parameters, 15.6T tokens
+DEEPSEEK_GPU_HOURS, DEEPSEEK_COST_USD = 2.788e6, 5.576e6  # DeepSeek-V3 technical report: 2.788M H800-hours, $5.576M at $2/h
+
+
+def _llama_405b(sc: Scenario, gpus: int = 16384) -> TrainingPlan:
+    return plan_training(sc, 405e9, 15.6e12, "H100", gpus=gpus)
+
+
+def _deepseek_v3(sc: Scenario) -> TrainingPlan:
+    """671B total, 37B active parameters (MoE), 14.8T tokens on H800s rented at $2 an hour."""
+    return plan_training(sc, 671e9, 14.8e12, "H800", active_params=37e9, price_per_hour=2.0)
+
+
+def _close(value: float, target: float) -> bool:
+    return abs(value / target - 1.0) <= WITHIN
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_planner_reproduces_llama_3_1_405b_at_30_84_million_h100_hours(scenario_id: str) -> None:
+    plan = _llama_405b(scenario(scenario_id))
+    assert _close(plan.gpu_hours, LLAMA_GPU_HOURS), f"{plan.gpu_hours / 1e6:.2f}M GPU-hours"
+    assert _close(plan.flops, LLAMA_FLOPS), f"{plan.flops:.3e} FLOPs"
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_planner_reproduces_deepseek_v3_at_2_788_million_h800_hours_and_5_6_million_dollars(scenario_id: str) -> None:
+    plan = _deepseek_v3(scenario(scenario_id))
+    assert _close(plan.gpu_hours, DEEPSEEK_GPU_HOURS), f"{plan.gpu_hours / 1e6:.3f}M GPU-hours"
+    assert _close(plan.rent_cost_usd, DEEPSEEK_COST_USD), f"${plan.rent_cost_usd / 1e6:.2f}M"
+
+
+def test_a_mixture_of_experts_trains_on_its_active_parameters_only() -> None:
+    sc = scenario(SCENARIO_IDS[0])
+    moe = _deepseek_v3(sc)
+    dense_active = plan_training(sc, 37e9, 14.8e12, "H800", price_per_hour=2.0)
+    dense_total = plan_training(sc, 671e9, 14.8e12, "H800", price_per_hour=2.0)
+    assert moe.gpu_hours == pytest.approx(dense_active.gpu_hours)
+    assert dense_total.gpu_hours > 15 * moe.gpu_hours
+    assert dense_active.capability < moe.capability < dense_total.capability
+
+
+@pytest.mark.parametrize("flops", [1e23, 1e24, 1e25])
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_compute_optimal_training_uses_about_20_tokens_per_parameter(scenario_id: str, flops: float) -> None:
+    s = scenario(scenario_id).scaling
+    params, tokens = scaling.compute_optimal(flops, s)
+    assert 20 * (1 - 0.25) <= tokens / params <= 20 * (1 + 0.25)
+    assert float(scaling.training_flops(params, tokens, s)) == pytest.approx(flops)
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_the_compute_optimal_split_has_the_lowest_loss_for_its_budget(scenario_id: str) -> None:
+    s = scenario(scenario_id).scaling
+    flops = 1e24
+    params, tokens = scaling.compute_optimal(flops, s)
+    best = scaling.loss(params, tokens, s)
+    for factor in (0.5, 0.8, 1.25, 2.0):
+        n = params * factor
+        assert scaling.loss(n, flops / (s.flops_per_param_token * n), s) > best
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_capability_rises_with_compute_and_stays_between_0_and_100(scenario_id: str) -> None:
+    s = scenario(scenario_id).scaling
+    budgets = np.geomspace(1e20, 1e28, 33)
+    params, tokens = scaling.compute_optimal(budgets, s)
+    capability = np.asarray(scaling.capability(scaling.loss(params, tokens, s), s))
+    assert (np.diff(capability) > 0).all()
+    assert ((capability >= 0) & (capability <= 100)).all()
+    assert capability[0] < 10 and capability[-1] > 80, "the index spans the range from tiny to frontier runs"
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_algorithmic_efficiency_raises_the_capability_of_the_same_run(scenario_id: str) -> None:
+    s = scenario(scenario_id).scaling
+    caps = [scaling.model_capability(405e9, 405e9, 15.6e12, algo, s) for algo in (1.0, 3.0, 9.0)]
+    assert caps[0] < caps[1] < caps[2]
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_the_engine_trains_at_the_planners_pace(scenario_id: str) -> None:
+    """A lab with a full engineering team finishes Llama 3.1 405B on 16,384 H100s in the quarters the planner predicts."""
+    w, sc = world(scenario_id), scenario(scenario_id)
+    plan = _llama_405b(sc, gpus=16384)
+    h100 = w.gpu_names.index("H100")
+    peak = np.array([[16384 * w.gpu_tflops[h100] * 1e12 * SECONDS_PER_ROUND]])
+    engineers = np.array([[sc.talent.engineers_for_full_goodput]])
+    per_round = peak * sc.scaling.mfu * training.goodput(w, engineers)
+    quarters = plan.days / (SECONDS_PER_ROUND / 86400.0)
+    assert float(plan.flops / per_round[0, 0]) == pytest.approx(quarters, rel=1e-6)

@@ -1,0 +1,57 @@
+"""Incidents and fines follow the rules the scenario documentation states."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine.rng import run_seeds
+from app.engine.rules import data, risk
+from app.engine.start import initial_state, standing_decisions
+from app.engine.step import Outcome, step
+
+from .factories import SCENARIO_IDS, world
+
+RUNS = 400
+SEED = 1
+
+
+def _first_round(scenario_id: str) -> Outcome:
+    w = world(scenario_id)
+    state = initial_state(w, run_seeds(SEED, RUNS))
+    return step(w, state, standing_decisions(w, state))[1]
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_company_that_sells_only_where_it_meets_the_safety_minimum_is_never_fined(scenario_id: str) -> None:
+    """docs/scenarios.md, fine_share_of_revenue: a fine is due "when an incident hits a regulated segment below its
+    minimum safety". A company below a segment's minimum has no buyers there, so its incidents cannot hit that segment."""
+    w, o = world(scenario_id), _first_round(scenario_id)
+    floor = w.seg_min_safety[None, None, :] + o.conditions.min_safety_add[:, None, None]
+    below_where_it_sells = ((o.served > 0) & (o.safety[:, :, None] < floor)).any(-1)
+    assert o.incidents.happened.any(), "no incidents in the sample: the test is not testing"
+    wrongly = (o.incidents.fine > 0) & ~below_where_it_sells
+    runs, companies = np.nonzero(wrongly)
+    examples = [f"{w.company_names[c]} (safety {o.safety[r, c]:.1f}, fined ${o.incidents.fine[r, c]:,.1f}M)" for r, c in zip(runs[:3], companies[:3], strict=True)]
+    assert not wrongly.any(), f"{wrongly.sum()} fines on companies that meet every minimum where they sell, e.g. {examples}"
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_fines_and_incident_costs_come_only_with_an_incident(scenario_id: str) -> None:
+    o = _first_round(scenario_id)
+    assert not ((o.incidents.fine > 0) & ~o.incidents.happened).any()
+    assert not ((o.incidents.cost > 0) & ~o.incidents.happened).any()
+    assert not ((o.incidents.settlement > 0) & ~o.incidents.lawsuit).any()
+
+
+def test_a_company_with_no_users_has_no_incidents() -> None:
+    w = world("frontier-race")
+    state = initial_state(w, run_seeds(SEED, RUNS))
+    served = np.zeros_like(state.cash)
+    served[:, 0] = 50.0  # one company with users, for contrast
+    shares = data.data_shares(state.data)
+    safety = np.full_like(state.cash, 20.0)
+    parts = risk.incident_rate_parts(w, served, safety, state.staff[:, :, 2], shares)
+    inc = risk.incidents(w, parts, served, safety, state.revenue, state.data, shares, np.ones(RUNS), np.full(RUNS, -np.inf), state.seeds, 1)
+    assert (inc.probability[:, 1:] == 0).all() and not inc.happened[:, 1:].any()
+    assert (inc.probability[:, 0] > 0).all() and inc.happened[:, 0].any()

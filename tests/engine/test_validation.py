@@ -1,0 +1,270 @@
+"""A decision that cannot be carried out comes back with every problem at once, each tied to its field
+on the form and said in plain words; a sound decision comes back clean; personas never need telling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine import personas
+from app.engine.decisions import (
+    ComputeDecision,
+    Decision,
+    DecisionArrays,
+    FinanceDecision,
+    ProductDecision,
+    RunPlan,
+    TrainingDecision,
+    TuningDecision,
+    to_arrays,
+)
+from app.engine.rng import run_seeds
+from app.engine.rules import data, finance
+from app.engine.start import initial_state
+from app.engine.state import State
+from app.engine.step import step
+from app.engine.validation import MAX_EPOCHS, DecisionProblem, cash_available, spending, validate
+from app.engine.world import OPEN_MODEL, OWN_MODEL, World
+
+from .factories import SCENARIO_IDS, simple_decision, world
+
+SEED = 5
+
+
+def _start(w: World) -> State:
+    return initial_state(w, run_seeds(SEED, 1))
+
+
+def _arrays(w: World, state: State, company: int, decision: Decision) -> DecisionArrays:
+    """Arrays of a round in which `company` submits `decision` and the others submit nothing."""
+    decisions = [decision if c == company else Decision() for c in range(w.n_companies)]
+    return to_arrays(decisions, w, state.base, state.prices, state.api_price, state.staff)
+
+
+def _problems(w: World, state: State, company: int, decision: Decision) -> list[DecisionProblem]:
+    return validate(w, state, company, decision, _arrays(w, state, company, decision))
+
+
+def _fields(problems: list[DecisionProblem]) -> set[str]:
+    return {p.field for p in problems}
+
+
+def _first(kind: str, w: World) -> int:
+    """The first lab (kind='lab') or product company (kind='product') of a world."""
+    matches = np.flatnonzero(w.is_lab if kind == "lab" else ~w.is_lab)
+    assert matches.size, f"{w.scenario.id} has no {kind} company"
+    return int(matches[0])
+
+
+# --- the budget -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_buying_more_gpus_than_the_company_can_pay_for_names_the_cost_and_the_cash_left(scenario_id: str) -> None:
+    w = world(scenario_id)
+    state, c = _start(w), _first("lab", w)
+    gpu = w.scenario.compute.gpus[0]
+    cash = float(state.cash[0, c])
+    n = np.ceil(2 * cash * 1e6 / gpu.price_usd)
+    problems = _problems(w, state, c, Decision(compute=ComputeDecision(buy_gpus={gpu.name: float(n)})))
+    expected = f"GPU purchases cost ${n * gpu.price_usd / 1e6:,.1f}M; you have ${cash:,.1f}M left."
+    assert DecisionProblem("compute.buy_gpus", expected) in problems
+
+
+def test_the_budget_names_the_first_spending_line_that_does_not_fit_and_what_is_left_for_it() -> None:
+    w = world("frontier-race")
+    state, c = _start(w), _first("lab", w)
+    cash = float(state.cash[0, c])
+    decision = Decision(tuning=TuningDecision(safety_musd=0.75 * cash), products=ProductDecision(marketing_musd=0.5 * cash))
+    assert _problems(w, state, c, decision) == [
+        DecisionProblem("products.marketing_musd", f"Marketing cost ${0.5 * cash:,.1f}M; you have ${0.25 * cash:,.1f}M left.")
+    ]
+
+
+def test_new_financing_counts_towards_the_budget() -> None:
+    w = world("frontier-race")
+    state, c = _start(w), _first("lab", w)
+    cash = float(state.cash[0, c])
+    room = float(finance.max_raise(w, state.valuation)[0, c])
+    spend = cash + 0.5 * room
+    assert _fields(_problems(w, state, c, Decision(products=ProductDecision(marketing_musd=spend)))) == {"products.marketing_musd"}
+    funded = Decision(finance=FinanceDecision(raise_equity_musd=room), products=ProductDecision(marketing_musd=spend))
+    assert _problems(w, state, c, funded) == []
+
+
+def test_an_impossible_raise_does_not_hide_that_the_spending_is_unaffordable() -> None:
+    """Only financing that can happen pays for spending: asking for a raise far above the limit must not
+    make an unaffordable GPU order look affordable (else its problem shows up only after the raise is fixed)."""
+    w = world("frontier-race")
+    state, c = _start(w), _first("lab", w)
+    cash = float(state.cash[0, c])
+    room = float(finance.max_raise(w, state.valuation)[0, c])
+    gpu = w.scenario.compute.gpus[0]
+    n = float(np.ceil(3 * (cash + room) * 1e6 / gpu.price_usd))
+    decision = Decision(finance=FinanceDecision(raise_equity_musd=100 * (cash + room)), compute=ComputeDecision(buy_gpus={gpu.name: n}))
+    assert _fields(_problems(w, state, c, decision)) == {"finance.raise_equity_musd", "compute.buy_gpus"}
+
+
+# --- every problem at once ------------------------------------------------------------------------
+
+
+def test_every_problem_of_a_decision_is_returned_at_once_each_tied_to_its_field() -> None:
+    """A product company that over-raises, over-borrows, repays debt it does not owe, overspends, starts a
+    pre-training run, sets an API price and builds on another product company hears about all of it."""
+    w = world("mixed-ecosystem")
+    state, c = _start(w), _first("product", w)
+    other_product = next(n for i, n in enumerate(w.company_names) if not w.is_lab[i] and i != c)
+    decision = Decision(
+        finance=FinanceDecision(raise_equity_musd=1e7, borrow_musd=1e7, repay_musd=5.0),
+        training=TrainingDecision(start=RunPlan(params_b=10, tokens_t=1)),
+        products=ProductDecision(api_price=3.0, base_model=other_product, marketing_musd=1e9),
+    )
+    problems = _problems(w, state, c, decision)
+    assert _fields(problems) == {
+        "finance.raise_equity_musd", "finance.borrow_musd", "finance.repay_musd", "products.marketing_musd",
+        "training.start", "products.api_price", "products.base_model",
+    }
+    assert len(problems) == 7, "one problem per field"
+    by_field = {p.field: p.message for p in problems}
+    assert "product company" in by_field["training.start"]
+    assert other_product in by_field["products.base_model"]
+
+
+def test_an_unknown_segment_is_reported_together_with_every_other_problem() -> None:
+    """Unknown names must not hide the rest of the form's problems (nor crash turning the form into arrays)."""
+    w = world("mixed-ecosystem")
+    state, c = _start(w), _first("product", w)
+    decision = Decision(
+        finance=FinanceDecision(raise_equity_musd=1e7),
+        training=TrainingDecision(start=RunPlan(params_b=10, tokens_t=1)),
+        products=ProductDecision(prices={"martian_market": 5.0}),
+    )
+    try:
+        arrays = _arrays(w, state, c, decision)
+    except (KeyError, ValueError) as exc:
+        pytest.fail(f"to_arrays cannot take a decision naming an unknown segment ({exc!r}), so validate never reports it")
+    problems = validate(w, state, c, decision, arrays)
+    assert _fields(problems) == {"products.prices.martian_market", "finance.raise_equity_musd", "training.start"}
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_unknown_gpus_and_segments_are_each_named_with_what_the_scenario_offers(scenario_id: str) -> None:
+    w = world(scenario_id)
+    state, c = _start(w), _first("lab", w)
+    decision = Decision(compute=ComputeDecision(buy_gpus={"TPU9": 1.0}, rent_gpus={"Z1": 1.0}),
+                        tuning=TuningDecision(sft_musd={"mars": 1.0}), products=ProductDecision(prices={"venus": 1.0}))
+    by_field = {p.field: p.message for p in validate(w, state, c, decision, _arrays(w, state, c, Decision()))}
+    assert set(by_field) == {"compute.buy_gpus.TPU9", "compute.rent_gpus.Z1", "tuning.sft_musd.mars", "products.prices.venus"}
+    assert all(name in by_field["compute.buy_gpus.TPU9"] for name in w.gpu_names)
+    assert all(seg in by_field["products.prices.venus"] for seg in w.segment_ids)
+
+
+def test_a_gpu_that_has_not_shipped_yet_cannot_be_ordered() -> None:
+    w = world("frontier-race")
+    late = next(g for g in w.scenario.compute.gpus if g.available_from_round > 1)
+    state, c = _start(w), _first("lab", w)
+    problems = _problems(w, state, c, Decision(compute=ComputeDecision(buy_gpus={late.name: 1.0})))
+    assert problems == [DecisionProblem(f"compute.buy_gpus.{late.name}",
+                                        f"The {late.name} ships from round {late.available_from_round}; you cannot get it this round.")]
+
+
+def test_a_run_with_more_active_than_total_parameters_or_too_many_passes_over_its_data_is_refused() -> None:
+    w = world("frontier-race")
+    state, c = _start(w), _first("lab", w)
+    unique = float(data.unique_tokens(w, state.data)[0, c])
+    plan = RunPlan(params_b=10, active_params_b=20, tokens_t=min(2 * MAX_EPOCHS * unique, 1000))
+    assert _fields(_problems(w, state, c, Decision(training=TrainingDecision(start=plan)))) == {
+        "training.start.active_params_b", "training.start.tokens_t"}
+
+
+def test_a_lab_cannot_start_a_second_run_while_one_is_in_progress_unless_it_cancels_it() -> None:
+    w = world("frontier-race")
+    c = _first("lab", w)
+    plan = TrainingDecision(start=RunPlan(params_b=2000, tokens_t=40))  # ~5e26 FLOPs: several quarters
+    first = [Decision(training=plan) if i == c else Decision() for i in range(w.n_companies)]
+    start = _start(w)
+    state, _ = step(w, start, to_arrays(first, w, start.base, start.prices, start.api_price, start.staff))
+    assert state.run_on[0, c], "the first run is under way"
+    assert _fields(_problems(w, state, c, Decision(training=plan))) == {"training.start"}
+    restart = Decision(training=TrainingDecision(start=RunPlan(params_b=2000, tokens_t=40), cancel=True))
+    assert _problems(w, state, c, restart) == []
+
+
+# --- sound decisions --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_sound_decision_has_no_problems(scenario_id: str) -> None:
+    w = world(scenario_id)
+    state = _start(w)
+    for c, name in enumerate(w.company_names):
+        assert _problems(w, state, c, simple_decision(w, c)) == [], name
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_lab_that_buys_what_it_can_afford_and_trains_on_its_own_data_has_no_problems(scenario_id: str) -> None:
+    w = world(scenario_id)
+    state, c = _start(w), _first("lab", w)
+    gpu = w.scenario.compute.gpus[0]
+    unique = float(data.unique_tokens(w, state.data)[0, c])
+    decision = simple_decision(w, c).model_copy(update={
+        "compute": ComputeDecision(buy_gpus={gpu.name: float(np.floor(0.5 * state.cash[0, c] * 1e6 / gpu.price_usd))}),
+        "training": TrainingDecision(start=RunPlan(params_b=600, active_params_b=40, tokens_t=round(2 * unique, 1))),
+    })
+    assert _problems(w, state, c, decision) == []
+
+
+# --- personas ----------------------------------------------------------------------------------------
+
+
+def _persona_problems(w: World, state: State, d: DecisionArrays) -> list[str]:
+    """Everything that would make the personas' arrays an invalid decision, in words."""
+    out = []
+    spend = spending(w, d).sum(-1)
+    over = spend > cash_available(state, d) + 1e-6 * np.maximum(spend, 1.0)
+    out += [f"spends {spend[r, c]:,.1f} with {cash_available(state, d)[r, c]:,.1f} available" for r, c in zip(*np.nonzero(over), strict=True)]
+    for name in ("raise_equity", "borrow", "repay", "buy", "rent", "staff_target", "data_buy", "run_total", "run_active",
+                 "run_tokens", "sft", "safety", "marketing", "api_price", "price", "serving_share", "pay", "rag"):
+        value = getattr(d, name)
+        if not np.isfinite(value).all():
+            out.append(f"{name} is not finite")
+        elif (value < 0).any():
+            out.append(f"{name} is negative")
+    if (d.raise_equity > finance.max_raise(w, state.valuation) * (1 + 1e-9)).any():
+        out.append("raises more than investors allow")
+    if (d.borrow > np.maximum(finance.debt_limit(w, state.revenue, state.ppe) - state.debt, 0.0) * (1 + 1e-9) + 1e-9).any():
+        out.append("borrows beyond the debt limit")
+    if (d.price <= 0).any():
+        out.append("prices at or below zero")
+    if ((d.serving_share > 1) | (d.pay < 0.5) | (d.pay > 3)).any():
+        out.append("serving share or pay out of range")
+    if (d.start_run & ~w.is_lab[None, :]).any():
+        out.append("a product company starts a run")
+    if (d.start_run & ((d.run_active > d.run_total * (1 + 1e-12)) | (d.run_total <= 0) | (d.run_tokens <= 0))).any():
+        out.append("a run with impossible sizes")
+    if (d.start_run & state.run_on & ~d.cancel_run).any():
+        out.append("a second run while one is in progress")
+    launched = np.array([g.available_from_round <= state.round + 1 for g in w.scenario.compute.gpus])
+    if ((d.buy + d.rent) * ~launched > 0).any():
+        out.append("orders a GPU that has not shipped")
+    lab_base, product_base = d.base[:, w.is_lab], d.base[:, ~w.is_lab]
+    if (lab_base != OWN_MODEL).any() or not np.isin(product_base, [OPEN_MODEL, *np.flatnonzero(w.is_lab)]).all():
+        out.append("an impossible base model")
+    return out
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_personas_never_make_an_invalid_decision(scenario_id: str) -> None:
+    """Every persona in every seat, at every aggressiveness, through a whole game of 12 seeded runs."""
+    w = world(scenario_id)
+    rng = np.random.default_rng(SEED)
+    for trial in range(3):
+        seats = np.arange(w.n_companies) % len(personas.TRAITS) if trial == 0 else rng.integers(0, len(personas.TRAITS), w.n_companies)
+        aggressiveness = np.full(w.n_companies, float(trial) / 2)
+        state, previous = initial_state(w, run_seeds(SEED + trial, 12)), None
+        for _ in range(w.scenario.rounds):
+            d = personas.decide(w, state, seats, aggressiveness, previous)
+            problems = _persona_problems(w, state, d)
+            assert not problems, f"round {state.round + 1}, seats {seats.tolist()}: {problems}"
+            state, _ = step(w, state, d)
+            previous = d
