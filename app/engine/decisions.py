@@ -139,7 +139,7 @@ def base_code(name: str | None, world: World, company: int, current: int) -> int
         return current
     if name == "open":
         return OPEN_MODEL
-    return world.company_names.index(name)
+    return world.company_names.index(name) if name in world.company_names else current
 
 
 def to_arrays(decisions: list[Decision], world: World, state_base: np.ndarray, state_prices: np.ndarray, state_api: np.ndarray, staff: np.ndarray) -> DecisionArrays:
@@ -154,14 +154,15 @@ def to_arrays(decisions: list[Decision], world: World, state_base: np.ndarray, s
     start, cancel = np.zeros((1, C), bool), np.zeros((1, C), bool)
     api, base = state_api[:1].copy(), state_base[:1].copy()
     for c, d in enumerate(decisions):
-        for name, n in d.compute.buy_gpus.items():
-            buy[0, c, gi[name]] = n
+        for name, n in d.compute.buy_gpus.items():  # unknown names are left to validation to report
+            buy[0, c, gi.get(name, 0)] += n if name in gi else 0.0
         for name, n in d.compute.rent_gpus.items():
-            rent[0, c, gi[name]] = n
+            rent[0, c, gi.get(name, 0)] += n if name in gi else 0.0
         for seg, v in d.tuning.sft_musd.items():
-            sft[0, c, si[seg]] = v
+            sft[0, c, si.get(seg, 0)] += v if seg in si else 0.0
         for seg, v in d.products.prices.items():
-            price[0, c, si[seg]] = v
+            if seg in si:
+                price[0, c, si[seg]] = v
         for r, v in enumerate((d.talent.researchers, d.talent.engineers, d.talent.safety_staff)):
             if v is not None:
                 target[0, c, r] = v

@@ -106,7 +106,7 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
     offers = market.Offers(eff_cap, tuning.domain_skill(world, sft), safety, market.freshness(world, rnd, cutoff, d.rag),
                            state.brand, state.ecosystem, d.price)
     choice = market.choose(world, offers, open_cap, rnd, cond.min_safety_add)
-    share = market.installed_share(world, state.share, choice)
+    share = market.installed_share(world, state.share, choice, state.prices)
     volume = world.segment_volume(rnd) * cond.demand_mult[:, None]
     capacity = market.serving_capacity(world, serving_peak, model["model_active"], algo, is_lab)
     demand, served = market.serve(share, volume, capacity)
@@ -121,11 +121,11 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
     held[:, :, data.PROPRIETARY] += data.proprietary_tokens(world, retail)
 
     shares = data.data_shares(held)
-    rate_parts = risk.incident_rate_parts(world, tokens, safety, staff[:, :, 2], shares)
-    regulated = world.seg_min_safety.max() if world.n_segments else 0.0
-    compliance = np.where((regulated > 0) | (cond.min_safety_add > 0), regulated + cond.min_safety_add, -np.inf)
+    rate_parts = risk.incident_rate_parts(world, state.served, safety, staff[:, :, 2], shares)
+    regulated = (world.seg_min_safety[None, :] + cond.min_safety_add[:, None]) > 0
+    regulated_revenue = sum_last(revenue_seg, regulated[:, None, :])
     revenue = retail + api["revenue_api"]
-    inc = risk.incidents(world, rate_parts, tokens, safety, revenue, held, shares, cond.legal_mult, compliance, state.seeds, rnd)
+    inc = risk.incidents(world, rate_parts, state.served, regulated_revenue, held, shares, cond.legal_mult, state.seeds, rnd)
     brand = risk.update_brand(world, state.brand, state.brand_anchor, safety, eff_cap, d.marketing, inc.severity)
 
     mwh = compute.energy_mwh(world, gpus)

@@ -50,6 +50,13 @@ def cash_available(state: State, d: DecisionArrays) -> np.ndarray:
     return state.cash + d.raise_equity + d.borrow - d.repay
 
 
+def financing_within_limits(world: World, state: State, d: DecisionArrays) -> DecisionArrays:
+    """The financing a company can actually get: raises, loans and repayments cut to their limits."""
+    room = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
+    return d.replace(raise_equity=np.minimum(d.raise_equity, finance.max_raise(world, state.valuation)),
+                     borrow=np.minimum(d.borrow, room), repay=np.minimum(d.repay, state.debt))
+
+
 def running_costs(world: World, state: State, d: DecisionArrays) -> np.ndarray:
     """A quarter's committed running costs before revenue: staff at their new pay ($M)."""
     salary, _, _ = talent.role_constants(world)
@@ -77,8 +84,6 @@ def validate(world: World, state: State, company: int, decision: Decision, d: De
     """Every problem with one company's decision (run 0 of `state`, arrays `d` from to_arrays), in plain words."""
     c = company
     problems = _names(world, c, decision)
-    if problems:
-        return problems
     problems += _budget(world, state, d, c)
     problems += _finance(world, state, d, c)
     problems += _gpus(world, state, d, c)
@@ -111,7 +116,7 @@ def _names(world: World, c: int, dec: Decision) -> list[DecisionProblem]:
 def _budget(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
     """Money runs out at the first line that does not fit; say which and by how much."""
     spend = spending(world, d)[0, c]
-    left = float(cash_available(state, d)[0, c])
+    left = float(cash_available(state, financing_within_limits(world, state, d))[0, c])
     for (field, label), cost in zip(SPENDING_FIELDS, spend, strict=True):
         if cost > left + 1e-9:
             return [DecisionProblem(field, f"{label} cost ${cost:,.1f}M; you have ${max(left, 0):,.1f}M left.")]

@@ -171,7 +171,7 @@ class Safety(Strict):
     alignment_tax_threshold: float = Field(70, ge=0, le=100)
     brand_hit: float = Field(8, ge=0, description="Brand points a typical incident costs.")
     incident_cost_musd: float = Field(40, ge=0, description="Direct cost of a typical incident (liability, remediation).")
-    fine_share_of_revenue: float = Field(0.07, ge=0, le=1, description="Fine as a share of annualised revenue when an incident hits a regulated segment below its minimum safety (EU AI Act: 7%).")
+    fine_share_of_revenue: float = Field(0.07, ge=0, le=1, description="Fine as a share of the annualised revenue a company earns in regulated segments (those with a safety minimum) when it has an incident (EU AI Act: up to 7% of turnover).")
     brand_recovery_per_round: float = Field(0.10, ge=0, le=1, description="Share of the gap to the brand target recovered each quarter.")
     market_value_hit_share: float = Field(0.05, ge=0, le=1, description="Valuation lost per typical incident (Bard demo: ~$100B of Alphabet in a day).")
 

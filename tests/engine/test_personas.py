@@ -118,9 +118,10 @@ def test_an_idle_company_never_wins_any_of_200_games_of_the_frontier_race(seat: 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
 def test_no_persona_wins_most_seeded_games_of_a_shipped_scenario(scenario_id: str) -> None:
-    """PRODUCT.md: balance is measured; no single bot strategy should win most seeded games (a persona in two seats wins with either)."""
+    """PRODUCT.md: balance is measured, no single bot strategy dominates; the engine issue sets the bar at
+    60% of 1,000 seeded games (a persona in two seats wins with either)."""
     rates = win_rates(scenario(scenario_id), 1000, SEED)
-    assert max(rates.values()) <= 0.5, rates
+    assert max(rates.values()) <= 0.6, rates
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)

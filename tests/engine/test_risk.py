@@ -23,17 +23,18 @@ def _first_round(scenario_id: str) -> Outcome:
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
-def test_a_company_that_sells_only_where_it_meets_the_safety_minimum_is_never_fined(scenario_id: str) -> None:
-    """docs/scenarios.md, fine_share_of_revenue: a fine is due "when an incident hits a regulated segment below its
-    minimum safety". A company below a segment's minimum has no buyers there, so its incidents cannot hit that segment."""
+def test_only_companies_that_sell_in_regulated_segments_are_fined_and_never_above_the_cap(scenario_id: str) -> None:
+    """docs/scenarios.md, fine_share_of_revenue: an incident costs a fine of up to that share of the annualised
+    revenue a company earns in segments with a safety minimum; a company with no such revenue is never fined."""
     w, o = world(scenario_id), _first_round(scenario_id)
-    floor = w.seg_min_safety[None, None, :] + o.conditions.min_safety_add[:, None, None]
-    below_where_it_sells = ((o.served > 0) & (o.safety[:, :, None] < floor)).any(-1)
+    floor = w.seg_min_safety[None, :] + o.conditions.min_safety_add[:, None]
+    regulated_revenue = (o.revenue_by_segment * (floor > 0)[:, None, :]).sum(-1)
     assert o.incidents.happened.any(), "no incidents in the sample: the test is not testing"
-    wrongly = (o.incidents.fine > 0) & ~below_where_it_sells
-    runs, companies = np.nonzero(wrongly)
-    examples = [f"{w.company_names[c]} (safety {o.safety[r, c]:.1f}, fined ${o.incidents.fine[r, c]:,.1f}M)" for r, c in zip(runs[:3], companies[:3], strict=True)]
-    assert not wrongly.any(), f"{wrongly.sum()} fines on companies that meet every minimum where they sell, e.g. {examples}"
+    assert not ((o.incidents.fine > 0) & (regulated_revenue <= 0)).any()
+    cap = w.scenario.safety.fine_share_of_revenue * 4.0 * regulated_revenue
+    assert (o.incidents.fine <= cap + 1e-9).all()
+    if (regulated_revenue > 0).any():
+        assert ((o.incidents.fine > 0) == (o.incidents.happened & (regulated_revenue > 0))).all()
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
@@ -52,6 +53,6 @@ def test_a_company_with_no_users_has_no_incidents() -> None:
     shares = data.data_shares(state.data)
     safety = np.full_like(state.cash, 20.0)
     parts = risk.incident_rate_parts(w, served, safety, state.staff[:, :, 2], shares)
-    inc = risk.incidents(w, parts, served, safety, state.revenue, state.data, shares, np.ones(RUNS), np.full(RUNS, -np.inf), state.seeds, 1)
+    inc = risk.incidents(w, parts, served, state.revenue, state.data, shares, np.ones(RUNS), state.seeds, 1)
     assert (inc.probability[:, 1:] == 0).all() and not inc.happened[:, 1:].any()
     assert (inc.probability[:, 0] > 0).all() and inc.happened[:, 0].any()

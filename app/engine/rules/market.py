@@ -99,10 +99,13 @@ def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_saf
     return Choice(offers, open_cap, rnd, eligible, e / total[:, None, :], e_out / total)
 
 
-def installed_share(world: World, previous: np.ndarray, choice: Choice) -> np.ndarray:
-    """Each quarter only the churning share of buyers re-chooses (switching costs); barred offers lose all."""
+def installed_share(world: World, previous: np.ndarray, choice: Choice, previous_price: np.ndarray) -> np.ndarray:
+    """Each quarter only the churning share of buyers re-chooses (switching costs are a moat); a price rise
+    sheds installed buyers as it would deter new ones, and barred offers lose all."""
     churn = world.seg_churn
-    return (1.0 - churn) * previous * choice.eligible + churn * choice.probability
+    rise = np.maximum(choice.offers.price / np.maximum(previous_price, 1e-9), 1.0)
+    retained = (1.0 - churn) * rise ** -world.seg_price_sens
+    return retained * previous * choice.eligible + churn * choice.probability
 
 
 def serving_capacity(world: World, serving_peak: np.ndarray, active_b: np.ndarray, algo: np.ndarray, is_lab: np.ndarray) -> np.ndarray:

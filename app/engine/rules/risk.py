@@ -40,16 +40,16 @@ def incident_rate_parts(world: World, served: np.ndarray, safety: np.ndarray, sa
     return np.stack(parts, axis=-1)
 
 
-def incidents(world: World, rate_parts: np.ndarray, served: np.ndarray, safety: np.ndarray, revenue: np.ndarray,
-              data: np.ndarray, data_share: np.ndarray, legal_mult: np.ndarray, compliance: np.ndarray,
-              seeds: np.ndarray, rnd: int) -> Incidents:
-    """Draw incidents and lawsuits; a company with no users has no incidents."""
+def incidents(world: World, rate_parts: np.ndarray, served: np.ndarray, regulated_revenue: np.ndarray,
+              data: np.ndarray, data_share: np.ndarray, legal_mult: np.ndarray, seeds: np.ndarray, rnd: int) -> Incidents:
+    """Draw incidents and lawsuits; a company with no users has no incidents. `served` is the user base
+    carried into the quarter, so this quarter's safety work only ever lowers the odds."""
     sf = world.scenario.safety
     companies = np.arange(served.shape[1])
     p = np.where(served > 0, 1.0 - np.exp(-np.exp(sum_last(rate_parts))), 0.0)
     hit = uniform(seeds, rnd, companies, Purpose.INCIDENT) < p
     severity = np.where(hit, np.clip(-np.log(uniform(seeds, rnd, companies, Purpose.INCIDENT_SEVERITY)), 0.2, MAX_SEVERITY), 0.0)
-    fine = np.where(hit & (safety < compliance[:, None]), sf.fine_share_of_revenue * 4.0 * revenue * np.minimum(severity, 1.0), 0.0)
+    fine = np.where(hit, sf.fine_share_of_revenue * 4.0 * regulated_revenue * np.minimum(severity, 1.0), 0.0)
     legal_rate = sum_last(data_share, world.data_hazard) * legal_mult[:, None]
     p_law = np.where(sum_last(data) > 0, 1.0 - np.exp(-legal_rate), 0.0)
     sued = uniform(seeds, rnd, companies, Purpose.LAWSUIT) < p_law
