@@ -11,10 +11,6 @@ from app.engine.state import State
 from app.engine.step import own_or_vendor
 from app.engine.world import DATA_KINDS, OPEN_MODEL, World
 
-STARTING_BOOK_VALUE = 0.75  # GPUs owned at the start are carried at this share of list price
-DEFAULT_SERVING_SHARE = 0.8
-API_PRICE_OVER_COST = 1.5  # default wholesale price as a multiple of cloud serving cost
-API_PRICE_FLOOR_SHARE = 0.3  # ... and at least this share of the average reference price
 
 
 def _company_arrays(world: World) -> dict[str, np.ndarray]:
@@ -31,7 +27,7 @@ def _company_arrays(world: World) -> dict[str, np.ndarray]:
     held = np.array([[[c.data_t_tokens * c.scraped_share, c.data_t_tokens * (1 - c.scraped_share)] + [0.0] * (kinds - 2) for c in cs]])
     sft = np.array([[[c.domain_skill.get(s, 0.0) for s in world.segment_ids] for c in cs]], dtype=np.float64)
     return {
-        "cash": col(lambda c: c.cash_musd), "gpus": gpus, "ppe": (gpus * world.gpu_price_musd).sum(-1) * STARTING_BOOK_VALUE,
+        "cash": col(lambda c: c.cash_musd), "gpus": gpus, "ppe": (gpus * world.gpu_price_musd).sum(-1) * sc.compute.starting_book_value,
         "staff": np.array([[[c.researchers, c.engineers, c.safety_staff] for c in cs]], dtype=np.float64),
         "data": held, "model_total": total, "model_active": active, "model_cap": cap,
         "model_cutoff": col(lambda c: m(c, "cutoff_round")), "sft": sft, "safety_start": col(lambda c: c.safety),
@@ -64,7 +60,8 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
     base = own_or_vendor(world)
     prices = _opening_prices(world, a)
     cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1)
-    api = np.where(world.is_lab, np.maximum(API_PRICE_OVER_COST * cloud, API_PRICE_FLOOR_SHARE * world.seg_ref_price.mean()), 0.0)
+    mk = world.scenario.market
+    api = np.where(world.is_lab, np.maximum(mk.default_api_markup * cloud, mk.default_api_floor_share * world.seg_ref_price.mean()), 0.0)
     open_cap = np.array([world.scenario.market.outside.capability])
     opening = opening_choice(world)
     share = opening.probability
@@ -100,7 +97,7 @@ def standing_decisions(world: World, state: State) -> DecisionArrays:
     z = np.zeros((R, C))
     return DecisionArrays(
         raise_equity=z, borrow=z, repay=z, buy=np.zeros((R, C, G)), rent=np.zeros((R, C, G)),
-        serving_share=np.full((R, C), DEFAULT_SERVING_SHARE), staff_target=state.staff.copy(), pay=np.ones((R, C)),
+        serving_share=np.full((R, C), world.scenario.compute.default_serving_share), staff_target=state.staff.copy(), pay=np.ones((R, C)),
         data_buy=np.zeros((R, C, 3)), start_run=np.zeros((R, C), bool), run_total=z, run_active=z, run_tokens=z,
         cancel_run=np.zeros((R, C), bool), sft=np.zeros((R, C, S)), safety=z, rag=z, price=state.prices.copy(),
         api_price=state.api_price.copy(), marketing=z, base=state.base.copy(),

@@ -15,8 +15,6 @@ from app.engine.rules import compute, data, events, finance, market, risk, scori
 from app.engine.state import State
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 
-OPEN_MODEL_AGE_ROUNDS = 2  # open-weight models trail the calendar by about six months of data
-
 STATEMENT_LINES = (
     "revenue_retail", "revenue_api", "compute_rental", "compute_energy", "compute_depreciation", "api_fees",
     "api_serving", "open_serving", "retrieval", "staff", "data", "sft", "safety", "marketing",
@@ -101,7 +99,7 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
     safety = tuning.safety_level(world, state.safety_start, safety_stock, staff[:, :, 2])
 
     base_cap = market.base_of(d.base, model["model_cap"], open_cap)
-    cutoff = market.base_of(d.base, model["model_cutoff"], np.full_like(open_cap, rnd - OPEN_MODEL_AGE_ROUNDS))
+    cutoff = market.base_of(d.base, model["model_cutoff"], np.full_like(open_cap, rnd - sc.market.open_model_age_rounds))
     eff_cap = np.maximum(base_cap - tuning.alignment_tax(world, safety), 0.0)
     offers = market.Offers(eff_cap, tuning.domain_skill(world, sft), safety, market.freshness(world, rnd, cutoff, d.rag),
                            state.brand, state.ecosystem, d.price)

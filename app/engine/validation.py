@@ -25,7 +25,6 @@ SPENDING_FIELDS = (
     ("tuning.safety_musd", "Safety tuning"),
     ("products.marketing_musd", "Marketing"),
 )
-MAX_EPOCHS = 16.0  # beyond this many passes over the same data a run learns nothing more (Muennighoff et al. 2023)
 
 
 @dataclass(frozen=True)
@@ -175,9 +174,10 @@ def _training(world: World, state: State, c: int, dec: Decision) -> list[Decisio
     if plan.active > plan.params_b:
         out.append(DecisionProblem("training.start.active_params_b", f"Active parameters ({plan.active:,.0f}B) cannot exceed total parameters ({plan.params_b:,.0f}B)."))
     unique = float(data.unique_tokens(world, state.data)[0, c] + dec.data.scrape_t_tokens + dec.data.license_t_tokens + dec.data.synthetic_t_tokens)
-    if plan.tokens_t > MAX_EPOCHS * max(unique, 1e-9):
+    max_epochs = world.scenario.data.max_epochs
+    if plan.tokens_t > max_epochs * max(unique, 1e-9):
         out.append(DecisionProblem("training.start.tokens_t", f"{plan.tokens_t:,.1f}T tokens would be {plan.tokens_t / max(unique, 1e-9):,.0f} passes over "
-                                   f"your {unique:,.1f}T unique tokens; beyond {MAX_EPOCHS:.0f} passes more tokens teach nothing. Buy data or train on fewer tokens."))
+                                   f"your {unique:,.1f}T unique tokens; beyond {max_epochs:.0f} passes more tokens teach nothing. Buy data or train on fewer tokens."))
     return out
 
 

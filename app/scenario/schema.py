@@ -6,7 +6,7 @@ and in PRODUCT.md's calibration figures.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, model_validator
 
@@ -75,6 +75,9 @@ class Compute(Strict):
     price_elasticity: float = Field(0.6, ge=0, description="Purchase price rises as (orders / supply)^elasticity when orders exceed supply.")
     rent_elasticity: float = Field(0.4, ge=0, description="Rental price rises as (rented / rental supply)^elasticity above supply.")
     serving_utilisation: float = Field(0.25, gt=0, le=1, description="FLOPs utilisation of GPUs serving inference.")
+    old_generation_rent_cut: float = Field(0.2, ge=0, lt=1, description="Rental discount on older GPUs while a new generation ships (magnitude 1 of a new_gpu_generation event).")
+    starting_book_value: float = Field(0.75, gt=0, le=1, description="GPUs owned at the start are carried at this share of list price.")
+    default_serving_share: float = Field(0.8, ge=0, le=1, description="Share of GPU capacity serving customers for a company that has never decided.")
 
 
 class DataSource(Strict):
@@ -95,6 +98,7 @@ class Data(Strict):
     sft_cost_per_example_usd: float = Field(40.0, gt=0, description="Cost of one curated SFT demonstration or preference comparison (Llama 2: ~$18 a comparison).")
     sft_examples_half_skill: float = Field(400000, gt=0, description="Examples per domain that bring domain skill halfway to its ceiling (LIMA: 1,000 curated examples go far).")
     sft_decay_per_round: float = Field(0.05, ge=0, le=1, description="Share of a domain's SFT advantage lost each quarter as tasks move on.")
+    max_epochs: float = Field(16, gt=1, description="Passes over the same data beyond which a run learns nothing more; decisions asking for more are refused (Muennighoff et al. 2023).")
     proprietary_examples_per_musd_revenue: float = Field(20, ge=0, description="SFT-grade examples a product earns per US$ million of revenue in a segment.")
 
 
@@ -111,6 +115,9 @@ class Talent(Strict):
     pay_sensitivity: float = Field(4.0, ge=0, description="How strongly relative pay steers hires and attrition (logit weight per unit of pay ratio).")
     engineers_for_full_goodput: float = Field(600, gt=0, description="Engineers that reach the scenario goodput; fewer lose utilisation.")
     base_failure_per_round: float = Field(0.10, ge=0, le=1, description="Chance a quarter that a run with no engineers suffers a serious setback.")
+    setback_fail_share: float = Field(0.2, ge=0, le=1, description="Share of setbacks that lose the whole run (the rest are slips).")
+    slip_loss: float = Field(0.5, ge=0, le=1, description="Share of a quarter's training progress a slip loses.")
+    min_engineering_goodput: float = Field(0.7, gt=0, le=1, description="Goodput with no engineers, as a share of the scaling goodput.")
 
 
 class Segment(Strict):
@@ -156,6 +163,10 @@ class Market(Strict):
     rag_cost_per_m_tokens: float = Field(0.15, ge=0, description="Extra serving cost of retrieval per million tokens (US$).")
     marketing_brand_per_musd: float = Field(0.02, ge=0, description="Brand points a US$ million of marketing buys (diminishing above 10 points a quarter).")
     api_markup_limit: float = Field(1.0, gt=0, description="Highest wholesale API price as a share of the segment reference price.")
+    marketing_brand_cap: float = Field(4.0, ge=0, description="Most brand points marketing can buy in a quarter (diminishing returns).")
+    open_model_age_rounds: int = Field(2, ge=0, description="Quarters by which open-weight models' data trails the calendar.")
+    default_api_markup: float = Field(1.5, gt=0, description="A lab's starting wholesale price as a multiple of its cloud serving cost...")
+    default_api_floor_share: float = Field(0.3, ge=0, description="... and at least this share of the average reference price.")
 
 
 class Safety(Strict):
@@ -173,6 +184,9 @@ class Safety(Strict):
     incident_cost_musd: float = Field(40, ge=0, description="Direct cost of a typical incident (liability, remediation).")
     fine_share_of_revenue: float = Field(0.07, ge=0, le=1, description="Fine as a share of the annualised revenue a company earns in regulated segments (those with a safety minimum) when it has an incident (EU AI Act: up to 7% of turnover).")
     brand_recovery_per_round: float = Field(0.10, ge=0, le=1, description="Share of the gap to the brand target recovered each quarter.")
+    max_severity: float = Field(4.0, gt=0, description="Largest severity of one incident (a typical one is 1).")
+    brand_safety_pull: float = Field(0.3, ge=0, description="Brand target points per safety point away from 50.")
+    brand_quality_pull: float = Field(0.6, ge=0, description="Brand target points lost per capability point behind the best offer on the market (a stale product hurts trust).")
     market_value_hit_share: float = Field(0.05, ge=0, le=1, description="Valuation lost per typical incident (Bard demo: ~$100B of Alphabet in a day).")
 
 
@@ -186,6 +200,8 @@ class Finance(Strict):
     max_raise_share: float = Field(0.25, gt=0, le=1, description="Largest raise in one quarter as a share of pre-money valuation.")
     rescue_discount: float = Field(0.3, gt=0, le=1, description="A rescue raise prices the company at this share of its valuation (punitive dilution).")
     rescue_buffer_musd: float = Field(100, ge=0, description="Cash a rescue leaves the company with.")
+    valuation_floor_musd: float = Field(50, ge=0, description="No company is valued below this (US$M).")
+    max_growth_credit: float = Field(1.0, ge=0, description="Quarterly revenue growth above this earns no extra valuation multiple.")
 
 
 class Event(Strict):
@@ -237,6 +253,34 @@ class CompanyStart(Strict):
         return self
 
 
+class MetricRange(Strict):
+    low: float = Field(description="Value that scores 0.")
+    high: float = Field(description="Value that scores 1.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "MetricRange":
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be above low ({self.low})")
+        return self
+
+
+def _range(low: float, high: float) -> Any:
+    return Field(default_factory=lambda: MetricRange(low=low, high=high))
+
+
+class MetricRanges(Strict):
+    """What maps to 0 and to 1 on each scorecard metric: fixed ranges, so a score means the same in every game."""
+
+    profit: MetricRange = _range(-0.3, 0.3)
+    revenue_growth: MetricRange = _range(0.0, 2.5)
+    share: MetricRange = _range(-1.5, 1.5)
+    valuation: MetricRange = _range(-1.0, 2.5)
+    brand: MetricRange = _range(0.0, 100.0)
+    safety_record: MetricRange = _range(-6.0, 0.0)
+    capability: MetricRange = _range(50.0, 100.0)
+    solvency: MetricRange = _range(-2.0, 0.0)
+
+
 class Scoring(Strict):
     profit: float = Field(1.0, ge=0, description="Cumulative net income.")
     revenue_growth: float = Field(1.0, ge=0, description="Revenue growth over the game.")
@@ -246,10 +290,14 @@ class Scoring(Strict):
     safety_record: float = Field(1.0, ge=0, description="Fewer incidents score higher.")
     capability: float = Field(1.0, ge=0, description="Capability rank.")
     solvency: float = Field(1.0, ge=0, description="Never rescued.")
+    ranges: MetricRanges = Field(default_factory=MetricRanges, description="Raw values that score 0 and 1 on each metric: profit = cumulative net income over starting value; revenue_growth = log of revenue over round 1; share = log of token share over the start; valuation = log of the founders' stake over starting value; safety_record = minus incidents; solvency = minus rescues.")
+
+    def weights(self) -> dict[str, float]:
+        return {k: v for k, v in self.model_dump().items() if k != "ranges"}
 
     @model_validator(mode="after")
     def _some_weight(self) -> "Scoring":
-        if sum(self.model_dump().values()) <= 0:
+        if sum(self.weights().values()) <= 0:
             raise ValueError("at least one scoring weight must be above zero")
         return self
 

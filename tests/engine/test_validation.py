@@ -23,7 +23,7 @@ from app.engine.rules import data, finance
 from app.engine.start import initial_state
 from app.engine.state import State
 from app.engine.step import step
-from app.engine.validation import MAX_EPOCHS, DecisionProblem, cash_available, spending, validate
+from app.engine.validation import DecisionProblem, cash_available, spending, validate
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 
 from .factories import SCENARIO_IDS, simple_decision, world
@@ -172,7 +172,7 @@ def test_a_run_with_more_active_than_total_parameters_or_too_many_passes_over_it
     w = world("frontier-race")
     state, c = _start(w), _first("lab", w)
     unique = float(data.unique_tokens(w, state.data)[0, c])
-    plan = RunPlan(params_b=10, active_params_b=20, tokens_t=min(2 * MAX_EPOCHS * unique, 1000))
+    plan = RunPlan(params_b=10, active_params_b=20, tokens_t=min(2 * w.scenario.data.max_epochs * unique, 1000))
     assert _fields(_problems(w, state, c, Decision(training=TrainingDecision(start=plan)))) == {
         "training.start.active_params_b", "training.start.tokens_t"}
 

@@ -11,8 +11,6 @@ from app.engine.rules.events import Conditions
 from app.engine.world import World
 from app.scenario.schema import HOURS_PER_ROUND, SECONDS_PER_ROUND
 
-OLD_GENERATION_RENT_CUT = 0.2  # rental discount on older GPUs while a new generation ships
-
 
 @dataclass(frozen=True, eq=False)
 class GpuDeals:
@@ -42,7 +40,7 @@ def clear_gpu_market(world: World, buy: np.ndarray, rent: np.ndarray, allowed: n
     rented_total = sum_companies(rent)
     older = world.gpu_tflops[None, :] < (world.gpu_tflops * (world.gpu_from_round <= 99)).max()
     rent_price = (world.gpu_rent_musd_round * np.maximum(rented_total / world.gpu_rental_supply, 1.0) ** cc.rent_elasticity
-                  * (1.0 - OLD_GENERATION_RENT_CUT * cond.new_generation[:, None] * older))
+                  * (1.0 - cc.old_generation_rent_cut * cond.new_generation[:, None] * older))
     return GpuDeals(bought, buy_price, sum_last(bought, buy_price[:, None, :]), rent, rent_price, sum_last(rent, rent_price[:, None, :]))
 
 

@@ -8,8 +8,6 @@ import numpy as np
 
 from app.engine.world import World
 
-VALUATION_FLOOR_MUSD = 50.0
-MAX_GROWTH_CREDIT = 1.0  # quarterly growth above this earns no extra multiple
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +55,8 @@ def valuation(world: World, revenue: np.ndarray, previous_revenue: np.ndarray, c
               is_lab: np.ndarray, cash: np.ndarray, debt: np.ndarray, incident_severity: np.ndarray) -> np.ndarray:
     """Revenue multiple with credit for growth, plus the value of an owned frontier model, net cash; incidents knock it."""
     f, sf = world.scenario.finance, world.scenario.safety
-    growth = np.clip(revenue / np.maximum(previous_revenue, 1e-6) - 1.0, 0.0, MAX_GROWTH_CREDIT)
+    growth = np.clip(revenue / np.maximum(previous_revenue, 1e-6) - 1.0, 0.0, f.max_growth_credit)
     operating = 4.0 * revenue * (f.revenue_multiple + f.growth_multiple * growth)
     model = np.where(is_lab, f.capability_value_busd * 1000.0 * (capability / 100.0) ** 3 * np.sqrt(brand / 50.0), 0.0)
     value = (operating + model) * (1.0 - np.minimum(sf.market_value_hit_share * incident_severity, 0.9)) + cash - debt
-    return np.maximum(value, VALUATION_FLOOR_MUSD)
+    return np.maximum(value, f.valuation_floor_musd)

@@ -11,10 +11,6 @@ from app.engine.rng import Purpose, uniform
 from app.engine.world import World
 
 INCIDENT_CAUSES = ("base", "usage", "safety", "safety_staff", "data")
-MAX_SEVERITY = 4.0
-MARKETING_BRAND_CAP = 4.0  # brand points a quarter marketing can buy at most
-BRAND_SAFETY_PULL = 0.3  # brand target moves this much per safety point away from 50
-BRAND_QUALITY_PULL = 0.6  # ... and this much per capability point behind the best offer on the market
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +44,7 @@ def incidents(world: World, rate_parts: np.ndarray, served: np.ndarray, regulate
     companies = np.arange(served.shape[1])
     p = np.where(served > 0, 1.0 - np.exp(-np.exp(sum_last(rate_parts))), 0.0)
     hit = uniform(seeds, rnd, companies, Purpose.INCIDENT) < p
-    severity = np.where(hit, np.clip(-np.log(uniform(seeds, rnd, companies, Purpose.INCIDENT_SEVERITY)), 0.2, MAX_SEVERITY), 0.0)
+    severity = np.where(hit, np.clip(-np.log(uniform(seeds, rnd, companies, Purpose.INCIDENT_SEVERITY)), 0.2, sf.max_severity), 0.0)
     fine = np.where(hit, sf.fine_share_of_revenue * 4.0 * regulated_revenue * np.minimum(severity, 1.0), 0.0)
     legal_rate = sum_last(data_share, world.data_hazard) * legal_mult[:, None]
     p_law = np.where(sum_last(data) > 0, 1.0 - np.exp(-legal_rate), 0.0)
@@ -63,6 +59,6 @@ def update_brand(world: World, brand: np.ndarray, anchor: np.ndarray, safety: np
     marketing buys it up, incidents knock it down."""
     sf, mk = world.scenario.safety, world.scenario.market
     behind = max_companies(capability, keepdims=True) - capability
-    target = np.clip(anchor + BRAND_SAFETY_PULL * (safety - 50.0) - BRAND_QUALITY_PULL * behind, 0.0, 100.0)
-    bought = MARKETING_BRAND_CAP * (1.0 - np.exp(-marketing * mk.marketing_brand_per_musd / MARKETING_BRAND_CAP))
+    target = np.clip(anchor + sf.brand_safety_pull * (safety - 50.0) - sf.brand_quality_pull * behind, 0.0, 100.0)
+    bought = mk.marketing_brand_cap * (1.0 - np.exp(-marketing * mk.marketing_brand_per_musd / max(mk.marketing_brand_cap, 1e-9)))
     return np.clip(brand + sf.brand_recovery_per_round * (target - brand) + bought - sf.brand_hit * severity, 0.0, 100.0)

@@ -22,23 +22,11 @@ def metric_values(cum_net_income: np.ndarray, revenue: np.ndarray, revenue_first
                      np.log(np.maximum(stake_value, 1.0) / valuation_start), brand, -incidents, capability, -rescues], axis=-1)
 
 
-# What maps to 0 and to 1 on each metric: fixed ranges, so a score means the same in every game
-# and a sliver of lead on one metric is worth a sliver of score.
-METRIC_RANGES = np.array([
-    (-0.3, 0.3),  # profit: cumulative net income over starting value
-    (0.0, 2.5),  # revenue growth: log of revenue now over round 1 (e^2.5 = 12x)
-    (-1.5, 1.5),  # share: log of token share now over the start
-    (-1.0, 2.5),  # stake value: log of the founders' stake over starting value
-    (0.0, 100.0),  # brand trust
-    (-6.0, 0.0),  # safety record: incidents so far
-    (50.0, 100.0),  # capability of what the company sells
-    (-2.0, 0.0),  # solvency: rescues so far
-])
-
-
 def scorecard(world: World, metrics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each metric placed on its fixed range in [0,1], and the weighted 0-100 score (R,C)."""
-    lo, hi = METRIC_RANGES[:, 0], METRIC_RANGES[:, 1]
+    ranges = world.scenario.scoring.ranges
+    lo = np.array([getattr(ranges, m).low for m in METRICS])
+    hi = np.array([getattr(ranges, m).high for m in METRICS])
     scaled = np.clip((metrics - lo) / (hi - lo), 0.0, 1.0)
     w = np.array([getattr(world.scenario.scoring, m) for m in METRICS])
     return scaled, 100.0 * sum_last(scaled, w) / w.sum()

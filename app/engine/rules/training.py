@@ -10,9 +10,6 @@ from app.engine import scaling
 from app.engine.rng import Purpose, uniform
 from app.engine.world import World
 
-FAIL_SHARE_OF_SETBACKS = 0.2  # one serious setback in five loses the whole run
-SLIP_LOSS = 0.5  # a slip loses half the quarter's progress
-MIN_ENGINEERING_GOODPUT = 0.7  # goodput with no engineers, as a share of the scenario figure
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,7 +27,7 @@ def goodput(world: World, engineers: np.ndarray) -> np.ndarray:
     """Share of cluster time that does useful work; engineering talent recovers interruptions."""
     t, s = world.scenario.talent, world.scenario.scaling
     skill = np.minimum(engineers / t.engineers_for_full_goodput, 1.0)
-    return s.goodput * (MIN_ENGINEERING_GOODPUT + (1.0 - MIN_ENGINEERING_GOODPUT) * skill)
+    return s.goodput * (t.min_engineering_goodput + (1.0 - t.min_engineering_goodput) * skill)
 
 
 def setback_probability(world: World, engineers: np.ndarray) -> np.ndarray:
@@ -48,13 +45,13 @@ def plan_run(world: World, total_b: np.ndarray, active_b: np.ndarray, tokens_t: 
 def advance_run(world: World, run_on: np.ndarray, needed: np.ndarray, done: np.ndarray, training_peak: np.ndarray,
                 engineers: np.ndarray, seeds: np.ndarray, rnd: int) -> RunProgress:
     """Deliver this quarter's FLOPs to each run in progress, drawing slips and failures."""
-    s = world.scenario.scaling
+    s, t = world.scenario.scaling, world.scenario.talent
     delivered = np.where(run_on, training_peak * s.mfu * goodput(world, engineers), 0.0)
     p = setback_probability(world, engineers)
     u = uniform(seeds, rnd, np.arange(run_on.shape[1]), Purpose.TRAINING_SETBACK)
-    slipped = run_on & (u < p) & (u >= p * FAIL_SHARE_OF_SETBACKS)
-    failed = run_on & (u < p * FAIL_SHARE_OF_SETBACKS)
-    delivered = np.where(slipped, delivered * (1.0 - SLIP_LOSS), np.where(failed, 0.0, delivered))
+    slipped = run_on & (u < p) & (u >= p * t.setback_fail_share)
+    failed = run_on & (u < p * t.setback_fail_share)
+    delivered = np.where(slipped, delivered * (1.0 - t.slip_loss), np.where(failed, 0.0, delivered))
     new_done = np.where(failed, 0.0, done + delivered)
     completed = run_on & ~failed & (new_done >= needed)
     return RunProgress(new_done, delivered, slipped, failed, completed, np.where(run_on, p, 0.0), np.zeros_like(done))
