@@ -14,7 +14,8 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest -q
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check app tests migrations
+	$(VENV)/bin/ruff check app tests bench migrations
+	$(VENV)/bin/mypy app
 
 $(PYTHON):
 	python3 -m venv $(VENV)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from app.scenario import ScenarioError, find_scenario, json_schema, load_scenario
+from app.scenario import Scenario, ScenarioError, find_scenario, json_schema, load_scenario
 
 cli = typer.Typer(help="Moatline: a strategy simulator of the AI industry.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
@@ -70,7 +70,8 @@ def simulate(
     """Play many seeded games with computer-run personas and write a tidy table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from app.engine.batch import StudyError, simulate as run_study
+    from app.engine.batch import StudyError
+    from app.engine.batch import simulate as run_study
 
     sc = _scenario_or_fail(scenario)
     seat_list = [s.strip() for s in seats.split(",") if s.strip()] or None
@@ -96,7 +97,8 @@ def plan_training(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What a pre-training run costs (FLOPs, GPU-hours, days, money, energy) and what it buys (loss, capability)."""
-    from app.engine.planner import PlanError, plan_training as plan
+    from app.engine.planner import PlanError
+    from app.engine.planner import plan_training as plan
 
     sc = _scenario_or_fail(scenario)
     try:
@@ -113,11 +115,12 @@ def plan_training(
                f"Expected loss       {result.loss:.4f}\nCapability index    {result.capability:.1f} / 100")
 
 
-def _scenario_or_fail(name: str):  # type: ignore[no-untyped-def]
+def _scenario_or_fail(name: str) -> Scenario:
     try:
         return find_scenario(name)
     except ScenarioError as exc:
         fail(str(exc))
+        raise
 
 
 def main() -> None:

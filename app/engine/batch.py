@@ -9,10 +9,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -84,7 +84,7 @@ def _chunks(runs: int, chunk: int, workers: int) -> list[tuple[int, int]]:
     return [(first, min(size, runs - first)) for first in range(0, runs, size)]
 
 
-def _in_workers(fn: Callable[..., T], jobs: list[tuple[object, ...]], workers: int) -> Iterator[T]:
+def _in_workers(fn: Callable[..., T], jobs: Sequence[tuple[Any, ...]], workers: int) -> Iterator[T]:
     """Results of fn(*job) in job order, computed in worker processes (a few jobs ahead, to bound memory)."""
     if workers <= 1 or len(jobs) <= 1:
         yield from (fn(*job) for job in jobs)
@@ -154,7 +154,8 @@ class _Sink:
             raise StudyError(f"write to a .csv or .parquet file, not {path.name!r}")
         if not path.parent.exists():
             raise StudyError(f"folder {str(path.parent)!r} does not exist")
-        self.path, self.first, self.writer = path, True, None
+        self.path, self.first = path, True
+        self.writer: Any = None
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.path.suffix.lower() == ".csv":
@@ -164,8 +165,7 @@ class _Sink:
             import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self.writer is None:
-                self.writer = pq.ParquetWriter(self.path, table.schema)
+            self.writer = self.writer or pq.ParquetWriter(self.path, table.schema)
             self.writer.write_table(table)
         self.first = False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -118,7 +119,7 @@ class DecisionArrays:
     marketing: np.ndarray
     base: np.ndarray  # int
 
-    def replace(self, **changes: object) -> DecisionArrays:
+    def replace(self, **changes: Any) -> DecisionArrays:
         return dataclasses.replace(self, **changes)
 
     def where(self, mask: np.ndarray, other: DecisionArrays) -> DecisionArrays:
@@ -163,9 +164,9 @@ def to_arrays(decisions: list[Decision], world: World, state_base: np.ndarray, s
         for seg, v in d.products.prices.items():
             if seg in si:
                 price[0, c, si[seg]] = v
-        for r, v in enumerate((d.talent.researchers, d.talent.engineers, d.talent.safety_staff)):
-            if v is not None:
-                target[0, c, r] = v
+        for r, wanted in enumerate((d.talent.researchers, d.talent.engineers, d.talent.safety_staff)):
+            if wanted is not None:
+                target[0, c, r] = wanted
         data_buy[0, c] = (d.data.scrape_t_tokens, d.data.license_t_tokens, d.data.synthetic_t_tokens)
         f = d.finance
         for k, v in (("raise_equity", f.raise_equity_musd), ("borrow", f.borrow_musd), ("repay", f.repay_musd),

@@ -89,7 +89,8 @@ def injected_mask(world: World, given: RoundInput) -> np.ndarray | None:
 def replay(record: GameRecord, world: World | None = None) -> list[PlayedRound]:
     """Rebuild every round of a game from its record; the same record always gives the same rounds."""
     world = world or World(record.scenario)
-    state, previous, last_player = start(world, record.seed), None, {}
+    state, previous = start(world, record.seed), None
+    last_player: dict[str, Decision] = {}
     choice = opening_choice(world)
     played: list[PlayedRound] = []
     for given in record.rounds:

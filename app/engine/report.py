@@ -88,7 +88,7 @@ def _market(world: World, p: PlayedRound) -> Json:
     leaderboard = sorted(
         ({"company": n, "capability": _r(o.effective_capability[0, c]), "model_version": int(a.model_version[0, c]),
           "base_model": _base_name(world, int(a.base[0, c])), "score": _r(o.score[0, c])} for c, n in enumerate(world.company_names)),
-        key=lambda row: -row["capability"])
+        key=lambda row: -float(row["capability"]))  # type: ignore[arg-type]
     return {
         "segments": [{"id": s.id, "name": s.name, "volume_t_tokens": _r(o.volume[0, i]), "reference_price": _r(o.reference_price[i]),
                       "outside_share": _r(1.0 - o.share[0, :, i].sum())} for i, s in enumerate(segs)],

@@ -12,7 +12,6 @@ from app.engine.step import own_or_vendor
 from app.engine.world import DATA_KINDS, OPEN_MODEL, World
 
 
-
 def _company_arrays(world: World) -> dict[str, np.ndarray]:
     """Per-company starting values with R=1."""
     sc, cs = world.scenario, world.scenario.companies

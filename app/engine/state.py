@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -76,12 +77,12 @@ class State:
     def runs(self) -> int:
         return int(self.cash.shape[0])
 
-    def replace(self, **changes: object) -> State:
+    def replace(self, **changes: Any) -> State:
         return dataclasses.replace(self, **changes)
 
     def take(self, run: int) -> State:
         """One replication as a state of its own (R=1)."""
-        out = {}
+        out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             out[f.name] = v[run : run + 1] if isinstance(v, np.ndarray) else v

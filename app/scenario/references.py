@@ -19,10 +19,11 @@ def reference_problems(data: Any) -> list[tuple[Location, str]]:
     """Every cross-reference mistake in a scenario mapping, with where it is."""
     if not isinstance(data, dict):
         return []
-    compute, market = data.get("compute") or {}, data.get("market") or {}
+    compute: Any = data.get("compute") or {}
+    market: Any = data.get("market") or {}
     gpus = set(_names(compute.get("gpus") if isinstance(compute, dict) else None, "name"))
     segs = set(_names(market.get("segments") if isinstance(market, dict) else None, "id"))
-    companies = data.get("companies") if isinstance(data.get("companies"), list) else []
+    companies: list[Any] = data["companies"] if isinstance(data.get("companies"), list) else []
     labs = {str(c.get("name")) for c in companies if isinstance(c, dict) and c.get("kind") == "lab"}
     out: list[tuple[Location, str]] = []
     out += _duplicates(companies, "companies", "name", "two companies are both called")
@@ -52,7 +53,7 @@ def _duplicates(items: Any, path: str, key: str, words: str) -> list[tuple[Locat
 
 
 def _company_references(i: int, c: dict[str, Any], gpus: set[str], segs: set[str], labs: set[str]) -> list[tuple[Location, str]]:
-    name, out = c.get("name"), []
+    name, out = c.get("name"), list[tuple[Location, str]]()
     for g in c.get("gpus") or {} if isinstance(c.get("gpus"), dict) else {}:
         if g not in gpus:
             out.append((("companies", i, "gpus", g), f"company {name!r} owns unknown GPU {g!r} (catalogue: {', '.join(sorted(gpus))})"))

@@ -247,7 +247,7 @@ class CompanyStart(Strict):
     region: Literal["us", "cn", "eu", "other"] = Field("us", description="Export controls hit 'cn' companies.")
 
     @model_validator(mode="after")
-    def _lab_has_model(self) -> "CompanyStart":
+    def _lab_has_model(self) -> CompanyStart:
         if self.kind == "lab" and self.model is None:
             raise ValueError(f"lab {self.name!r} needs a starting model")
         return self
@@ -258,7 +258,7 @@ class MetricRange(Strict):
     high: float = Field(description="Value that scores 1.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "MetricRange":
+    def _ordered(self) -> MetricRange:
         if self.high <= self.low:
             raise ValueError(f"high ({self.high}) must be above low ({self.low})")
         return self
@@ -296,7 +296,7 @@ class Scoring(Strict):
         return {k: v for k, v in self.model_dump().items() if k != "ranges"}
 
     @model_validator(mode="after")
-    def _some_weight(self) -> "Scoring":
+    def _some_weight(self) -> Scoring:
         if sum(self.weights().values()) <= 0:
             raise ValueError("at least one scoring weight must be above zero")
         return self
@@ -321,7 +321,7 @@ class Scenario(Strict):
     scoring: Scoring = Field(default_factory=Scoring)
 
     @model_validator(mode="after")
-    def _cross_references(self) -> "Scenario":
+    def _cross_references(self) -> Scenario:
         problems = reference_problems(self.model_dump())
         if problems:
             raise ValueError("; ".join(message for _, message in problems))

@@ -9,7 +9,6 @@ import numpy as np
 from app.engine.world import World
 
 
-
 @dataclass(frozen=True, eq=False)
 class Financing:
     raised: np.ndarray

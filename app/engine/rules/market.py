@@ -83,7 +83,7 @@ def utility_parts(world: World, offers: Offers, open_cap: np.ndarray, rnd: int) 
 
 def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray) -> Choice:
     """Logit choice probabilities over every offer and the outside option, per segment."""
-    w, k, ref = world.seg_weights * (world.scenario.market.attribute_scale / 10.0), None, world.reference_price(rnd)
+    w, ref = world.seg_weights * (world.scenario.market.attribute_scale / 10.0), world.reference_price(rnd)
     o = world.scenario.market.outside
     u = (offers.capability[:, :, None] * w[:, 0] + offers.domain * w[:, 1] + offers.safety[:, :, None] * w[:, 2]
          + offers.freshness[:, :, None] * w[:, 3] + offers.brand[:, :, None] * w[:, 4] + offers.ecosystem[:, :, None] * w[:, 5]

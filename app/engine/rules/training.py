@@ -11,7 +11,6 @@ from app.engine.rng import Purpose, uniform
 from app.engine.world import World
 
 
-
 @dataclass(frozen=True, eq=False)
 class RunProgress:
     flops_done: np.ndarray  # (R,C) after this round
@@ -39,7 +38,7 @@ def plan_run(world: World, total_b: np.ndarray, active_b: np.ndarray, tokens_t: 
     """FLOPs a run needs and the effective tokens it will have learned from, given its unique data."""
     s = world.scenario.scaling
     flops = scaling.training_flops(active_b * 1e9, tokens_t * 1e12, s)
-    return flops, scaling.effective_tokens(tokens_t, np.maximum(unique_t, 1e-6), s)
+    return np.asarray(flops), np.asarray(scaling.effective_tokens(tokens_t, np.maximum(unique_t, 1e-6), s))
 
 
 def advance_run(world: World, run_on: np.ndarray, needed: np.ndarray, done: np.ndarray, training_peak: np.ndarray,
@@ -58,4 +57,4 @@ def advance_run(world: World, run_on: np.ndarray, needed: np.ndarray, done: np.n
 
 
 def finished_capability(world: World, total_b: np.ndarray, active_b: np.ndarray, tokens_eff_t: np.ndarray, algo: np.ndarray) -> np.ndarray:
-    return scaling.model_capability(total_b * 1e9, active_b * 1e9, tokens_eff_t * 1e12, algo, world.scenario.scaling)
+    return np.asarray(scaling.model_capability(total_b * 1e9, active_b * 1e9, tokens_eff_t * 1e12, algo, world.scenario.scaling))

@@ -7,7 +7,7 @@ import numpy as np
 from app.engine.world import World
 
 
-def fine_tune(world: World, sft: np.ndarray, spend: np.ndarray, revenue_by_segment: np.ndarray) -> np.ndarray:
+def fine_tune(world: World, sft: np.ndarray, spend: np.ndarray, revenue_by_segment: np.ndarray | float) -> np.ndarray:
     """SFT examples held per segment (R,C,S): bought, earned from users (flywheel), slowly dated."""
     d = world.scenario.data
     bought = spend * 1e6 / d.sft_cost_per_example_usd
