@@ -28,6 +28,8 @@ SERVING_HEADROOM = 1.15  # capacity planned above last quarter's demand
 PRICE_STEP_UP, PRICE_STEP_DOWN = 1.12, 0.92  # price moves when capacity binds or lies idle
 PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's target each quarter
 PRICE_BAND = (0.6, 2.0)  # never further than this from the target markup
+API_FLOOR_OVER_COST = 1.05  # a lab never sells API access below this multiple of its serving cost
+SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
 CAPEX_SHARE_OF_CASH = 0.25  # most of its cash a persona puts into GPUs in one quarter (at aggressiveness 0.5)
 
 
@@ -144,22 +146,37 @@ def _prices(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray,
 
 
 def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int) -> np.ndarray:
-    cost = market.cloud_cost_per_m_tokens(world, np.maximum(state.model_active, 1e-3), rnd)
-    return np.maximum(t["api_markup"] * cost, 0.25 * world.reference_price(rnd).mean())
+    """Wholesale price: a markup on what serving a token costs the lab, cut to what keeps product companies
+    from moving to open weights (the price at which they still expect more profit on the lab's model), never below cost."""
+    cost = market.cloud_cost_per_m_tokens(world, np.maximum(state.model_active, 1e-3), state.algo, rnd)
+    retail = state.prices.mean(axis=-1)
+    lead = np.exp(-_capability_pull(world) * (state.model_cap - state.open_capability[:, None]))
+    competitive = retail - SWITCHING_HURDLE * lead * np.maximum(retail - market.open_serving_cost(world, rnd), 0.0)
+    return np.maximum(np.minimum(t["api_markup"] * cost, competitive), API_FLOOR_OVER_COST * cost)
+
+
+def _capability_pull(world: World) -> float:
+    """Utility per capability point, averaged over segments by size."""
+    return float(np.average(world.seg_weights[:, 0], weights=world.seg_volume)) * world.scenario.market.attribute_scale / 10.0
 
 
 def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
-    """Product companies pick the vendor (or open weights) with the best capability for its wholesale price."""
+    """Product companies pick the vendor (or open weights) that promises the most profit: buyers' pull of its
+    capability (the logit weight on capability) times the margin left after paying for each token."""
     lab = world.is_lab
     if lab.all():
         return state.base.copy()
-    ref = world.reference_price(rnd).mean()
-    value = state.model_cap / 10.0 - 1.5 * np.log(np.maximum(state.api_price, 1e-3) / ref)
-    value = np.where(lab[None, :], value, -np.inf)
-    best = value.argmax(axis=1)
-    open_value = state.open_capability / 10.0 - 1.5 * np.log(world.scenario.market.outside.serving_cost_per_m_tokens / ref)
-    choice = np.where(value.max(axis=1) > open_value, best, OPEN_MODEL)
-    return np.where(lab[None, :], state.base, choice[:, None])
+    pull = _capability_pull(world)
+    price = state.prices.mean(axis=-1)[:, :, None]  # (R, buyer, 1)
+    vendor_margin = np.maximum(price - state.api_price[:, None, :], 0.0)  # (R, buyer, lab)
+    value = np.where(lab[None, None, :], np.exp(pull * state.model_cap[:, None, :]) * vendor_margin, -np.inf)
+    open_value = np.exp(pull * state.open_capability)[:, None] * np.maximum(price[:, :, 0] - market.open_serving_cost(world, rnd), 0.0)
+    best = np.maximum(value.max(axis=2), open_value)
+    choice = np.where(value.max(axis=2) > open_value, value.argmax(axis=2), OPEN_MODEL)
+    on_lab = state.base >= 0
+    current = np.where(on_lab, np.take_along_axis(value, np.maximum(state.base, 0)[:, :, None], axis=2)[:, :, 0], open_value)
+    stay = current * SWITCHING_HURDLE >= best  # switching vendors costs integration work: move only for a clear gain
+    return np.where(lab[None, :] | stay, state.base, choice)
 
 
 def _sft(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, revenue: np.ndarray) -> np.ndarray:

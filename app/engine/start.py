@@ -58,7 +58,7 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
     H, L, E = world.depreciation_rounds, world.scenario.compute.delivery_lag_rounds, len(world.scenario.events)
     base = own_or_vendor(world)
     prices = _opening_prices(world, a)
-    cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1)
+    cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1.0, 1)
     mk = world.scenario.market
     api = np.where(world.is_lab, np.maximum(mk.default_api_markup * cloud, mk.default_api_floor_share * world.seg_ref_price.mean()), 0.0)
     open_cap = np.array([world.scenario.market.outside.capability])

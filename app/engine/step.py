@@ -113,7 +113,7 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
     retail = sum_last(revenue_seg)
     tokens = sum_last(served)
 
-    api = _api_market(world, d, tokens, model["model_active"], rnd)
+    api = _api_market(world, d, tokens, model["model_active"], algo, rnd)
     sft = sft + world.scenario.data.proprietary_examples_per_musd_revenue * revenue_seg
     held = held.copy()
     held[:, :, data.PROPRIETARY] += data.proprietary_tokens(world, retail)
@@ -189,9 +189,9 @@ def _start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     }
 
 
-def _api_market(world: World, d: DecisionArrays, tokens: np.ndarray, model_active: np.ndarray, rnd: int) -> dict[str, np.ndarray]:
+def _api_market(world: World, d: DecisionArrays, tokens: np.ndarray, model_active: np.ndarray, algo: np.ndarray, rnd: int) -> dict[str, np.ndarray]:
     """The two-sided market: product companies pay their vendor lab per token; the lab serves them from the cloud."""
-    open_cost = np.where(d.base == OPEN_MODEL, tokens * world.scenario.market.outside.serving_cost_per_m_tokens, 0.0)
+    open_cost = np.where(d.base == OPEN_MODEL, tokens * market.open_serving_cost(world, rnd), 0.0)
     fees, revenue_api, api_tokens = np.zeros_like(tokens), np.zeros_like(tokens), np.zeros_like(tokens)
     for buyer in np.flatnonzero((d.base >= 0).any(axis=0)):
         vendor = d.base[:, buyer]
@@ -202,7 +202,7 @@ def _api_market(world: World, d: DecisionArrays, tokens: np.ndarray, model_activ
             mine = vendor == lab
             revenue_api[:, lab] += np.where(mine, fees[:, buyer], 0.0)
             api_tokens[:, lab] += np.where(mine, tokens[:, buyer], 0.0)
-    unit = market.cloud_cost_per_m_tokens(world, model_active, rnd)
+    unit = market.cloud_cost_per_m_tokens(world, model_active, algo, rnd)
     return {"api_fees": fees, "revenue_api": revenue_api, "api_serving": api_tokens * unit, "open_serving": open_cost, "api_tokens": api_tokens}
 
 

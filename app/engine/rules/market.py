@@ -123,9 +123,14 @@ def serve(share: np.ndarray, volume: np.ndarray, capacity: np.ndarray) -> tuple[
     return demand, demand * ratio[:, :, None]
 
 
-def cloud_cost_per_m_tokens(world: World, active_b: np.ndarray, rnd: int) -> np.ndarray:
-    """What serving a million tokens costs on the cheapest rented GPU per FLOP ($)."""
+def cloud_cost_per_m_tokens(world: World, active_b: np.ndarray, algo: np.ndarray | float, rnd: int) -> np.ndarray:
+    """What serving a million tokens costs on the cheapest rented GPU per FLOP ($), less the lab's inference savings."""
     launched = world.gpu_from_round <= rnd
     per_flop = np.where(launched, world.gpu_rent_musd_round * 1e6 / (world.gpu_tflops * 1e12 * SECONDS_PER_ROUND), np.inf).min()
     util = world.scenario.compute.serving_utilisation
-    return 2.0 * active_b * 1e9 * 1e6 * per_flop / util
+    return 2.0 * active_b * 1e9 * 1e6 * per_flop / util / np.maximum(algo, 1.0)
+
+
+def open_serving_cost(world: World, rnd: int) -> float:
+    """What a product company pays per million tokens to serve open weights on rented GPUs ($); it falls with prices."""
+    return world.scenario.market.outside.serving_cost_per_m_tokens * world.price_index(rnd)
