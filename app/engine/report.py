@@ -39,7 +39,7 @@ LINE_LABELS = {
 
 def _r(x: float) -> float:
     v = float(x)
-    return 0.0 if not np.isfinite(v) else round(v, DIGITS)
+    return 0.0 if not np.isfinite(v) else round(v, DIGITS) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def round_report(world: World, played: PlayedRound) -> Json:
