@@ -57,3 +57,29 @@ def test_the_scenario_page_fits_a_phone_without_sideways_scrolling(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=screenshot_dir / "scenario-phone.png", full_page=True)
     page.close()
+
+
+def test_a_visitor_picks_a_company_and_quarter_in_the_demo_game_with_the_keyboard(
+    browser: Browser, live_server: str, screenshot_dir: Path
+) -> None:
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(live_server + "/")
+    page.locator(".scenario-card__title a").first.click()
+    page.get_by_role("link", name="Demo game").click()
+    page.wait_for_load_state()
+    page.get_by_label("Quarter", exact=True).select_option(label="Round 2")
+    company = page.get_by_label("Company", exact=True)
+    company.focus()
+    chosen = company.locator("option").nth(2).inner_text()
+    company.select_option(label=chosen)
+    page.get_by_role("button", name="Show").press("Enter")
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name=f"{chosen} in round 2").is_visible()
+    assert page.get_by_role("table", name="Income statement, $M this quarter").is_visible()
+    page.screenshot(path=screenshot_dir / "demo-desktop.png", full_page=True)
+    phone = browser.new_page(viewport=PHONE)
+    phone.goto(page.url)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=screenshot_dir / "demo-phone.png", full_page=True)
+    phone.close()
+    page.close()
