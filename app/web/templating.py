@@ -22,6 +22,7 @@ def build_templates() -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
     templates.env.filters["inline_code"] = inline_code
     templates.env.filters["thousands"] = thousands
+    templates.env.filters["points"] = points
     return templates
 
 
@@ -37,6 +38,11 @@ def render(request: Request, name: str, context: Mapping[str, Any], status_code:
 def inline_code(text: str) -> Markup:
     """Escape text, then show `backticked` spans as <code>."""
     return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
+
+
+def points(share: float) -> str:
+    """A change in share as signed percentage points: 0.0123 -> '+1.2'; never '-0.0'."""
+    return f"{round(share * 100, 1) + 0.0:+.1f}"
 
 
 def thousands(value: float) -> str:
