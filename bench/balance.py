@@ -4,8 +4,8 @@ Run:  .venv/bin/python bench/balance.py [--games N] [--seed S]
 
 For each shipped scenario, plays N games (default 1000) with the scenario's own persona seats and prints
 each persona's win rate (share of games in which it has the top final score, from batch.win_rates; a persona
-holding two seats counts the wins of both), with each seat's own rate for reference. Then it replaces ONE
-seat (the scenario's first company) by "idle" and prints that seat's win rate over as many games: a company
+holding two seats counts the wins of both), with each seat's own rate for reference. Then it replaces each
+seat in turn by "idle" and prints that seat's win rate over as many games: a company
 that does nothing should never win. The last line is `max_win_rate=X`: the largest persona win rate over all
 scenarios with their own seats.
 
@@ -67,12 +67,13 @@ def main() -> None:
             if rate > MAX_PERSONA_WIN_RATE:
                 fails.append(f"FAIL: {sc.id}: {persona} wins {rate:.3f} of games (> {MAX_PERSONA_WIN_RATE:.2f})")
 
-        idle_seats = [IDLE, *seats[1:]]
-        idle_rate = batch.win_rates(sc, args.games, args.seed, seats=idle_seats)[IDLE]
-        print(f"  idle_seat={sc.companies[0].name!r} (was {seats[0]}) idle_win_rate={idle_rate:.3f}")
-        if idle_rate > 0:
-            won = round(idle_rate * args.games)
-            fails.append(f"FAIL: {sc.id}: idle seat {sc.companies[0].name!r} won {won} of {args.games} games")
+        for seat, company in enumerate(sc.companies):
+            idle_seats = [*seats[:seat], IDLE, *seats[seat + 1:]]
+            idle_rate = batch.win_rates(sc, args.games, args.seed, seats=idle_seats)[IDLE]
+            print(f"  idle_seat={company.name!r} (was {seats[seat]}) idle_win_rate={idle_rate:.3f}")
+            if idle_rate > 0:
+                won = round(idle_rate * args.games)
+                fails.append(f"FAIL: {sc.id}: idle seat {company.name!r} won {won} of {args.games} games")
 
     print(f"elapsed_s={time.perf_counter() - t0:.1f}")
     print(f"max_win_rate_at={max_at}")
