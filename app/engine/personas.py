@@ -136,8 +136,10 @@ def _prices(world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray,
     lead = np.clip((cap - np.maximum(best_rival, state.open_capability[:, None])) / 100.0, -0.3, 0.3)
     target = t["markup"] * (1.0 + lead) / np.sqrt(a)
     short = state.demand > 1.02 * state.served
-    peak = compute.peak_flops(world, state.gpus) * np.where(world.is_lab, 0.9, 1.0)
-    idle = state.demand < 0.5 * market.serving_capacity(world, peak, state.model_active, state.algo, world.is_lab[None, :])
+    most = np.where(world.is_lab, 0.9, 1.0)
+    can_serve = market.serving_capacity(world, compute.peak_flops(world, state.gpus) * most, compute.memory_gb(world, state.gpus) * most,
+                                        state.model_active, state.model_total, state.algo, world.is_lab[None, :])
+    idle = state.demand < 0.5 * can_serve
     last = state.prices / world.reference_price(max(rnd - 1, 1))
     steered = np.where(short[:, :, None], last * PRICE_STEP_UP, np.where(idle[:, :, None], last * PRICE_STEP_DOWN,
                        last + PRICE_PULL * (target[:, :, None] - last)))

@@ -72,8 +72,10 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
     staff, hired, left = talent.hire(world, state.staff, d.staff_target, d.pay, cond)
     algo = talent.research_gain(world, state.algo, staff[:, :, 0])
 
-    peak = compute.peak_flops(world, gpus + deals.rented)
-    serving_peak = peak * np.where(is_lab, d.serving_share, 0.0)
+    fleet = gpus + deals.rented
+    peak = compute.peak_flops(world, fleet)
+    serving = np.where(is_lab, d.serving_share, 0.0)
+    serving_peak = peak * serving
     training_peak = peak - serving_peak
     synth_flops = 1e12 * sc.data.synthetic_flops_per_token
     synthetic = np.minimum(d.data_buy[:, :, 2], training_peak * sc.scaling.mfu / synth_flops)
@@ -106,7 +108,8 @@ def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | N
     choice = market.choose(world, offers, open_cap, rnd, cond.min_safety_add)
     share = market.installed_share(world, state.share, choice, state.prices)
     volume = world.segment_volume(rnd) * cond.demand_mult[:, None]
-    capacity = market.serving_capacity(world, serving_peak, model["model_active"], algo, is_lab)
+    capacity = market.serving_capacity(world, serving_peak, compute.memory_gb(world, fleet) * serving, model["model_active"],
+                                       model["model_total"], algo, is_lab)
     demand, served = market.serve(share, volume, capacity)
     share_after = served / np.maximum(volume[:, None, :], 1e-12)
     revenue_seg = served * d.price

@@ -27,6 +27,7 @@ class World:
     scenario: Scenario
     gpu_tflops: np.ndarray = field(init=False)
     gpu_watts: np.ndarray = field(init=False)
+    gpu_memory_gb: np.ndarray = field(init=False)
     gpu_price_musd: np.ndarray = field(init=False)
     gpu_rent_musd_round: np.ndarray = field(init=False)
     gpu_supply: np.ndarray = field(init=False)
@@ -60,6 +61,7 @@ class World:
         gpus = sc.compute.gpus
         put("gpu_tflops", _arr([g.tflops for g in gpus]))
         put("gpu_watts", _arr([g.watts for g in gpus]))
+        put("gpu_memory_gb", _arr([g.memory_gb for g in gpus]))
         put("gpu_price_musd", _arr([g.price_usd / 1e6 for g in gpus]))
         put("gpu_rent_musd_round", _arr([g.rent_per_hour * HOURS_PER_ROUND / 1e6 for g in gpus]))
         put("gpu_supply", _arr([g.supply_per_round for g in gpus]))

@@ -73,6 +73,11 @@ def energy_cost(world: World, mwh: np.ndarray, cond: Conditions) -> np.ndarray:
     return mwh * 1000.0 * world.scenario.compute.electricity_per_kwh * cond.power_mult[:, None] / 1e6
 
 
+def memory_gb(world: World, gpus: np.ndarray) -> np.ndarray:
+    """GPU memory of a fleet (R,C), GB."""
+    return sum_last(gpus, world.gpu_memory_gb)
+
+
 def peak_flops(world: World, gpus: np.ndarray) -> np.ndarray:
     """Peak FLOPs a fleet can deliver in a quarter (R,C)."""
     return sum_last(gpus, world.gpu_tflops) * 1e12 * SECONDS_PER_ROUND

@@ -108,11 +108,14 @@ def installed_share(world: World, previous: np.ndarray, choice: Choice, previous
     return retained * previous * choice.eligible + churn * choice.probability
 
 
-def serving_capacity(world: World, serving_peak: np.ndarray, active_b: np.ndarray, algo: np.ndarray, is_lab: np.ndarray) -> np.ndarray:
-    """Trillions of tokens a quarter a lab's serving GPUs can produce: ~2 N_active FLOPs a token,
-    fewer as research finds inference savings (distillation, quantisation, better kernels)."""
-    util = world.scenario.compute.serving_utilisation
-    cap = serving_peak * util * np.maximum(algo, 1.0) / (2.0 * np.maximum(active_b, 1e-3) * 1e9) / 1e12
+def serving_capacity(world: World, serving_peak: np.ndarray, serving_memory_gb: np.ndarray, active_b: np.ndarray,
+                     total_b: np.ndarray, algo: np.ndarray, is_lab: np.ndarray) -> np.ndarray:
+    """Trillions of tokens a quarter a lab's serving GPUs can produce: ~2 N_active FLOPs a token, fewer as research
+    finds inference savings (distillation, quantisation, better kernels); but memory must hold every parameter (MoE
+    included), and a fleet too small for one copy of the model serves only in proportion."""
+    cc = world.scenario.compute
+    cap = serving_peak * cc.serving_utilisation * np.maximum(algo, 1.0) / (2.0 * np.maximum(active_b, 1e-3) * 1e9) / 1e12
+    cap = cap * np.minimum(1.0, serving_memory_gb / np.maximum(total_b * cc.serving_bytes_per_param, 1e-9))
     return np.where(is_lab, cap, UNLIMITED)
 
 
