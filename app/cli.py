@@ -115,6 +115,35 @@ def plan_training(
                f"Expected loss       {result.loss:.4f}\nCapability index    {result.capability:.1f} / 100")
 
 
+game_cli = typer.Typer(help="Stored games.", no_args_is_help=True)
+cli.add_typer(game_cli, name="game")
+
+
+@game_cli.command("verify")
+def verify_game(game_id: int = typer.Argument(..., help="The game's number.")) -> None:
+    """Replay a stored game from its scenario, seed and decisions; report every stored result that differs."""
+    from sqlmodel import Session
+
+    from app.db import create_db_engine
+    from app.services.games import GameNotFound, verify
+    from app.settings import get_settings
+
+    engine = create_db_engine(get_settings().database_url)
+    try:
+        with Session(engine) as session:
+            differences = verify(session, game_id)
+    except GameNotFound as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    for d in differences[:50]:
+        typer.echo(str(d))
+    if differences:
+        typer.echo(f"game {game_id}: {len(differences)} stored value(s) differ from the replay", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"game {game_id}: every stored round matches its replay")
+
+
 def _scenario_or_fail(name: str) -> Scenario:
     try:
         return find_scenario(name)

@@ -19,10 +19,12 @@ from app.scenario.schema import Scenario
 
 @dataclass(frozen=True)
 class RoundInput:
-    """What was decided for one round: players' decisions by company name, and events an instructor injected."""
+    """What was decided for one round: players' decisions by company name, personas standing in for absent
+    teams by company name, and events an instructor injected (indices into the scenario's catalogue)."""
 
     decisions: dict[str, Decision] = field(default_factory=dict)
     injected_events: tuple[int, ...] = ()
+    stand_ins: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,11 @@ class GameRecord:
     rounds: tuple[RoundInput, ...] = ()
     aggressiveness: tuple[float, ...] = ()
 
-    def persona_seats(self) -> np.ndarray:
-        """Persona index per seat; team seats get their scenario persona (used only for standing in)."""
-        names = [s or c.persona for s, c in zip(self.seats, self.scenario.companies, strict=True)]
+    def persona_seats(self, stand_ins: dict[str, str] | None = None) -> np.ndarray:
+        """Persona index per seat; a team seat plays its stand-in persona if it has one, else its scenario persona
+        (whose decision is then replaced by the team's)."""
+        stand_ins = stand_ins or {}
+        names = [s or stand_ins.get(c.name) or c.persona for s, c in zip(self.seats, self.scenario.companies, strict=True)]
         return np.array([personas.persona_index(n) for n in names])
 
 
@@ -68,8 +72,8 @@ def decide_round(world: World, state: State, record: GameRecord, given: RoundInp
                  last_player: dict[str, Decision]) -> DecisionArrays:
     """Persona seats decide; teams use what they submitted, or carry on from their last decision."""
     aggr = np.array(record.aggressiveness or [personas.DEFAULT_AGGRESSIVENESS] * len(record.seats))
-    auto = personas.decide(world, state, record.persona_seats(), aggr, previous)
-    team = np.array([s is None for s in record.seats])
+    auto = personas.decide(world, state, record.persona_seats(given.stand_ins), aggr, previous)
+    team = np.array([s is None and n not in given.stand_ins for s, n in zip(record.seats, world.company_names, strict=True)])
     if not team.any():
         return auto
     chosen = [given.decisions.get(n) or (last_player[n].carried_on() if n in last_player else Decision()) for n in world.company_names]

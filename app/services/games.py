@@ -1,0 +1,372 @@
+"""Games in the database: set up, decide, advance (atomically and once), rewind, verify.
+
+Thin by design: load rows, call the engine, save. A game is its scenario snapshot, its seed, its seats
+and every resolved round's inputs; stored reports are a cache that `verify` rebuilds and compares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.engine.decisions import Decision
+from app.engine.game import GameRecord, PlayedRound, RoundInput, replay
+from app.engine.report import dumps, round_report
+from app.engine.world import World
+from app.models import Game, InjectedEvent, RoundResult, Seat, TeamDecision
+from app.scenario import PERSONAS, Scenario, find_scenario, parse_scenario
+from app.scenario.schema import Scoring
+
+JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
+JOIN_CODE_LENGTH = 6
+CARRY_ON = "carry_on"
+
+
+class GameError(Exception):
+    """Something a user asked for that cannot be done, in words to show them."""
+
+
+class GameNotFound(GameError):
+    pass
+
+
+class RoundAlreadyResolved(GameError):
+    """The round was resolved by someone else first (two clicks, two instructors, two servers)."""
+
+
+class StaleDraft(GameError):
+    """A teammate saved a newer version of the draft since this one was loaded."""
+
+    def __init__(self, message: str, current: TeamDecision):
+        super().__init__(message)
+        self.current = current
+
+
+@dataclass(frozen=True)
+class GameSetup:
+    """What an instructor chooses when creating a game."""
+
+    name: str
+    scenario_id: str
+    seats: tuple[str | None, ...] | None = None  # per company: a persona, or None for a team; default: scenario personas
+    rounds: int | None = None
+    seed: int | None = None
+    practice_round: bool = False
+    advance_mode: str = "manual"
+    round_minutes: int | None = None
+    absent_rule: str = CARRY_ON
+    team_size_max: int = 5
+    scoring: dict[str, float] = field(default_factory=dict)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _problems(setup: GameSetup, scenario: Scenario) -> list[str]:
+    out = []
+    if not setup.name.strip():
+        out.append("Give the game a name.")
+    if setup.seats is not None and len(setup.seats) != len(scenario.companies):
+        out.append(f"{scenario.name} has {len(scenario.companies)} companies; choose a player for each.")
+    bad = [s for s in (setup.seats or ()) if s is not None and s not in PERSONAS]
+    out += [f"Unknown persona {s!r}; choose from {', '.join(PERSONAS)}." for s in bad]
+    if setup.rounds is not None and not 1 <= setup.rounds <= 40:
+        out.append("A game has between 1 and 40 rounds.")
+    if setup.advance_mode not in {"manual", "deadline"}:
+        out.append("Advance rounds by hand ('manual') or at a deadline ('deadline').")
+    if setup.advance_mode == "deadline" and not (setup.round_minutes or 0) >= 1:
+        out.append("A deadline game needs the minutes each round lasts (at least 1).")
+    if setup.absent_rule != CARRY_ON and setup.absent_rule not in PERSONAS:
+        out.append(f"Teams that do not submit either carry on or are played by a persona ({', '.join(PERSONAS)}).")
+    if not 1 <= setup.team_size_max <= 20:
+        out.append("A team has between 1 and 20 students.")
+    return out
+
+
+def create_game(session: Session, instructor_id: int, setup: GameSetup) -> Game:
+    """A new game from a shipped scenario; raises GameError listing every problem with the setup."""
+    scenario = find_scenario(setup.scenario_id)
+    problems = _problems(setup, scenario)
+    scoring = _scoring(scenario, setup.scoring, problems)
+    if problems:
+        raise GameError(" ".join(problems))
+    text = _scenario_text(scenario)
+    game = Game(
+        instructor_id=instructor_id, name=setup.name.strip(), scenario_id=scenario.id,
+        scenario_version=hashlib.sha256(text.encode()).hexdigest(), scenario_text=text,
+        seed=setup.seed if setup.seed is not None else secrets.randbelow(2**31), rounds=setup.rounds or scenario.rounds,
+        practice_round=setup.practice_round, advance_mode=setup.advance_mode, round_minutes=setup.round_minutes,
+        absent_rule=setup.absent_rule, team_size_max=setup.team_size_max, scoring_json=scoring.model_dump_json(),
+        join_code=_new_join_code(session), created_at=now(),
+    )
+    session.add(game)
+    session.flush()
+    assert game.id is not None
+    seats = setup.seats if setup.seats is not None else tuple(c.persona for c in scenario.companies)
+    for i, (company, persona) in enumerate(zip(scenario.companies, seats, strict=True)):
+        session.add(Seat(game_id=game.id, company_index=i, company_name=company.name, persona=persona))
+    session.commit()
+    session.refresh(game)
+    return game
+
+
+def _scoring(scenario: Scenario, weights: dict[str, float], problems: list[str]) -> Scoring:
+    base = scenario.scoring.model_dump()
+    unknown = [k for k in weights if k not in base or k == "ranges"]
+    problems += [f"There is no scorecard metric {k!r}." for k in unknown]
+    negative = [k for k, v in weights.items() if v < 0]
+    problems += [f"The weight of {k} cannot be negative." for k in negative]
+    if unknown or negative:
+        return scenario.scoring
+    merged = {**base, **weights}
+    if sum(v for k, v in merged.items() if k != "ranges") <= 0:
+        problems.append("At least one scorecard weight must be above zero.")
+        return scenario.scoring
+    return Scoring.model_validate(merged)
+
+
+def _scenario_text(scenario: Scenario) -> str:
+    from app.scenario.loader import SCENARIO_DIR
+
+    return (SCENARIO_DIR / f"{scenario.id}.yaml").read_text(encoding="utf-8")
+
+
+def _new_join_code(session: Session) -> str:
+    while True:
+        code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+        if session.exec(select(Game).where(Game.join_code == code)).first() is None:
+            return code
+
+
+def get_game(session: Session, game_id: int) -> Game:
+    game = session.get(Game, game_id)
+    if game is None:
+        raise GameNotFound(f"There is no game {game_id}.")
+    return game
+
+
+def seats_of(session: Session, game: Game) -> list[Seat]:
+    return list(session.exec(select(Seat).where(Seat.game_id == game.id).order_by(col(Seat.company_index))))
+
+
+def scenario_of(game: Game) -> Scenario:
+    """The game's own scenario: its snapshot, with the game's rounds and scorecard."""
+    scenario = _parsed(game.scenario_version, game.scenario_text)
+    return scenario.model_copy(update={"rounds": game.rounds, "scoring": Scoring.model_validate_json(game.scoring_json)})
+
+
+_PARSED: dict[str, Scenario] = {}
+
+
+def _parsed(version: str, text: str) -> Scenario:
+    if version not in _PARSED:
+        _PARSED[version] = parse_scenario(text, f"scenario {version[:12]}")
+    return _PARSED[version]
+
+
+# --- decisions -------------------------------------------------------------------------------------
+
+
+def draft_of(session: Session, seat: Seat, rnd: int) -> TeamDecision | None:
+    return session.exec(select(TeamDecision).where(TeamDecision.seat_id == seat.id, TeamDecision.round == rnd)).first()
+
+
+def save_draft(session: Session, game: Game, seat: Seat, decision: Decision, base_version: int, who: str) -> TeamDecision:
+    """Save a team's draft for the coming round. `base_version` is the version the editor started from (0 for
+    none); if a teammate saved since, nothing is overwritten and StaleDraft says who did."""
+    _require_open(game)
+    if seat.persona is not None:
+        raise GameError(f"{seat.company_name} is played by the computer.")
+    rnd = game.current_round + 1
+    row = draft_of(session, seat, rnd)
+    payload = decision.model_dump_json()
+    if row is None:
+        if base_version != 0:
+            raise GameError("That draft no longer exists; reload the page.")
+        row = TeamDecision(game_id=game.id or 0, seat_id=seat.id or 0, round=rnd, payload=payload, updated_by=who, updated_at=now())
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            current = draft_of(session, seat, rnd)
+            assert current is not None
+            raise StaleDraft(f"{current.updated_by} saved this decision a moment ago; your changes were not saved.", current) from None
+        session.refresh(row)
+        return row
+    if row.submitted:
+        raise GameError("Your team has submitted; unsubmit to change the decision.")
+    updated = session.execute(
+        update(TeamDecision).where(col(TeamDecision.id) == row.id, col(TeamDecision.version) == base_version)
+        .values(payload=payload, version=base_version + 1, updated_by=who, updated_at=now())
+    )
+    if updated.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        current = draft_of(session, seat, rnd)
+        assert current is not None
+        session.refresh(current)
+        raise StaleDraft(f"{current.updated_by} changed this decision since you opened it (version {current.version}); "
+                         "your changes were not saved. Reload to see theirs.", current)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def set_submitted(session: Session, game: Game, seat: Seat, submitted: bool) -> TeamDecision:
+    """Submit the team's draft for the coming round, or take the submission back before the round is resolved."""
+    _require_open(game)
+    row = draft_of(session, seat, game.current_round + 1)
+    if row is None:
+        raise GameError("There is no decision to submit yet: save a draft first.")
+    row.submitted = submitted
+    row.updated_at = now()
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def _require_open(game: Game) -> None:
+    if game.status == "ended":
+        raise GameError("This game has ended.")
+    if game.current_round >= game.rounds:
+        raise GameError("Every round of this game has been played.")
+
+
+# --- rounds ----------------------------------------------------------------------------------------
+
+
+def record_of(session: Session, game: Game, extra: RoundInput | None = None) -> GameRecord:
+    """The engine's record of the game: its resolved rounds' inputs, plus one more round if given."""
+    seats = seats_of(session, game)
+    results = session.exec(select(RoundResult).where(RoundResult.game_id == game.id).order_by(col(RoundResult.round)))
+    rounds = [_round_input(json.loads(r.inputs)) for r in results]
+    if extra is not None:
+        rounds.append(extra)
+    return GameRecord(scenario_of(game), game.seed, tuple(s.persona for s in seats), tuple(rounds),
+                      tuple(s.aggressiveness for s in seats))
+
+
+def _round_input(data: dict[str, Any]) -> RoundInput:
+    return RoundInput(decisions={k: Decision.model_validate(v) for k, v in data["decisions"].items()},
+                      injected_events=tuple(data["injected"]), stand_ins=dict(data["stand_ins"]))
+
+
+def _inputs_json(given: RoundInput) -> str:
+    return json.dumps({"decisions": {k: v.model_dump(mode="json") for k, v in given.decisions.items()},
+                       "injected": list(given.injected_events), "stand_ins": given.stand_ins}, sort_keys=True)
+
+
+def next_round_input(session: Session, game: Game) -> RoundInput:
+    """What the coming round will be resolved with: submitted decisions, stand-ins for the rest, queued events."""
+    rnd = game.current_round + 1
+    decisions, stand_ins = {}, {}
+    for seat in seats_of(session, game):
+        if seat.persona is not None:
+            continue
+        row = draft_of(session, seat, rnd)
+        if row is not None and row.submitted:
+            decisions[seat.company_name] = Decision.model_validate_json(row.payload)
+        elif game.absent_rule != CARRY_ON:
+            stand_ins[seat.company_name] = game.absent_rule
+    events = session.exec(select(InjectedEvent).where(InjectedEvent.game_id == game.id, InjectedEvent.round == rnd))
+    return RoundInput(decisions=decisions, injected_events=tuple(sorted(e.event_index for e in events)), stand_ins=stand_ins)
+
+
+def advance(session: Session, game_id: int, expected_round: int) -> RoundResult:
+    """Resolve the round after `expected_round`, exactly once: the result and the game's new round are saved
+    in one transaction, which fails if anyone resolved it first. A crash leaves the previous round intact."""
+    game = get_game(session, game_id)
+    if game.current_round != expected_round:
+        raise RoundAlreadyResolved(f"Round {expected_round + 1} has already been resolved.")
+    if game.current_round >= game.rounds:
+        raise GameError("Every round of this game has been played.")
+    given = next_round_input(session, game)
+    world = World(scenario_of(game))
+    played = replay(record_of(session, game, given), world)
+    result = RoundResult(game_id=game_id, round=expected_round + 1, inputs=_inputs_json(given),
+                         report=dumps(round_report(world, played[-1])), resolved_at=now())
+    try:
+        session.add(result)
+        moved = session.execute(update(Game).where(col(Game.id) == game_id, col(Game.current_round) == expected_round)
+                                .values(current_round=expected_round + 1, deadline_at=None))
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            raise RoundAlreadyResolved(f"Round {expected_round + 1} has already been resolved.")
+        session.commit()
+    except (IntegrityError, RoundAlreadyResolved):
+        session.rollback()
+        raise RoundAlreadyResolved(f"Round {expected_round + 1} has already been resolved.") from None
+    session.refresh(result)
+    return result
+
+
+def rewind(session: Session, game_id: int) -> int:
+    """Discard the last resolved round's results; its decisions go back to being drafts. Returns the round undone."""
+    game = get_game(session, game_id)
+    rnd = game.current_round
+    if rnd == 0:
+        raise GameError("No round has been resolved yet.")
+    last = session.exec(select(RoundResult).where(RoundResult.game_id == game_id, RoundResult.round == rnd)).one()
+    session.delete(last)
+    for row in session.exec(select(TeamDecision).where(TeamDecision.game_id == game_id, TeamDecision.round == rnd)):
+        row.submitted = False
+        session.add(row)
+    moved = session.execute(update(Game).where(col(Game.id) == game_id, col(Game.current_round) == rnd).values(current_round=rnd - 1))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise RoundAlreadyResolved("The game moved on while rewinding; try again.")
+    session.commit()
+    return rnd
+
+
+def played_rounds(session: Session, game: Game) -> list[PlayedRound]:
+    return replay(record_of(session, game), World(scenario_of(game)))
+
+
+def report_of(session: Session, game: Game, rnd: int) -> dict[str, Any]:
+    """A resolved round's stored report."""
+    row = session.exec(select(RoundResult).where(RoundResult.game_id == game.id, RoundResult.round == rnd)).first()
+    if row is None:
+        raise GameError(f"Round {rnd} has not been resolved.")
+    loaded: dict[str, Any] = json.loads(row.report)
+    return loaded
+
+
+@dataclass(frozen=True)
+class Difference:
+    round: int
+    path: str
+    stored: object
+    replayed: object
+
+    def __str__(self) -> str:
+        return f"round {self.round}: {self.path}: stored {self.stored!r}, replayed {self.replayed!r}"
+
+
+def verify(session: Session, game_id: int) -> list[Difference]:
+    """Replay a stored game from its scenario, seed and decisions; every stored result that differs."""
+    game = get_game(session, game_id)
+    world = World(scenario_of(game))
+    played = replay(record_of(session, game), world)
+    stored = session.exec(select(RoundResult).where(RoundResult.game_id == game_id).order_by(col(RoundResult.round)))
+    out: list[Difference] = []
+    for row, p in zip(stored, played, strict=True):
+        out += _differences(row.round, "", json.loads(row.report), json.loads(dumps(round_report(world, p))))
+    return out
+
+
+def _differences(rnd: int, path: str, a: object, b: object) -> list[Difference]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in _differences(rnd, f"{path}.{k}", a.get(k), b.get(k))]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(rnd, f"{path}[{i}]", x, y)]
+    return [] if a == b else [Difference(rnd, path or "(report)", a, b)]

@@ -1,0 +1,185 @@
+"""Games in a real database (SQLite, and PostgreSQL where a test server is given): setup, drafts, rounds."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from app.db import migrate
+from app.engine.decisions import Decision, ProductDecision
+from app.models import Game, Instructor, RoundResult, Seat
+from app.services import games
+from app.services.games import GameError, GameSetup, RoundAlreadyResolved, StaleDraft
+
+
+@pytest.fixture
+def engine(empty_database_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Engine]:
+    migrate(empty_database_url)
+    yield engine_for(empty_database_url)
+
+
+@pytest.fixture
+def instructor_id(engine: Engine) -> int:
+    with Session(engine) as s:
+        person = Instructor(email="ada@example.edu", display_name="Ada", password_hash="x", created_at=games.now())
+        s.add(person)
+        s.commit()
+        assert person.id is not None
+        return person.id
+
+
+def new_game(engine: Engine, instructor_id: int, teams: tuple[str, ...] = ("Echo", "Cinder"), **kw: object) -> int:
+    from app.scenario import find_scenario
+
+    sc = find_scenario("frontier-race")
+    seats = tuple(None if c.name in teams else c.persona for c in sc.companies)
+    with Session(engine) as s:
+        game = games.create_game(s, instructor_id, GameSetup(name="MBA 701", scenario_id="frontier-race", seats=seats, seed=11, **kw))  # type: ignore[arg-type]
+        assert game.id is not None
+        return game.id
+
+
+def seat(s: Session, game_id: int, name: str) -> Seat:
+    return s.exec(select(Seat).where(Seat.game_id == game_id, Seat.company_name == name)).one()
+
+
+def priced(price: float) -> Decision:
+    return Decision(products=ProductDecision(prices={"consumer": price}))
+
+
+def test_a_new_game_snapshots_its_scenario_and_gets_a_readable_join_code(engine: Engine, instructor_id: int) -> None:
+    gid = new_game(engine, instructor_id)
+    with Session(engine) as s:
+        game = games.get_game(s, gid)
+        assert len(game.join_code) == 6 and not set(game.join_code) & set("01OI")
+        assert "Frontier race" in game.scenario_text and game.seed == 11 and game.rounds == 12
+        assert [x.persona for x in games.seats_of(s, game)][4] is None  # Echo is a team
+
+
+def test_a_bad_setup_lists_every_problem(engine: Engine, instructor_id: int) -> None:
+    with Session(engine) as s, pytest.raises(GameError) as caught:
+        games.create_game(s, instructor_id, GameSetup(name=" ", scenario_id="frontier-race", seats=("boss",), rounds=99,
+                                                       advance_mode="deadline", scoring={"luck": 1.0}))
+    message = str(caught.value)
+    for words in ("name", "6 companies", "'boss'", "between 1 and 40", "minutes", "'luck'"):
+        assert words in message
+
+
+def test_two_teammates_editing_at_once_never_silently_overwrite_each_other(engine: Engine, instructor_id: int) -> None:
+    gid = new_game(engine, instructor_id)
+    with Session(engine) as s:
+        game, echo = games.get_game(s, gid), seat(s, gid, "Echo")
+        first = games.save_draft(s, game, echo, priced(3.0), 0, "Ann")
+        assert first.version == 1
+        games.save_draft(s, game, echo, priced(3.5), 1, "Bo")  # Bo saved on top of version 1
+        with pytest.raises(StaleDraft) as caught:
+            games.save_draft(s, game, echo, priced(2.0), 1, "Ann")  # Ann still edits version 1
+        assert "Bo" in str(caught.value) and caught.value.current.version == 2
+        kept = games.draft_of(s, echo, 1)
+        assert kept is not None and Decision.model_validate_json(kept.payload).products.prices == {"consumer": 3.5}
+
+
+def test_a_round_resolves_once_even_when_two_advance_at_the_same_moment(engine: Engine, instructor_id: int) -> None:
+    gid = new_game(engine, instructor_id)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        with Session(engine) as s:
+            try:
+                games.advance(s, gid, 0)
+                outcomes.append("resolved")
+            except RoundAlreadyResolved:
+                outcomes.append("already")
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already", "already", "already", "resolved"]
+    with Session(engine) as s:
+        assert games.get_game(s, gid).current_round == 1
+        assert len(list(s.exec(select(RoundResult).where(RoundResult.game_id == gid)))) == 1
+
+
+def test_a_crash_while_resolving_leaves_the_previous_round_intact_and_the_round_can_run_again(
+    engine: Engine, instructor_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gid = new_game(engine, instructor_id)
+    with Session(engine) as s:
+        games.advance(s, gid, 0)
+
+    def boom(*_: object) -> str:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(games, "dumps", boom)
+    with Session(engine) as s, pytest.raises(RuntimeError):
+        games.advance(s, gid, 1)
+    monkeypatch.undo()
+    with Session(engine) as s:
+        assert games.get_game(s, gid).current_round == 1
+        assert games.advance(s, gid, 1).round == 2
+
+
+def test_submitted_decisions_are_used_and_absent_teams_carry_on_or_are_stood_in_for(engine: Engine, instructor_id: int) -> None:
+    gid = new_game(engine, instructor_id, absent_rule="incumbent")
+    with Session(engine) as s:
+        game = games.get_game(s, gid)
+        echo = seat(s, gid, "Echo")
+        games.save_draft(s, game, echo, priced(2.5), 0, "Ann")
+        games.set_submitted(s, game, echo, True)
+        games.save_draft(s, game, seat(s, gid, "Cinder"), priced(9.0), 0, "Cy")  # a draft never submitted
+        inputs = json.loads(games.advance(s, gid, 0).inputs)
+    assert inputs["decisions"] == {"Echo": priced(2.5).model_dump(mode="json")}
+    assert inputs["stand_ins"] == {"Cinder": "incumbent"}
+    with Session(engine) as s:
+        report = games.report_of(s, games.get_game(s, gid), 1)
+    assert report["companies"]["Echo"]["public"]["prices"]["consumer"] == 2.5
+
+
+def test_rewind_discards_the_last_round_keeps_its_decisions_as_drafts_and_replays_identically(engine: Engine, instructor_id: int) -> None:
+    gid = new_game(engine, instructor_id)
+    with Session(engine) as s:
+        game = games.get_game(s, gid)
+        echo = seat(s, gid, "Echo")
+        games.save_draft(s, game, echo, priced(2.5), 0, "Ann")
+        games.set_submitted(s, game, echo, True)
+        first = games.advance(s, gid, 0).report
+        assert games.rewind(s, gid) == 1
+        game = games.get_game(s, gid)
+        assert game.current_round == 0
+        draft = games.draft_of(s, echo, 1)
+        assert draft is not None and not draft.submitted
+        games.set_submitted(s, game, echo, True)
+        assert games.advance(s, gid, 0).report == first
+
+
+def test_verify_finds_nothing_in_an_honest_game_and_names_a_tampered_figure(engine: Engine, instructor_id: int) -> None:
+    gid = new_game(engine, instructor_id)
+    with Session(engine) as s:
+        for rnd in range(3):
+            games.advance(s, gid, rnd)
+        assert games.verify(s, gid) == []
+        row = s.exec(select(RoundResult).where(RoundResult.game_id == gid, RoundResult.round == 2)).one()
+        report = json.loads(row.report)
+        report["companies"]["Echo"]["private"]["kpis"]["cash"] += 1.0
+        s.execute(update(RoundResult).where(col(RoundResult.id) == row.id).values(report=json.dumps(report)))
+        s.commit()
+        (diff,) = games.verify(s, gid)
+    assert diff.round == 2 and diff.path == ".companies.Echo.private.kpis.cash"
+
+
+def test_no_decision_can_be_saved_once_every_round_is_played(engine: Engine, instructor_id: int) -> None:
+    gid = new_game(engine, instructor_id, rounds=1)
+    with Session(engine) as s:
+        games.advance(s, gid, 0)
+        with pytest.raises(GameError, match="Every round"):
+            games.save_draft(s, games.get_game(s, gid), seat(s, gid, "Echo"), priced(2.0), 0, "Ann")
+        with pytest.raises(GameError, match="Every round"):
+            games.advance(s, gid, 1)
+        assert s.exec(select(Game).where(Game.id == gid)).one().current_round == 1
