@@ -15,6 +15,7 @@ from app.db import create_db_engine
 from app.services.scenarios import UnknownScenario
 from app.settings import PROJECT_ROOT, Settings, get_settings
 from app.web.pages import router
+from app.web.play import router as play_router
 from app.web.templating import build_templates, render
 
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = build_templates()
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(router)
+    app.include_router(play_router)
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
     return app
