@@ -15,7 +15,7 @@ import numpy as np
 from app.engine.game import PlayedRound
 from app.engine.rules.market import ATTRIBUTES, Choice
 from app.engine.rules.risk import INCIDENT_CAUSES
-from app.engine.state import STAFF_ROLES
+from app.engine.state import STAFF_ROLES, State
 from app.engine.step import COST_LINES, Outcome
 from app.engine.world import DATA_KINDS, EVENT_KINDS, OPEN_MODEL, World
 from app.scenario.schema import PERSONAS
@@ -340,3 +340,25 @@ def _cause_words(who: str, attribute: str, value: float, me: str) -> str:
 
 
 __all__ = ["EVENT_KINDS", "PERSONAS", "dumps", "round_report", "view_for"]
+
+
+def company_view(world: World, state: State, c: int) -> Json:
+    """Where a company stands as the next round opens (run 0 of `state`): what its dashboard shows."""
+    from app.engine.rules import tuning
+
+    safety = tuning.safety_level(world, state.safety_start, state.safety_stock, state.staff[:, :, 2])
+    needed, done = float(state.run_flops_needed[0, c]), float(state.run_flops_done[0, c])
+    return {
+        "round": state.round, "cash": _r(state.cash[0, c]), "debt": _r(state.debt[0, c]), "valuation": _r(state.valuation[0, c]),
+        "revenue": _r(state.revenue[0, c]), "brand": _r(state.brand[0, c]), "safety": _r(safety[0, c]),
+        "gpus": {g: _r(state.gpus[0, c, i]) for i, g in enumerate(world.gpu_names) if state.gpus[0, c, i] > 0},
+        "gpus_on_order": _r(state.pipeline[0, c].sum()),
+        "staff": {r: _r(state.staff[0, c, i]) for i, r in enumerate(STAFF_ROLES)},
+        "model": {"params_b": _r(state.model_total[0, c]), "active_params_b": _r(state.model_active[0, c]),
+                  "capability": _r(state.model_cap[0, c]), "cutoff_round": int(state.model_cutoff[0, c])},
+        "run": {"params_b": _r(state.run_total[0, c]), "tokens_t": _r(state.run_tokens[0, c]), "progress": _r(done / needed)}
+               if state.run_on[0, c] and needed > 0 else None,
+        "share": {s: _r(state.share[0, c, i]) for i, s in enumerate(world.segment_ids)},
+        "prices": {s: _r(state.prices[0, c, i]) for i, s in enumerate(world.segment_ids)},
+        "data_t_tokens": {k: _r(state.data[0, c, i]) for i, k in enumerate(DATA_KINDS)},
+    }

@@ -1,7 +1,204 @@
-"""Student pages: join a game, the company dashboard, decisions, results."""
+"""Student pages: join a game, the company dashboard, decisions (checked as they are typed), results."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app.engine.decisions import Decision
+from app.engine.preview import preview
+from app.engine.report import company_view, view_for
+from app.models import Game, Seat, Student
+from app.scenario import PERSONAS
+from app.services import games, students
+from app.services.games import GameError, StaleDraft
+from app.web import decision_form
+from app.web.pages import SessionDep
+from app.web.templating import render
 
 router = APIRouter()
+STUDENT_COOKIE = "moatline_student"
+COOKIE_DAYS = 180
+
+
+def current_student(request: Request, session: SessionDep) -> Student:
+    """The student this browser joined as; anyone else is sent to the join page."""
+    student = students.student_by_token(session, request.cookies.get(STUDENT_COOKIE))
+    if student is None:
+        raise HTTPException(status_code=303, headers={"Location": request.url_for("join_form").path})
+    return student
+
+
+StudentDep = Annotated[Student, Depends(current_student)]
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The posted form as plain strings (an async dependency, so the page functions stay synchronous)."""
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+FormDep = Annotated[dict[str, str], Depends(form_fields)]
+
+
+def _with_cookie(response: Response, request: Request, token: str) -> Response:
+    response.set_cookie(STUDENT_COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+def _join_page(request: Request, session: Session, game: Game, form: dict[str, Any], problems: dict[str, str], status: int = 200) -> Response:
+    seats = [s for s in games.seats_of(session, game) if s.persona is None]
+    sizes = students.team_sizes(session, game)
+    return render(request, "play/join.html", {"game": game, "seats": seats, "sizes": sizes, "form": form, "problems": problems,
+                                              "scenario": games.scenario_of(game)}, status_code=status)
+
+
+@router.get("/join", name="join_form")
+def join_form(request: Request, session: SessionDep, code: str = "") -> Response:
+    """Enter a join code."""
+    if code.strip():
+        try:
+            game = students.game_by_code(session, code)
+        except GameError as exc:
+            return render(request, "play/code.html", {"code": code, "problem": str(exc)}, status_code=404)
+        return RedirectResponse(request.url_for("join", code=game.join_code).path, status_code=303)
+    return render(request, "play/code.html", {"code": "", "problem": None})
+
+
+@router.get("/join/{code}", name="join")
+def join_page(request: Request, code: str, session: SessionDep) -> Response:
+    try:
+        game = students.game_by_code(session, code)
+    except GameError as exc:
+        return render(request, "play/code.html", {"code": code, "problem": str(exc)}, status_code=404)
+    return _join_page(request, session, game, {}, {})
+
+
+@router.post("/join/{code}", name="join_submit")
+def join_submit(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
+                seat_id: Annotated[str, Form()] = "") -> Response:
+    game = students.game_by_code(session, code)
+    seat = int(seat_id) if seat_id.isdigit() else None
+    try:
+        joined = students.join(session, game, seat, display_name)
+    except students.JoinError as exc:
+        return _join_page(request, session, game, {"display_name": display_name, "seat_id": seat}, exc.problems, status=422)
+    return _with_cookie(RedirectResponse(request.url_for("dashboard").path + "?welcome=1", status_code=303), request, joined.token)
+
+
+@router.post("/join/{code}/pin", name="rejoin_pin")
+def rejoin_pin(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
+               pin: Annotated[str, Form()] = "") -> Response:
+    game = students.game_by_code(session, code)
+    try:
+        joined = students.rejoin_with_pin(session, game, display_name, pin)
+    except students.JoinError as exc:
+        return _join_page(request, session, game, {"rejoin_name": display_name}, exc.problems, status=422)
+    return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, joined.token)
+
+
+@router.get("/rejoin/{token}", name="rejoin")
+def rejoin(request: Request, token: str, session: SessionDep) -> Response:
+    if students.student_by_token(session, token) is None:
+        return render(request, "play/code.html", {"code": "", "problem": "That rejoin link is not valid any more. Use your game code, name and PIN."}, status_code=404)
+    return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, token)
+
+
+def _context(session: Session, student: Student) -> dict[str, Any]:
+    game = games.get_game(session, student.game_id)
+    seat = students.seat_of(session, student)
+    world, state = students.company_state(session, game)
+    latest = view_for(games.report_of(session, game, game.current_round), seat.company_name) if game.current_round else None
+    return {"game": game, "seat": seat, "student": student, "world": world, "state": state, "latest": latest,
+            "view": company_view(world, state, seat.company_index), "teammates": students.teammates(session, seat),
+            "scenario": world.scenario, "company": seat.company_name}
+
+
+@router.get("/play", name="dashboard")
+def dashboard(request: Request, student: StudentDep, session: SessionDep, welcome: int = 0) -> Response:
+    """The company at a glance: money, models, market position, news, rivals' public moves."""
+    ctx = _context(session, student)
+    ctx["welcome"] = bool(welcome)
+    ctx["rejoin_link"] = str(request.url_for("rejoin", token=request.cookies.get(STUDENT_COOKIE, "")))
+    ctx["draft"] = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+    return render(request, "play/dashboard.html", ctx)
+
+
+def _decide_context(session: Session, student: Student, decision: Decision | None, typed: dict[str, str],
+                    problems: dict[str, str]) -> dict[str, Any]:
+    ctx = _context(session, student)
+    seat: Seat = ctx["seat"]
+    draft = games.draft_of(session, seat, ctx["game"].current_round + 1)
+    if not typed:
+        typed = (decision_form.values(Decision.model_validate_json(draft.payload)) if draft else
+                 decision_form.starting_values(ctx["world"], seat.company_index, ctx["state"].prices, ctx["state"].staff))
+    if decision is None and not problems:
+        decision, problems = decision_form.parse(typed, ctx["world"])
+    ctx.update({"typed": typed, "problems": problems, "draft": draft, "personas": PERSONAS,
+                "field_names": [*decision_form.field_names(ctx["world"]), "training.start", "products.base_model"],
+                "preview": preview(ctx["world"], ctx["state"], seat.company_index, decision) if decision else None,
+                "labs": [c.name for c in ctx["scenario"].companies if c.kind == "lab"]})
+    return ctx
+
+
+@router.get("/play/decide", name="decide")
+def decide(request: Request, student: StudentDep, session: SessionDep) -> Response:
+    """The decision form, grouped by area, with its consequences shown as it is filled in."""
+    return render(request, "play/decide.html", _decide_context(session, student, None, {}, {}))
+
+
+@router.post("/play/decide/check", name="decide_check")
+def decide_check(request: Request, student: StudentDep, session: SessionDep, typed: FormDep) -> Response:
+    """htmx: the consequences of what is typed now (budget, each problem at its field, training timeline)."""
+    decision, problems = decision_form.parse(typed, _context(session, student)["world"])
+    ctx = _decide_context(session, student, decision, typed, problems)
+    return render(request, "play/decide.html", ctx, block="feedback")
+
+
+@router.post("/play/decide", name="decide_save")
+def decide_save(request: Request, student: StudentDep, session: SessionDep, typed: FormDep) -> Response:
+    """Save the team's draft (a version check keeps teammates from overwriting each other)."""
+    ctx = _context(session, student)
+    decision, problems = decision_form.parse(typed, ctx["world"])
+    message, status = None, 200
+    if decision is not None:
+        try:
+            games.save_draft(session, ctx["game"], ctx["seat"], decision, int(typed.get("version") or 0), student.display_name)
+            message = "Draft saved."
+        except StaleDraft as exc:
+            message, status = str(exc), 409
+        except GameError as exc:
+            message, status = str(exc), 409
+    else:
+        status = 422
+    out = _decide_context(session, student, decision, typed, problems)
+    out["message"] = message
+    return render(request, "play/decide.html", out, status_code=status)
+
+
+@router.post("/play/submit", name="submit")
+def submit(request: Request, student: StudentDep, session: SessionDep, submitted: Annotated[str, Form()] = "1") -> Response:
+    ctx = _context(session, student)
+    try:
+        games.set_submitted(session, ctx["game"], ctx["seat"], submitted == "1")
+    except GameError as exc:
+        out = _decide_context(session, student, None, {}, {})
+        out["message"] = str(exc)
+        return render(request, "play/decide.html", out, status_code=409)
+    return RedirectResponse(request.url_for("decide").path, status_code=303)
+
+
+@router.get("/play/results/{rnd}", name="results")
+def results(request: Request, rnd: int, student: StudentDep, session: SessionDep) -> Response:
+    """One resolved round, as the team's report: statements, share drivers, risk, news."""
+    ctx = _context(session, student)
+    game: Game = ctx["game"]
+    if not 1 <= rnd <= game.current_round:
+        return render(request, "not_found.html", {"title": "No results yet", "known": []}, status_code=404)
+    report = view_for(games.report_of(session, game, rnd), ctx["company"])
+    me = report["companies"][ctx["company"]]
+    ctx.update({"report": report, "round": rnd, "me": me, "private": me["private"]})
+    return render(request, "play/results.html", ctx)

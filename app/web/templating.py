@@ -26,10 +26,10 @@ def build_templates() -> Jinja2Blocks:
     return templates
 
 
-def render(request: Request, name: str, context: Mapping[str, Any], status_code: int = 200) -> Response:
-    """Render a page, or just its `content` block when htmx asks (HX-Request)."""
+def render(request: Request, name: str, context: Mapping[str, Any], status_code: int = 200, block: str | None = None) -> Response:
+    """Render a page, or one named block of it: `block` if given, else `content` when htmx asks (HX-Request)."""
     templates: Jinja2Blocks = request.app.state.templates
-    block = PARTIAL_BLOCK if request.headers.get("HX-Request") == "true" else None
+    block = block or (PARTIAL_BLOCK if request.headers.get("HX-Request") == "true" else None)
     response = templates.TemplateResponse(request, name, dict(context), status_code=status_code, block_name=block)
     response.headers["Vary"] = "HX-Request"
     return response

@@ -1,0 +1,130 @@
+"""Students through the web: join with a code, read the company, decide with feedback, submit, read results."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.models import Instructor
+from app.services import games
+from app.services.games import GameSetup
+from app.settings import Settings
+from app.web.main import create_app
+
+
+@pytest.fixture
+def app_and_game(prepared_sqlite_url: str) -> Iterator[tuple[TestClient, int, str]]:
+    app = create_app(Settings(database_url=prepared_sqlite_url))
+    with Session(app.state.engine) as s:
+        person = Instructor(email="i@example.edu", display_name="I", password_hash="x", created_at=games.now())
+        s.add(person)
+        s.commit()
+        seats = (None, "safety_first", "price_disruptor", "incumbent", None, "scale_maximalist")  # Aurora AI and Echo are teams
+        game = games.create_game(s, person.id or 0, GameSetup(name="Strategy 501", scenario_id="frontier-race", seats=seats, seed=3, team_size_max=2))
+        gid, code = game.id or 0, game.join_code
+    with TestClient(app) as client:
+        yield client, gid, code
+
+
+def csrf(page: str) -> dict[str, str]:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    return {"csrf_token": found.group(1)} if found else {}
+
+
+def join(client: TestClient, code: str, name: str, team: str) -> str:
+    page = client.get(f"/join/{code}").text
+    seat = re.search(r'id="seat-(\d+)" name="seat_id" value="\d+"[^>]*>\s*<label for="seat-\d+">' + re.escape(team), page)
+    assert seat, page
+    response = client.post(f"/join/{code}", data={"display_name": name, "seat_id": seat.group(1), **csrf(page)}, follow_redirects=True)
+    assert response.status_code == 200
+    return html.unescape(response.text)
+
+
+def test_a_student_joins_with_the_code_and_sees_the_company_dashboard_with_a_pin(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    page = join(client, code.lower(), "Ann", "Echo")
+    assert "<h1>Echo</h1>" in page and "PIN" in page and "/rejoin/" in page
+    assert "Market position" in page and "Cash" in page
+
+
+def test_a_wrong_code_a_missing_name_and_a_full_team_are_told_where_they_were_typed(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    assert "No game has the code 'NOPE42'" in html.unescape(client.get("/join", params={"code": "nope42"}).text)
+    page = client.get(f"/join/{code}").text
+    bad = html.unescape(client.post(f"/join/{code}", data={"display_name": " ", **csrf(page)}).text)
+    assert "Enter the name your teammates know you by." in bad and "Choose your team." in bad
+    join(client, code, "Ann", "Echo")
+    other = TestClient(client.app)
+    join(other, code, "Bo", "Echo")
+    third = TestClient(client.app)
+    page = third.get(f"/join/{code}").text
+    seat = re.search(r'id="seat-(\d+)" name="seat_id" value="\d+"[^>]*disabled', page)
+    assert seat, "a full team's choice is disabled"
+
+
+def test_a_student_comes_back_on_another_device_with_name_and_pin(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    page = join(client, code, "Ann", "Echo")
+    pin = re.search(r"PIN <strong>(\d{6})</strong>", page).group(1)  # type: ignore[union-attr]
+    phone = TestClient(client.app)
+    form = phone.get(f"/join/{code}").text
+    wrong = phone.post(f"/join/{code}/pin", data={"display_name": "Ann", "pin": "000000" if pin != "000000" else "111111", **csrf(form)})
+    assert wrong.status_code == 422 and "do not match" in wrong.text
+    back = phone.post(f"/join/{code}/pin", data={"display_name": "ann", "pin": pin, **csrf(form)}, follow_redirects=True)
+    assert "<h1>Echo</h1>" in back.text
+
+
+def test_the_decision_page_answers_as_the_student_types(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    page = client.get("/play/decide").text
+    assert "If you submit this" in page
+    form = {"compute.buy_gpus.H100": "1000000", "finance.raise_equity_musd": "abc", **csrf(page)}
+    typed = html.unescape(client.post("/play/decide/check", data=form, headers={"HX-Request": "true"}).text)
+    assert 'id="err-finance.raise_equity_musd"' in typed and "Enter a number, not 'abc'." in typed
+    form["finance.raise_equity_musd"] = "0"
+    typed = html.unescape(client.post("/play/decide/check", data=form, headers={"HX-Request": "true"}).text)
+    assert re.search(r"GPU purchases cost \$30,000\.0M; you have \$[\d,.]+M left\.", typed)
+    run = {"training.start.enabled": "on", "training.start.params_b": "70", "training.start.tokens_t": "14", "compute.serving_share": "0.5", **csrf(page)}
+    typed = html.unescape(client.post("/play/decide/check", data=run, headers={"HX-Request": "true"}).text)
+    assert "Pre-training run" in typed and "finishing in round" in typed and "No problems found." in typed
+
+
+def test_teammates_editing_at_once_get_a_clear_message_instead_of_a_silent_overwrite(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    bo = TestClient(client.app)
+    join(bo, code, "Bo", "Echo")
+    page = client.get("/play/decide").text
+    assert client.post("/play/decide", data={"version": "0", "products.prices.consumer": "3", **csrf(page)}).status_code == 200
+    page_bo = bo.get("/play/decide").text
+    assert 'name="version" value="1"' in page_bo
+    assert bo.post("/play/decide", data={"version": "1", "products.prices.consumer": "2.5", **csrf(page_bo)}).status_code == 200
+    stale = client.post("/play/decide", data={"version": "1", "products.prices.consumer": "9", **csrf(page)})
+    assert stale.status_code == 409 and "Bo changed this decision" in html.unescape(stale.text)
+    assert "saved by Bo" in client.get("/play/decide").text
+
+
+def test_a_submitted_decision_is_resolved_and_its_results_are_readable(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Aurora AI")
+    page = client.get("/play/decide").text
+    client.post("/play/decide", data={"version": "0", "products.prices.consumer": "3.2", **csrf(page)})
+    assert "submitted" in client.post("/play/submit", data={"submitted": "1", **csrf(page)}, follow_redirects=True).text
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        games.advance(s, gid, 0)
+    results = html.unescape(client.get("/play/results/1").text)
+    assert "Aurora AI in round 1" in results and "Income statement" in results and "What moved" in results
+    assert "Round 1 results" in client.get("/play").text
+    assert client.get("/play/results/2").status_code == 404
+
+
+def test_pages_for_students_send_strangers_to_the_join_page(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, _ = app_and_game
+    response = client.get("/play", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/join"
