@@ -179,6 +179,33 @@ def decide_save(request: Request, student: StudentDep, session: SessionDep, type
     return render(request, "play/decide.html", out, status_code=status)
 
 
+@router.post("/play/decide/autosave", name="decide_autosave")
+def decide_autosave(request: Request, student: StudentDep, session: SessionDep, typed: FormDep) -> Response:
+    """htmx: drafts save themselves as the team types; a teammate's newer save is never overwritten."""
+    ctx = _context(session, student)
+    decision, _ = decision_form.parse(typed, ctx["world"])
+    mine = int(typed.get("version") or 0)
+    message = None
+    if decision is None:
+        message = "Not saved: fix the fields marked in red."
+    else:
+        try:
+            mine = games.save_draft(session, ctx["game"], ctx["seat"], decision, mine, student.display_name).version
+            message = "Saved."
+        except (StaleDraft, GameError) as exc:
+            message = str(exc)
+    draft = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+    return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": message, "oob_version": mine}, block="status")
+
+
+@router.get("/play/decide/status", name="decide_status")
+def decide_status(request: Request, student: StudentDep, session: SessionDep, mine: int = 0) -> Response:
+    """htmx poll: who saved the draft last, and whether a teammate's version is newer than the one on screen."""
+    ctx = _context(session, student)
+    draft = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+    return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": None}, block="status")
+
+
 @router.post("/play/submit", name="submit")
 def submit(request: Request, student: StudentDep, session: SessionDep, submitted: Annotated[str, Form()] = "1") -> Response:
     ctx = _context(session, student)

@@ -128,3 +128,21 @@ def test_pages_for_students_send_strangers_to_the_join_page(app_and_game: tuple[
     client, _, _ = app_and_game
     response = client.get("/play", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/join"
+
+
+def test_drafts_save_themselves_and_teammates_see_who_saved_a_newer_version(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    bo = TestClient(client.app)
+    join(bo, code, "Bo", "Echo")
+    page = client.get("/play/decide").text
+    saved = html.unescape(client.post("/play/decide/autosave", data={"version": "0", "products.prices.consumer": "3", **csrf(page)},
+                                      headers={"HX-Request": "true"}).text)
+    assert "Saved." in saved and 'id="draft-version" name="version" value="1" hx-swap-oob="true"' in saved
+    page_bo = bo.get("/play/decide").text
+    bo.post("/play/decide/autosave", data={"version": "1", "products.prices.consumer": "2.4", **csrf(page_bo)}, headers={"HX-Request": "true"})
+    status = html.unescape(client.get("/play/decide/status", params={"mine": 1}, headers={"HX-Request": "true"}).text)
+    assert "saved by Bo" in status and "A teammate saved a newer version" in status
+    stale = html.unescape(client.post("/play/decide/autosave", data={"version": "1", "products.prices.consumer": "9", **csrf(page)},
+                                      headers={"HX-Request": "true"}).text)
+    assert "Bo changed this decision" in stale
