@@ -95,11 +95,15 @@ def _problems(setup: GameSetup, scenario: Scenario) -> list[str]:
 def create_game(session: Session, instructor_id: int, setup: GameSetup) -> Game:
     """A new game from a shipped scenario; raises GameError listing every problem with the setup."""
     scenario = find_scenario(setup.scenario_id)
+    return create_game_from(session, instructor_id, scenario, _scenario_text(scenario), setup)
+
+
+def create_game_from(session: Session, instructor_id: int, scenario: Scenario, text: str, setup: GameSetup) -> Game:
+    """A new game from a scenario and the exact text it was read from (a shipped file or an archive)."""
     problems = _problems(setup, scenario)
     scoring = _scoring(scenario, setup.scoring, problems)
     if problems:
         raise GameError(" ".join(problems))
-    text = _scenario_text(scenario)
     game = Game(
         instructor_id=instructor_id, name=setup.name.strip(), scenario_id=scenario.id,
         scenario_version=hashlib.sha256(text.encode()).hexdigest(), scenario_text=text,
@@ -249,14 +253,14 @@ def record_of(session: Session, game: Game, extra: RoundInput | None = None) -> 
     """The engine's record of the game: its resolved rounds' inputs, plus one more round if given."""
     seats = seats_of(session, game)
     results = session.exec(select(RoundResult).where(RoundResult.game_id == game.id).order_by(col(RoundResult.round)))
-    rounds = [_round_input(json.loads(r.inputs)) for r in results]
+    rounds = [round_input_from_json(json.loads(r.inputs)) for r in results]
     if extra is not None:
         rounds.append(extra)
     return GameRecord(scenario_of(game), game.seed, tuple(s.persona for s in seats), tuple(rounds),
                       tuple(s.aggressiveness for s in seats))
 
 
-def _round_input(data: dict[str, Any]) -> RoundInput:
+def round_input_from_json(data: dict[str, Any]) -> RoundInput:
     return RoundInput(decisions={k: Decision.model_validate(v) for k, v in data["decisions"].items()},
                       injected_events=tuple(data["injected"]), stand_ins=dict(data["stand_ins"]))
 
@@ -285,12 +289,17 @@ def next_round_input(session: Session, game: Game) -> RoundInput:
 def advance(session: Session, game_id: int, expected_round: int) -> RoundResult:
     """Resolve the round after `expected_round`, exactly once: the result and the game's new round are saved
     in one transaction, which fails if anyone resolved it first. A crash leaves the previous round intact."""
+    return advance_with(session, game_id, expected_round, None)
+
+
+def advance_with(session: Session, game_id: int, expected_round: int, given: RoundInput | None) -> RoundResult:
+    """`advance`, with the round's inputs given (as when an archive is imported) or gathered from the teams."""
     game = get_game(session, game_id)
     if game.current_round != expected_round:
         raise RoundAlreadyResolved(f"Round {expected_round + 1} has already been resolved.")
     if game.current_round >= game.rounds:
         raise GameError("Every round of this game has been played.")
-    given = next_round_input(session, game)
+    given = given if given is not None else next_round_input(session, game)
     world = World(scenario_of(game))
     played = replay(record_of(session, game, given), world)
     result = RoundResult(game_id=game_id, round=expected_round + 1, inputs=_inputs_json(given),
