@@ -130,3 +130,26 @@ class InjectedEvent(SQLModel, table=True):
     game_id: int = Field(foreign_key="game.id", index=True)
     round: int
     event_index: int
+
+
+class InstructorSession(SQLModel, table=True):
+    """A signed-in browser: the sha256 of a random cookie token, so signing out (deleting the row) really revokes it."""
+
+    __tablename__ = "instructor_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    instructor_id: int = Field(foreign_key="instructor.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A failed sign-in, kept for the rate limit's window so that every server process counts the same failures."""
+
+    __tablename__ = "sign_in_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    client_ip: str = Field(max_length=64, index=True)
+    attempted_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)

@@ -1,0 +1,244 @@
+"""Instructor accounts: sign up, sign in (rate-limited in the database), and sessions that sign-out really revokes.
+
+Passwords are hashed with argon2id (pwdlib's recommended settings). A session is a random token in a cookie; the
+database keeps only its sha256, so a leaked table opens no session and deleting a row signs that browser out on
+every server process at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from pwdlib import PasswordHash
+from sqlalchemy import ColumnElement, delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.models import Instructor, InstructorSession, SignInAttempt
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 1024  # hashing is slow on purpose; a megabyte "password" would be a denial of service
+DISPLAY_NAME_MAX_LENGTH = 120
+EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SESSION_LIFETIME = timedelta(days=14)
+ATTEMPT_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_IP = 20  # higher: a campus network puts many instructors behind one address
+
+
+class AccountError(Exception):
+    """Something about an account that cannot be done, in words to show the person."""
+
+
+class SignUpRejected(AccountError):
+    """What is wrong with a sign-up, by form field (email, display_name, password)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+class WrongCredentials(AccountError):
+    def __init__(self) -> None:
+        super().__init__("That email and password do not match an account.")
+
+
+class TooManyAttempts(AccountError):
+    """Sign-in refused without checking the password until enough failures leave the window."""
+
+    def __init__(self, wait: timedelta):
+        self.minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        unit = "minute" if self.minutes == 1 else "minutes"
+        super().__init__(f"Too many attempts; try again in {self.minutes} {unit}.")
+
+
+@dataclass(frozen=True)
+class InstructorCreate:
+    """What someone types to sign up."""
+
+    email: str
+    display_name: str
+    password: str
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare without case or surrounding spaces: Ada@Example.edu is ada@example.edu."""
+    return email.strip().lower()
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHash:
+    return PasswordHash.recommended()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the email is unknown, so that a wrong email takes as long as a wrong password."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+# --- signing up ------------------------------------------------------------------------------------
+
+
+def sign_up(session: Session, new: InstructorCreate) -> Instructor:
+    """A new instructor account; raises SignUpRejected with every problem at its field."""
+    problems = sign_up_problems(session, new)
+    if problems:
+        raise SignUpRejected(problems)
+    person = Instructor(email=normalise_email(new.email), display_name=new.display_name.strip(),
+                        password_hash=_hasher().hash(new.password), created_at=now())
+    session.add(person)
+    try:
+        session.commit()
+    except IntegrityError:  # the same email signed up a moment ago in another request
+        session.rollback()
+        raise SignUpRejected({"email": _taken_message()}) from None
+    session.refresh(person)
+    return person
+
+
+def sign_up_problems(session: Session, new: InstructorCreate) -> dict[str, str]:
+    out = {"email": _email_problem(session, new.email), "display_name": _name_problem(new.display_name),
+           "password": _password_problem(new.password)}
+    return {k: v for k, v in out.items() if v}
+
+
+def _email_problem(session: Session, email: str) -> str:
+    email = normalise_email(email)
+    if not email:
+        return "Enter your email address."
+    if len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email):
+        return "Enter an email address like name@school.edu."
+    if session.exec(select(Instructor.id).where(Instructor.email == email)).first() is not None:
+        return _taken_message()
+    return ""
+
+
+def _taken_message() -> str:
+    return "An account with this email already exists; sign in instead."
+
+
+def _name_problem(name: str) -> str:
+    if not name.strip():
+        return "Enter the name your students will see."
+    if len(name.strip()) > DISPLAY_NAME_MAX_LENGTH:
+        return f"Use at most {DISPLAY_NAME_MAX_LENGTH} characters."
+    return ""
+
+
+def _password_problem(password: str) -> str:
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Use at least {PASSWORD_MIN_LENGTH} characters (you typed {len(password)})."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"Use at most {PASSWORD_MAX_LENGTH} characters."
+    return ""
+
+
+# --- signing in ------------------------------------------------------------------------------------
+
+
+def authenticate(session: Session, email: str, password: str, client_ip: str, at: datetime | None = None) -> Instructor:
+    """The instructor with this email and password. Raises TooManyAttempts (without checking the password) after
+    too many recent failures for this email or this address, else WrongCredentials, which is then counted."""
+    at = at or now()
+    email = normalise_email(email)[:EMAIL_MAX_LENGTH]
+    wait = retry_after(session, email, client_ip, at)
+    if wait is not None:
+        raise TooManyAttempts(wait)
+    person = session.exec(select(Instructor).where(Instructor.email == email)).first()
+    if person is None or len(password) > PASSWORD_MAX_LENGTH:
+        _hasher().verify(password[:PASSWORD_MAX_LENGTH], _dummy_hash())
+        _record_failure(session, email, client_ip, at)
+        raise WrongCredentials()
+    valid, rehashed = _hasher().verify_and_update(password, person.password_hash)
+    if not valid:
+        _record_failure(session, email, client_ip, at)
+        raise WrongCredentials()
+    _forget_failures(session, email, person, rehashed)
+    return person
+
+
+def retry_after(session: Session, email: str, client_ip: str, at: datetime) -> timedelta | None:
+    """How long until this email and this address may try again; None if they may now."""
+    since = at - ATTEMPT_WINDOW
+    by_email = _failure_times(session, col(SignInAttempt.email) == normalise_email(email), since)
+    by_ip = _failure_times(session, col(SignInAttempt.client_ip) == client_ip, since)
+    waits = [w for w in (_wait(by_email, MAX_FAILURES_PER_EMAIL, at), _wait(by_ip, MAX_FAILURES_PER_IP, at)) if w]
+    return max(waits) if waits else None
+
+
+def _failure_times(session: Session, who: ColumnElement[bool], since: datetime) -> list[datetime]:
+    rows = session.exec(select(SignInAttempt.attempted_at).where(who, col(SignInAttempt.attempted_at) > since)
+                        .order_by(col(SignInAttempt.attempted_at)))
+    return [_aware(t) for t in rows]
+
+
+def _wait(failures: list[datetime], limit: int, at: datetime) -> timedelta | None:
+    """Blocked while `limit` failures lie in the window: until the one that brings the count under it leaves."""
+    if len(failures) < limit:
+        return None
+    return failures[len(failures) - limit] + ATTEMPT_WINDOW - at
+
+
+def _record_failure(session: Session, email: str, client_ip: str, at: datetime) -> None:
+    session.execute(delete(SignInAttempt).where(col(SignInAttempt.attempted_at) <= at - ATTEMPT_WINDOW))
+    session.add(SignInAttempt(email=email, client_ip=client_ip[:64], attempted_at=at))
+    session.commit()
+
+
+def _forget_failures(session: Session, email: str, person: Instructor, rehashed: str | None) -> None:
+    """A success clears this email's failures (not the address's: one good account must not reset an attacker)."""
+    session.execute(delete(SignInAttempt).where(col(SignInAttempt.email) == email))
+    if rehashed is not None:  # the recommended hash settings changed since this password was set
+        person.password_hash = rehashed
+        session.add(person)
+    session.commit()
+    session.refresh(person)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; Moatline stores UTC everywhere."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- sessions --------------------------------------------------------------------------------------
+
+
+def open_session(session: Session, instructor_id: int, at: datetime | None = None) -> str:
+    """A new session for a signed-in instructor; returns the token for the cookie (the database keeps its hash)."""
+    at = at or now()
+    session.execute(delete(InstructorSession).where(col(InstructorSession.expires_at) <= at))
+    token = secrets.token_urlsafe(32)
+    session.add(InstructorSession(instructor_id=instructor_id, token_hash=token_hash(token), created_at=at,
+                                  expires_at=at + SESSION_LIFETIME))
+    session.commit()
+    return token
+
+
+def instructor_for(session: Session, token: str, at: datetime | None = None) -> Instructor | None:
+    """The instructor a session token belongs to, if the session is open and has not expired."""
+    found = session.exec(select(Instructor).join(InstructorSession, col(InstructorSession.instructor_id) == col(Instructor.id))
+                         .where(InstructorSession.token_hash == token_hash(token),
+                                col(InstructorSession.expires_at) > (at or now()))).first()
+    return found
+
+
+def close_session(session: Session, token: str) -> None:
+    """Sign a browser out: its session row goes, so its cookie opens nothing anywhere any more."""
+    session.execute(delete(InstructorSession).where(col(InstructorSession.token_hash) == token_hash(token)))
+    session.commit()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
