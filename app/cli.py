@@ -144,6 +144,70 @@ def verify_game(game_id: int = typer.Argument(..., help="The game's number.")) -
     typer.echo(f"game {game_id}: every stored round matches its replay")
 
 
+@game_cli.command("export")
+def export_game(
+    game_id: int = typer.Argument(..., help="The game's number."),
+    out: Path = typer.Option(..., help="File to write: .csv (results), .xlsx (scorecard, financials, decisions) or .json (archive)."),
+) -> None:
+    """Export a game's results for grading, or its archive for another installation."""
+    from sqlmodel import Session
+
+    from app.db import create_db_engine
+    from app.services import exports
+    from app.services.games import GameNotFound, get_game
+    from app.settings import get_settings
+
+    writers = {".csv": lambda s, g: exports.results_csv(s, g).encode(), ".xlsx": exports.results_xlsx,
+               ".json": lambda s, g: exports.archive(s, g).encode()}
+    if out.suffix.lower() not in writers:
+        fail(f"write to a .csv, .xlsx or .json file, not {out.name!r}")
+    if not out.parent.exists():
+        fail(f"folder {str(out.parent)!r} does not exist")
+    engine = create_db_engine(get_settings().database_url)
+    try:
+        with Session(engine) as session:
+            out.write_bytes(writers[out.suffix.lower()](session, get_game(session, game_id)))
+    except GameNotFound as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"wrote {out}")
+
+
+@game_cli.command("import")
+def import_game(
+    archive: Path = typer.Argument(..., help="A game archive (.json) exported by `moatline game export`."),
+    instructor: str = typer.Option(..., help="Email of the instructor who will own the game."),
+) -> None:
+    """Import a game archive: the game is replayed from its inputs and reproduces exactly."""
+    from sqlmodel import Session, select
+
+    from app.db import create_db_engine
+    from app.models import Instructor
+    from app.services import exports
+    from app.services.games import GameError
+    from app.settings import get_settings
+
+    try:
+        text = archive.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read {archive}: {exc.strerror}")
+        return
+    engine = create_db_engine(get_settings().database_url)
+    try:
+        with Session(engine) as session:
+            owner = session.exec(select(Instructor).where(Instructor.email == instructor.strip().lower())).first()
+            if owner is None or owner.id is None:
+                fail(f"no instructor has the email {instructor!r}; sign up first")
+                return
+            game = exports.import_archive(session, owner.id, text)
+            typer.echo(f"imported game {game.id} ({game.name}): {game.current_round} round(s) replayed")
+    except GameError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+
+
 def _scenario_or_fail(name: str) -> Scenario:
     try:
         return find_scenario(name)

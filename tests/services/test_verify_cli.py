@@ -60,3 +60,27 @@ def test_an_honest_game_verifies_and_a_tampered_one_names_the_figure(database: s
 def test_an_unknown_game_is_a_clear_error(database: str) -> None:
     result = CliRunner().invoke(cli, ["game", "verify", "4242"])
     assert result.exit_code == 2 and "no game 4242" in result.output and "Traceback" not in result.output
+
+
+def test_a_game_exports_to_csv_xlsx_and_an_archive_that_imports_elsewhere(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gid = played_game(database)
+    runner = CliRunner()
+    for suffix in (".csv", ".xlsx", ".json"):
+        result = runner.invoke(cli, ["game", "export", str(gid), "--out", str(tmp_path / f"g{suffix}")])
+        assert result.exit_code == 0 and (tmp_path / f"g{suffix}").stat().st_size > 0, result.output
+    bad = runner.invoke(cli, ["game", "export", str(gid), "--out", str(tmp_path / "g.txt")])
+    assert bad.exit_code == 2 and "not 'g.txt'" in bad.output
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    migrate(other)
+    monkeypatch.setenv("DATABASE_URL", other)
+    get_settings.cache_clear()
+    engine = create_db_engine(other)
+    with Session(engine) as s:
+        s.add(Instructor(email="w@example.edu", display_name="W", password_hash="x", created_at=games.now()))
+        s.commit()
+    engine.dispose()
+    missing = runner.invoke(cli, ["game", "import", str(tmp_path / "g.json"), "--instructor", "nobody@example.edu"])
+    assert missing.exit_code == 2 and "no instructor" in missing.output
+    done = runner.invoke(cli, ["game", "import", str(tmp_path / "g.json"), "--instructor", "w@example.edu"])
+    assert done.exit_code == 0 and "2 round(s) replayed" in done.output
+    assert runner.invoke(cli, ["game", "verify", "1"]).exit_code == 0
