@@ -77,7 +77,7 @@ def results_csv(session: Session, game: Game) -> str:
 def results_xlsx(session: Session, game: Game) -> bytes:
     """A workbook with one sheet each: scorecard, financials, decisions."""
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for sheet in sheets(session, game):
         ws = book.create_sheet(sheet.name)
         ws.append(sheet.header)
