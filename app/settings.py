@@ -14,7 +14,7 @@ DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # refused outside 
 
 
 class Settings(BaseSettings):
-    """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT."""
+    """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT, MOATLINE_SECURE_COOKIES."""
 
     model_config = SettingsConfigDict(
         env_prefix="MOATLINE_", populate_by_name=True, extra="ignore", hide_input_in_errors=True
@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     secret_key: str = DEFAULT_SECRET_KEY
     environment: str = "development"
+    secure_cookies: bool = False  # True behind an HTTPS proxy that forwards plain HTTP; HTTPS requests always get them
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

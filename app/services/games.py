@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -36,6 +36,16 @@ class GameError(Exception):
 
 class GameNotFound(GameError):
     pass
+
+
+class SetupRejected(GameError):
+    """Every problem with a game's setup, by the GameSetup field it belongs to (`seats.2`, `scoring.brand`)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(" ".join(message for _, message in problems))
+        self.problems: dict[str, str] = {}
+        for where, message in problems:
+            self.problems[where] = f"{self.problems[where]} {message}" if where in self.problems else message
 
 
 class RoundAlreadyResolved(GameError):
@@ -71,24 +81,24 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _problems(setup: GameSetup, scenario: Scenario) -> list[str]:
+def _problems(setup: GameSetup, scenario: Scenario) -> list[tuple[str, str]]:
     out = []
     if not setup.name.strip():
-        out.append("Give the game a name.")
+        out.append(("name", "Give the game a name."))
     if setup.seats is not None and len(setup.seats) != len(scenario.companies):
-        out.append(f"{scenario.name} has {len(scenario.companies)} companies; choose a player for each.")
-    bad = [s for s in (setup.seats or ()) if s is not None and s not in PERSONAS]
-    out += [f"Unknown persona {s!r}; choose from {', '.join(PERSONAS)}." for s in bad]
+        out.append(("seats", f"{scenario.name} has {len(scenario.companies)} companies; choose a player for each."))
+    bad = [(i, s) for i, s in enumerate(setup.seats or ()) if s is not None and s not in PERSONAS]
+    out += [(f"seats.{i}", f"Unknown persona {s!r}; choose from {', '.join(PERSONAS)}.") for i, s in bad]
     if setup.rounds is not None and not 1 <= setup.rounds <= 40:
-        out.append("A game has between 1 and 40 rounds.")
+        out.append(("rounds", "A game has between 1 and 40 rounds."))
     if setup.advance_mode not in {"manual", "deadline"}:
-        out.append("Advance rounds by hand ('manual') or at a deadline ('deadline').")
+        out.append(("advance_mode", "Advance rounds by hand ('manual') or at a deadline ('deadline')."))
     if setup.advance_mode == "deadline" and not (setup.round_minutes or 0) >= 1:
-        out.append("A deadline game needs the minutes each round lasts (at least 1).")
+        out.append(("round_minutes", "A deadline game needs the minutes each round lasts (at least 1)."))
     if setup.absent_rule != CARRY_ON and setup.absent_rule not in PERSONAS:
-        out.append(f"Teams that do not submit either carry on or are played by a persona ({', '.join(PERSONAS)}).")
+        out.append(("absent_rule", f"Teams that do not submit either carry on or are played by a persona ({', '.join(PERSONAS)})."))
     if not 1 <= setup.team_size_max <= 20:
-        out.append("A team has between 1 and 20 students.")
+        out.append(("team_size_max", "A team has between 1 and 20 students."))
     return out
 
 
@@ -100,10 +110,7 @@ def create_game(session: Session, instructor_id: int, setup: GameSetup) -> Game:
 
 def create_game_from(session: Session, instructor_id: int, scenario: Scenario, text: str, setup: GameSetup) -> Game:
     """A new game from a scenario and the exact text it was read from (a shipped file or an archive)."""
-    problems = _problems(setup, scenario)
-    scoring = _scoring(scenario, setup.scoring, problems)
-    if problems:
-        raise GameError(" ".join(problems))
+    scoring = check_setup(setup, scenario)
     game = Game(
         instructor_id=instructor_id, name=setup.name.strip(), scenario_id=scenario.id,
         scenario_version=hashlib.sha256(text.encode()).hexdigest(), scenario_text=text,
@@ -123,17 +130,26 @@ def create_game_from(session: Session, instructor_id: int, scenario: Scenario, t
     return game
 
 
-def _scoring(scenario: Scenario, weights: dict[str, float], problems: list[str]) -> Scoring:
+def check_setup(setup: GameSetup, scenario: Scenario) -> Scoring:
+    """The game's scorecard if the setup is sound; else SetupRejected with every problem at its field."""
+    problems = _problems(setup, scenario)
+    scoring = _scoring(scenario, setup.scoring, problems)
+    if problems:
+        raise SetupRejected(problems)
+    return scoring
+
+
+def _scoring(scenario: Scenario, weights: dict[str, float], problems: list[tuple[str, str]]) -> Scoring:
     base = scenario.scoring.model_dump()
     unknown = [k for k in weights if k not in base or k == "ranges"]
-    problems += [f"There is no scorecard metric {k!r}." for k in unknown]
+    problems += [("scoring", f"There is no scorecard metric {k!r}.") for k in unknown]
     negative = [k for k, v in weights.items() if v < 0]
-    problems += [f"The weight of {k} cannot be negative." for k in negative]
+    problems += [(f"scoring.{k}", f"The weight of {k} cannot be negative.") for k in negative]
     if unknown or negative:
         return scenario.scoring
     merged = {**base, **weights}
     if sum(v for k, v in merged.items() if k != "ranges") <= 0:
-        problems.append("At least one scorecard weight must be above zero.")
+        problems.append(("scoring", "At least one scorecard weight must be above zero."))
         return scenario.scoring
     return Scoring.model_validate(merged)
 
@@ -156,6 +172,19 @@ def get_game(session: Session, game_id: int) -> Game:
     if game is None:
         raise GameNotFound(f"There is no game {game_id}.")
     return game
+
+
+def owned_game(session: Session, game_id: int, instructor_id: int) -> Game:
+    """A game of this instructor's; anyone else's is GameNotFound, exactly as if it did not exist."""
+    game = session.get(Game, game_id)
+    if game is None or game.instructor_id != instructor_id:
+        raise GameNotFound(f"There is no game {game_id}.")
+    return game
+
+
+def games_of(session: Session, instructor_id: int) -> list[Game]:
+    """An instructor's games, newest first."""
+    return list(session.exec(select(Game).where(Game.instructor_id == instructor_id).order_by(col(Game.created_at).desc(), col(Game.id).desc())))
 
 
 def seats_of(session: Session, game: Game) -> list[Seat]:
@@ -318,21 +347,25 @@ def advance_with(session: Session, game_id: int, expected_round: int, given: Rou
     return result
 
 
-def rewind(session: Session, game_id: int) -> int:
-    """Discard the last resolved round's results; its decisions go back to being drafts. Returns the round undone."""
+def rewind(session: Session, game_id: int, expected_round: int | None = None) -> int:
+    """Discard the last resolved round's results; its decisions go back to being drafts. Returns the round undone.
+    With `expected_round` (the round the person saw), a second click or a second instructor rewinds nothing more."""
     game = get_game(session, game_id)
     rnd = game.current_round
+    if expected_round is not None and rnd < expected_round:
+        raise RoundAlreadyResolved(f"Round {expected_round} has already been rewound.")
+    if expected_round is not None and rnd > expected_round:
+        raise RoundAlreadyResolved(f"Round {rnd} was resolved since you looked; nothing was rewound.")
     if rnd == 0:
         raise GameError("No round has been resolved yet.")
-    last = session.exec(select(RoundResult).where(RoundResult.game_id == game_id, RoundResult.round == rnd)).one()
-    session.delete(last)
-    for row in session.exec(select(TeamDecision).where(TeamDecision.game_id == game_id, TeamDecision.round == rnd)):
-        row.submitted = False
-        session.add(row)
     moved = session.execute(update(Game).where(col(Game.id) == game_id, col(Game.current_round) == rnd).values(current_round=rnd - 1))
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise RoundAlreadyResolved("The game moved on while rewinding; try again.")
+    session.execute(delete(RoundResult).where(col(RoundResult.game_id) == game_id, col(RoundResult.round) == rnd))
+    for row in session.exec(select(TeamDecision).where(TeamDecision.game_id == game_id, TeamDecision.round == rnd)):
+        row.submitted = False
+        session.add(row)
     session.commit()
     return rnd
 

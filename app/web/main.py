@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -14,21 +14,28 @@ from starlette.exceptions import HTTPException
 from app.db import create_db_engine
 from app.services.scenarios import UnknownScenario
 from app.settings import PROJECT_ROOT, Settings, get_settings
+from app.web.auth import router as auth_router
+from app.web.instructor import router as instructor_router
 from app.web.pages import router
 from app.web.play import router as play_router
+from app.web.security import current_instructor, install_security
 from app.web.templating import build_templates, render
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for a database that has already been migrated."""
     settings = settings or get_settings()
-    app = FastAPI(title="Moatline", lifespan=_lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="Moatline", lifespan=_lifespan, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(current_instructor)])  # every page's header knows who is signed in
     app.state.settings = settings
     app.state.engine = create_db_engine(settings.database_url)
     app.state.templates = build_templates()
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(router)
     app.include_router(play_router)
+    app.include_router(auth_router)
+    app.include_router(instructor_router)
+    install_security(app, settings)
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
     return app

@@ -23,7 +23,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
             f"Port {port} on {host} is in use. Is Moatline already running? Try `moatline serve --port {port + 1}`."
         )
     prepare_database(settings)
-    print(f"Open {open_url(host, port)} — no sign-in needed yet", flush=True)
+    print(f"Open {open_url(host, port)} and create an instructor account to set up a game", flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

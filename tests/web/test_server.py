@@ -35,7 +35,7 @@ def test_serve_says_where_to_open_the_app_and_answers_there(
     served: tuple[subprocess.Popen[str], str], unused_tcp_port: int, tmp_path: Path
 ) -> None:
     _, first_line = served
-    assert first_line.strip() == f"Open http://127.0.0.1:{unused_tcp_port} — no sign-in needed yet"
+    assert first_line.strip() == f"Open http://127.0.0.1:{unused_tcp_port} and create an instructor account to set up a game"
     assert wait_for_health(f"http://127.0.0.1:{unused_tcp_port}/healthz") == {"status": "ok"}
     assert (tmp_path / "var" / "moatline.db").exists()
 

@@ -1,0 +1,386 @@
+"""Instructor pages: the games list, creating a game, the console (join code, QR, seats, rounds), permissions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.db import migrate
+from app.models import Game, RoundResult, Seat
+from app.scenario import find_scenario
+from app.services.scenarios import load_shipped_scenarios
+from app.settings import Settings
+from app.web.main import create_app
+
+from .signed_in import PASSWORD, FormFields, create_game, csrf_of, new_game_form, post_form, sign_up, text_of
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+
+def game_row(client: TestClient, game_id: int) -> Game:
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = s.get(Game, game_id)
+        assert game is not None
+        return game
+
+
+def confirm_and_post(client: TestClient, game_id: int, action: str) -> tuple[str, TestClient]:
+    """Open the confirmation page of an action; returns its expected_round field and the client."""
+    page = client.get(f"/games/{game_id}/{action}").text
+    return FormFields.of(page)["expected_round"], client
+
+
+def act(client: TestClient, game_id: int, action: str, expected_round: str):  # type: ignore[no-untyped-def]
+    token = csrf_of(client.get(f"/games/{game_id}").text)
+    return client.post(f"/games/{game_id}/{action}", data={"expected_round": expected_round, "csrf_token": token})
+
+
+@pytest.fixture
+def signed_in(client: TestClient) -> TestClient:
+    sign_up(client)
+    return client
+
+
+# --- permissions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/games", "/games/new", "/games/new?scenario=mixed-ecosystem", "/games/1", "/games/1/advance",
+                                  "/games/1/rewind", "/games/1/join-screen"])
+def test_signed_out_visitors_to_instructor_pages_are_sent_to_sign_in_and_back(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=" + path.replace("?", "%3F").replace("=", "%3D")
+
+
+def test_a_signed_out_post_to_an_instructor_page_changes_nothing_and_asks_to_sign_in(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in)
+    token = csrf_of(signed_in.get("/games").text)
+    post_form(signed_in, "/signout", {}, from_page="/games")
+    response = signed_in.post(f"/games/{game_id}/advance", data={"expected_round": "0", "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/signin"
+    assert game_row(signed_in, game_id).current_round == 0
+
+
+def test_an_htmx_request_without_a_session_is_redirected_by_htmx(client: TestClient) -> None:
+    response = client.get("/games/new/scenario", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert response.headers["HX-Redirect"] == "/signin?next=/games/new/scenario"
+
+
+def test_an_instructor_sees_only_their_own_games_and_anothers_game_answers_404(client: TestClient) -> None:
+    sign_up(client, email="ada@example.edu", name="Ada")
+    adas = create_game(client, name="Ada's class")
+    other = TestClient(client.app)
+    sign_up(other, email="grace@example.edu", name="Grace")
+    graces = create_game(other, name="Grace's class")
+    listed = text_of(other.get("/games").text)
+    assert "Grace's class" in listed and "Ada's class" not in listed
+    for path in (f"/games/{adas}", f"/games/{adas}/advance", f"/games/{adas}/rewind", f"/games/{adas}/join-screen", "/games/999999"):
+        page = other.get(path)
+        assert page.status_code == 404 and "Page not found" in page.text and "Ada's class" not in text_of(page.text)
+    assert act(other, graces, "advance", "0").status_code == 200
+    stranger_advance = other.post(f"/games/{adas}/advance", data={"expected_round": "0", "csrf_token": csrf_of(other.get("/games").text)})
+    assert stranger_advance.status_code == 404 and game_row(client, adas).current_round == 0
+    stranger_rewind = other.post(f"/games/{adas}/rewind", data={"expected_round": "0", "csrf_token": csrf_of(other.get("/games").text)})
+    assert stranger_rewind.status_code == 404
+
+
+# --- creating a game -------------------------------------------------------------------------------
+
+
+def test_the_new_game_form_is_prefilled_from_the_scenario(signed_in: TestClient) -> None:
+    scenario = find_scenario("mixed-ecosystem")
+    fields = new_game_form(signed_in, "mixed-ecosystem")
+    assert fields["scenario"] == "mixed-ecosystem" and fields["rounds"] == str(scenario.rounds)
+    assert [fields[f"seat_{i}"] for i in range(len(scenario.companies))] == ["team"] * len(scenario.companies)
+    assert {k.removeprefix("weight_"): float(v) for k, v in fields.items() if k.startswith("weight_")} == scenario.scoring.weights()
+    assert fields["seed"].isdigit() and fields["advance_mode"] == "manual" and fields["absent_rule"] == "carry_on"
+    page = text_of(signed_in.get("/games/new", params={"scenario": "mixed-ecosystem"}).text)
+    for company in scenario.companies:
+        assert re.search(rf'<label for="f-seat_\d">{re.escape(company.name)}</label>', page)
+
+
+def test_two_visits_to_the_form_offer_different_seeds(signed_in: TestClient) -> None:
+    assert len({new_game_form(signed_in)["seed"] for _ in range(4)}) > 1
+
+
+def test_choosing_another_scenario_swaps_in_just_its_companies_and_scorecard(signed_in: TestClient) -> None:
+    form = text_of(signed_in.get("/games/new").text)
+    assert 'hx-get="/games/new/scenario" hx-target="#scenario-fields" hx-swap="innerHTML"' in form
+    fragment = signed_in.get("/games/new/scenario", params={"scenario": "product-builders"}, headers={"HX-Request": "true"})
+    body = text_of(fragment.text)
+    assert "<html" not in body and 'name="name"' not in body and fragment.headers["Vary"] == "HX-Request"
+    assert "Companies in Product builders" in body and "Quillworks" in body and "Aurora AI" not in body
+    assert 'name="weight_profit"' in body and f'value="{find_scenario("product-builders").rounds}"' in body
+
+
+def test_the_join_screen_shows_the_code_the_join_page_and_the_qr_for_the_projector(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in, name="Strategy 501")
+    code = game_row(signed_in, game_id).join_code
+    assert f'href="/games/{game_id}/join-screen"' in signed_in.get(f"/games/{game_id}").text
+    page = text_of(signed_in.get(f"/games/{game_id}/join-screen").text)
+    assert "<h1>Join Strategy 501</h1>" in page and f"{code}</p>" in page and "testserver/join</p>" in page
+    assert f"<title>QR code of the join link: http://testserver/join/{code}</title>" in page
+
+
+def test_an_instructor_creates_a_game_and_its_console_shows_code_link_qr_and_seats(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in, name="Strategy 501", teams=(0, 4))
+    game = game_row(signed_in, game_id)
+    page = text_of(signed_in.get(f"/games/{game_id}").text)
+    assert "<h1>Strategy 501</h1>" in page and f'>{game.join_code}</p>' in page
+    link = f"http://testserver/join/{game.join_code}"
+    assert f'<a href="{link}">{link}</a>' in page
+    assert re.search(r'<svg role="img" viewBox="0 0 \d+ \d+" class="qr__code"><title>QR code of the join link: ' + re.escape(link), page)
+    assert "Rounds played</dt><dd>0 of 12" in page
+    assert re.search(r"<th scope=\"row\">Aurora AI</th><td>A team of students</td>", page)
+    assert re.search(r"<th scope=\"row\">Beacon Labs</th><td>Computer: price disruptor</td>", page)
+    assert "Scoreboard" not in page and "Rewind round" not in page
+
+
+def test_the_created_game_keeps_every_choice_of_the_form(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in, teams=(1, 2), rounds="6", practice_round="on", advance_mode="deadline", round_minutes="25",
+                          absent_rule="safety_first", team_size_max="3", weight_brand="2.5", weight_solvency="0", seed="424242")
+    game = game_row(signed_in, game_id)
+    assert (game.rounds, game.practice_round, game.advance_mode, game.round_minutes) == (6, True, "deadline", 25)
+    assert (game.absent_rule, game.team_size_max, game.seed) == ("safety_first", 3, 424242)
+    assert '"brand":2.5' in game.scoring_json and '"solvency":0.0' in game.scoring_json
+    with Session(signed_in.app.state.engine) as s:  # type: ignore[attr-defined]
+        seats = s.exec(select(Seat).where(Seat.game_id == game_id).order_by(Seat.company_index)).all()  # type: ignore[arg-type]
+    assert [seat.persona for seat in seats] == ["price_disruptor", None, None, "price_disruptor", "price_disruptor", "price_disruptor"]
+
+
+def test_setup_problems_are_shown_at_their_fields_in_form_order_and_what_was_typed_is_kept(signed_in: TestClient) -> None:
+    fields = new_game_form(signed_in)
+    typed = {**fields, "name": "  ", "rounds": "twelve", "weight_brand": "-1", "seed": "lucky", "advance_mode": "deadline",
+             "seat_3": "chess_master", "team_size_max": "99"}
+    page = signed_in.post("/games/new", data=typed)
+    assert page.status_code == 422
+    body = text_of(page.text)
+    expected = [("name", "Give the game a name."), ("seat_3", "Unknown persona 'chess_master'"),
+                ("rounds", "Enter a whole number of rounds, from 1 to 40."), ("weight_brand", "The weight of brand cannot be negative."),
+                ("round_minutes", "A deadline game needs the minutes each round lasts"), ("team_size_max", "A team has between 1 and 20 students."),
+                ("seed", "Enter a whole number from 0 to 9,007,199,254,740,991")]
+    for field, message in expected:
+        assert re.search(rf'id="f-{field}-error">{re.escape(message)}', body), field
+        assert re.search(rf'id="f-{field}"[^>]*aria-describedby="[^"]*f-{field}-error"', body), field
+    summary = re.findall(r'<li><a href="#f-(\w+)">', body)
+    assert summary == [field for field, _ in expected]
+    kept = FormFields.of(page.text)
+    assert (kept["rounds"], kept["weight_brand"], kept["seed"], kept["advance_mode"], kept["seat_0"]) == ("twelve", "-1", "lucky", "deadline", "team")
+    with Session(signed_in.app.state.engine) as s:  # type: ignore[attr-defined]
+        assert s.exec(select(Game)).all() == []
+
+
+def test_all_weights_zero_is_reported_at_the_scorecard(signed_in: TestClient) -> None:
+    fields = new_game_form(signed_in)
+    zeros = {k: "0" for k in fields if k.startswith("weight_")}
+    body = text_of(signed_in.post("/games/new", data={**fields, **zeros, "name": "x"}).text)
+    assert 'id="weights-error">At least one scorecard weight must be above zero.' in body
+    assert '<fieldset class="weights" id="f-weights" aria-describedby="weights-hint weights-error">' in body
+
+
+def test_an_unknown_scenario_is_reported_and_the_form_falls_back_to_a_shipped_one(signed_in: TestClient) -> None:
+    body = text_of(signed_in.post("/games/new", data={**new_game_form(signed_in), "scenario": "atlantis", "name": "x"}).text)
+    assert 'id="f-scenario-error">Choose one of the shipped scenarios.' in body
+
+
+# --- rounds ----------------------------------------------------------------------------------------
+
+
+def test_the_advance_confirmation_says_who_has_not_submitted_and_what_happens_to_them(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in, teams=(0, 4))
+    page = text_of(signed_in.get(f"/games/{game_id}/advance").text)
+    assert "Resolve round 1 now?" in page and "Not submitted</dt><dd>Aurora AI, Echo" in page
+    assert "carry on with their last decisions" in page and 'name="expected_round" value="0"' in page
+    assert ">Cancel</a>" in page
+
+
+def test_advancing_resolves_the_round_and_the_console_shows_the_scoreboard(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in)
+    expected, _ = confirm_and_post(signed_in, game_id, "advance")
+    page = act(signed_in, game_id, "advance", expected)
+    assert page.url.path == f"/games/{game_id}" and page.url.params["resolved"] == "1"
+    body = text_of(page.text)
+    assert "Round 1 is resolved." in body and "Scoreboard after round 1" in body and "Rounds played</dt><dd>1 of 12" in body
+    with Session(signed_in.app.state.engine) as s:  # type: ignore[attr-defined]
+        report = s.exec(select(RoundResult.report).where(RoundResult.game_id == game_id)).one()
+    first = re.search(r'"scoreboard":\[\{"company":"([^"]+)","score":([\d.]+)', report)
+    assert first is not None
+    assert re.search(rf'<td class="num">1</td><th scope="row">{re.escape(first.group(1))}</th>.*?<td class="num">{float(first.group(2)):.1f}</td>', body, re.S)
+
+
+def test_a_second_click_on_advance_is_told_the_round_was_already_resolved(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in)
+    expected, _ = confirm_and_post(signed_in, game_id, "advance")
+    assert act(signed_in, game_id, "advance", expected).status_code == 200
+    again = act(signed_in, game_id, "advance", expected)
+    assert again.status_code == 409 and "Round 1 has already been resolved." in again.text
+    assert game_row(signed_in, game_id).current_round == 1
+
+
+def test_rewinding_undoes_the_last_round_once_however_often_it_is_clicked(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in)
+    for rnd in ("0", "1"):
+        act(signed_in, game_id, "advance", rnd)
+    page = text_of(signed_in.get(f"/games/{game_id}/rewind").text)
+    assert "Rewind round 2?" in page and 'name="expected_round" value="2"' in page
+    done = act(signed_in, game_id, "rewind", "2")
+    assert "Round 2 was rewound: its decisions are drafts again." in text_of(done.text)
+    again = act(signed_in, game_id, "rewind", "2")
+    assert again.status_code == 409 and "Round 2 has already been rewound." in again.text
+    assert game_row(signed_in, game_id).current_round == 1
+
+
+def test_the_last_round_cannot_be_advanced_past(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in, rounds="1")
+    act(signed_in, game_id, "advance", "0")
+    page = text_of(signed_in.get(f"/games/{game_id}").text)
+    assert "All 1 rounds played" in page and "Advance round" not in page
+    refused = signed_in.get(f"/games/{game_id}/advance")
+    assert refused.status_code == 409 and "Every round of this game has been played." in refused.text
+
+
+def test_the_games_list_links_each_game_with_its_code_and_progress(signed_in: TestClient) -> None:
+    first = create_game(signed_in, name="Monday section")
+    second = create_game(signed_in, name="Tuesday section")
+    act(signed_in, second, "advance", "0")
+    page = text_of(signed_in.get("/games").text)
+    assert page.index("Tuesday section") < page.index("Monday section")
+    assert f'<a href="/games/{first}">Monday section</a>' in page and "1 of 12" in page
+    assert game_row(signed_in, first).join_code in page
+
+
+# --- on PostgreSQL as on SQLite --------------------------------------------------------------------
+
+
+@pytest.fixture
+def any_client(empty_database_url: str) -> Iterator[TestClient]:
+    """A client of the app over a migrated database of each kind (PostgreSQL where a test server is given)."""
+    migrate(empty_database_url)
+    app = create_app(Settings(database_url=empty_database_url))
+    with Session(app.state.engine) as s:
+        load_shipped_scenarios(s)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_the_instructor_flow_works_on_every_supported_database(any_client: TestClient) -> None:
+    sign_up(any_client)
+    post_form(any_client, "/signout", {}, from_page="/games")
+    assert post_form(any_client, "/signin", {"email": "ada@example.edu", "password": "wrong-password"}).status_code == 422
+    assert post_form(any_client, "/signin", {"email": "ada@example.edu", "password": PASSWORD}).url.path == "/games"
+    game_id = create_game(any_client)
+    assert "Scoreboard after round 1" in act(any_client, game_id, "advance", "0").text
+    assert act(any_client, game_id, "advance", "0").status_code == 409
+    assert act(any_client, game_id, "rewind", "1").status_code == 200
+    assert act(any_client, game_id, "rewind", "1").status_code == 409
+    assert game_row(any_client, game_id).current_round == 0
+
+
+# --- accessibility ---------------------------------------------------------------------------------
+
+
+class Controls(HTMLParser):
+    """Form controls that people operate, and the ids that a <label for> names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[tuple[str, str]] = []
+        self.labelled: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag in {"input", "select", "textarea"} and a.get("type") not in {"hidden", "submit"}:
+            self.controls.append((a.get("name", "?"), a.get("id", "")))
+        if tag == "label" and a.get("for"):
+            self.labelled.add(a["for"])
+
+
+@pytest.mark.parametrize("path", ["/signup", "/signin", "/games/new", "/games/new?scenario=product-builders"])
+def test_every_control_on_instructor_forms_has_an_explicit_label(client: TestClient, path: str) -> None:
+    if path.startswith("/games"):
+        sign_up(client)
+    parser = Controls()
+    parser.feed(client.get(path).text)
+    assert parser.controls, "the page has controls"
+    unlabelled = [name for name, control_id in parser.controls if not control_id or control_id not in parser.labelled]
+    assert unlabelled == []
+
+
+# --- in a real browser -----------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_an_instructor_signs_up_creates_a_game_shows_the_join_code_and_advances_a_round(
+    browser: Browser, live_server: str, screenshot_dir: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server + "/")
+    page.get_by_role("link", name="Create account").click()
+    page.get_by_label("Email").fill("lovelace@example.edu")
+    page.get_by_label("Your name").fill("Prof. Lovelace")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_text("Use at least 10 characters (you typed 5).", exact=True).is_visible()
+    assert page.get_by_label("Email").input_value() == "lovelace@example.edu"
+    page.screenshot(path=screenshot_dir / "signup-problem-desktop.png", full_page=True)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_url("**/games")
+    page.screenshot(path=screenshot_dir / "games-empty-desktop.png", full_page=True)
+
+    page.get_by_role("link", name="Set up your first game").click()
+    page.get_by_label("Game name").fill("Strategy 501")
+    page.get_by_label("Scenario").select_option(label="Mixed ecosystem")
+    page.get_by_text("Companies in Mixed ecosystem").wait_for()
+    page.get_by_label("Scenario").select_option(label="Frontier race")
+    page.get_by_text("Companies in Frontier race").wait_for()
+    for company in ("Beacon Labs", "Cinder", "Delta Systems", "Forge"):
+        page.get_by_label(company, exact=True).select_option(label="Computer: price disruptor")
+    page.screenshot(path=screenshot_dir / "new-game-desktop.png", full_page=True)
+    page.get_by_role("button", name="Create game").click()
+    page.wait_for_url(re.compile(r".*/games/\d+$"))
+
+    code = page.locator(".join-code").inner_text().split()[-1]
+    assert re.fullmatch(r"[A-Z2-9]{6}", code)
+    assert page.get_by_role("link", name=f"{live_server}/join/{code}").is_visible()
+    qr = page.get_by_role("img", name=re.compile("QR code of the join link"))
+    box = qr.bounding_box()
+    assert box is not None and box["width"] >= 250, "the QR code is large enough to project"
+    assert page.get_by_role("row", name=re.compile("Aurora AI A team of students")).is_visible()
+    page.screenshot(path=screenshot_dir / "console-desktop.png", full_page=True)
+
+    page.get_by_role("link", name="Advance round 1…").click()
+    assert page.get_by_role("heading", name="Resolve round 1 now?").is_visible()
+    page.screenshot(path=screenshot_dir / "advance-confirm-desktop.png", full_page=True)
+    page.get_by_role("button", name="Resolve round 1").press("Enter")
+    page.get_by_role("heading", name="Scoreboard after round 1").wait_for()
+    assert page.get_by_role("status").inner_text() == "Round 1 is resolved."
+    assert page.get_by_role("table", name="Balanced scorecard (0–100), best first").locator("tbody tr").count() == 6
+    page.screenshot(path=screenshot_dir / "console-after-round-1-desktop.png", full_page=True)
+
+    page.get_by_role("link", name="Show full screen for the class").click()
+    projector = browser.new_context(viewport={"width": 1920, "height": 1080}, storage_state=page.context.storage_state()).new_page()
+    projector.goto(page.url)
+    qr_box = projector.get_by_role("img", name=re.compile("QR code of the join link")).bounding_box()
+    assert qr_box is not None and qr_box["width"] >= 560 and qr_box["y"] + qr_box["height"] <= 1080, "the QR code fills a projected screen"
+    projector.screenshot(path=screenshot_dir / "join-screen-projector.png")
+    projector.context.close()
+    page.go_back()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, storage_state=page.context.storage_state()).new_page()
+    phone.goto(page.url)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=screenshot_dir / "console-phone.png", full_page=True)
+    phone.context.close()
+    assert errors == []
+    page.close()
