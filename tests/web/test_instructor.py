@@ -22,7 +22,7 @@ from app.web.main import create_app
 from .signed_in import PASSWORD, FormFields, create_game, csrf_of, new_game_form, post_form, sign_up, text_of
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 
 def game_row(client: TestClient, game_id: int) -> Game:
@@ -316,6 +316,19 @@ def test_every_control_on_instructor_forms_has_an_explicit_label(client: TestCli
 
 # --- in a real browser -----------------------------------------------------------------------------
 
+AXE = Path(__file__).parents[1] / "vendor" / "axe-core" / "axe.min.js"
+SERIOUS = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+  .filter(v => v.impact === "serious" || v.impact === "critical")
+  .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)"""
+
+
+def serious_violations(page: Page) -> list[str]:
+    """What axe-core finds of serious or critical impact on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    found: list[str] = page.evaluate(SERIOUS)
+    return found
+
+
 
 @pytest.mark.browser
 def test_an_instructor_signs_up_creates_a_game_shows_the_join_code_and_advances_a_round(
@@ -333,10 +346,12 @@ def test_an_instructor_signs_up_creates_a_game_shows_the_join_code_and_advances_
     assert page.get_by_text("Use at least 10 characters (you typed 5).", exact=True).is_visible()
     assert page.get_by_label("Email").input_value() == "lovelace@example.edu"
     page.screenshot(path=screenshot_dir / "signup-problem-desktop.png", full_page=True)
+    assert serious_violations(page) == []
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Password").press("Enter")
     page.wait_for_url("**/games")
     page.screenshot(path=screenshot_dir / "games-empty-desktop.png", full_page=True)
+    assert serious_violations(page) == []
 
     page.get_by_role("link", name="Set up your first game").click()
     page.get_by_label("Game name").fill("Strategy 501")
@@ -347,6 +362,12 @@ def test_an_instructor_signs_up_creates_a_game_shows_the_join_code_and_advances_
     for company in ("Beacon Labs", "Cinder", "Delta Systems", "Forge"):
         page.get_by_label(company, exact=True).select_option(label="Computer: price disruptor")
     page.screenshot(path=screenshot_dir / "new-game-desktop.png", full_page=True)
+    assert serious_violations(page) == []
+    status = page.evaluate("""() => new Promise(done => {
+      document.body.addEventListener("htmx:afterRequest", e => done(e.detail.xhr.status), {once: true});
+      htmx.ajax("POST", "/games/new", {source: document.body, target: "#main", swap: "none", values: {name: ""}});
+    })""")
+    assert status == 422, "an htmx POST carries the CSRF header from <body> and reaches the route"
     page.get_by_role("button", name="Create game").click()
     page.wait_for_url(re.compile(r".*/games/\d+$"))
 
@@ -358,15 +379,18 @@ def test_an_instructor_signs_up_creates_a_game_shows_the_join_code_and_advances_
     assert box is not None and box["width"] >= 250, "the QR code is large enough to project"
     assert page.get_by_role("row", name=re.compile("Aurora AI A team of students")).is_visible()
     page.screenshot(path=screenshot_dir / "console-desktop.png", full_page=True)
+    assert serious_violations(page) == []
 
     page.get_by_role("link", name="Advance round 1…").click()
     assert page.get_by_role("heading", name="Resolve round 1 now?").is_visible()
     page.screenshot(path=screenshot_dir / "advance-confirm-desktop.png", full_page=True)
+    assert serious_violations(page) == []
     page.get_by_role("button", name="Resolve round 1").press("Enter")
     page.get_by_role("heading", name="Scoreboard after round 1").wait_for()
     assert page.get_by_role("status").inner_text() == "Round 1 is resolved."
     assert page.get_by_role("table", name="Balanced scorecard (0–100), best first").locator("tbody tr").count() == 6
     page.screenshot(path=screenshot_dir / "console-after-round-1-desktop.png", full_page=True)
+    assert serious_violations(page) == []
 
     page.get_by_role("link", name="Show full screen for the class").click()
     projector = browser.new_context(viewport={"width": 1920, "height": 1080}, storage_state=page.context.storage_state()).new_page()
@@ -374,6 +398,7 @@ def test_an_instructor_signs_up_creates_a_game_shows_the_join_code_and_advances_
     qr_box = projector.get_by_role("img", name=re.compile("QR code of the join link")).bounding_box()
     assert qr_box is not None and qr_box["width"] >= 560 and qr_box["y"] + qr_box["height"] <= 1080, "the QR code fills a projected screen"
     projector.screenshot(path=screenshot_dir / "join-screen-projector.png")
+    assert serious_violations(projector) == []
     projector.context.close()
     page.go_back()
 
@@ -383,4 +408,44 @@ def test_an_instructor_signs_up_creates_a_game_shows_the_join_code_and_advances_
     phone.screenshot(path=screenshot_dir / "console-phone.png", full_page=True)
     phone.context.close()
     assert errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_an_instructor_signs_in_and_reaches_a_new_game_with_the_keyboard_alone(
+    browser: Browser, live_server: str, screenshot_dir: Path
+) -> None:
+    setup = browser.new_context()
+    visitor = setup.new_page()
+    visitor.goto(live_server + "/signup")
+    visitor.get_by_label("Email").fill("hopper@example.edu")
+    visitor.get_by_label("Your name").fill("Grace Hopper")
+    visitor.get_by_label("Password").fill(PASSWORD)
+    visitor.get_by_role("button", name="Create account").click()
+    visitor.wait_for_url("**/games")
+    setup.close()
+
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(live_server + "/games/new")
+    page.wait_for_url("**/signin?next=/games/new")
+    assert serious_violations(page) == []
+    page.screenshot(path=screenshot_dir / "signin-desktop.png", full_page=True)
+    page.get_by_label("Email").focus()
+    page.keyboard.type("hopper@example.edu")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/games/new")
+    page.get_by_label("Game name").focus()
+    page.keyboard.type("Keyboard section")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-scenario"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-seat_0", "after the scenario come the companies"
+    page.get_by_role("button", name="Create game").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/games/\d+$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Keyboard section"
     page.close()
