@@ -13,7 +13,7 @@ from app.engine.preview import preview
 from app.engine.report import company_view, view_for
 from app.models import Game, Seat, Student
 from app.scenario import PERSONAS
-from app.services import games, students
+from app.services import games, history, students
 from app.services.games import GameError, StaleDraft
 from app.web import decision_form
 from app.web.pages import SessionDep
@@ -124,6 +124,7 @@ def dashboard(request: Request, student: StudentDep, session: SessionDep, welcom
     ctx["welcome"] = bool(welcome)
     ctx["rejoin_link"] = str(request.url_for("rejoin", token=request.cookies.get(STUDENT_COOKIE, "")))
     ctx["draft"] = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+    ctx["charts"] = history.company_charts(session, ctx["game"], ctx["company"])
     return render(request, "play/dashboard.html", ctx)
 
 

@@ -146,3 +146,21 @@ def test_drafts_save_themselves_and_teammates_see_who_saved_a_newer_version(app_
     stale = html.unescape(client.post("/play/decide/autosave", data={"version": "1", "products.prices.consumer": "9", **csrf(page)},
                                       headers={"HX-Request": "true"}).text)
     assert "Bo changed this decision" in stale
+
+
+def test_the_dashboard_charts_cash_revenue_share_and_capability_with_data_tables(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    assert "data-chart" not in client.get("/play").text  # nothing to chart before round 1
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        games.advance(s, gid, 0)
+        games.advance(s, gid, 1)
+        report = games.report_of(s, games.get_game(s, gid), 2)
+    page = html.unescape(client.get("/play").text)
+    for title in ("Cash", "Revenue per quarter", "Echo's share by segment", "Capability of what each company sells"):
+        assert f'{title} <span class="unit">' in page
+    assert page.count("<summary>Data table</summary>") == 4
+    cash = report["companies"]["Echo"]["private"]["kpis"]["cash"]
+    assert f"{cash:.1f}" in page
+    assert "Beacon Labs" in page  # rivals' public capability is charted; their cash is not
+    assert page.count("vendor/uplot/uPlot.iife.min.js") == 1

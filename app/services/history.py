@@ -1,0 +1,51 @@
+"""A game's history as series for charts and their data tables, respecting what each viewer may see."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.models import Game, RoundResult
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: a title, a unit, the rounds on the x axis and named series of values (None where unknown)."""
+
+    id: str
+    title: str
+    unit: str
+    rounds: list[int]
+    series: list[tuple[str, list[float | None]]]
+    highlight: str | None = None
+
+    def as_json(self) -> str:
+        return json.dumps({"rounds": self.rounds, "unit": self.unit, "highlight": self.highlight,
+                           "series": [{"label": label, "values": values} for label, values in self.series]})
+
+
+def _reports(session: Session, game: Game) -> list[tuple[int, dict[str, Any]]]:
+    rows = session.exec(select(RoundResult).where(RoundResult.game_id == game.id).order_by(col(RoundResult.round)))
+    return [(r.round, json.loads(r.report)) for r in rows]
+
+
+def company_charts(session: Session, game: Game, company: str) -> list[Chart]:
+    """A team's charts: its own cash and revenue, its share by segment, and everyone's public capability."""
+    reports = _reports(session, game)
+    if not reports:
+        return []
+    rounds = [r for r, _ in reports]
+    mine = [rep["companies"][company]["private"]["kpis"] for _, rep in reports]
+    names = list(reports[-1][1]["companies"])
+    segments = [s["id"] for s in reports[-1][1]["market"]["segments"]]
+    return [
+        Chart("cash", "Cash", "$M", rounds, [(company, [k["cash"] for k in mine])], company),
+        Chart("revenue", "Revenue per quarter", "$M", rounds, [(company, [k["revenue"] for k in mine])], company),
+        Chart("share", f"{company}'s share by segment", "%", rounds,
+              [(s, [100 * rep["companies"][company]["public"]["share"][s] for _, rep in reports]) for s in segments]),
+        Chart("capability", "Capability of what each company sells", "index", rounds,
+              [(n, [rep["companies"][n]["public"]["capability"] for _, rep in reports]) for n in names], company),
+    ]
