@@ -49,3 +49,25 @@ def company_charts(session: Session, game: Game, company: str) -> list[Chart]:
         Chart("capability", "Capability of what each company sells", "index", rounds,
               [(n, [rep["companies"][n]["public"]["capability"] for _, rep in reports]) for n in names], company),
     ]
+
+
+def market_charts(session: Session, game: Game) -> list[Chart]:
+    """The class's charts for the projector: every company's score, capability and share of all tokens bought."""
+    reports = _reports(session, game)
+    if not reports:
+        return []
+    rounds = [r for r, _ in reports]
+    names = list(reports[-1][1]["companies"])
+
+    def token_share(rep: dict[str, Any], name: str) -> float:
+        volumes = {s["id"]: s["volume_t_tokens"] for s in rep["market"]["segments"]}
+        total = sum(volumes.values()) or 1.0
+        return 100 * sum(rep["companies"][name]["public"]["share"][s] * v for s, v in volumes.items()) / total
+
+    return [
+        Chart("score", "Balanced scorecard", "0-100", rounds, [(n, [rep["companies"][n]["public"]["score"] for _, rep in reports]) for n in names]),
+        Chart("market-share", "Share of all tokens bought", "%", rounds, [(n, [token_share(rep, n) for _, rep in reports]) for n in names]),
+        Chart("market-capability", "Capability of what each company sells", "index", rounds,
+              [*((n, [rep["companies"][n]["public"]["capability"] for _, rep in reports]) for n in names),
+               ("Open weights", [rep["market"]["open_weight_capability"] for _, rep in reports])]),
+    ]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
-import secrets
-from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
 import segno
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -14,39 +11,26 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from app.models import Game, Instructor
-from app.scenario import PERSONAS, Scenario, list_scenarios
-from app.scenario.schema import Scoring
+from app.scenario import Scenario
 from app.services import games
-from app.services.games import CARRY_ON, GameError, GameNotFound, GameSetup, SetupRejected
+from app.services.games import GameError, GameNotFound, SetupRejected
+from app.web.game_form import (
+    default_form,
+    form_context,
+    form_problems,
+    in_form_order,
+    parse_setup,
+    persona_label,
+    scenario_or_default,
+    shipped_scenarios,
+)
 from app.web.pages import SessionDep
 from app.web.security import SignedInInstructor
 from app.web.templating import render
 
 router = APIRouter()
 
-TEAM = "team"
-SEED_MAX = 2**53 - 1  # exact in JSON and JavaScript, so exports and scripts keep it
-NEW_SEED_BELOW = 2**31  # a prefilled seed short enough to read out in class
-WEIGHTS = tuple(name for name in Scoring.model_fields if name != "ranges")
-WEIGHT_LABELS = {"profit": "Profit", "revenue_growth": "Revenue growth", "share": "Market share", "valuation": "Valuation",
-                 "brand": "Brand trust", "safety_record": "Safety record", "capability": "Capability", "solvency": "Solvency"}
-FIELD_LABELS = {"name": "Game name", "scenario": "Scenario", "seats": "Companies", "rounds": "Rounds",
-                "advance_mode": "How rounds advance", "round_minutes": "Minutes per round", "absent_rule": "Teams that miss a round",
-                "team_size_max": "Students per team", "weights": "Scorecard weights", "seed": "Seed",
-                **{f"weight_{k}": f"{v} weight" for k, v in WEIGHT_LABELS.items()}}
 QR_TITLE = "QR code of the join link"
-
-
-@lru_cache(maxsize=1)
-def shipped_scenarios() -> dict[str, Scenario]:
-    """The scenarios shipped with Moatline, by id (read once per process)."""
-    return {s.id: s for s in list_scenarios()}
-
-
-def persona_label(persona: str | None) -> str:
-    if persona is None:
-        return "A team of students"
-    return "Computer: " + persona.replace("_", " ") + (" (makes no moves)" if persona == "idle" else "")
 
 
 # --- your games ------------------------------------------------------------------------------------
@@ -65,15 +49,15 @@ def game_list(request: Request, session: SessionDep, me: SignedInInstructor) -> 
 @router.get("/games/new", name="new_game")
 def new_game_form(request: Request, me: SignedInInstructor, scenario: str = "", name: str = "") -> Response:
     """The form to set up a game, prefilled from a shipped scenario."""
-    chosen = _scenario_or_default(scenario)
+    chosen = scenario_or_default(scenario)
     return _new_game_page(request, chosen, {**default_form(chosen), "name": name}, {})
 
 
 @router.get("/games/new/scenario", name="new_game_scenario")
 def new_game_scenario_fields(request: Request, me: SignedInInstructor, scenario: str = "") -> Response:
     """Just the fields that depend on the scenario (its companies, rounds and scorecard), for htmx to swap in."""
-    chosen = _scenario_or_default(scenario)
-    context = _form_context(chosen, default_form(chosen), {})
+    chosen = scenario_or_default(scenario)
+    context = form_context(chosen, default_form(chosen), {})
     response = request.app.state.templates.TemplateResponse(request, "instructor/new_game.html", context,
                                                              block_name="scenario_fields")
     response.headers["Vary"] = "HX-Request"
@@ -91,7 +75,7 @@ def create_game(request: Request, session: SessionDep, me: SignedInInstructor,
     """Create the game and open its console; otherwise show each problem at its field, keeping what was typed."""
     scenario = shipped_scenarios().get(typed.get("scenario", ""))
     problems = {} if scenario else {"scenario": "Choose one of the shipped scenarios."}
-    scenario = scenario or _scenario_or_default("")
+    scenario = scenario or scenario_or_default("")
     setup, unreadable = parse_setup(typed, scenario)
     try:
         games.check_setup(setup, scenario)
@@ -103,101 +87,9 @@ def create_game(request: Request, session: SessionDep, me: SignedInInstructor,
     return _new_game_page(request, scenario, typed, in_form_order({**problems, **unreadable}, scenario), status_code=422)
 
 
-def _scenario_or_default(scenario_id: str) -> Scenario:
-    shipped = shipped_scenarios()
-    return shipped.get(scenario_id) or shipped[sorted(shipped)[0]]
-
-
-def default_form(scenario: Scenario) -> dict[str, str]:
-    """What the form shows before anything is typed: every company a team, the scenario's rounds and scorecard."""
-    weights = scenario.scoring.weights()
-    return {"name": "", "scenario": scenario.id, "rounds": str(scenario.rounds), "advance_mode": "manual",
-            "round_minutes": "", "absent_rule": CARRY_ON, "team_size_max": "5", "seed": str(secrets.randbelow(NEW_SEED_BELOW)),
-            **{f"seat_{i}": TEAM for i in range(len(scenario.companies))},
-            **{f"weight_{k}": _number(weights[k]) for k in WEIGHTS}}
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def parse_setup(typed: dict[str, str], scenario: Scenario) -> tuple[GameSetup, dict[str, str]]:
-    """The GameSetup a form describes, and what could not be read (a word where a number goes), by field."""
-    problems: dict[str, str] = {}
-    seats = tuple(None if typed.get(f"seat_{i}", TEAM) == TEAM else typed.get(f"seat_{i}") for i in range(len(scenario.companies)))
-    weights = {k: w for k in WEIGHTS if (w := _decimal(typed, f"weight_{k}", problems)) is not None}
-    setup = GameSetup(
-        name=typed.get("name", ""), scenario_id=scenario.id, seats=seats,
-        rounds=_whole(typed, "rounds", problems, "Enter a whole number of rounds, from 1 to 40."),
-        seed=_seed(typed, problems), practice_round=typed.get("practice_round") == "on",
-        advance_mode=typed.get("advance_mode", "manual"),
-        round_minutes=_whole(typed, "round_minutes", problems, "Enter the minutes as a whole number, such as 20."),
-        absent_rule=typed.get("absent_rule", CARRY_ON),
-        team_size_max=_whole(typed, "team_size_max", problems, "Enter a whole number of students, from 1 to 20.") or 5,
-        scoring=weights,
-    )
-    return setup, problems
-
-
-def _whole(typed: dict[str, str], key: str, problems: dict[str, str], message: str) -> int | None:
-    text = typed.get(key, "").strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        problems[key] = message
-        return None
-
-
-def _decimal(typed: dict[str, str], key: str, problems: dict[str, str]) -> float | None:
-    text = typed.get(key, "").strip()
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        problems[key] = "Enter a number, 0 or more." if text else "Enter a weight (0 leaves the metric out)."
-        return None
-    return value
-
-
-def _seed(typed: dict[str, str], problems: dict[str, str]) -> int | None:
-    text = typed.get("seed", "").strip()
-    if text.isdigit() and int(text) <= SEED_MAX:
-        return int(text)
-    problems["seed"] = f"Enter a whole number from 0 to {SEED_MAX:,}; the same seed deals the same luck."
-    return None
-
-
-def form_problems(service: dict[str, str]) -> dict[str, str]:
-    """The service's problems (`seats.2`, `scoring.brand`) under the form's field names (`seat_2`, `weight_brand`)."""
-    out = {}
-    for where, message in service.items():
-        head, _, tail = where.partition(".")
-        name = {"seats": f"seat_{tail}", "scoring": f"weight_{tail}"}.get(head, head) if tail else {"scoring": "weights"}.get(head, head)
-        out[name] = message
-    return out
-
-
-def in_form_order(problems: dict[str, str], scenario: Scenario) -> dict[str, str]:
-    """Problems in the order their fields appear, so the summary at the top reads like the form."""
-    order = ["name", "scenario", "seats", *(f"seat_{i}" for i in range(len(scenario.companies))), "rounds", "weights",
-             *(f"weight_{k}" for k in WEIGHTS), "advance_mode", "round_minutes", "team_size_max", "absent_rule", "seed"]
-    return dict(sorted(problems.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
-
-
-def _form_context(scenario: Scenario, typed: dict[str, str], problems: dict[str, str]) -> dict[str, Any]:
-    return {"nav": "new_game", "scenario": scenario, "scenario_options": [(s.id, s.name) for s in shipped_scenarios().values()], "form": typed,
-            "problems": problems, "labels": FIELD_LABELS, "weights": WEIGHTS, "weight_labels": WEIGHT_LABELS,
-            "seat_options": [(TEAM, persona_label(None)), *((p, persona_label(p)) for p in PERSONAS)],
-            "absent_options": [(CARRY_ON, "Carry on with their last decisions"),
-                               *((p, "Are played by the computer: " + p.replace("_", " ")) for p in PERSONAS)]}
-
-
 def _new_game_page(request: Request, scenario: Scenario, typed: dict[str, str], problems: dict[str, str],
                    status_code: int = 200) -> Response:
-    return render(request, "instructor/new_game.html", _form_context(scenario, typed, problems), status_code=status_code)
+    return render(request, "instructor/new_game.html", form_context(scenario, typed, problems), status_code=status_code)
 
 
 # --- the console -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from app.web.auth import router as auth_router
 from app.web.instructor import router as instructor_router
 from app.web.pages import router
 from app.web.play import router as play_router
+from app.web.projector import router as projector_router
 from app.web.security import current_instructor, install_security
 from app.web.templating import build_templates, render
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(router)
     app.include_router(play_router)
+    app.include_router(projector_router)
     app.include_router(auth_router)
     app.include_router(instructor_router)
     install_security(app, settings)

@@ -1,0 +1,35 @@
+"""The projector view: a full-screen leaderboard and market charts that update as rounds resolve."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+
+from app.models import Instructor
+from app.services import games, history
+from app.services.games import GameNotFound
+from app.web.pages import SessionDep
+from app.web.security import require_instructor
+from app.web.templating import render
+
+router = APIRouter()
+Me = Annotated[Instructor, Depends(require_instructor)]
+REFRESH_SECONDS = 10
+
+
+@router.get("/games/{game_id}/projector", name="projector")
+def projector(request: Request, game_id: int, session: SessionDep, me: Me) -> Response:
+    """Large type for the classroom screen; the board block polls, so it changes when a round resolves."""
+    try:
+        game = games.get_game(session, game_id)
+    except GameNotFound:
+        raise HTTPException(status_code=404) from None
+    if game.instructor_id != me.id:
+        raise HTTPException(status_code=404)
+    latest = games.report_of(session, game, game.current_round) if game.current_round else None
+    return render(request, "instructor/projector.html", {
+        "game": game, "scenario": games.scenario_of(game), "latest": latest, "charts": history.market_charts(session, game),
+        "refresh": REFRESH_SECONDS,
+    })
