@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.services import games
+
 from .signed_in import create_game, sign_up
 
 
