@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException
 from app.db import create_db_engine
 from app.services.scenarios import UnknownScenario
 from app.settings import PROJECT_ROOT, Settings, get_settings
+from app.web.api import router as api_router
 from app.web.auth import router as auth_router
 from app.web.instructor import router as instructor_router
 from app.web.pages import router
@@ -26,7 +28,8 @@ from app.web.templating import build_templates, render
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for a database that has already been migrated."""
     settings = settings or get_settings()
-    app = FastAPI(title="Moatline", lifespan=_lifespan, docs_url=None, redoc_url=None,
+    app = FastAPI(title="Moatline", lifespan=_lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+                  description="JSON API for LMS scripts and analysts; see /docs.",
                   dependencies=[Depends(current_instructor)])  # every page's header knows who is signed in
     app.state.settings = settings
     app.state.engine = create_db_engine(settings.database_url)
@@ -35,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(play_router)
     app.include_router(projector_router)
+    app.include_router(api_router)
+    app.add_api_route("/docs", _docs, include_in_schema=False)
     app.include_router(auth_router)
     app.include_router(instructor_router)
     install_security(app, settings)
@@ -55,9 +60,18 @@ async def _unknown_scenario(request: Request, exc: Exception) -> Response:
     return render(request, "not_found.html", context, status_code=404)
 
 
+def _docs(request: Request) -> Response:
+    """The API's interactive docs, from the vendored Swagger UI (no CDN)."""
+    static = request.url_for("static", path="vendor/swagger-ui").path
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="Moatline API", swagger_js_url=f"{static}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{static}/swagger-ui.css", swagger_favicon_url=f"{static}/../../app.css")
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """A page for addresses that lead nowhere; other HTTP errors keep FastAPI's JSON."""
+    """A page for addresses that lead nowhere; other HTTP errors, and everything under /api/, keep FastAPI's JSON."""
     assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        return await http_exception_handler(request, exc)
     if exc.status_code != 404:
         return await http_exception_handler(request, exc)
     return render(request, "not_found.html", {"title": "Page not found", "known": []}, status_code=404)

@@ -1,0 +1,268 @@
+"""The JSON API under /api/v1 for LMS scripts and analysts: the same services and permissions as the pages.
+
+Authentication is a bearer token: an instructor's from POST /api/v1/token, a student's from POST /api/v1/join.
+Anything a caller may not see answers 404, as on the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from app.engine.decisions import Decision
+from app.engine.report import view_for
+from app.models import Game, Instructor, Seat, Student
+from app.services import accounts, exports, games, students
+from app.services.games import GameError, GameNotFound, RoundAlreadyResolved, StaleDraft
+from app.web.pages import SessionDep
+from app.web.security import client_address
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class TokenRequest(BaseModel):
+    email: str
+    password: str
+
+
+class TokenResponse(BaseModel):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    role: str
+
+
+class JoinRequest(BaseModel):
+    code: str
+    company: str = Field(description="The team's company name.")
+    display_name: str
+
+
+class JoinResponse(BaseModel):
+    token: str
+    pin: str
+    company: str
+    game_id: int
+
+
+class SeatPublic(BaseModel):
+    company: str
+    played_by: str = Field(description="'team' or a persona name.")
+    students: int
+
+
+class GamePublic(BaseModel):
+    id: int
+    name: str
+    scenario_id: str
+    seed: int
+    rounds: int
+    current_round: int
+    status: str
+    join_code: str | None = Field(None, description="Instructors only.")
+    seats: list[SeatPublic]
+
+
+class DraftPublic(BaseModel):
+    round: int
+    version: int = Field(description="0 when nothing is saved yet; send it back with PUT to save on top of it.")
+    submitted: bool
+    updated_by: str | None
+    decision: Decision | None
+
+
+class DraftWrite(BaseModel):
+    version: int = Field(description="The version this decision was edited from (0 for none).")
+    decision: Decision
+
+
+class AdvanceRequest(BaseModel):
+    expected_round: int = Field(description="The game's current round; the call fails if someone advanced first.")
+
+
+class Caller(BaseModel):
+    instructor: Instructor | None = None
+    student: Student | None = None
+
+    model_config = {"arbitrary_types_allowed": True}
+
+
+def caller(session: SessionDep, authorization: Annotated[str, Header()] = "") -> Caller:
+    """Who is calling, from the bearer token; no valid token is a 401."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(status_code=401, detail="Send an `Authorization: Bearer <token>` header.", headers={"WWW-Authenticate": "Bearer"})
+    instructor = accounts.instructor_for(session, token)
+    if instructor is not None:
+        return Caller(instructor=instructor)
+    student = students.student_by_token(session, token)
+    if student is not None:
+        return Caller(student=student)
+    raise HTTPException(status_code=401, detail="That token is not valid (any more).", headers={"WWW-Authenticate": "Bearer"})
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+def _game_for(session: Session, who: Caller, game_id: int) -> Game:
+    try:
+        game = games.get_game(session, game_id)
+    except GameNotFound:
+        raise HTTPException(status_code=404, detail="No such game.") from None
+    mine = (who.instructor is not None and game.instructor_id == who.instructor.id) or (who.student is not None and who.student.game_id == game.id)
+    if not mine:
+        raise HTTPException(status_code=404, detail="No such game.")
+    return game
+
+
+def _instructor_only(who: Caller) -> None:
+    if who.instructor is None:
+        raise HTTPException(status_code=404, detail="Not found.")
+
+
+def _student_seat(session: Session, who: Caller) -> Seat:
+    if who.student is None:
+        raise HTTPException(status_code=404, detail="Only a student on a team has a decision.")
+    return students.seat_of(session, who.student)
+
+
+@router.post("/token", response_model=TokenResponse, name="api_token")
+def token(request: Request, body: TokenRequest, session: SessionDep) -> TokenResponse:
+    """Sign in as an instructor (rate-limited like the sign-in page)."""
+    try:
+        person = accounts.authenticate(session, body.email, body.password, client_address(request))
+    except accounts.TooManyAttempts as exc:
+        raise HTTPException(status_code=429, detail=str(exc)) from None
+    except accounts.AccountError as exc:
+        raise HTTPException(status_code=401, detail=str(exc)) from None
+    return TokenResponse(token=accounts.open_session(session, person.id or 0), role="instructor")
+
+
+@router.post("/join", response_model=JoinResponse, name="api_join")
+def join(body: JoinRequest, session: SessionDep) -> JoinResponse | JSONResponse:
+    """Join a game's team as a student; the token works as the rejoin secret."""
+    try:
+        game = students.game_by_code(session, body.code)
+    except GameNotFound as exc:
+        return JSONResponse({"detail": str(exc), "problems": {"code": str(exc)}}, status_code=404)
+    seat = next((s for s in games.seats_of(session, game) if s.company_name == body.company and s.persona is None), None)
+    try:
+        joined = students.join(session, game, seat.id if seat else None, body.display_name)
+    except students.JoinError as exc:
+        problems = {("company" if k == "seat_id" else k): v for k, v in exc.problems.items()}
+        return JSONResponse({"detail": str(exc), "problems": problems}, status_code=422)
+    return JoinResponse(token=joined.token, pin=joined.student.pin, company=body.company, game_id=game.id or 0)
+
+
+@router.get("/games", response_model=list[GamePublic], name="api_list_games")
+def list_games(session: SessionDep, who: CallerDep) -> list[GamePublic]:
+    """An instructor's games, or the one game a student plays."""
+    if who.instructor is not None:
+        from sqlmodel import col, select
+
+        rows = session.exec(select(Game).where(Game.instructor_id == who.instructor.id).order_by(col(Game.id)))
+        return [_public(session, g, who) for g in rows]
+    assert who.student is not None
+    return [_public(session, games.get_game(session, who.student.game_id), who)]
+
+
+@router.get("/games/{game_id}", response_model=GamePublic, name="api_get_game")
+def get_game(game_id: int, session: SessionDep, who: CallerDep) -> GamePublic:
+    return _public(session, _game_for(session, who, game_id), who)
+
+
+def _public(session: Session, game: Game, who: Caller) -> GamePublic:
+    sizes = students.team_sizes(session, game)
+    seats = [SeatPublic(company=s.company_name, played_by=s.persona or "team", students=sizes.get(s.id or 0, 0)) for s in games.seats_of(session, game)]
+    return GamePublic(id=game.id or 0, name=game.name, scenario_id=game.scenario_id, seed=game.seed, rounds=game.rounds,
+                      current_round=game.current_round, status=game.status,
+                      join_code=game.join_code if who.instructor is not None else None, seats=seats)
+
+
+@router.get("/games/{game_id}/decision", response_model=DraftPublic, name="api_read_draft")
+def read_draft(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic:
+    """The team's current draft for the coming round."""
+    game = _game_for(session, who, game_id)
+    row = games.draft_of(session, _student_seat(session, who), game.current_round + 1)
+    return DraftPublic(round=game.current_round + 1, version=row.version if row else 0, submitted=bool(row and row.submitted),
+                       updated_by=row.updated_by if row else None, decision=Decision.model_validate_json(row.payload) if row else None)
+
+
+@router.put("/games/{game_id}/decision", response_model=DraftPublic, responses={409: {"description": "A teammate saved first"}, 422: {"description": "Problems"}}, name="api_write_draft")
+def write_draft(game_id: int, body: DraftWrite, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
+    """Save the team's draft on top of `version`; problems come back by field, and a newer teammate save is a 409."""
+    game = _game_for(session, who, game_id)
+    seat = _student_seat(session, who)
+    world, state = students.company_state(session, game)
+    from app.engine.preview import preview
+
+    problems = preview(world, state, seat.company_index, body.decision).problems
+    if problems:
+        return JSONResponse({"detail": "The decision has problems.", "problems": {p.field: p.message for p in problems}}, status_code=422)
+    try:
+        games.save_draft(session, game, seat, body.decision, body.version, who.student.display_name if who.student else "")
+    except StaleDraft as exc:
+        return JSONResponse({"detail": str(exc), "current_version": exc.current.version}, status_code=409)
+    except GameError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    return read_draft(game_id, session, who)
+
+
+@router.post("/games/{game_id}/submit", response_model=DraftPublic, name="api_submit")
+def submit(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
+    return _set_submitted(game_id, session, who, True)
+
+
+@router.post("/games/{game_id}/unsubmit", response_model=DraftPublic, name="api_unsubmit")
+def unsubmit(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
+    return _set_submitted(game_id, session, who, False)
+
+
+def _set_submitted(game_id: int, session: Session, who: Caller, value: bool) -> DraftPublic | JSONResponse:
+    game = _game_for(session, who, game_id)
+    try:
+        games.set_submitted(session, game, _student_seat(session, who), value)
+    except GameError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    return read_draft(game_id, session, who)
+
+
+@router.post("/games/{game_id}/advance", response_model=GamePublic, responses={409: {"description": "Already resolved"}}, name="api_advance")
+def advance(game_id: int, body: AdvanceRequest, session: SessionDep, who: CallerDep) -> GamePublic | JSONResponse:
+    """Resolve the next round (instructors); exactly once, however many calls race."""
+    _instructor_only(who)
+    game = _game_for(session, who, game_id)
+    try:
+        games.advance(session, game.id or 0, body.expected_round)
+    except (RoundAlreadyResolved, GameError) as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    return _public(session, games.get_game(session, game_id), who)
+
+
+@router.get("/games/{game_id}/reports/{rnd}", name="api_report")
+def report(game_id: int, rnd: int, session: SessionDep, who: CallerDep) -> dict[str, Any]:
+    """A resolved round's report: all of it for the instructor, the team's own view for a student."""
+    game = _game_for(session, who, game_id)
+    try:
+        full = games.report_of(session, game, rnd)
+    except GameError:
+        raise HTTPException(status_code=404, detail=f"Round {rnd} has not been resolved.") from None
+    if who.student is None:
+        return full
+    return view_for(full, _student_seat(session, who).company_name)
+
+
+@router.get("/games/{game_id}/export/{kind}", response_class=Response, name="api_export")
+def export(game_id: int, kind: str, session: SessionDep, who: CallerDep) -> Response:
+    """`results.csv`, `results.xlsx` or `archive.json` (instructors)."""
+    _instructor_only(who)
+    game = _game_for(session, who, game_id)
+    if kind == "results.csv":
+        return PlainTextResponse(exports.results_csv(session, game), media_type="text/csv")
+    if kind == "results.xlsx":
+        return Response(exports.results_xlsx(session, game), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    if kind == "archive.json":
+        return Response(exports.archive(session, game), media_type="application/json")
+    raise HTTPException(status_code=404, detail="Export results.csv, results.xlsx or archive.json.")

@@ -1,0 +1,101 @@
+"""The JSON API: tokens, games, teams, join, drafts, submit, advance, reports, exports, with the pages' permissions."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from .signed_in import PASSWORD, create_game, sign_up
+
+
+def instructor_token(client: TestClient, email: str = "ada@example.edu") -> dict[str, str]:
+    response = client.post("/api/v1/token", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def game_with_teams(client: TestClient) -> tuple[int, str, dict[str, str]]:
+    sign_up(client)
+    gid = create_game(client)
+    auth = instructor_token(client)
+    code = client.get(f"/api/v1/games/{gid}", headers=auth).json()["join_code"]
+    return gid, code, auth
+
+
+def student(client: TestClient, code: str, company: str, name: str) -> dict[str, str]:
+    response = client.post("/api/v1/join", json={"code": code, "company": company, "display_name": name})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def test_the_api_is_described_by_openapi_with_docs_served_without_a_cdn(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/v1/token", "/api/v1/join", "/api/v1/games", "/api/v1/games/{game_id}/decision",
+                 "/api/v1/games/{game_id}/advance", "/api/v1/games/{game_id}/reports/{rnd}", "/api/v1/games/{game_id}/export/{kind}"):
+        assert path in spec["paths"]
+    docs = client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs and "cdn." not in docs
+
+
+def test_a_whole_round_through_the_api(client: TestClient) -> None:
+    gid, code, auth = game_with_teams(client)
+    echo = student(client, code, "Echo", "Ann")
+    assert client.get("/api/v1/games", headers=echo).json()[0]["join_code"] is None  # students do not see the code
+    draft = client.get(f"/api/v1/games/{gid}/decision", headers=echo).json()
+    assert draft == {"round": 1, "version": 0, "submitted": False, "updated_by": None, "decision": None}
+    decision = {"products": {"prices": {"consumer": 2.5}}}
+    saved = client.put(f"/api/v1/games/{gid}/decision", headers=echo, json={"version": 0, "decision": decision}).json()
+    assert saved["version"] == 1 and saved["updated_by"] == "Ann"
+    assert client.post(f"/api/v1/games/{gid}/submit", headers=echo).json()["submitted"] is True
+    moved = client.post(f"/api/v1/games/{gid}/advance", headers=auth, json={"expected_round": 0})
+    assert moved.status_code == 200 and moved.json()["current_round"] == 1
+    again = client.post(f"/api/v1/games/{gid}/advance", headers=auth, json={"expected_round": 0})
+    assert again.status_code == 409 and "already been resolved" in again.json()["detail"]
+    mine = client.get(f"/api/v1/games/{gid}/reports/1", headers=echo).json()
+    assert mine["companies"]["Echo"]["public"]["prices"]["consumer"] == 2.5
+    assert "private" in mine["companies"]["Echo"] and "private" not in mine["companies"]["Aurora AI"]
+    full = client.get(f"/api/v1/games/{gid}/reports/1", headers=auth).json()
+    assert all("private" in c for c in full["companies"].values())
+    csv = client.get(f"/api/v1/games/{gid}/export/results.csv", headers=auth)
+    assert csv.status_code == 200 and csv.text.startswith("round,company,played_by,score")
+    assert client.get(f"/api/v1/games/{gid}/export/archive.json", headers=auth).json()["format"] == "moatline-game-archive"
+
+
+def test_bad_input_gets_problems_by_field_and_nothing_saved_is_lost(client: TestClient) -> None:
+    gid, code, _ = game_with_teams(client)
+    wrong = client.post("/api/v1/join", json={"code": code, "company": "Nobody Inc", "display_name": ""})
+    assert wrong.status_code == 422 and set(wrong.json()["problems"]) == {"company", "display_name"}
+    echo = student(client, code, "Echo", "Ann")
+    bo = student(client, code, "Echo", "Bo")
+    client.put(f"/api/v1/games/{gid}/decision", headers=echo, json={"version": 0, "decision": {"products": {"prices": {"consumer": 3}}}})
+    broke = client.put(f"/api/v1/games/{gid}/decision", headers=bo, json={"version": 1, "decision": {"compute": {"buy_gpus": {"H100": 1e9}}}})
+    assert broke.status_code == 422 and "compute.buy_gpus" in broke.json()["problems"]
+    stale = client.put(f"/api/v1/games/{gid}/decision", headers=bo, json={"version": 0, "decision": {}})
+    assert stale.status_code == 409 and stale.json()["current_version"] == 1
+    kept = client.get(f"/api/v1/games/{gid}/decision", headers=bo).json()
+    assert kept["version"] == 1 and kept["decision"]["products"]["prices"] == {"consumer": 3.0}
+    bad_body = client.put(f"/api/v1/games/{gid}/decision", headers=bo, json={"version": "one"})
+    assert bad_body.status_code == 422
+
+
+def test_permissions_match_the_pages(client: TestClient) -> None:
+    gid, code, auth = game_with_teams(client)
+    echo = student(client, code, "Echo", "Ann")
+    assert client.get(f"/api/v1/games/{gid}").status_code == 401
+    assert client.get(f"/api/v1/games/{gid}", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    other = TestClient(client.app)
+    sign_up(other, email="grace@example.edu", name="Grace Hopper")
+    grace = instructor_token(other, "grace@example.edu")
+    assert client.get(f"/api/v1/games/{gid}", headers=grace).status_code == 404
+    assert client.post(f"/api/v1/games/{gid}/advance", headers=grace, json={"expected_round": 0}).status_code == 404
+    assert client.post(f"/api/v1/games/{gid}/advance", headers=echo, json={"expected_round": 0}).status_code == 404
+    assert client.get(f"/api/v1/games/{gid}/export/results.csv", headers=echo).status_code == 404
+    assert client.get(f"/api/v1/games/{gid}/decision", headers=auth).status_code == 404
+    wrong_password = client.post("/api/v1/token", json={"email": "ada@example.edu", "password": "nope nope nope"})
+    assert wrong_password.status_code == 401
+
+
+def test_every_route_has_its_own_name_so_links_never_point_at_the_wrong_page(client: TestClient) -> None:
+    from collections import Counter
+
+    names = Counter(getattr(r, "name", None) for r in client.app.routes)  # type: ignore[attr-defined]
+    assert [n for n, k in names.items() if n and k > 1] == []
