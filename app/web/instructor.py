@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.models import Game, Instructor
 from app.scenario import Scenario
-from app.services import games
+from app.services import exports, games
 from app.services.games import GameError, GameNotFound, SetupRejected
 from app.web.game_form import (
     default_form,
@@ -134,6 +134,24 @@ def qr_svg(link: str) -> Markup:
 def _scenario_name(game: Game) -> str:
     shipped = shipped_scenarios().get(game.scenario_id)
     return shipped.name if shipped else game.scenario_id
+
+
+EXPORTS = {
+    "results.csv": ("text/csv", lambda s, g: exports.results_csv(s, g).encode()),
+    "results.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", exports.results_xlsx),
+    "archive.json": ("application/json", lambda s, g: exports.archive(s, g).encode()),
+}
+
+
+@router.get("/games/{game_id}/export/{kind}", name="export_game")
+def export_game(game_id: int, kind: str, session: SessionDep, me: SignedInInstructor) -> Response:
+    """Download the results (CSV, XLSX) or the game archive (JSON)."""
+    game = _own(session, game_id, me)
+    if kind not in EXPORTS:
+        raise HTTPException(status_code=404)
+    media, write = EXPORTS[kind]
+    filename = f"moatline-game-{game.id}-{kind}"
+    return Response(write(session, game), media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/games/{game_id}/advance", name="confirm_advance")

@@ -449,3 +449,28 @@ def test_an_instructor_signs_in_and_reaches_a_new_game_with_the_keyboard_alone(
     page.wait_for_url(re.compile(r".*/games/\d+$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Keyboard section"
     page.close()
+
+
+def test_the_console_offers_results_and_archive_downloads_once_a_round_is_played(client: TestClient) -> None:
+    from sqlmodel import Session
+
+    from app.services import exports as exported
+    from app.services import games as game_services
+
+    sign_up(client)
+    gid = create_game(client)
+    assert "Exports" not in client.get(f"/games/{gid}").text
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game_services.advance(s, gid, 0)
+    page = client.get(f"/games/{gid}").text
+    for kind in ("results.csv", "results.xlsx", "archive.json"):
+        assert f"/games/{gid}/export/{kind}" in page
+    csv = client.get(f"/games/{gid}/export/results.csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"] and csv.text.startswith("round,company")
+    book = exported.read_xlsx(client.get(f"/games/{gid}/export/results.xlsx").content)
+    assert list(book) == ["scorecard", "financials", "decisions"]
+    assert client.get(f"/games/{gid}/export/archive.json").json()["seed"]
+    assert client.get(f"/games/{gid}/export/passwords.txt").status_code == 404
+    other = TestClient(client.app)
+    sign_up(other, email="grace@example.edu", name="Grace Hopper")
+    assert other.get(f"/games/{gid}/export/results.csv").status_code == 404
