@@ -20,6 +20,7 @@ NUMBER_FIELDS = (
 PER_GPU = ("compute.buy_gpus", "compute.rent_gpus")
 PER_SEGMENT = ("tuning.sft_musd", "products.prices")
 CHECKBOXES = ("training.cancel", "tuning.retrieval")
+GROUPS = (*PER_GPU, *PER_SEGMENT)  # problems about a whole group of fields (e.g. the total of GPU purchases)
 OPTIONAL = {"talent.researchers", "talent.engineers", "talent.safety_staff", "products.api_price",
             "training.start.active_params_b"}
 

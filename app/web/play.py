@@ -139,7 +139,7 @@ def _decide_context(session: Session, student: Student, decision: Decision | Non
     if decision is None and not problems:
         decision, problems = decision_form.parse(typed, ctx["world"])
     ctx.update({"typed": typed, "problems": problems, "draft": draft, "personas": PERSONAS,
-                "field_names": [*decision_form.field_names(ctx["world"]), "training.start", "products.base_model"],
+                "field_names": [*decision_form.field_names(ctx["world"]), *decision_form.GROUPS, "training.start", "products.base_model"],
                 "preview": preview(ctx["world"], ctx["state"], seat.company_index, decision) if decision else None,
                 "labs": [c.name for c in ctx["scenario"].companies if c.kind == "lab"]})
     return ctx

@@ -23,6 +23,7 @@ def build_templates() -> Jinja2Blocks:
     templates.env.filters["inline_code"] = inline_code
     templates.env.filters["thousands"] = thousands
     templates.env.filters["points"] = points
+    templates.env.filters["money"] = money
     return templates
 
 
@@ -38,6 +39,11 @@ def render(request: Request, name: str, context: Mapping[str, Any], status_code:
 def inline_code(text: str) -> Markup:
     """Escape text, then show `backticked` spans as <code>."""
     return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
+
+
+def money(musd: float) -> str:
+    """US$ millions with the sign in front: -26504.97 -> '−$26,505.0M'."""
+    return f"{'−' if musd < -0.05 else ''}${abs(musd):,.1f}M"
 
 
 def points(share: float) -> str:

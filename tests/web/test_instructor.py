@@ -19,10 +19,11 @@ from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.main import create_app
 
+from .axe import serious_violations
 from .signed_in import PASSWORD, FormFields, create_game, csrf_of, new_game_form, post_form, sign_up, text_of
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser
 
 
 def game_row(client: TestClient, game_id: int) -> Game:
@@ -315,18 +316,6 @@ def test_every_control_on_instructor_forms_has_an_explicit_label(client: TestCli
 
 
 # --- in a real browser -----------------------------------------------------------------------------
-
-AXE = Path(__file__).parents[1] / "vendor" / "axe-core" / "axe.min.js"
-SERIOUS = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-  .filter(v => v.impact === "serious" || v.impact === "critical")
-  .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)"""
-
-
-def serious_violations(page: Page) -> list[str]:
-    """What axe-core finds of serious or critical impact on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    found: list[str] = page.evaluate(SERIOUS)
-    return found
 
 
 
