@@ -50,6 +50,7 @@ class Game(SQLModel, table=True):
     advance_mode: str = Field(default="manual", max_length=16)  # manual | deadline
     round_minutes: int | None = None
     deadline_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    round_seconds_left: int | None = None  # a paused deadline round's remaining time
     current_round: int = 0
     status: str = Field(default="open", max_length=16)  # open | paused | ended
     join_code: str = Field(max_length=16, unique=True, index=True)

@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -21,7 +21,7 @@ from app.engine.decisions import Decision
 from app.engine.game import GameRecord, PlayedRound, RoundInput, replay
 from app.engine.report import dumps, round_report
 from app.engine.world import World
-from app.models import Game, InjectedEvent, RoundResult, Seat, TeamDecision
+from app.models import Game, InjectedEvent, RoundResult, Seat, Student, TeamDecision
 from app.scenario import PERSONAS, Scenario, find_scenario, parse_scenario
 from app.scenario.schema import Scoring
 
@@ -125,6 +125,7 @@ def create_game_from(session: Session, instructor_id: int, scenario: Scenario, t
     seats = setup.seats if setup.seats is not None else tuple(c.persona for c in scenario.companies)
     for i, (company, persona) in enumerate(zip(scenario.companies, seats, strict=True)):
         session.add(Seat(game_id=game.id, company_index=i, company_name=company.name, persona=persona))
+    game.deadline_at = _next_deadline(game, 0)
     session.commit()
     session.refresh(game)
     return game
@@ -336,7 +337,7 @@ def advance_with(session: Session, game_id: int, expected_round: int, given: Rou
     try:
         session.add(result)
         moved = session.execute(update(Game).where(col(Game.id) == game_id, col(Game.current_round) == expected_round)
-                                .values(current_round=expected_round + 1, deadline_at=None))
+                                .values(current_round=expected_round + 1, deadline_at=_next_deadline(game, expected_round + 1)))
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise RoundAlreadyResolved(f"Round {expected_round + 1} has already been resolved.")
         session.commit()
@@ -358,7 +359,8 @@ def rewind(session: Session, game_id: int, expected_round: int | None = None) ->
         raise RoundAlreadyResolved(f"Round {rnd} was resolved since you looked; nothing was rewound.")
     if rnd == 0:
         raise GameError("No round has been resolved yet.")
-    moved = session.execute(update(Game).where(col(Game.id) == game_id, col(Game.current_round) == rnd).values(current_round=rnd - 1))
+    moved = session.execute(update(Game).where(col(Game.id) == game_id, col(Game.current_round) == rnd)
+                            .values(current_round=rnd - 1, deadline_at=_next_deadline(game, rnd - 1)))
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise RoundAlreadyResolved("The game moved on while rewinding; try again.")
@@ -412,3 +414,126 @@ def _differences(rnd: int, path: str, a: object, b: object) -> list[Difference]:
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(rnd, f"{path}[{i}]", x, y)]
     return [] if a == b else [Difference(rnd, path or "(report)", a, b)]
+
+
+# --- running a live game ---------------------------------------------------------------------------
+
+
+def _next_deadline(game: Game, resolved: int) -> datetime | None:
+    """When the round after `resolved` closes: `round_minutes` from now in a deadline game that is still open."""
+    if game.advance_mode != "deadline" or game.status != "open" or resolved >= game.rounds or not game.round_minutes:
+        return None
+    return now() + timedelta(minutes=game.round_minutes)
+
+
+def open_first_round(session: Session, game: Game) -> Game:
+    """Start the clock of a deadline game's first round."""
+    game.deadline_at = _next_deadline(game, game.current_round)
+    session.add(game)
+    session.commit()
+    session.refresh(game)
+    return game
+
+
+def extend_deadline(session: Session, game: Game, minutes: int) -> Game:
+    if game.advance_mode != "deadline" or game.deadline_at is None:
+        raise GameError("This round has no deadline to extend.")
+    if not 1 <= minutes <= 24 * 60:
+        raise GameError("Extend by between 1 minute and a day.")
+    game.deadline_at = _aware(game.deadline_at) + timedelta(minutes=minutes)
+    session.add(game)
+    session.commit()
+    session.refresh(game)
+    return game
+
+
+def set_status(session: Session, game: Game, status: str) -> Game:
+    """Pause (the deadline clock stops and nothing resolves by itself), resume, or end the game."""
+    if status not in {"open", "paused", "ended"}:
+        raise GameError(f"Unknown game status {status!r}.")
+    if game.status == "ended":
+        raise GameError("This game has ended.")
+    if status == "paused" and game.deadline_at is not None:
+        game.round_seconds_left = max(0, int((_aware(game.deadline_at) - now()).total_seconds()))
+        game.deadline_at = None
+    if status == "open" and game.status == "paused" and game.round_seconds_left is not None:
+        game.deadline_at = now() + timedelta(seconds=game.round_seconds_left)
+        game.round_seconds_left = None
+    if status == "ended":
+        game.deadline_at = None
+    game.status = status
+    session.add(game)
+    session.commit()
+    session.refresh(game)
+    return game
+
+
+def inject_event(session: Session, game: Game, event_index: int) -> InjectedEvent:
+    """Queue an event from the scenario's catalogue for the coming round."""
+    events = scenario_of(game).events
+    if not 0 <= event_index < len(events):
+        raise GameError("Choose an event from the scenario's catalogue.")
+    rnd = game.current_round + 1
+    found = session.exec(select(InjectedEvent).where(InjectedEvent.game_id == game.id, InjectedEvent.round == rnd,
+                                                     InjectedEvent.event_index == event_index)).first()
+    if found is not None:
+        raise GameError(f"{events[event_index].title!r} is already set for round {rnd}.")
+    row = InjectedEvent(game_id=game.id or 0, round=rnd, event_index=event_index)
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def queued_events(session: Session, game: Game) -> list[str]:
+    events = scenario_of(game).events
+    rows = session.exec(select(InjectedEvent).where(InjectedEvent.game_id == game.id, InjectedEvent.round == game.current_round + 1))
+    return [events[r.event_index].title for r in rows]
+
+
+def due_games(session: Session, at: datetime | None = None) -> list[Game]:
+    """Open deadline games whose round has run out of time."""
+    rows = session.exec(select(Game).where(Game.advance_mode == "deadline", Game.status == "open", col(Game.deadline_at).is_not(None)))
+    at = at or now()
+    return [g for g in rows if g.deadline_at is not None and _aware(g.deadline_at) <= at and g.current_round < g.rounds]
+
+
+def process_due(session: Session, at: datetime | None = None) -> list[int]:
+    """Resolve every round whose deadline has passed (each exactly once, whichever process gets there first)."""
+    done = []
+    for game in due_games(session, at):
+        try:
+            done.append(advance(session, game.id or 0, game.current_round).round)
+        except GameError:
+            session.rollback()
+    return done
+
+
+@dataclass(frozen=True)
+class TeamStatus:
+    company: str
+    members: list[str]
+    state: str  # "no decision" | "draft" | "submitted"
+    version: int
+    updated_by: str
+    last_activity: datetime | None
+
+
+def team_status(session: Session, game: Game) -> list[TeamStatus]:
+    """For the console: each team's members, where its decision stands, and when anyone last did anything."""
+    out = []
+    for seat in seats_of(session, game):
+        if seat.persona is not None:
+            continue
+        members = list(session.exec(select(Student).where(Student.seat_id == seat.id).order_by(col(Student.display_name))))
+        row = draft_of(session, seat, game.current_round + 1)
+        moments = [_aware(m.last_seen) for m in members] + ([_aware(row.updated_at)] if row else [])
+        out.append(TeamStatus(seat.company_name, [m.display_name for m in members],
+                              "submitted" if row and row.submitted else "draft" if row else "no decision",
+                              row.version if row else 0, row.updated_by if row else "", max(moments) if moments else None))
+    return out
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; Moatline stores UTC everywhere."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -110,8 +110,52 @@ def _console_page(request: Request, session: Session, game: Game, notice: str = 
     scoreboard = games.report_of(session, game, game.current_round)["market"]["scoreboard"] if game.current_round else []
     context = {"nav": "games", "game": game, "seats": seats, "link": link, "qr": qr_svg(link), "scoreboard": scoreboard,
                "played_by": {s.company_name: persona_label(s.persona) for s in seats}, "persona_label": persona_label,
-               "scenario_name": _scenario_name(game), "notice": notice, "problem": problem}
+               "scenario_name": _scenario_name(game), "notice": notice, "problem": problem,
+               "teams": games.team_status(session, game), "events": list(enumerate(games.scenario_of(game).events)),
+               "queued": games.queued_events(session, game), "now": games.now()}
     return render(request, "instructor/console.html", context, status_code=status_code)
+
+
+@router.get("/games/{game_id}/teams", name="team_status")
+def team_status(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor) -> Response:
+    """htmx poll: the live status of every team (members, draft or submitted, last activity)."""
+    game = _own(session, game_id, me)
+    return render(request, "instructor/console.html", {"game": game, "teams": games.team_status(session, game), "now": games.now()},
+                  block="teams")
+
+
+@router.post("/games/{game_id}/control", name="control")
+def control(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor, action: Annotated[str, Form()] = "",
+            minutes: Annotated[str, Form()] = "", event: Annotated[str, Form()] = "", sure: Annotated[str, Form()] = "") -> Response:
+    """Extend the deadline, pause, resume, end the game, or queue an event for the coming round."""
+    game = _own(session, game_id, me)
+    try:
+        notice = _control(session, game, action, minutes, event, sure)
+    except GameError as exc:
+        return _console_page(request, session, game, problem=str(exc), status_code=409)
+    return _console_page(request, session, games.get_game(session, game_id), notice=notice)
+
+
+def _control(session: Session, game: Game, action: str, minutes: str, event: str, sure: str) -> str:
+    if action == "extend":
+        if not minutes.strip().isdigit():
+            raise GameError("Extend the deadline by a whole number of minutes.")
+        games.extend_deadline(session, game, int(minutes))
+        return f"The deadline is now {minutes} minute(s) later."
+    if action in {"pause", "resume"}:
+        games.set_status(session, game, "paused" if action == "pause" else "open")
+        return "The game is paused: nothing resolves by itself." if action == "pause" else "The game is running again."
+    if action == "end":
+        if sure != "yes":
+            raise GameError("Tick the box to confirm you want to end the game.")
+        games.set_status(session, game, "ended")
+        return "The game has ended."
+    if action == "inject":
+        if not event.strip().isdigit():
+            raise GameError("Choose an event from the scenario's catalogue.")
+        row = games.inject_event(session, game, int(event))
+        return f"Queued for round {row.round}: {games.scenario_of(game).events[row.event_index].title}."
+    raise GameError("Unknown action.")
 
 
 @router.get("/games/{game_id}/join-screen", name="join_screen")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from app.services.scenarios import UnknownScenario
 from app.settings import PROJECT_ROOT, Settings, get_settings
 from app.web.api import router as api_router
 from app.web.auth import router as auth_router
+from app.web.deadlines import deadline_loop
 from app.web.instructor import router as instructor_router
 from app.web.pages import router
 from app.web.play import router as play_router
@@ -50,7 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    clock = asyncio.create_task(deadline_loop(app.state.engine))
     yield
+    clock.cancel()
     app.state.engine.dispose()
 
 

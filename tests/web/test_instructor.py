@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -463,3 +464,32 @@ def test_the_console_offers_results_and_archive_downloads_once_a_round_is_played
     other = TestClient(client.app)
     sign_up(other, email="grace@example.edu", name="Grace Hopper")
     assert other.get(f"/games/{gid}/export/results.csv").status_code == 404
+
+
+def test_the_console_shows_each_team_live_and_runs_the_game(client: TestClient) -> None:
+    from sqlmodel import Session
+
+    from app.engine.decisions import Decision
+    from app.services import games as game_services
+
+    sign_up(client)
+    gid = create_game(client)
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = game_services.get_game(s, gid)
+        seat = next(x for x in game_services.seats_of(s, game) if x.persona is None)
+        company = seat.company_name
+        game_services.save_draft(s, game, seat, Decision(), 0, "Ann")
+    teams = text_of(client.get(f"/games/{gid}/teams", headers={"HX-Request": "true"}).text)
+    assert "Teams, live" in teams and company in teams and "draft v1 by Ann" in teams
+    console = client.get(f"/games/{gid}").text
+    events = re.findall(r'<option value="(\d+)">([^<]+)</option>', console)
+    assert events, "the scenario's event catalogue is offered"
+    index, title = events[0]
+    queued = post_form(client, f"/games/{gid}/control", {"action": "inject", "event": index}, from_page=f"/games/{gid}")
+    assert queued.status_code == 200 and f"Queued for round 1: {html.unescape(title)}." in text_of(queued.text)
+    paused = post_form(client, f"/games/{gid}/control", {"action": "pause"}, from_page=f"/games/{gid}")
+    assert "The game is paused" in text_of(paused.text) and "Resume the game" in paused.text
+    unsure = post_form(client, f"/games/{gid}/control", {"action": "end"}, from_page=f"/games/{gid}")
+    assert unsure.status_code == 409 and "Tick the box" in text_of(unsure.text)
+    ended = post_form(client, f"/games/{gid}/control", {"action": "end", "sure": "yes"}, from_page=f"/games/{gid}")
+    assert "The game has ended." in text_of(ended.text) and "Run the game" not in ended.text

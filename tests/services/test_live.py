@@ -1,0 +1,101 @@
+"""Running a live game: deadlines resolve rounds on time and once, pause keeps the clock, events can be injected."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.db import migrate
+from app.engine.decisions import Decision
+from app.models import Instructor
+from app.services import games
+from app.services.games import GameError, GameSetup
+from app.web.deadlines import resolve_due
+
+
+@pytest.fixture
+def engine(empty_database_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Engine]:
+    migrate(empty_database_url)
+    yield engine_for(empty_database_url)
+
+
+def deadline_game(engine: Engine, minutes: int = 10) -> int:
+    with Session(engine) as s:
+        person = Instructor(email="d@example.edu", display_name="D", password_hash="x", created_at=games.now())
+        s.add(person)
+        s.commit()
+        seats = (None, "safety_first", "price_disruptor", "incumbent", "fast_follower", "scale_maximalist")
+        game = games.create_game(s, person.id or 0, GameSetup(name="Weekly", scenario_id="frontier-race", seats=seats, seed=4,
+                                                              advance_mode="deadline", round_minutes=minutes))
+        return game.id or 0
+
+
+def test_a_round_resolves_at_its_deadline_exactly_once_and_the_next_clock_starts(engine: Engine) -> None:
+    gid = deadline_game(engine)
+    with Session(engine) as s:
+        game = games.get_game(s, gid)
+        assert game.deadline_at is not None
+        deadline = games._aware(game.deadline_at)
+        assert games.process_due(s, deadline - timedelta(seconds=1)) == []
+        assert games.process_due(s, deadline + timedelta(seconds=1)) == [1]
+        assert games.process_due(s) == []  # a second process, at the real time, finds nothing left to resolve
+        game = games.get_game(s, gid)
+        assert game.current_round == 1 and game.deadline_at is not None and games._aware(game.deadline_at) > deadline
+
+
+def test_the_server_clock_resolves_overdue_rounds(engine: Engine) -> None:
+    gid = deadline_game(engine)
+    with Session(engine) as s:
+        game = games.get_game(s, gid)
+        game.deadline_at = games.now() - timedelta(minutes=1)
+        s.add(game)
+        s.commit()
+    assert resolve_due(engine) == [1]
+    assert resolve_due(engine) == []
+
+
+def test_pausing_stops_the_clock_and_resuming_gives_back_the_time_left(engine: Engine) -> None:
+    gid = deadline_game(engine, minutes=30)
+    with Session(engine) as s:
+        game = games.set_status(s, games.get_game(s, gid), "paused")
+        assert game.deadline_at is None and 29 * 60 <= (game.round_seconds_left or 0) <= 30 * 60
+        assert games.process_due(s, games.now() + timedelta(hours=2)) == []
+        game = games.set_status(s, game, "open")
+        left = (games._aware(game.deadline_at) - games.now()).total_seconds() if game.deadline_at else 0
+        assert 29 * 60 <= left <= 30 * 60
+
+
+def test_extending_a_deadline_moves_it_and_ending_a_game_stops_all_play(engine: Engine) -> None:
+    gid = deadline_game(engine)
+    with Session(engine) as s:
+        game = games.get_game(s, gid)
+        before = games._aware(game.deadline_at) if game.deadline_at else None
+        game = games.extend_deadline(s, game, 15)
+        assert before is not None and game.deadline_at is not None and games._aware(game.deadline_at) - before == timedelta(minutes=15)
+        with pytest.raises(GameError, match="between 1 minute"):
+            games.extend_deadline(s, game, 0)
+        game = games.set_status(s, game, "ended")
+        with pytest.raises(GameError, match="ended"):
+            games.save_draft(s, game, games.seats_of(s, game)[0], Decision(), 0, "Ann")
+        assert games.process_due(s, games.now() + timedelta(days=1)) == []
+
+
+def test_an_injected_event_strikes_in_the_coming_round_and_is_recorded_for_replay(engine: Engine) -> None:
+    gid = deadline_game(engine)
+    with Session(engine) as s:
+        game = games.get_game(s, gid)
+        events = games.scenario_of(game).events
+        recession = next(i for i, e in enumerate(events) if e.kind == "recession")
+        games.inject_event(s, game, recession)
+        with pytest.raises(GameError, match="already set"):
+            games.inject_event(s, game, recession)
+        assert games.queued_events(s, game) == [events[recession].title]
+        result = games.advance(s, gid, 0)
+        assert json.loads(result.inputs)["injected"] == [recession]
+        assert f"{events[recession].title}." in json.loads(result.report)["market"]["news"]
+        assert games.verify(s, gid) == []
