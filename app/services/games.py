@@ -24,6 +24,7 @@ from app.engine.world import World
 from app.models import Game, InjectedEvent, RoundResult, Seat, Student, TeamDecision
 from app.scenario import PERSONAS, Scenario, find_scenario, parse_scenario
 from app.scenario.schema import Scoring
+from app.services.cache import cached
 
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
 JOIN_CODE_LENGTH = 6
@@ -376,13 +377,25 @@ def played_rounds(session: Session, game: Game) -> list[PlayedRound]:
     return replay(record_of(session, game), World(scenario_of(game)))
 
 
+def results_key(session: Session, game: Game) -> tuple[Any, ...]:
+    """Identifies the game's resolved rounds exactly (ids and resolution times), for caching what derives from them."""
+    rows = session.exec(select(RoundResult.id, RoundResult.resolved_at).where(RoundResult.game_id == game.id).order_by(col(RoundResult.round)))
+    return (game.id, game.scenario_version, game.seed, *((i, str(t)) for i, t in rows))
+
+
 def report_of(session: Session, game: Game, rnd: int) -> dict[str, Any]:
-    """A resolved round's stored report."""
-    row = session.exec(select(RoundResult).where(RoundResult.game_id == game.id, RoundResult.round == rnd)).first()
-    if row is None:
+    """A resolved round's stored report (parsed once per process; do not mutate it)."""
+    found = session.exec(select(RoundResult.id, RoundResult.resolved_at).where(RoundResult.game_id == game.id, RoundResult.round == rnd)).first()
+    if found is None:
         raise GameError(f"Round {rnd} has not been resolved.")
-    loaded: dict[str, Any] = json.loads(row.report)
-    return loaded
+    result_id, resolved_at = found
+
+    def load() -> dict[str, Any]:
+        text = session.exec(select(RoundResult.report).where(RoundResult.id == result_id)).one()
+        parsed: dict[str, Any] = json.loads(text)
+        return parsed
+
+    return cached(("report", result_id, str(resolved_at)), load)
 
 
 @dataclass(frozen=True)

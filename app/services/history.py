@@ -9,6 +9,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.models import Game, RoundResult
+from app.services import games
+from app.services.cache import cached
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,16 @@ class Chart:
 
 
 def _reports(session: Session, game: Game) -> list[tuple[int, dict[str, Any]]]:
-    rows = session.exec(select(RoundResult).where(RoundResult.game_id == game.id).order_by(col(RoundResult.round)))
-    return [(r.round, json.loads(r.report)) for r in rows]
+    rounds = session.exec(select(RoundResult.round).where(RoundResult.game_id == game.id).order_by(col(RoundResult.round)))
+    return [(r, games.report_of(session, game, r)) for r in rounds]
 
 
 def company_charts(session: Session, game: Game, company: str) -> list[Chart]:
     """A team's charts: its own cash and revenue, its share by segment, and everyone's public capability."""
+    return cached(("company-charts", company, *games.results_key(session, game)), lambda: _company_charts(session, game, company))
+
+
+def _company_charts(session: Session, game: Game, company: str) -> list[Chart]:
     reports = _reports(session, game)
     if not reports:
         return []
@@ -53,6 +59,10 @@ def company_charts(session: Session, game: Game, company: str) -> list[Chart]:
 
 def market_charts(session: Session, game: Game) -> list[Chart]:
     """The class's charts for the projector: every company's score, capability and share of all tokens bought."""
+    return cached(("market-charts", *games.results_key(session, game)), lambda: _market_charts(session, game))
+
+
+def _market_charts(session: Session, game: Game) -> list[Chart]:
     reports = _reports(session, game)
     if not reports:
         return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
@@ -12,9 +13,11 @@ from app.engine.game import start
 from app.engine.state import State
 from app.engine.world import World
 from app.models import Game, Seat, Student
-from app.services.games import GameError, GameNotFound, now, played_rounds, scenario_of, seats_of
+from app.services.cache import cached
+from app.services.games import GameError, GameNotFound, now, played_rounds, results_key, scenario_of, seats_of
 
 PIN_DIGITS = 6
+LAST_SEEN_EVERY = timedelta(seconds=30)
 MAX_NAME = 60
 
 
@@ -85,12 +88,16 @@ def student_by_token(session: Session, token: str | None) -> Student | None:
     if not token:
         return None
     student = session.exec(select(Student).where(Student.token_hash == hash_token(token))).first()
-    if student is not None:
+    if student is not None and now() - _aware(student.last_seen) > LAST_SEEN_EVERY:  # not a write on every request
         student.last_seen = now()
         session.add(student)
         session.commit()
         session.refresh(student)
     return student
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str) -> Joined:
@@ -119,7 +126,11 @@ def teammates(session: Session, seat: Seat) -> list[Student]:
 
 
 def company_state(session: Session, game: Game) -> tuple[World, State]:
-    """The world and the state the coming round starts from (R=1), rebuilt from the game's record."""
-    world = World(scenario_of(game))
-    played = played_rounds(session, game)
-    return world, played[-1].after if played else start(world, game.seed)
+    """The world and the state the coming round starts from (R=1), rebuilt from the game's record once per process."""
+
+    def build() -> tuple[World, State]:
+        world = World(scenario_of(game))
+        played = played_rounds(session, game)
+        return world, played[-1].after if played else start(world, game.seed)
+
+    return cached(("state", *results_key(session, game)), build)

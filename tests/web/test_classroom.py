@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ PHONE = {"width": 390, "height": 844}
 
 def set_up_game(page: Page, live_server: str) -> str:
     page.goto(live_server + "/signup")
-    page.get_by_label("Email").fill("hopper@example.edu")
+    page.get_by_label("Email").fill(f"teacher-{uuid.uuid4().hex[:8]}@example.edu")  # the live server is shared by browser tests
     page.get_by_label("Your name").fill("Prof. Hopper")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Password").press("Enter")

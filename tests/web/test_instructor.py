@@ -118,7 +118,7 @@ def test_choosing_another_scenario_swaps_in_just_its_companies_and_scorecard(sig
     assert 'hx-get="/games/new/scenario" hx-target="#scenario-fields" hx-swap="innerHTML"' in form
     fragment = signed_in.get("/games/new/scenario", params={"scenario": "product-builders"}, headers={"HX-Request": "true"})
     body = text_of(fragment.text)
-    assert "<html" not in body and 'name="name"' not in body and fragment.headers["Vary"] == "HX-Request"
+    assert "<html" not in body and 'name="name"' not in body and "HX-Request" in fragment.headers["Vary"]
     assert "Companies in Product builders" in body and "Quillworks" in body and "Aurora AI" not in body
     assert 'name="weight_profit"' in body and f'value="{find_scenario("product-builders").rounds}"' in body
 

@@ -70,7 +70,8 @@ def test_an_htmx_request_gets_only_the_content_block(client: TestClient, shipped
     partial = client.get(f"/scenarios/{shipped[0].id}", headers={"HX-Request": "true"})
     assert "<html" in full.text and "<html" not in partial.text
     assert "Learning objectives" in partial.text
-    assert partial.headers["Vary"] == full.headers["Vary"] == "HX-Request"
+    for response in (partial, full):
+        assert "HX-Request" in [v.strip() for v in response.headers["Vary"].split(",")]
 
 
 def test_pages_are_accessible_in_structure(client: TestClient) -> None:
