@@ -524,6 +524,7 @@ def process_due(session: Session, at: datetime | None = None) -> list[int]:
 
 @dataclass(frozen=True)
 class TeamStatus:
+    seat_id: int
     company: str
     members: list[str]
     state: str  # "no decision" | "draft" | "submitted"
@@ -541,7 +542,7 @@ def team_status(session: Session, game: Game) -> list[TeamStatus]:
         members = list(session.exec(select(Student).where(Student.seat_id == seat.id).order_by(col(Student.display_name))))
         row = draft_of(session, seat, game.current_round + 1)
         moments = [_aware(m.last_seen) for m in members] + ([_aware(row.updated_at)] if row else [])
-        out.append(TeamStatus(seat.company_name, [m.display_name for m in members],
+        out.append(TeamStatus(seat.id or 0, seat.company_name, [m.display_name for m in members],
                               "submitted" if row and row.submitted else "draft" if row else "no decision",
                               row.version if row else 0, row.updated_by if row else "", max(moments) if moments else None))
     return out

@@ -134,3 +134,47 @@ def company_state(session: Session, game: Game) -> tuple[World, State]:
         return world, played[-1].after if played else start(world, game.seed)
 
     return cached(("state", *results_key(session, game)), build)
+
+
+def move_student(session: Session, game: Game, student_id: int, seat_id: int | None) -> Student:
+    """Put a student on another team (None: take them off every team); team sizes still hold."""
+    student = session.get(Student, student_id)
+    if student is None or student.game_id != game.id:
+        raise GameError("That student is not in this game.")
+    if seat_id is not None:
+        seats = {s.id: s for s in seats_of(session, game) if s.persona is None}
+        if seat_id not in seats:
+            raise GameError("Choose a team of this game.")
+        if seat_id != student.seat_id and team_sizes(session, game).get(seat_id, 0) >= game.team_size_max:
+            raise GameError(f"{seats[seat_id].company_name} is full ({game.team_size_max} students).")
+    student.seat_id = seat_id
+    session.add(student)
+    session.commit()
+    session.refresh(student)
+    return student
+
+
+def remove_student(session: Session, game: Game, student_id: int) -> str:
+    """Take a student out of the game: their links and PIN stop working; their team's decisions stay."""
+    student = session.get(Student, student_id)
+    if student is None or student.game_id != game.id:
+        raise GameError("That student is not in this game.")
+    name = student.display_name
+    session.delete(student)
+    session.commit()
+    return name
+
+
+def set_teams_locked(session: Session, game: Game, locked: bool) -> Game:
+    game.teams_locked = locked
+    session.add(game)
+    session.commit()
+    session.refresh(game)
+    return game
+
+
+def roster(session: Session, game: Game) -> list[tuple[Student, str]]:
+    """Every student of the game with their team's company (or '' when on no team)."""
+    names = {s.id: s.company_name for s in seats_of(session, game)}
+    rows = session.exec(select(Student).where(Student.game_id == game.id).order_by(col(Student.display_name)))
+    return [(s, names.get(s.seat_id or 0, "")) for s in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import segno
@@ -12,7 +13,7 @@ from sqlmodel import Session
 
 from app.models import Game, Instructor
 from app.scenario import Scenario
-from app.services import exports, games
+from app.services import exports, games, students
 from app.services.games import GameError, GameNotFound, SetupRejected
 from app.web.game_form import (
     default_form,
@@ -41,6 +42,39 @@ def game_list(request: Request, session: SessionDep, me: SignedInInstructor) -> 
     """The signed-in instructor's games, newest first."""
     return render(request, "instructor/games.html", {"nav": "games", "games": games.games_of(session, _id(me)),
                                                       "scenarios": shipped_scenarios()})
+
+
+MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
+
+
+@router.post("/games/import", name="import_game")
+async def import_game(request: Request, session: SessionDep, me: SignedInInstructor) -> Response:
+    """Import a game archive: a new game of this instructor's, replayed so it reproduces the original."""
+    form = await request.form()
+    upload = form.get("archive")
+    problem = ""
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        problem = "Choose a game archive (.json) to import."
+    else:
+        data = await upload.read(MAX_ARCHIVE_BYTES + 1)
+        if len(data) > MAX_ARCHIVE_BYTES:
+            problem = "That file is larger than any game archive (20 MB)."
+        else:
+            try:
+                game = await asyncio.to_thread(_import, session, _id(me), data)
+                return RedirectResponse(request.url_for("console", game_id=game.id).path + "?imported=1", status_code=303)
+            except GameError as exc:
+                problem = str(exc)
+    return render(request, "instructor/games.html", {"nav": "games", "games": games.games_of(session, _id(me)),
+                                                      "scenarios": shipped_scenarios(), "import_problem": problem}, status_code=422)
+
+
+def _import(session: Session, instructor_id: int, data: bytes) -> Game:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise GameError("That file is not a Moatline game archive (not text).") from None
+    return exports.import_archive(session, instructor_id, text)
 
 
 # --- creating a game -------------------------------------------------------------------------------
@@ -97,10 +131,12 @@ def _new_game_page(request: Request, scenario: Scenario, typed: dict[str, str], 
 
 @router.get("/games/{game_id}", name="console")
 def console(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor,
-            resolved: int | None = None, rewound: int | None = None) -> Response:
+            resolved: int | None = None, rewound: int | None = None, imported: int | None = None) -> Response:
     """One game: how students join (code, link, QR), who plays each company, the rounds, the latest scoreboard."""
     game = _own(session, game_id, me)
     notice = f"Round {resolved} is resolved." if resolved else f"Round {rewound} was rewound: its decisions are drafts again." if rewound else ""
+    if imported:
+        notice = f"Imported: {game.current_round} round(s) replayed from the archive."
     return _console_page(request, session, game, notice=notice)
 
 
@@ -112,7 +148,8 @@ def _console_page(request: Request, session: Session, game: Game, notice: str = 
                "played_by": {s.company_name: persona_label(s.persona) for s in seats}, "persona_label": persona_label,
                "scenario_name": _scenario_name(game), "notice": notice, "problem": problem,
                "teams": games.team_status(session, game), "events": list(enumerate(games.scenario_of(game).events)),
-               "queued": games.queued_events(session, game), "now": games.now()}
+               "queued": games.queued_events(session, game), "now": games.now(),
+               "roster": students.roster(session, game), "team_seats": [s for s in seats if s.persona is None]}
     return render(request, "instructor/console.html", context, status_code=status_code)
 
 
@@ -134,6 +171,39 @@ def control(request: Request, game_id: int, session: SessionDep, me: SignedInIns
     except GameError as exc:
         return _console_page(request, session, game, problem=str(exc), status_code=409)
     return _console_page(request, session, games.get_game(session, game_id), notice=notice)
+
+
+@router.post("/games/{game_id}/students", name="students")
+def manage_students(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor, action: Annotated[str, Form()] = "",
+                    student_id: Annotated[str, Form()] = "", seat_id: Annotated[str, Form()] = "") -> Response:
+    """Move a student to another team, remove a student, or lock and unlock the teams."""
+    game = _own(session, game_id, me)
+    try:
+        if action in {"lock", "unlock"}:
+            students.set_teams_locked(session, game, action == "lock")
+            notice = "Teams are locked: nobody else can join." if action == "lock" else "Teams are open to new students."
+        elif action == "move" and student_id.isdigit():
+            moved = students.move_student(session, game, int(student_id), int(seat_id) if seat_id.isdigit() else None)
+            notice = f"{moved.display_name} moved."
+        elif action == "remove" and student_id.isdigit():
+            notice = f"{students.remove_student(session, game, int(student_id))} was removed from the game."
+        else:
+            raise GameError("Choose a student and what to do.")
+    except GameError as exc:
+        return _console_page(request, session, game, problem=str(exc), status_code=409)
+    return _console_page(request, session, games.get_game(session, game_id), notice=notice)
+
+
+@router.get("/games/{game_id}/teams/{seat_id}/results/{rnd}", name="team_results")
+def team_results(request: Request, game_id: int, seat_id: int, rnd: int, session: SessionDep, me: SignedInInstructor) -> Response:
+    """Open a team's results as the team sees them (and their private books)."""
+    from app.web.play import results_page, team_context
+
+    game = _own(session, game_id, me)
+    seat = next((s for s in games.seats_of(session, game) if s.id == seat_id), None)
+    if seat is None:
+        raise HTTPException(status_code=404)
+    return results_page(request, session, team_context(session, game, seat, None), rnd)
 
 
 def _control(session: Session, game: Game, action: str, minutes: str, event: str, sure: str) -> str:

@@ -109,11 +109,16 @@ def rejoin(request: Request, token: str, session: SessionDep) -> Response:
 
 def _context(session: Session, student: Student) -> dict[str, Any]:
     game = games.get_game(session, student.game_id)
-    seat = students.seat_of(session, student)
+    return team_context(session, game, students.seat_of(session, student), student)
+
+
+def team_context(session: Session, game: Game, seat: Seat, student: Student | None) -> dict[str, Any]:
+    """What a team's pages show; an instructor opening a team's pages sees the same (with no student)."""
     world, state = students.company_state(session, game)
     latest = view_for(games.report_of(session, game, game.current_round), seat.company_name) if game.current_round else None
     return {"game": game, "seat": seat, "student": student, "world": world, "state": state, "latest": latest,
             "view": company_view(world, state, seat.company_index), "teammates": students.teammates(session, seat),
+            "as_instructor": student is None,
             "scenario": world.scenario, "company": seat.company_name}
 
 
@@ -222,7 +227,10 @@ def submit(request: Request, student: StudentDep, session: SessionDep, submitted
 @router.get("/play/results/{rnd}", name="results")
 def results(request: Request, rnd: int, student: StudentDep, session: SessionDep) -> Response:
     """One resolved round, as the team's report: statements, share drivers, risk, news."""
-    ctx = _context(session, student)
+    return results_page(request, session, _context(session, student), rnd)
+
+
+def results_page(request: Request, session: Session, ctx: dict[str, Any], rnd: int) -> Response:
     game: Game = ctx["game"]
     if not 1 <= rnd <= game.current_round:
         return render(request, "not_found.html", {"title": "No results yet", "known": []}, status_code=404)

@@ -493,3 +493,75 @@ def test_the_console_shows_each_team_live_and_runs_the_game(client: TestClient) 
     assert unsure.status_code == 409 and "Tick the box" in text_of(unsure.text)
     ended = post_form(client, f"/games/{gid}/control", {"action": "end", "sure": "yes"}, from_page=f"/games/{gid}")
     assert "The game has ended." in text_of(ended.text) and "Run the game" not in ended.text
+
+
+def test_an_instructor_moves_and_removes_students_and_locks_the_teams(client: TestClient) -> None:
+    from sqlmodel import Session
+
+    from app.services import games as game_services
+    from app.services import students as student_services
+
+    sign_up(client)
+    gid = create_game(client)
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = game_services.get_game(s, gid)
+        teams = [x for x in game_services.seats_of(s, game) if x.persona is None]
+        ann = student_services.join(s, game, teams[0].id, "Ann").student.id
+        bo = student_services.join(s, game, teams[0].id, "Bo").student.id
+        other = teams[1]
+        other_id, other_name = other.id, other.company_name
+    moved = post_form(client, f"/games/{gid}/students", {"action": "move", "student_id": str(ann), "seat_id": str(other_id)}, from_page=f"/games/{gid}")
+    assert "Ann moved." in text_of(moved.text)
+    removed = post_form(client, f"/games/{gid}/students", {"action": "remove", "student_id": str(bo)}, from_page=f"/games/{gid}")
+    assert "Bo was removed from the game." in text_of(removed.text)
+    locked = post_form(client, f"/games/{gid}/students", {"action": "lock"}, from_page=f"/games/{gid}")
+    assert "Teams are locked" in text_of(locked.text)
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = game_services.get_game(s, gid)
+        assert [(st.display_name, company) for st, company in student_services.roster(s, game)] == [("Ann", other_name)]
+        assert "locked" in student_services.join_problems(s, game, other_id, "Cy")["seat_id"]
+
+
+def test_an_instructor_opens_a_teams_results_as_the_team_sees_them(client: TestClient) -> None:
+    from sqlmodel import Session
+
+    from app.services import games as game_services
+
+    sign_up(client)
+    gid = create_game(client)
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game_services.advance(s, gid, 0)
+        seat = next(x for x in game_services.seats_of(s, game_services.get_game(s, gid)) if x.persona is None)
+        seat_id, company = seat.id, seat.company_name
+    console = client.get(f"/games/{gid}").text
+    assert f"/games/{gid}/teams/{seat_id}/results/1" in console
+    page = text_of(client.get(f"/games/{gid}/teams/{seat_id}/results/1").text)
+    assert f"{company} in round 1" in page and "Income statement" in page and "Back to the console" in page
+    other = TestClient(client.app)
+    sign_up(other, email="grace@example.edu", name="Grace Hopper")
+    assert other.get(f"/games/{gid}/teams/{seat_id}/results/1").status_code == 404
+
+
+def test_a_game_archive_imports_through_the_web_and_a_wrong_file_is_told_plainly(client: TestClient) -> None:
+    from sqlmodel import Session
+
+    from app.services import games as game_services
+
+    sign_up(client)
+    gid = create_game(client)
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game_services.advance(s, gid, 0)
+        game_services.advance(s, gid, 1)
+    archive = client.get(f"/games/{gid}/export/archive.json").content
+    page = client.get("/games").text
+    token = csrf_of(page)
+    done = client.post("/games/import", data={"csrf_token": token}, files={"archive": ("g.json", archive, "application/json")})
+    assert done.status_code == 200 and "Imported: 2 round(s) replayed from the archive." in text_of(done.text)
+    new_id = int(done.url.path.rsplit("/", 1)[-1])
+    assert new_id != gid
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        assert game_services.report_of(s, game_services.get_game(s, new_id), 2) == game_services.report_of(s, game_services.get_game(s, gid), 2)
+    bad = client.post("/games/import", data={"csrf_token": token}, files={"archive": ("notes.txt", b"hello", "text/plain")})
+    assert bad.status_code == 422 and "not a Moatline game archive" in text_of(bad.text)
+    empty = client.post("/games/import", data={"csrf_token": token})
+    assert empty.status_code == 422 and "Choose a game archive" in text_of(empty.text)
