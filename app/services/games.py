@@ -551,3 +551,21 @@ def team_status(session: Session, game: Game) -> list[TeamStatus]:
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; Moatline stores UTC everywhere."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def finish_practice(session: Session, game: Game) -> Game:
+    """End a practice round: its results and decisions are wiped and the game starts for real at round 1
+    (same seed, so the practice taught the pages, not the dice)."""
+    if not game.practice_round:
+        raise GameError("This game has no practice round.")
+    if game.current_round != 1:
+        raise GameError("Resolve the practice round first.")
+    rewind(session, game.id or 0, 1)
+    session.execute(delete(TeamDecision).where(col(TeamDecision.game_id) == game.id, col(TeamDecision.round) == 1))
+    session.execute(delete(InjectedEvent).where(col(InjectedEvent.game_id) == game.id, col(InjectedEvent.round) == 1))
+    fresh = get_game(session, game.id or 0)
+    fresh.practice_round = False
+    session.add(fresh)
+    session.commit()
+    session.refresh(fresh)
+    return fresh

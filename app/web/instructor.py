@@ -220,6 +220,9 @@ def _control(session: Session, game: Game, action: str, minutes: str, event: str
             raise GameError("Tick the box to confirm you want to end the game.")
         games.set_status(session, game, "ended")
         return "The game has ended."
+    if action == "finish_practice":
+        games.finish_practice(session, game)
+        return "The practice is over: its results are gone and round 1 starts for real."
     if action == "inject":
         if not event.strip().isdigit():
             raise GameError("Choose an event from the scenario's catalogue.")

@@ -99,3 +99,25 @@ def test_an_injected_event_strikes_in_the_coming_round_and_is_recorded_for_repla
         assert json.loads(result.inputs)["injected"] == [recession]
         assert f"{events[recession].title}." in json.loads(result.report)["market"]["news"]
         assert games.verify(s, gid) == []
+
+
+def test_a_practice_round_is_played_then_wiped_and_the_game_starts_for_real(engine: Engine) -> None:
+    with Session(engine) as s:
+        person = Instructor(email="p@example.edu", display_name="P", password_hash="x", created_at=games.now())
+        s.add(person)
+        s.commit()
+        seats = (None, "safety_first", "price_disruptor", "incumbent", "fast_follower", "scale_maximalist")
+        game = games.create_game(s, person.id or 0, GameSetup(name="Practice", scenario_id="frontier-race", seats=seats, seed=4, practice_round=True))
+        gid = game.id or 0
+        team = games.seats_of(s, game)[0]
+        with pytest.raises(GameError, match="Resolve the practice round first"):
+            games.finish_practice(s, game)
+        games.save_draft(s, game, team, Decision(), 0, "Ann")
+        games.set_submitted(s, game, team, True)
+        games.advance(s, gid, 0)
+        game = games.finish_practice(s, games.get_game(s, gid))
+        assert game.current_round == 0 and not game.practice_round
+        assert games.draft_of(s, team, 1) is None, "practice decisions do not carry into the real game"
+        with pytest.raises(GameError, match="no practice round"):
+            games.finish_practice(s, game)
+        assert games.advance(s, gid, 0).round == 1
