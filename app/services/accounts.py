@@ -12,7 +12,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from pwdlib import PasswordHash
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.models import Instructor, InstructorSession, SignInAttempt
+from app.services.clock import aware, now
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024  # hashing is slow on purpose; a megabyte "password" would be a denial of service
@@ -66,10 +67,6 @@ class InstructorCreate:
     email: str
     display_name: str
     password: str
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def normalise_email(email: str) -> str:
@@ -181,7 +178,7 @@ def retry_after(session: Session, email: str, client_ip: str, at: datetime) -> t
 def _failure_times(session: Session, who: ColumnElement[bool], since: datetime) -> list[datetime]:
     rows = session.exec(select(SignInAttempt.attempted_at).where(who, col(SignInAttempt.attempted_at) > since)
                         .order_by(col(SignInAttempt.attempted_at)))
-    return [_aware(t) for t in rows]
+    return [aware(t) for t in rows]
 
 
 def _wait(failures: list[datetime], limit: int, at: datetime) -> timedelta | None:
@@ -206,10 +203,6 @@ def _forget_failures(session: Session, email: str, person: Instructor, rehashed:
     session.commit()
     session.refresh(person)
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; Moatline stores UTC everywhere."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- sessions --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -25,6 +25,7 @@ from app.models import Game, InjectedEvent, RoundResult, Seat, Student, TeamDeci
 from app.scenario import PERSONAS, Scenario, find_scenario, parse_scenario
 from app.scenario.schema import Scoring
 from app.services.cache import cached
+from app.services.clock import aware, now
 
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
 JOIN_CODE_LENGTH = 6
@@ -76,10 +77,6 @@ class GameSetup:
     absent_rule: str = CARRY_ON
     team_size_max: int = 5
     scoring: dict[str, float] = field(default_factory=dict)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _problems(setup: GameSetup, scenario: Scenario) -> list[tuple[str, str]]:
@@ -453,7 +450,7 @@ def extend_deadline(session: Session, game: Game, minutes: int) -> Game:
         raise GameError("This round has no deadline to extend.")
     if not 1 <= minutes <= 24 * 60:
         raise GameError("Extend by between 1 minute and a day.")
-    game.deadline_at = _aware(game.deadline_at) + timedelta(minutes=minutes)
+    game.deadline_at = aware(game.deadline_at) + timedelta(minutes=minutes)
     session.add(game)
     session.commit()
     session.refresh(game)
@@ -467,7 +464,7 @@ def set_status(session: Session, game: Game, status: str) -> Game:
     if game.status == "ended":
         raise GameError("This game has ended.")
     if status == "paused" and game.deadline_at is not None:
-        game.round_seconds_left = max(0, int((_aware(game.deadline_at) - now()).total_seconds()))
+        game.round_seconds_left = max(0, int((aware(game.deadline_at) - now()).total_seconds()))
         game.deadline_at = None
     if status == "open" and game.status == "paused" and game.round_seconds_left is not None:
         game.deadline_at = now() + timedelta(seconds=game.round_seconds_left)
@@ -508,7 +505,7 @@ def due_games(session: Session, at: datetime | None = None) -> list[Game]:
     """Open deadline games whose round has run out of time."""
     rows = session.exec(select(Game).where(Game.advance_mode == "deadline", Game.status == "open", col(Game.deadline_at).is_not(None)))
     at = at or now()
-    return [g for g in rows if g.deadline_at is not None and _aware(g.deadline_at) <= at and g.current_round < g.rounds]
+    return [g for g in rows if g.deadline_at is not None and aware(g.deadline_at) <= at and g.current_round < g.rounds]
 
 
 def process_due(session: Session, at: datetime | None = None) -> list[int]:
@@ -541,16 +538,12 @@ def team_status(session: Session, game: Game) -> list[TeamStatus]:
             continue
         members = list(session.exec(select(Student).where(Student.seat_id == seat.id).order_by(col(Student.display_name))))
         row = draft_of(session, seat, game.current_round + 1)
-        moments = [_aware(m.last_seen) for m in members] + ([_aware(row.updated_at)] if row else [])
+        moments = [aware(m.last_seen) for m in members] + ([aware(row.updated_at)] if row else [])
         out.append(TeamStatus(seat.id or 0, seat.company_name, [m.display_name for m in members],
                               "submitted" if row and row.submitted else "draft" if row else "no decision",
                               row.version if row else 0, row.updated_by if row else "", max(moments) if moments else None))
     return out
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; Moatline stores UTC everywhere."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def finish_practice(session: Session, game: Game) -> Game:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
@@ -14,7 +14,8 @@ from app.engine.state import State
 from app.engine.world import World
 from app.models import Game, Seat, Student
 from app.services.cache import cached
-from app.services.games import GameError, GameNotFound, now, played_rounds, results_key, scenario_of, seats_of
+from app.services.clock import aware, now
+from app.services.games import GameError, GameNotFound, played_rounds, results_key, scenario_of, seats_of
 
 PIN_DIGITS = 6
 LAST_SEEN_EVERY = timedelta(seconds=30)
@@ -88,16 +89,13 @@ def student_by_token(session: Session, token: str | None) -> Student | None:
     if not token:
         return None
     student = session.exec(select(Student).where(Student.token_hash == hash_token(token))).first()
-    if student is not None and now() - _aware(student.last_seen) > LAST_SEEN_EVERY:  # not a write on every request
+    if student is not None and now() - aware(student.last_seen) > LAST_SEEN_EVERY:  # not a write on every request
         student.last_seen = now()
         session.add(student)
         session.commit()
         session.refresh(student)
     return student
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str) -> Joined:

@@ -40,12 +40,12 @@ def test_a_round_resolves_at_its_deadline_exactly_once_and_the_next_clock_starts
     with Session(engine) as s:
         game = games.get_game(s, gid)
         assert game.deadline_at is not None
-        deadline = games._aware(game.deadline_at)
+        deadline = games.aware(game.deadline_at)
         assert games.process_due(s, deadline - timedelta(seconds=1)) == []
         assert games.process_due(s, deadline + timedelta(seconds=1)) == [1]
         assert games.process_due(s) == []  # a second process, at the real time, finds nothing left to resolve
         game = games.get_game(s, gid)
-        assert game.current_round == 1 and game.deadline_at is not None and games._aware(game.deadline_at) > deadline
+        assert game.current_round == 1 and game.deadline_at is not None and games.aware(game.deadline_at) > deadline
 
 
 def test_the_server_clock_resolves_overdue_rounds(engine: Engine) -> None:
@@ -66,7 +66,7 @@ def test_pausing_stops_the_clock_and_resuming_gives_back_the_time_left(engine: E
         assert game.deadline_at is None and 29 * 60 <= (game.round_seconds_left or 0) <= 30 * 60
         assert games.process_due(s, games.now() + timedelta(hours=2)) == []
         game = games.set_status(s, game, "open")
-        left = (games._aware(game.deadline_at) - games.now()).total_seconds() if game.deadline_at else 0
+        left = (games.aware(game.deadline_at) - games.now()).total_seconds() if game.deadline_at else 0
         assert 29 * 60 <= left <= 30 * 60
 
 
@@ -74,9 +74,9 @@ def test_extending_a_deadline_moves_it_and_ending_a_game_stops_all_play(engine: 
     gid = deadline_game(engine)
     with Session(engine) as s:
         game = games.get_game(s, gid)
-        before = games._aware(game.deadline_at) if game.deadline_at else None
+        before = games.aware(game.deadline_at) if game.deadline_at else None
         game = games.extend_deadline(s, game, 15)
-        assert before is not None and game.deadline_at is not None and games._aware(game.deadline_at) - before == timedelta(minutes=15)
+        assert before is not None and game.deadline_at is not None and games.aware(game.deadline_at) - before == timedelta(minutes=15)
         with pytest.raises(GameError, match="between 1 minute"):
             games.extend_deadline(s, game, 0)
         game = games.set_status(s, game, "ended")

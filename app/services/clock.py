@@ -1,0 +1,14 @@
+"""Time for the services: always timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; Moatline stores UTC everywhere."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
