@@ -8,6 +8,7 @@ import uvicorn
 from sqlmodel import Session
 
 from app.db import create_db_engine, migrate
+from app.services.demo import DEMO_PASSWORD, ensure_demo_classroom
 from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings, get_settings
 from app.web.main import create_app
@@ -22,18 +23,23 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
         raise SystemExit(
             f"Port {port} on {host} is in use. Is Moatline already running? Try `moatline serve --port {port + 1}`."
         )
-    prepare_database(settings)
+    demo = prepare_database(settings)
     print(f"Open {open_url(host, port)} and create an instructor account to set up a game", flush=True)
+    if demo:
+        print(f"or sign in as {demo} with password {DEMO_PASSWORD} to open a demo class (development only)", flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
-def prepare_database(settings: Settings) -> None:
-    """Apply pending migrations, then load the scenario files shipped with Moatline."""
+def prepare_database(settings: Settings) -> str | None:
+    """Apply pending migrations, load the scenario files shipped with Moatline and, in development, a demo class.
+    Returns the demo account's email when there is one."""
     migrate(settings.database_url)
     engine = create_db_engine(settings.database_url)
     with Session(engine) as session:
         load_shipped_scenarios(session)
+        demo = ensure_demo_classroom(session) if settings.environment == "development" else None
     engine.dispose()
+    return demo
 
 
 def open_url(host: str, port: int) -> str:
