@@ -14,7 +14,7 @@
     }));
     var width = Math.max(240, box.clientWidth || figure.clientWidth || 320);
     new uPlot({ width: width, height: 220, series: series, legend: { show: true },
-                axes: [{ label: "Round" }, { label: spec.unit }], scales: { x: { time: false } } }, data, box);
+                axes: [{ label: "Round", incrs: [1, 2, 5, 10], values: function (u, splits) { return splits.map(String); } }, { label: spec.unit }], scales: { x: { time: false } } }, data, box);
     figure.dataset.drawn = "1";
   }
   function all() { document.querySelectorAll("figure[data-chart]").forEach(draw); }
