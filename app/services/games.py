@@ -37,7 +37,7 @@ class GameError(Exception):
 
 
 class GameNotFound(GameError):
-    pass
+    """No game has that number (or it is not the caller's)."""
 
 
 class SetupRejected(GameError):
