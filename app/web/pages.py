@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -18,8 +18,9 @@ from app.web.templating import render
 router = APIRouter()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A database session for one request."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A database session for one request. Opening a session costs no query and closing it only hands its
+    connection back, so this runs on the event loop: no trip to the thread pool for every page."""
     with Session(request.app.state.engine) as session:
         yield session
 

@@ -16,17 +16,19 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
+from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.models import Instructor
 from app.services.accounts import SESSION_LIFETIME, instructor_for
 from app.settings import Settings
-from app.web.pages import SessionDep
 from app.web.templating import render
 
 CSRF_COOKIE = "moatline_csrf"
@@ -176,12 +178,18 @@ def csrf_input(context: Context) -> Markup:
 # --- the instructor's session ----------------------------------------------------------------------
 
 
-def current_instructor(request: Request, session: SessionDep) -> Instructor | None:
-    """The signed-in instructor, or None; also left on `request.state.instructor` for the page header."""
+async def current_instructor(request: Request) -> Instructor | None:
+    """The signed-in instructor, or None; also left on `request.state.instructor` for the page header.
+    Without a session cookie (every student request) it answers at once: no database session, no thread."""
     token = request.cookies.get(SESSION_COOKIE)
-    found = instructor_for(session, token) if token else None
+    found = await run_in_threadpool(_instructor_by_token, request.app.state.engine, token) if token else None
     request.state.instructor = found
     return found
+
+
+def _instructor_by_token(engine: Engine, token: str) -> Instructor | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return instructor_for(session, token)
 
 
 class SignInRequired(Exception):
