@@ -11,17 +11,18 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
+from app import revisions  # noqa: F401  (its flush rule applies to every session)
 from app.settings import PROJECT_ROOT
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for a SQLite or PostgreSQL URL, tuned for a small web app."""
+def create_db_engine(url: str, **options: Any) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, tuned for a small web app; `options` go to `create_engine`."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+        return _sqlite_engine(url, **options)
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def normalise_url(url: str) -> str:
@@ -32,9 +33,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, **options: Any) -> Engine:
     _make_sqlite_folder(url)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
     event.listen(engine, "connect", _tune_sqlite)
     return engine
 

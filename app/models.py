@@ -59,6 +59,7 @@ class Game(SQLModel, table=True):
     teams_locked: bool = False
     scoring_json: str = Field(sa_type=Text)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # see app/revisions.py
 
 
 class Seat(SQLModel, table=True):
@@ -73,6 +74,7 @@ class Seat(SQLModel, table=True):
     company_name: str = Field(max_length=120)
     persona: str | None = Field(default=None, max_length=32)  # None: a team plays it
     aggressiveness: float = 0.5
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # see app/revisions.py
 
 
 class Student(SQLModel, table=True):

@@ -17,6 +17,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import revisions
 from app.engine.decisions import Decision
 from app.engine.game import GameRecord, PlayedRound, RoundInput, replay
 from app.engine.report import dumps, round_report
@@ -248,6 +249,7 @@ def save_draft(session: Session, game: Game, seat: Seat, decision: Decision, bas
         session.refresh(current)
         raise StaleDraft(f"{current.updated_by} changed this decision since you opened it (version {current.version}); "
                          "your changes were not saved. Reload to see theirs.", current)
+    revisions.bump(session, seats=[row.seat_id])
     session.commit()
     session.refresh(row)
     return row
@@ -338,6 +340,7 @@ def advance_with(session: Session, game_id: int, expected_round: int, given: Rou
                                 .values(current_round=expected_round + 1, deadline_at=_next_deadline(game, expected_round + 1)))
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise RoundAlreadyResolved(f"Round {expected_round + 1} has already been resolved.")
+        revisions.bump(session, games=[game_id])
         session.commit()
     except (IntegrityError, RoundAlreadyResolved):
         session.rollback()
@@ -363,6 +366,7 @@ def rewind(session: Session, game_id: int, expected_round: int | None = None) ->
         session.rollback()
         raise RoundAlreadyResolved("The game moved on while rewinding; try again.")
     session.execute(delete(RoundResult).where(col(RoundResult.game_id) == game_id, col(RoundResult.round) == rnd))
+    revisions.bump(session, games=[game_id])
     for row in session.exec(select(TeamDecision).where(TeamDecision.game_id == game_id, TeamDecision.round == rnd)):
         row.submitted = False
         session.add(row)
@@ -556,6 +560,7 @@ def finish_practice(session: Session, game: Game) -> Game:
     rewind(session, game.id or 0, 1)
     session.execute(delete(TeamDecision).where(col(TeamDecision.game_id) == game.id, col(TeamDecision.round) == 1))
     session.execute(delete(InjectedEvent).where(col(InjectedEvent.game_id) == game.id, col(InjectedEvent.round) == 1))
+    revisions.bump(session, games=[game.id or 0])
     fresh = get_game(session, game.id or 0)
     fresh.practice_round = False
     session.add(fresh)
