@@ -15,12 +15,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from app.db import create_db_engine
+from app.revisions import MarksReader
 from app.services.scenarios import UnknownScenario
 from app.settings import PROJECT_ROOT, Settings, get_settings
 from app.web.api import router as api_router
 from app.web.auth import router as auth_router
 from app.web.deadlines import deadline_loop
 from app.web.instructor import router as instructor_router
+from app.web.page_cache import PageCache
 from app.web.pages import router
 from app.web.play import router as play_router
 from app.web.projector import router as projector_router
@@ -28,6 +30,8 @@ from app.web.security import current_instructor, install_security
 from app.web.templating import build_templates, render
 
 GZIP_MINIMUM_BYTES = 1024  # pages, scripts and styles travel compressed (classroom Wi-Fi is slow)
+# the page cache's counter reads: one connection, used on the event loop only, outside any transaction
+MARKS_CONNECTION = {"pool_size": 1, "max_overflow": 0, "isolation_level": "AUTOCOMMIT"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   dependencies=[Depends(current_instructor)])  # every page's header knows who is signed in
     app.state.settings = settings
     app.state.engine = create_db_engine(settings.database_url)
+    app.state.pages = PageCache(MarksReader(create_db_engine(settings.database_url, **MARKS_CONNECTION)))
     app.state.templates = build_templates()
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(router)
@@ -59,6 +64,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     clock = asyncio.create_task(deadline_loop(app.state.engine))
     yield
     clock.cancel()
+    app.state.pages.close()
     app.state.engine.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -16,6 +17,7 @@ from app.scenario import PERSONAS
 from app.services import games, history, students
 from app.services.games import GameError, StaleDraft
 from app.web import decision_form
+from app.web.page_cache import PageCache
 from app.web.pages import SessionDep
 from app.web.templating import render
 
@@ -123,14 +125,25 @@ def team_context(session: Session, game: Game, seat: Seat, student: Student | No
 
 
 @router.get("/play", name="dashboard")
-def dashboard(request: Request, student: StudentDep, session: SessionDep, welcome: int = 0) -> Response:
-    """The company at a glance: money, models, market position, news, rivals' public moves."""
-    ctx = _context(session, student)
-    ctx["welcome"] = bool(welcome)
-    ctx["rejoin_link"] = str(request.url_for("rejoin", token=request.cookies.get(STUDENT_COOKIE, "")))
-    ctx["draft"] = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
-    ctx["charts"] = history.company_charts(session, ctx["game"], ctx["company"])
-    return render(request, "play/dashboard.html", ctx)
+async def dashboard(request: Request, welcome: int = 0) -> Response:
+    """The company at a glance: money, models, market position, news, rivals' public moves. Served again from
+    the page cache while nothing it shows has changed (app/web/page_cache.py)."""
+    pages: PageCache = request.app.state.pages
+    ticket = pages.ticket(request, request.cookies.get(STUDENT_COOKIE))
+    if ticket is not None and (kept := pages.get(request, ticket)) is not None:
+        return kept
+    return pages.keep(ticket, await run_in_threadpool(_dashboard_page, request, bool(welcome)))
+
+
+def _dashboard_page(request: Request, welcome: bool) -> Response:
+    with Session(request.app.state.engine) as session:
+        student = current_student(request, session)
+        ctx = _context(session, student)
+        ctx["welcome"] = welcome
+        ctx["rejoin_link"] = str(request.url_for("rejoin", token=request.cookies.get(STUDENT_COOKIE, "")))
+        ctx["draft"] = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+        ctx["charts"] = history.company_charts(session, ctx["game"], ctx["company"])
+        return render(request, "play/dashboard.html", ctx)
 
 
 def _decide_context(session: Session, student: Student, decision: Decision | None, typed: dict[str, str],
