@@ -24,6 +24,7 @@ def build_templates() -> Jinja2Blocks:
     templates.env.filters["thousands"] = thousands
     templates.env.filters["points"] = points
     templates.env.filters["money"] = money
+    templates.env.filters["runway"] = runway
     return templates
 
 
@@ -54,3 +55,10 @@ def points(share: float) -> str:
 def thousands(value: float) -> str:
     """12000.0 -> '12,000'; 0.25 -> '0.25'."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def runway(quarters: float | None) -> str:
+    """Cash over last quarter's operating burn: 4.236 -> '4.2 quarters'; None (no burn) -> 'cash-positive'."""
+    if quarters is None:
+        return "cash-positive"
+    return "under 1 quarter" if quarters < 1 else f"{quarters:,.1f} quarters"

@@ -19,7 +19,8 @@ from app.services.games import GameSetup
 from app.settings import Settings
 from app.web.main import create_app
 from app.web.page_cache import PageCache
-from tests.web.test_play import csrf, join
+
+from .test_play import csrf, join
 
 
 @dataclass

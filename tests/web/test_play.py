@@ -122,6 +122,10 @@ def test_a_submitted_decision_is_resolved_and_its_results_are_readable(app_and_g
     assert "Aurora AI in round 1" in results and "Income statement" in results and "What moved" in results
     assert "Round 1 results" in client.get("/play").text
     assert client.get("/play/results/2").status_code == 404
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        runway = games.report_of(s, games.get_game(s, gid), 1)["companies"]["Aurora AI"]["private"]["kpis"]["runway_quarters"]
+    shown = "cash-positive" if runway is None else f"{runway:,.1f} quarters"
+    assert f"<dt>Runway</dt><dd>{shown}</dd>" in client.get("/play").text and f"<dt>Runway</dt><dd>{shown}</dd>" in results
 
 
 def test_pages_for_students_send_strangers_to_the_join_page(app_and_game: tuple[TestClient, int, str]) -> None:
