@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.db import migrate
 from app.models import Instructor
 from app.services import games, students
 from app.services.games import GameSetup
+from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.main import create_app
 from app.web.page_cache import PageCache
@@ -53,9 +55,11 @@ def app_over(url: str) -> FastAPI:
 
 
 @pytest.fixture
-def two(prepared_sqlite_url: str) -> Iterator[Two]:
-    one, other = app_over(prepared_sqlite_url), app_over(prepared_sqlite_url)
+def two(empty_database_url: str) -> Iterator[Two]:
+    migrate(empty_database_url)
+    one, other = app_over(empty_database_url), app_over(empty_database_url)
     with Session(one.state.engine) as s:
+        load_shipped_scenarios(s)
         person = Instructor(email="c@example.edu", display_name="C", password_hash="x", created_at=games.now())
         s.add(person)
         s.commit()
