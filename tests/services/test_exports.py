@@ -14,9 +14,10 @@ from sqlmodel import Session
 
 from app.db import migrate
 from app.engine.decisions import Decision, ProductDecision
-from app.models import Instructor, Seat
+from app.models import Seat
 from app.services import exports, games
-from app.services.games import GameError, GameSetup
+from app.services.games import GameError
+from tests.classroom import TEAMS_AND_PERSONAS, a_game, an_instructor
 
 
 @pytest.fixture
@@ -28,12 +29,8 @@ def engine(tmp_path: Path, engine_for: Callable[[str], Engine]) -> Iterator[Engi
 
 def played(engine: Engine, rounds: int = 3) -> tuple[int, int]:
     with Session(engine) as s:
-        person = Instructor(email="e@example.edu", display_name="E", password_hash="x", created_at=games.now())
-        s.add(person)
-        s.commit()
-        seats = (None, "safety_first", "price_disruptor", "incumbent", "fast_follower", "scale_maximalist")
-        gid = games.create_game(s, person.id or 0, GameSetup(name="Archive me", scenario_id="frontier-race", seats=seats, seed=8,
-                                                             absent_rule="incumbent")).id or 0
+        game = a_game(s, name="Archive me", seats=TEAMS_AND_PERSONAS, seed=8, absent_rule="incumbent")
+        gid = game.id or 0
         aurora = s.get(Seat, 1)
         assert aurora is not None and aurora.company_name == "Aurora AI"
         for rnd in range(rounds):
@@ -42,7 +39,7 @@ def played(engine: Engine, rounds: int = 3) -> tuple[int, int]:
                 games.save_draft(s, game, aurora, Decision(products=ProductDecision(prices={"consumer": 3.0 + rnd})), 0, "Ann")
                 games.set_submitted(s, game, aurora, True)
             games.advance(s, gid, rnd)
-        return gid, person.id or 0
+        return gid, game.instructor_id
 
 
 def test_the_results_export_has_a_row_per_company_per_round_with_scores_and_money(engine: Engine) -> None:
@@ -77,10 +74,7 @@ def test_an_archive_imports_into_another_installation_and_reproduces_the_game_ex
     other_url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
     migrate(other_url)
     with Session(engine_for(other_url)) as s:
-        person = Instructor(email="z@example.edu", display_name="Z", password_hash="x", created_at=games.now())
-        s.add(person)
-        s.commit()
-        copy = exports.import_archive(s, person.id or 0, text)
+        copy = exports.import_archive(s, an_instructor(s), text)
         assert copy.current_round == 3 and copy.seed == 8
         assert [games.report_of(s, copy, r) for r in (1, 2, 3)] == originals
         assert games.verify(s, copy.id or 0) == []

@@ -12,10 +12,10 @@ from sqlmodel import Session
 
 from app.db import migrate
 from app.engine.decisions import Decision
-from app.models import Instructor
 from app.services import games
-from app.services.games import GameError, GameSetup
+from app.services.games import GameError
 from app.web.deadlines import resolve_due
+from tests.classroom import TEAMS_AND_PERSONAS, a_game
 
 
 @pytest.fixture
@@ -26,12 +26,7 @@ def engine(empty_database_url: str, engine_for: Callable[[str], Engine]) -> Iter
 
 def deadline_game(engine: Engine, minutes: int = 10) -> int:
     with Session(engine) as s:
-        person = Instructor(email="d@example.edu", display_name="D", password_hash="x", created_at=games.now())
-        s.add(person)
-        s.commit()
-        seats = (None, "safety_first", "price_disruptor", "incumbent", "fast_follower", "scale_maximalist")
-        game = games.create_game(s, person.id or 0, GameSetup(name="Weekly", scenario_id="frontier-race", seats=seats, seed=4,
-                                                              advance_mode="deadline", round_minutes=minutes))
+        game = a_game(s, name="Weekly", seats=TEAMS_AND_PERSONAS, seed=4, advance_mode="deadline", round_minutes=minutes)
         return game.id or 0
 
 
@@ -103,11 +98,7 @@ def test_an_injected_event_strikes_in_the_coming_round_and_is_recorded_for_repla
 
 def test_a_practice_round_is_played_then_wiped_and_the_game_starts_for_real(engine: Engine) -> None:
     with Session(engine) as s:
-        person = Instructor(email="p@example.edu", display_name="P", password_hash="x", created_at=games.now())
-        s.add(person)
-        s.commit()
-        seats = (None, "safety_first", "price_disruptor", "incumbent", "fast_follower", "scale_maximalist")
-        game = games.create_game(s, person.id or 0, GameSetup(name="Practice", scenario_id="frontier-race", seats=seats, seed=4, practice_round=True))
+        game = a_game(s, name="Practice", seats=TEAMS_AND_PERSONAS, seed=4, practice_round=True)
         gid = game.id or 0
         team = games.seats_of(s, game)[0]
         with pytest.raises(GameError, match="Resolve the practice round first"):

@@ -13,11 +13,11 @@ from sqlmodel import Session
 
 from app.db import migrate
 from app.engine.decisions import Decision
-from app.models import Instructor, Seat, Student
+from app.models import Seat, Student
 from app.revisions import MarksReader, StudentMarks
 from app.services import games, students
-from app.services.games import GameSetup
 from app.services.students import hash_token
+from tests.classroom import a_game
 
 
 @pytest.fixture
@@ -45,12 +45,8 @@ class Class:
 @pytest.fixture
 def klass(engine: Engine) -> Class:
     with Session(engine) as s:
-        person = Instructor(email="r@example.edu", display_name="R", password_hash="x", created_at=games.now())
-        s.add(person)
-        s.commit()
         seats = (None, None, "price_disruptor", "incumbent", "fast_follower", "scale_maximalist")
-        game = games.create_game(s, person.id or 0, GameSetup(name="Rev", scenario_id="frontier-race", seats=seats, seed=5,
-                                                              practice_round=True, team_size_max=3))
+        game = a_game(s, seats=seats, seed=5, practice_round=True, team_size_max=3)
         a, b = [seat.id or 0 for seat in games.seats_of(s, game)[:2]]
         tokens = [students.join(s, game, seat, name).token for seat, name in [(a, "Ann"), (a, "Bob"), (b, "Cy")]]
         return Class(engine, game.id or 0, a, b, *tokens)

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.db import create_db_engine, migrate
-from app.models import Instructor, RoundResult
+from app.models import RoundResult
 from app.services import games
-from app.services.games import GameSetup
 from app.settings import get_settings
+from tests.classroom import a_game, an_instructor
 
 
 @pytest.fixture
@@ -31,10 +31,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def played_game(url: str) -> int:
     engine = create_db_engine(url)
     with Session(engine) as s:
-        person = Instructor(email="v@example.edu", display_name="V", password_hash="x", created_at=games.now())
-        s.add(person)
-        s.commit()
-        gid = games.create_game(s, person.id or 0, GameSetup(name="Verify", scenario_id="product-builders", seed=5)).id or 0
+        gid = a_game(s, name="Verify", scenario_id="product-builders", seed=5).id or 0
         for rnd in range(2):
             games.advance(s, gid, rnd)
     engine.dispose()
@@ -76,8 +73,7 @@ def test_a_game_exports_to_csv_xlsx_and_an_archive_that_imports_elsewhere(databa
     get_settings.cache_clear()
     engine = create_db_engine(other)
     with Session(engine) as s:
-        s.add(Instructor(email="w@example.edu", display_name="W", password_hash="x", created_at=games.now()))
-        s.commit()
+        an_instructor(s, "w@example.edu")
     engine.dispose()
     missing = runner.invoke(cli, ["game", "import", str(tmp_path / "g.json"), "--instructor", "nobody@example.edu"])
     assert missing.exit_code == 2 and "no instructor" in missing.output

@@ -14,13 +14,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.db import migrate
-from app.models import Instructor
 from app.services import games, students
-from app.services.games import GameSetup
 from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.main import create_app
 from app.web.page_cache import PageCache
+from tests.classroom import TWO_TEAMS, a_game
 
 from .test_play import csrf, join
 
@@ -60,11 +59,7 @@ def two(empty_database_url: str) -> Iterator[Two]:
     one, other = app_over(empty_database_url), app_over(empty_database_url)
     with Session(one.state.engine) as s:
         load_shipped_scenarios(s)
-        person = Instructor(email="c@example.edu", display_name="C", password_hash="x", created_at=games.now())
-        s.add(person)
-        s.commit()
-        seats = (None, "safety_first", "price_disruptor", "incumbent", None, "scale_maximalist")  # Aurora AI and Echo are teams
-        game = games.create_game(s, person.id or 0, GameSetup(name="Cache", scenario_id="frontier-race", seats=seats, seed=3, team_size_max=3))
+        game = a_game(s, name="Cache", seats=TWO_TEAMS, seed=3, team_size_max=3)
         gid, code = game.id or 0, game.join_code
     with TestClient(one) as ann, TestClient(other) as bo, TestClient(other) as cy:
         join(ann, code, "Ann", "Echo")

@@ -10,22 +10,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Instructor
 from app.services import games
-from app.services.games import GameSetup
 from app.settings import Settings
 from app.web.main import create_app
+from tests.classroom import TWO_TEAMS, a_game
 
 
 @pytest.fixture
 def app_and_game(prepared_sqlite_url: str) -> Iterator[tuple[TestClient, int, str]]:
     app = create_app(Settings(database_url=prepared_sqlite_url))
     with Session(app.state.engine) as s:
-        person = Instructor(email="i@example.edu", display_name="I", password_hash="x", created_at=games.now())
-        s.add(person)
-        s.commit()
-        seats = (None, "safety_first", "price_disruptor", "incumbent", None, "scale_maximalist")  # Aurora AI and Echo are teams
-        game = games.create_game(s, person.id or 0, GameSetup(name="Strategy 501", scenario_id="frontier-race", seats=seats, seed=3, team_size_max=2))
+        game = a_game(s, name="Strategy 501", seats=TWO_TEAMS, seed=3, team_size_max=2)
         gid, code = game.id or 0, game.join_code
     with TestClient(app) as client:
         yield client, gid, code
