@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -15,6 +15,7 @@ from app.models import Game, Instructor
 from app.scenario import Scenario
 from app.services import exports, games, students
 from app.services.games import GameError, GameNotFound, SetupRejected
+from app.web import play
 from app.web.game_form import (
     default_form,
     form_context,
@@ -194,16 +195,31 @@ def manage_students(request: Request, game_id: int, session: SessionDep, me: Sig
     return _console_page(request, session, games.get_game(session, game_id), notice=notice)
 
 
+@router.get("/games/{game_id}/teams/{seat_id}", name="team_dashboard")
+def team_dashboard(request: Request, game_id: int, seat_id: int, session: SessionDep, me: SignedInInstructor) -> Response:
+    """Open a team's dashboard as the team sees it."""
+    return play.dashboard_page(request, session, _team(session, game_id, seat_id, me))
+
+
+@router.get("/games/{game_id}/teams/{seat_id}/decision", name="team_decision")
+def team_decision(request: Request, game_id: int, seat_id: int, session: SessionDep, me: SignedInInstructor) -> Response:
+    """A team's draft for the coming round, read-only, with what it would cost and leave them with."""
+    return render(request, "play/decide.html", play.decide_context(session, _team(session, game_id, seat_id, me)))
+
+
 @router.get("/games/{game_id}/teams/{seat_id}/results/{rnd}", name="team_results")
 def team_results(request: Request, game_id: int, seat_id: int, rnd: int, session: SessionDep, me: SignedInInstructor) -> Response:
     """Open a team's results as the team sees them (and their private books)."""
-    from app.web.play import results_page, team_context
+    return play.results_page(request, session, _team(session, game_id, seat_id, me), rnd)
 
+
+def _team(session: Session, game_id: int, seat_id: int, me: Instructor) -> dict[str, Any]:
+    """What a team's pages show, for the instructor who owns the game; anyone else, and any other seat, get a 404."""
     game = _own(session, game_id, me)
     seat = next((s for s in games.seats_of(session, game) if s.id == seat_id), None)
     if seat is None:
         raise HTTPException(status_code=404)
-    return results_page(request, session, team_context(session, game, seat, None), rnd)
+    return play.team_context(session, game, seat, None)
 
 
 def _control(session: Session, game: Game, action: str, minutes: str, event: str, sure: str) -> str:

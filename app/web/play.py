@@ -137,18 +137,29 @@ async def dashboard(request: Request, welcome: int = 0) -> Response:
 
 def _dashboard_page(request: Request, welcome: bool) -> Response:
     with Session(request.app.state.engine) as session:
-        student = current_student(request, session)
-        ctx = _context(session, student)
+        ctx = _context(session, current_student(request, session))
         ctx["welcome"] = welcome
         ctx["rejoin_link"] = str(request.url_for("rejoin", token=request.cookies.get(STUDENT_COOKIE, "")))
-        ctx["draft"] = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
-        ctx["charts"] = history.company_charts(session, ctx["game"], ctx["company"])
-        return render(request, "play/dashboard.html", ctx)
+        return dashboard_page(request, session, ctx)
+
+
+def dashboard_page(request: Request, session: Session, ctx: dict[str, Any]) -> Response:
+    """A team's dashboard from its `team_context`: for the team, or for their instructor."""
+    ctx["draft"] = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+    ctx["charts"] = history.company_charts(session, ctx["game"], ctx["company"])
+    return render(request, "play/dashboard.html", ctx)
 
 
 def _decide_context(session: Session, student: Student, decision: Decision | None, typed: dict[str, str],
                     problems: dict[str, str]) -> dict[str, Any]:
-    ctx = _context(session, student)
+    return decide_context(session, _context(session, student), decision, typed, problems)
+
+
+def decide_context(session: Session, ctx: dict[str, Any], decision: Decision | None = None, typed: dict[str, str] | None = None,
+                   problems: dict[str, str] | None = None) -> dict[str, Any]:
+    """The decision page's context from a `team_context`: the draft (else the company's current settings) as typed,
+    its problems and its consequences."""
+    typed, problems = typed or {}, problems or {}
     seat: Seat = ctx["seat"]
     draft = games.draft_of(session, seat, ctx["game"].current_round + 1)
     if not typed:

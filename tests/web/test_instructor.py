@@ -522,24 +522,43 @@ def test_an_instructor_moves_and_removes_students_and_locks_the_teams(client: Te
         assert "locked" in student_services.join_problems(s, game, other_id, "Cy")["seat_id"]
 
 
-def test_an_instructor_opens_a_teams_results_as_the_team_sees_them(client: TestClient) -> None:
+def test_an_instructor_opens_any_teams_pages_as_the_team_sees_them_read_only(client: TestClient) -> None:
     from sqlmodel import Session
 
+    from app.engine.decisions import Decision
     from app.services import games as game_services
 
     sign_up(client)
     gid = create_game(client)
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         game_services.advance(s, gid, 0)
-        seat = next(x for x in game_services.seats_of(s, game_services.get_game(s, gid)) if x.persona is None)
+        game = game_services.get_game(s, gid)
+        seat = next(x for x in game_services.seats_of(s, game) if x.persona is None)
         seat_id, company = seat.id, seat.company_name
+        game_services.save_draft(s, game, seat, Decision.model_validate({"products": {"prices": {"consumer": 3.7}}}), 0, "Ann")
+    base = f"/games/{gid}/teams/{seat_id}"
     console = client.get(f"/games/{gid}").text
-    assert f"/games/{gid}/teams/{seat_id}/results/1" in console
-    page = text_of(client.get(f"/games/{gid}/teams/{seat_id}/results/1").text)
-    assert f"{company} in round 1" in page and "Income statement" in page and "Back to the console" in page
+    assert f'href="{base}"' in console
+
+    dashboard = text_of(client.get(base).text)
+    assert f"<h1>{company}</h1>" in dashboard and "Back to the console" in dashboard and "Your team has a draft (saved by Ann)." in dashboard
+    assert f'href="{base}/decision"' in dashboard and f'href="{base}/results/1"' in dashboard and "PIN" not in dashboard
+
+    draft = text_of(client.get(f"{base}/decision").text)
+    assert "Draft version 1, saved by Ann" in draft and 'value="3.7"' in draft
+    assert '<fieldset class="read-only" disabled>' in draft and "hx-post" not in draft
+    assert "Save draft" not in draft and "Submit the saved draft" not in draft and "Pro-forma cash at quarter end" in draft
+
+    results = text_of(client.get(f"{base}/results/1").text)
+    assert f"{company} in round 1" in results and "Income statement" in results and "Back to the console" in results
+
     other = TestClient(client.app)
     sign_up(other, email="grace@example.edu", name="Grace Hopper")
-    assert other.get(f"/games/{gid}/teams/{seat_id}/results/1").status_code == 404
+    for path in (base, f"{base}/decision", f"{base}/results/1", f"/games/{gid}/teams/999999"):
+        assert other.get(path).status_code == 404, path
+    assert client.get(f"/games/{gid}/teams/999999").status_code == 404
+    stranger = TestClient(client.app).get(base, follow_redirects=False)
+    assert stranger.status_code == 303 and stranger.headers["location"].startswith("/signin")
 
 
 def test_a_game_archive_imports_through_the_web_and_a_wrong_file_is_told_plainly(client: TestClient) -> None:
