@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -55,6 +55,16 @@ def _company_charts(session: Session, game: Game, company: str) -> list[Chart]:
         Chart("capability", "Capability of what each company sells", "index", rounds,
               [(n, [rep["companies"][n]["public"]["capability"] for _, rep in reports]) for n in names], company),
     ]
+
+
+def through(charts: list[Chart], rnd: int) -> list[Chart]:
+    """The same charts as they stood after round `rnd` (for a past round's results page)."""
+    out = []
+    for chart in charts:
+        keep = [i for i, r in enumerate(chart.rounds) if r <= rnd]
+        out.append(replace(chart, rounds=[chart.rounds[i] for i in keep],
+                           series=[(label, [values[i] for i in keep]) for label, values in chart.series]))
+    return out
 
 
 def market_charts(session: Session, game: Game) -> list[Chart]:

@@ -260,5 +260,6 @@ def results_page(request: Request, session: Session, ctx: dict[str, Any], rnd: i
         return render(request, "not_found.html", {"title": "No results yet", "known": []}, status_code=404)
     report = view_for(games.report_of(session, game, rnd), ctx["company"])
     me = report["companies"][ctx["company"]]
-    ctx.update({"report": report, "round": rnd, "me": me, "private": me["private"]})
+    charts = history.through(history.company_charts(session, game, ctx["company"]), rnd)
+    ctx.update({"report": report, "round": rnd, "me": me, "private": me["private"], "charts": charts})
     return render(request, "play/results.html", ctx)

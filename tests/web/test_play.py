@@ -163,3 +163,17 @@ def test_the_dashboard_charts_cash_revenue_share_and_capability_with_data_tables
     assert f"{cash:.1f}" in page
     assert "Beacon Labs" in page  # rivals' public capability is charted; their cash is not
     assert page.count("vendor/uplot/uPlot.iife.min.js") == 1
+
+
+def test_a_past_rounds_results_chart_the_trends_as_they_stood_then(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        for rnd in range(3):
+            games.advance(s, gid, rnd)
+        cash = [games.report_of(s, games.get_game(s, gid), r)["companies"]["Echo"]["private"]["kpis"]["cash"] for r in (1, 2, 3)]
+    second = html.unescape(client.get("/play/results/2").text)
+    assert "Trends to round 2" in second and second.count("<summary>Data table</summary>") == 4
+    cash_table = second.split('Cash <span class="unit">')[1].split("</table>")[0]
+    assert f"{cash[0]:.1f}" in cash_table and f"{cash[1]:.1f}" in cash_table and f"{cash[2]:.1f}" not in cash_table
+    assert f"{cash[2]:.1f}" in html.unescape(client.get("/play/results/3").text).split('Cash <span class="unit">')[1].split("</table>")[0]
