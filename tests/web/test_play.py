@@ -115,6 +115,8 @@ def test_a_submitted_decision_is_resolved_and_its_results_are_readable(app_and_g
         games.advance(s, gid, 0)
     results = html.unescape(client.get("/play/results/1").text)
     assert "Aurora AI in round 1" in results and "Income statement" in results and "What moved" in results
+    drivers = results.split("What moved")[1].split("</table>")[0]
+    assert '<th scope="row">Consumer assistant</th>' in drivers and '<th scope="row">consumer</th>' not in drivers
     assert "Round 1 results" in client.get("/play").text
     assert client.get("/play/results/2").status_code == 404
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
