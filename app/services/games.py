@@ -269,10 +269,15 @@ def set_submitted(session: Session, game: Game, seat: Seat, submitted: bool) -> 
     return row
 
 
+def is_over(game: Game) -> bool:
+    """Whether nothing is left to decide: the instructor ended the game, or every round has been played."""
+    return game.status == "ended" or game.current_round >= game.rounds
+
+
 def _require_open(game: Game) -> None:
     if game.status == "ended":
         raise GameError("This game has ended.")
-    if game.current_round >= game.rounds:
+    if is_over(game):
         raise GameError("Every round of this game has been played.")
 
 

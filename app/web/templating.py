@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -11,6 +12,8 @@ from fastapi.responses import Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
+from app.services.clock import aware
+from app.services.games import is_over
 from app.settings import PROJECT_ROOT
 
 PARTIAL_BLOCK = "content"
@@ -25,6 +28,8 @@ def build_templates() -> Jinja2Blocks:
     templates.env.filters["points"] = points
     templates.env.filters["money"] = money
     templates.env.filters["runway"] = runway
+    templates.env.globals["local_time"] = local_time
+    templates.env.globals["game_over"] = is_over
     return templates
 
 
@@ -35,6 +40,12 @@ def render(request: Request, name: str, context: Mapping[str, Any], status_code:
     response = templates.TemplateResponse(request, name, dict(context), status_code=status_code, block_name=block)
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+def local_time(moment: datetime) -> Markup:
+    """A time of day as the server knows it (UTC), which static/time.js shows in the reader's own time zone."""
+    at = aware(moment)
+    return Markup('<time datetime="{}" data-local-time>{} UTC</time>').format(at.isoformat().replace("+00:00", "Z"), at.strftime("%H:%M"))
 
 
 def inline_code(text: str) -> Markup:

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def set_up_game(page: Page, live_server: str) -> str:
+def set_up_game(page: Page, live_server: str, round_minutes: int | None = None) -> str:
     page.goto(live_server + "/signup")
     page.get_by_label("Email").fill(f"teacher-{uuid.uuid4().hex[:8]}@example.edu")  # the live server is shared by browser tests
     page.get_by_label("Your name").fill("Prof. Hopper")
@@ -38,6 +39,9 @@ def set_up_game(page: Page, live_server: str) -> str:
     page.get_by_label("Game name").fill("Strategy 501")
     for company in ("Beacon Labs", "Cinder", "Delta Systems", "Forge"):
         page.get_by_label(company, exact=True).select_option(label="Computer: incumbent")
+    if round_minutes:
+        page.locator("#advance-deadline").check()
+        page.get_by_label("Minutes per round").fill(str(round_minutes))
     page.get_by_role("button", name="Create game").click()
     page.wait_for_url(re.compile(r".*/games/\d+$"))
     return page.locator(".join-code").inner_text().split()[-1]
@@ -140,3 +144,20 @@ def test_a_class_plays_a_round_rewinds_it_and_plays_it_again(browser: Browser, l
     archive = json.loads(Path(got.value.path()).read_text())
     assert archive["played"][0]["inputs"]["decisions"]["Echo"]["products"]["prices"]["consumer"] == 2.9
     console.screenshot(path=screenshot_dir / "console-after-replay-desktop.png", full_page=True)
+
+
+def test_a_deadline_shows_in_each_readers_own_time_zone(browser: Browser, live_server: str) -> None:
+    console = browser.new_context(viewport=DESKTOP, timezone_id="Asia/Tokyo", locale="en-GB").new_page()  # type: ignore[arg-type]
+    code = set_up_game(console, live_server, round_minutes=45)
+    student = browser.new_context(viewport=PHONE, timezone_id="Asia/Kolkata", locale="en-GB").new_page()  # type: ignore[arg-type]
+    student.goto(f"{live_server}/join/{code}")
+    student.locator("label", has_text="Echo").click()
+    student.locator("#display_name").fill("Ravi")
+    student.get_by_role("button", name="Join the team").click()
+    student.get_by_role("heading", name="Echo", level=1).wait_for()
+    for page, offset in ((student, timedelta(hours=5, minutes=30)), (console, timedelta(hours=9))):
+        shown = page.locator("time").first
+        utc = datetime.fromisoformat(shown.get_attribute("datetime") or "")
+        assert shown.inner_text() == f"{utc + offset:%H:%M}", "the deadline is in the reader's time zone (zones without summer time)"
+    console.context.close()
+    student.context.close()

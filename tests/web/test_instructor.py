@@ -244,7 +244,7 @@ def test_the_last_round_cannot_be_advanced_past(signed_in: TestClient) -> None:
     game_id = create_game(signed_in, rounds="1")
     act(signed_in, game_id, "advance", "0")
     page = text_of(signed_in.get(f"/games/{game_id}").text)
-    assert "All 1 rounds played" in page and "Advance round" not in page
+    assert "The game is over after 1 of 1 rounds" in page and "Advance round" not in page
     refused = signed_in.get(f"/games/{game_id}/advance")
     assert refused.status_code == 409 and "Every round of this game has been played." in refused.text
 

@@ -98,14 +98,14 @@ def test_another_teams_draft_leaves_the_kept_page_in_use(two: Two) -> None:
 
 
 def test_a_resolved_round_a_rewind_and_a_new_teammate_show_at_once(two: Two) -> None:
-    assert "round 1 of" in two.dashboard()
+    assert "Round 1 of" in two.dashboard()
     with Session(two.two.app.state.engine) as s:  # type: ignore[attr-defined]
         games.advance(s, two.game_id, 0)
     page = two.dashboard()
-    assert "round 2 of" in page and "Leaderboard and rivals after round 1" in page
+    assert "Round 2 of" in page and "Leaderboard and rivals after round 1" in page
     with Session(two.two.app.state.engine) as s:  # type: ignore[attr-defined]
         games.rewind(s, two.game_id, 1)
-    assert "round 1 of" in two.dashboard()
+    assert "Round 1 of" in two.dashboard()
     with Session(two.two.app.state.engine) as s:  # type: ignore[attr-defined]
         game = games.get_game(s, two.game_id)
         echo = next(seat.id for seat in games.seats_of(s, game) if seat.company_name == "Echo")

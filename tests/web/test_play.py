@@ -179,3 +179,33 @@ def test_a_past_rounds_results_chart_the_trends_as_they_stood_then(app_and_game:
     cash_table = second.split('Cash <span class="unit">')[1].split("</table>")[0]
     assert f"{cash[0]:.1f}" in cash_table and f"{cash[1]:.1f}" in cash_table and f"{cash[2]:.1f}" not in cash_table
     assert f"{cash[2]:.1f}" in html.unescape(client.get("/play/results/3").text).split('Cash <span class="unit">')[1].split("</table>")[0]
+
+
+def test_students_see_the_deadline_a_pause_and_the_end_of_the_game(prepared_sqlite_url: str) -> None:
+    app = create_app(Settings(database_url=prepared_sqlite_url))
+    with Session(app.state.engine) as s:
+        game = a_game(s, seats=TWO_TEAMS, rounds=2, advance_mode="deadline", round_minutes=20)
+        gid, code, deadline = game.id or 0, game.join_code, games.aware(game.deadline_at)  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        join(client, code, "Ann", "Echo")
+        page = html.unescape(client.get("/play").text)
+        stamp = deadline.isoformat().replace("+00:00", "Z")
+        assert f'Round 1 of 2 is open. Decisions close at <time datetime="{stamp}" data-local-time>{deadline:%H:%M} UTC</time>.' in page
+        assert "Decisions close at" in html.unescape(client.get("/play/decide").text)
+
+        with Session(app.state.engine) as s:
+            games.set_status(s, games.get_game(s, gid), "paused")
+        assert "Your instructor has paused the game, with 20 min left on the clock." in html.unescape(client.get("/play").text)
+
+        with Session(app.state.engine) as s:
+            games.set_status(s, games.get_game(s, gid), "open")
+            games.advance(s, gid, 0)
+            games.advance(s, gid, 1)
+        page = html.unescape(client.get("/play").text)
+        assert "The game is over after 2 rounds: there is nothing left to decide." in page
+        assert "/play/decide" not in page and "/play/results/2" in page and "round 3" not in page.lower()
+        decide = html.unescape(client.get("/play/decide").text)
+        assert "<h1>Nothing left to decide</h1>" in decide and 'id="decision"' not in decide
+        refused = client.post("/play/decide", data={"version": "0", "products.prices.consumer": "3"},
+                              headers={"X-CSRF-Token": client.cookies.get("moatline_csrf") or ""})  # a page left open
+        assert refused.status_code == 409 and "Every round of this game has been played." in html.unescape(refused.text)
