@@ -4,7 +4,9 @@
     root.querySelectorAll("time[data-local-time]").forEach(function (time) {
       var moment = new Date(time.getAttribute("datetime"));
       if (isNaN(moment)) return;
-      time.textContent = moment.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      var parts = { hour: "2-digit", minute: "2-digit" };
+      if (time.getAttribute("data-local-time") === "seconds") parts.second = "2-digit";
+      time.textContent = moment.toLocaleTimeString([], parts);
       time.title = moment.toUTCString();
       time.removeAttribute("data-local-time");
     });

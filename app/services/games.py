@@ -213,10 +213,13 @@ def draft_of(session: Session, seat: Seat, rnd: int) -> TeamDecision | None:
     return session.exec(select(TeamDecision).where(TeamDecision.seat_id == seat.id, TeamDecision.round == rnd)).first()
 
 
-def save_draft(session: Session, game: Game, seat: Seat, decision: Decision, base_version: int, who: str) -> TeamDecision:
+def save_draft(session: Session, game: Game, seat: Seat, decision: Decision, base_version: int, who: str,
+               for_round: int | None = None) -> TeamDecision:
     """Save a team's draft for the coming round. `base_version` is the version the editor started from (0 for
-    none); if a teammate saved since, nothing is overwritten and StaleDraft says who did."""
+    none); if a teammate saved since, nothing is overwritten and StaleDraft says who did. `for_round`, the round
+    the editor was deciding, is refused if the game has moved on (or back) since."""
     _require_open(game)
+    _require_round(game, for_round)
     if seat.persona is not None:
         raise GameError(f"{seat.company_name} is played by the computer.")
     rnd = game.current_round + 1
@@ -255,9 +258,10 @@ def save_draft(session: Session, game: Game, seat: Seat, decision: Decision, bas
     return row
 
 
-def set_submitted(session: Session, game: Game, seat: Seat, submitted: bool) -> TeamDecision:
+def set_submitted(session: Session, game: Game, seat: Seat, submitted: bool, for_round: int | None = None) -> TeamDecision:
     """Submit the team's draft for the coming round, or take the submission back before the round is resolved."""
     _require_open(game)
+    _require_round(game, for_round)
     row = draft_of(session, seat, game.current_round + 1)
     if row is None:
         raise GameError("There is no decision to submit yet: save a draft first.")
@@ -267,6 +271,17 @@ def set_submitted(session: Session, game: Game, seat: Seat, submitted: bool) -> 
     session.commit()
     session.refresh(row)
     return row
+
+
+class RoundMoved(GameError):
+    """A decision was made for a round that is no longer the open one (resolved or rewound meanwhile)."""
+
+
+def _require_round(game: Game, for_round: int | None) -> None:
+    open_round = game.current_round + 1
+    if for_round is not None and for_round != open_round:
+        happened = f"round {for_round} has been resolved" if for_round < open_round else f"round {open_round} has been rewound"
+        raise RoundMoved(f"While this page was open, {happened}: nothing was saved. Reload to decide round {open_round}.")
 
 
 def is_over(game: Game) -> bool:

@@ -76,6 +76,8 @@ class DraftPublic(BaseModel):
 class DraftWrite(BaseModel):
     version: int = Field(description="The version this decision was edited from (0 for none).")
     decision: Decision
+    round: int | None = Field(default=None, description="The round this decision is for; if given and that round is "
+                                                        "no longer the open one, nothing is saved (409).")
 
 
 class AdvanceRequest(BaseModel):
@@ -202,7 +204,7 @@ def write_draft(game_id: int, body: DraftWrite, session: SessionDep, who: Caller
     if problems:
         return JSONResponse({"detail": "The decision has problems.", "problems": {p.field: p.message for p in problems}}, status_code=422)
     try:
-        games.save_draft(session, game, seat, body.decision, body.version, who.student.display_name if who.student else "")
+        games.save_draft(session, game, seat, body.decision, body.version, who.student.display_name if who.student else "", body.round)
     except StaleDraft as exc:
         return JSONResponse({"detail": str(exc), "current_version": exc.current.version}, status_code=409)
     except GameError as exc:

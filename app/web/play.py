@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
@@ -196,7 +196,8 @@ def decide_save(request: Request, student: StudentDep, session: SessionDep, type
     message, status = None, 200
     if decision is not None:
         try:
-            games.save_draft(session, ctx["game"], ctx["seat"], decision, int(typed.get("version") or 0), student.display_name)
+            games.save_draft(session, ctx["game"], ctx["seat"], decision, int(typed.get("version") or 0), student.display_name,
+                             _round_typed(typed))
             message = "Draft saved."
         except StaleDraft as exc:
             message, status = str(exc), 409
@@ -220,27 +221,36 @@ def decide_autosave(request: Request, student: StudentDep, session: SessionDep, 
         message = "Not saved: fix the fields marked in red."
     else:
         try:
-            mine = games.save_draft(session, ctx["game"], ctx["seat"], decision, mine, student.display_name).version
+            mine = games.save_draft(session, ctx["game"], ctx["seat"], decision, mine, student.display_name, _round_typed(typed)).version
             message = "Saved."
         except (StaleDraft, GameError) as exc:
             message = str(exc)
     draft = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
-    return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": message, "oob_version": mine}, block="status")
+    return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": message, "oob_version": mine,
+                                                "on_screen": _round_typed(typed)}, block="status")
 
 
 @router.get("/play/decide/status", name="decide_status")
-def decide_status(request: Request, student: StudentDep, session: SessionDep, mine: int = 0) -> Response:
-    """htmx poll: who saved the draft last, and whether a teammate's version is newer than the one on screen."""
+def decide_status(request: Request, student: StudentDep, session: SessionDep, mine: int = 0, rnd: Annotated[int, Query(alias="round")] = 0) -> Response:
+    """htmx poll: who saved the draft last, whether a teammate's version is newer than the one on screen, and
+    whether the round on screen (`round`) is still the open one."""
     ctx = _context(session, student)
     draft = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
-    return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": None}, block="status")
+    return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": None, "on_screen": rnd}, block="status")
+
+
+def _round_typed(typed: dict[str, str]) -> int | None:
+    """The round a decision form was for (None from a form that does not say)."""
+    value = typed.get("round", "")
+    return int(value) if value.isdigit() else None
 
 
 @router.post("/play/submit", name="submit")
-def submit(request: Request, student: StudentDep, session: SessionDep, submitted: Annotated[str, Form()] = "1") -> Response:
+def submit(request: Request, student: StudentDep, session: SessionDep, submitted: Annotated[str, Form()] = "1",
+           rnd: Annotated[str, Form(alias="round")] = "") -> Response:
     ctx = _context(session, student)
     try:
-        games.set_submitted(session, ctx["game"], ctx["seat"], submitted == "1")
+        games.set_submitted(session, ctx["game"], ctx["seat"], submitted == "1", _round_typed({"round": rnd}))
     except GameError as exc:
         out = _decide_context(session, student, None, {}, {})
         out["message"] = str(exc)

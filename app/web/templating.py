@@ -42,10 +42,12 @@ def render(request: Request, name: str, context: Mapping[str, Any], status_code:
     return response
 
 
-def local_time(moment: datetime) -> Markup:
+def local_time(moment: datetime, seconds: bool = False) -> Markup:
     """A time of day as the server knows it (UTC), which static/time.js shows in the reader's own time zone."""
     at = aware(moment)
-    return Markup('<time datetime="{}" data-local-time>{} UTC</time>').format(at.isoformat().replace("+00:00", "Z"), at.strftime("%H:%M"))
+    shown = at.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return Markup('<time datetime="{}" data-local-time="{}">{} UTC</time>').format(
+        at.isoformat().replace("+00:00", "Z"), "seconds" if seconds else "minutes", shown)
 
 
 def inline_code(text: str) -> Markup:

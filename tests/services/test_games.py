@@ -15,6 +15,7 @@ from app.engine.decisions import Decision, ProductDecision
 from app.models import Game, Instructor, RoundResult, Seat
 from app.services import games
 from app.services.games import GameError, GameSetup, RoundAlreadyResolved, StaleDraft
+from tests.classroom import TWO_TEAMS, a_game
 
 
 @pytest.fixture
@@ -183,3 +184,24 @@ def test_no_decision_can_be_saved_once_every_round_is_played(engine: Engine, ins
         with pytest.raises(GameError, match="Every round"):
             games.advance(s, gid, 1)
         assert s.exec(select(Game).where(Game.id == gid)).one().current_round == 1
+
+
+def test_a_decision_for_a_round_that_is_no_longer_open_is_refused_and_saves_nothing(engine: Engine) -> None:
+    with Session(engine) as s:
+        game = a_game(s, seats=TWO_TEAMS, seed=2)
+        gid = game.id or 0
+        seat = games.seats_of(s, game)[0]
+        decision = Decision.model_validate({"products": {"prices": {"consumer": 3.0}}})
+        games.save_draft(s, game, seat, decision, 0, "Ann", for_round=1)
+        games.advance(s, gid, 0)
+        game = games.get_game(s, gid)
+        with pytest.raises(games.RoundMoved, match="round 1 has been resolved: nothing was saved. Reload to decide round 2"):
+            games.save_draft(s, game, seat, decision, 0, "Ann", for_round=1)
+        with pytest.raises(games.RoundMoved):
+            games.set_submitted(s, game, seat, True, for_round=1)
+        assert games.draft_of(s, seat, 2) is None
+        games.rewind(s, gid, 1)
+        game = games.get_game(s, gid)
+        with pytest.raises(games.RoundMoved, match="round 1 has been rewound"):
+            games.save_draft(s, game, seat, decision, 1, "Ann", for_round=2)
+        assert games.save_draft(s, game, seat, decision, 1, "Ann", for_round=1).version == 2

@@ -50,6 +50,9 @@ def test_a_whole_round_through_the_api(client: TestClient) -> None:
     assert moved.status_code == 200 and moved.json()["current_round"] == 1
     again = client.post(f"/api/v1/games/{gid}/advance", headers=auth, json={"expected_round": 0})
     assert again.status_code == 409 and "already been resolved" in again.json()["detail"]
+    late = client.put(f"/api/v1/games/{gid}/decision", headers=echo, json={"version": 0, "round": 1, "decision": decision})
+    assert late.status_code == 409 and "round 1 has been resolved: nothing was saved" in late.json()["detail"]
+    assert client.get(f"/api/v1/games/{gid}/decision", headers=echo).json()["version"] == 0
     mine = client.get(f"/api/v1/games/{gid}/reports/1", headers=echo).json()
     assert mine["companies"]["Echo"]["public"]["prices"]["consumer"] == 2.5
     assert "private" in mine["companies"]["Echo"] and "private" not in mine["companies"]["Aurora AI"]

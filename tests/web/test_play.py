@@ -190,7 +190,7 @@ def test_students_see_the_deadline_a_pause_and_the_end_of_the_game(prepared_sqli
         join(client, code, "Ann", "Echo")
         page = html.unescape(client.get("/play").text)
         stamp = deadline.isoformat().replace("+00:00", "Z")
-        assert f'Round 1 of 2 is open. Decisions close at <time datetime="{stamp}" data-local-time>{deadline:%H:%M} UTC</time>.' in page
+        assert f'Round 1 of 2 is open. Decisions close at <time datetime="{stamp}" data-local-time="minutes">{deadline:%H:%M} UTC</time>.' in page
         assert "Decisions close at" in html.unescape(client.get("/play/decide").text)
 
         with Session(app.state.engine) as s:
@@ -209,3 +209,27 @@ def test_students_see_the_deadline_a_pause_and_the_end_of_the_game(prepared_sqli
         refused = client.post("/play/decide", data={"version": "0", "products.prices.consumer": "3"},
                               headers={"X-CSRF-Token": client.cookies.get("moatline_csrf") or ""})  # a page left open
         assert refused.status_code == 409 and "Every round of this game has been played." in html.unescape(refused.text)
+
+
+def test_a_page_left_open_across_a_resolved_round_saves_nothing_into_the_next_round(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    page = client.get("/play/decide").text
+    assert 'name="round" value="1"' in page
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        games.advance(s, gid, 0)
+    typed = {"version": "0", "round": "1", "products.prices.consumer": "3.3", **csrf(page)}
+    saved = html.unescape(client.post("/play/decide/autosave", data=typed, headers={"HX-Request": "true"}).text)
+    assert "While this page was open, round 1 has been resolved: nothing was saved. Reload to decide round 2." in saved
+    assert "Round 1 is no longer open; round 2 is. Reload to decide it." in saved
+    status = html.unescape(client.get("/play/decide/status", params={"mine": 0, "round": 1}, headers={"HX-Request": "true"}).text)
+    assert "Round 1 is no longer open; round 2 is." in status
+    refused = client.post("/play/submit", data={"submitted": "1", "round": "1", **csrf(page)})
+    assert refused.status_code == 409 and "round 1 has been resolved" in html.unescape(refused.text)
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = games.get_game(s, gid)
+        echo = next(seat for seat in games.seats_of(s, game) if seat.company_name == "Echo")
+        assert games.draft_of(s, echo, 2) is None  # nothing landed in round 2
+    fresh = client.get("/play/decide").text
+    assert 'name="round" value="2"' in fresh
+    assert "Saved." in client.post("/play/decide/autosave", data={**typed, "round": "2", **csrf(fresh)}, headers={"HX-Request": "true"}).text
