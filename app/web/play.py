@@ -135,6 +135,14 @@ async def dashboard(request: Request, welcome: int = 0) -> Response:
     return pages.keep(ticket, await run_in_threadpool(_dashboard_page, request, bool(welcome)))
 
 
+@router.get("/play/round-watch", name="round_watch")
+def round_watch(request: Request, student: StudentDep, session: SessionDep, seen: int = 0) -> Response:
+    """htmx poll from the dashboard: nothing while round `seen` is still the last resolved, else a note that
+    the game has moved (the poll then stops)."""
+    game = games.get_game(session, student.game_id)
+    return render(request, "play/dashboard.html", {"game": game, "seen": seen}, block="round_watch")
+
+
 def _dashboard_page(request: Request, welcome: bool) -> Response:
     with Session(request.app.state.engine) as session:
         ctx = _context(session, current_student(request, session))

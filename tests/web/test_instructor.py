@@ -543,6 +543,7 @@ def test_an_instructor_opens_any_teams_pages_as_the_team_sees_them_read_only(cli
     dashboard = text_of(client.get(base).text)
     assert f"<h1>{company}</h1>" in dashboard and "Back to the console" in dashboard and "Your team has a draft (saved by Ann)." in dashboard
     assert f'href="{base}/decision"' in dashboard and f'href="{base}/results/1"' in dashboard and "PIN" not in dashboard
+    assert "round-watch" not in dashboard  # a student-only poll
 
     draft = text_of(client.get(f"{base}/decision").text)
     assert "Draft version 1, saved by Ann" in draft and 'value="3.7"' in draft

@@ -233,3 +233,21 @@ def test_a_page_left_open_across_a_resolved_round_saves_nothing_into_the_next_ro
     fresh = client.get("/play/decide").text
     assert 'name="round" value="2"' in fresh
     assert "Saved." in client.post("/play/decide/autosave", data={**typed, "round": "2", **csrf(fresh)}, headers={"HX-Request": "true"}).text
+
+
+def test_the_dashboard_says_when_a_round_has_been_resolved_or_rewound_without_a_reload(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    page = client.get("/play").text
+    watch = re.search(r'hx-get="(/play/round-watch\?seen=0)" hx-trigger="every 10s"', page)
+    assert watch
+    quiet = client.get(watch.group(1), headers={"HX-Request": "true"}).text
+    assert 'hx-trigger="every 10s"' in quiet and "resolved" not in quiet
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        games.advance(s, gid, 0)
+    told = html.unescape(client.get(watch.group(1), headers={"HX-Request": "true"}).text)
+    assert "Round 1 has been resolved" in told and 'href="/play/results/1"' in told and "hx-trigger" not in told
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        games.rewind(s, gid, 1)
+    told = html.unescape(client.get("/play/round-watch", params={"seen": 1}, headers={"HX-Request": "true"}).text)
+    assert "Your instructor has rewound round 1" in told
