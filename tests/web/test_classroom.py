@@ -161,3 +161,26 @@ def test_a_deadline_shows_in_each_readers_own_time_zone(browser: Browser, live_s
         assert shown.inner_text() == f"{utc + offset:%H:%M}", "the deadline is in the reader's time zone (zones without summer time)"
     console.context.close()
     student.context.close()
+
+
+def test_on_a_phone_the_budget_summary_follows_the_student_down_the_form(browser: Browser, live_server: str, screenshot_dir: Path) -> None:
+    console = browser.new_context(viewport=DESKTOP).new_page()  # type: ignore[arg-type]
+    code = set_up_game(console, live_server)
+    ann = join(browser, live_server, code, "Ann", "Echo", viewport=PHONE)
+    ann.get_by_role("link", name="Decide round 1").click()
+    bar = ann.locator("#feedback-bar")
+    ann.locator("[id='f-talent.pay_level']").scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    assert box is not None and PHONE["height"] - 120 <= box["y"] and box["y"] + box["height"] <= PHONE["height"] + 1, box
+    assert "Left after commitments" in bar.inner_text() and "No problems" in bar.inner_text()
+    gpus = ann.locator("[id='f-compute.buy_gpus.H100']")
+    gpus.fill("999999")
+    gpus.press("Tab")
+    ann.wait_for_function("() => /1 problem to fix/.test(document.querySelector('#feedback-bar').innerText)")
+    ann.screenshot(path=screenshot_dir / "student-decide-summary-phone.png")
+    assert serious_violations(ann) == []
+    desktop = browser.new_context(viewport=DESKTOP, storage_state=ann.context.storage_state()).new_page()  # type: ignore[arg-type]
+    desktop.goto(ann.url)
+    assert desktop.locator("#feedback-bar").is_hidden()  # beside the form, the panel itself stays in view
+    for page in (console, ann, desktop):
+        page.context.close()
