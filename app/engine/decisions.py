@@ -13,7 +13,7 @@ from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite price or purchase would poison every figure
 
 
 class FinanceDecision(Section):

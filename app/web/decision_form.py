@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +23,7 @@ PER_GPU = ("compute.buy_gpus", "compute.rent_gpus")
 PER_SEGMENT = ("tuning.sft_musd", "products.prices")
 CHECKBOXES = ("training.cancel", "tuning.retrieval")
 GROUPS = (*PER_GPU, *PER_SEGMENT)  # problems about a whole group of fields (e.g. the total of GPU purchases)
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 OPTIONAL = {"talent.researchers", "talent.engineers", "talent.safety_staff", "products.api_price",
             "training.start.active_params_b"}
 
@@ -36,13 +39,14 @@ def parse(form: Mapping[str, str], world: World) -> tuple[Decision | None, dict[
     tree: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for name in field_names(world):
-        raw = (form.get(name) or "").strip().replace(",", "")
+        raw = (form.get(name) or "").strip()
         if raw == "":
             continue
-        try:
-            _put(tree, name, float(raw))
-        except ValueError:
-            problems[name] = f"Enter a number, not {raw!r}."
+        value, problem = number(raw)
+        if problem:
+            problems[name] = problem
+        else:
+            _put(tree, name, value)
     for name in CHECKBOXES:
         _put(tree, name, form.get(name) in {"on", "true", "1"})
     if form.get("products.base_model"):
@@ -55,6 +59,22 @@ def parse(form: Mapping[str, str], world: World) -> tuple[Decision | None, dict[
         return Decision.model_validate(tree), {}
     except ValidationError as exc:
         return None, {".".join(str(p) for p in e["loc"]): _words(e) for e in exc.errors()}
+
+
+def number(typed: str) -> tuple[float, str | None]:
+    """A typed number: commas only as thousands separators (`20,000`); a decimal comma (`3,5`), words and
+    infinities are problems, worded for the field."""
+    if "," in typed:
+        if not THOUSANDS.fullmatch(typed):
+            return 0.0, f"Use a point for decimals: {typed.replace(',', '.')!r}, not {typed!r}."
+        typed = typed.replace(",", "")
+    try:
+        value = float(typed)
+    except ValueError:
+        return 0.0, f"Enter a number, not {typed!r}."
+    if not math.isfinite(value):
+        return 0.0, f"Enter an ordinary number, not {typed!r}."
+    return value, None
 
 
 def _put(tree: dict[str, Any], dotted: str, value: object) -> None:

@@ -102,3 +102,12 @@ def test_every_route_has_its_own_name_so_links_never_point_at_the_wrong_page(cli
 
     names = Counter(getattr(r, "name", None) for r in client.app.routes)  # type: ignore[attr-defined]
     assert [n for n, k in names.items() if n and k > 1] == []
+
+
+def test_an_infinite_or_missing_number_in_an_api_body_is_refused_by_field(client: TestClient) -> None:
+    gid, code, _ = game_with_teams(client)
+    echo = student(client, code, "Echo", "Ann")
+    body = '{"version": 0, "decision": {"products": {"prices": {"consumer": Infinity}}}}'
+    refused = client.put(f"/api/v1/games/{gid}/decision", headers={**echo, "Content-Type": "application/json"}, content=body)
+    assert refused.status_code == 422 and "finite" in refused.text and "consumer" in refused.text
+    assert client.get(f"/api/v1/games/{gid}/decision", headers=echo).json()["version"] == 0

@@ -251,3 +251,28 @@ def test_the_dashboard_says_when_a_round_has_been_resolved_or_rewound_without_a_
         games.rewind(s, gid, 1)
     told = html.unescape(client.get("/play/round-watch", params={"seen": 1}, headers={"HX-Request": "true"}).text)
     assert "Your instructor has rewound round 1" in told
+
+
+@pytest.mark.parametrize(("typed", "told"), [
+    ("3,5", "Use a point for decimals: '3.5', not '3,5'."),
+    ("inf", "Enter an ordinary number, not 'inf'."),
+    ("NaN", "Enter an ordinary number, not 'NaN'."),
+    ("1e400", "Enter an ordinary number, not '1e400'."),
+])
+def test_a_decimal_comma_or_an_infinite_number_is_told_at_its_field_and_not_saved(app_and_game: tuple[TestClient, int, str],
+                                                                                    typed: str, told: str) -> None:
+    client, _, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    page = client.get("/play/decide").text
+    saved = client.post("/play/decide", data={"version": "0", "products.prices.consumer": typed, **csrf(page)})
+    assert saved.status_code == 422 and told in html.unescape(saved.text).split('id="err-products.prices.consumer"')[1][:200]
+    assert "Nothing saved yet for this round." in saved.text
+
+
+def test_thousands_separators_are_understood(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    page = client.get("/play/decide").text
+    saved = client.post("/play/decide", data={"version": "0", "talent.engineers": "1,250", **csrf(page)})
+    assert saved.status_code == 200 and "Draft saved." in saved.text
+    assert 'name="talent.engineers" value="1250"' in client.get("/play/decide").text
