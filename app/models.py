@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+GAME_NAME_MAX = 120
+
 
 class ScenarioRecord(SQLModel, table=True):
     """A shipped scenario file as loaded into the database; `version` is the sha256 of `text`."""
@@ -40,7 +42,7 @@ class Game(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     instructor_id: int = Field(foreign_key="instructor.id", index=True)
-    name: str = Field(max_length=120)
+    name: str = Field(max_length=GAME_NAME_MAX)
     scenario_id: str = Field(max_length=64)
     scenario_version: str = Field(max_length=64)
     scenario_text: str = Field(sa_type=Text)

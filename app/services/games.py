@@ -22,7 +22,7 @@ from app.engine.decisions import Decision
 from app.engine.game import GameRecord, PlayedRound, RoundInput, replay
 from app.engine.report import dumps, round_report
 from app.engine.world import World
-from app.models import Game, InjectedEvent, RoundResult, Seat, Student, TeamDecision
+from app.models import GAME_NAME_MAX, Game, InjectedEvent, RoundResult, Seat, Student, TeamDecision
 from app.scenario import PERSONAS, Scenario, find_scenario, parse_scenario
 from app.scenario.schema import Scoring
 from app.services.cache import cached
@@ -63,6 +63,9 @@ class StaleDraft(GameError):
         self.current = current
 
 
+SEED_MAX = 2**53 - 1  # exact in JSON and JavaScript, so exports and scripts keep it
+ROUND_MINUTES_MAX = 30 * 24 * 60
+
 @dataclass(frozen=True)
 class GameSetup:
     """What an instructor chooses when creating a game."""
@@ -84,6 +87,8 @@ def _problems(setup: GameSetup, scenario: Scenario) -> list[tuple[str, str]]:
     out = []
     if not setup.name.strip():
         out.append(("name", "Give the game a name."))
+    elif len(setup.name.strip()) > GAME_NAME_MAX:
+        out.append(("name", f"Keep the name to {GAME_NAME_MAX} characters (it has {len(setup.name.strip())})."))
     if setup.seats is not None and len(setup.seats) != len(scenario.companies):
         out.append(("seats", f"{scenario.name} has {len(scenario.companies)} companies; choose a player for each."))
     bad = [(i, s) for i, s in enumerate(setup.seats or ()) if s is not None and s not in PERSONAS]
@@ -94,6 +99,10 @@ def _problems(setup: GameSetup, scenario: Scenario) -> list[tuple[str, str]]:
         out.append(("advance_mode", "Advance rounds by hand ('manual') or at a deadline ('deadline')."))
     if setup.advance_mode == "deadline" and not (setup.round_minutes or 0) >= 1:
         out.append(("round_minutes", "A deadline game needs the minutes each round lasts (at least 1)."))
+    elif (setup.round_minutes or 0) > ROUND_MINUTES_MAX:
+        out.append(("round_minutes", f"A round lasts at most {ROUND_MINUTES_MAX:,} minutes (30 days)."))
+    if setup.seed is not None and not 0 <= setup.seed <= SEED_MAX:
+        out.append(("seed", f"The seed is a whole number from 0 to {SEED_MAX:,}."))
     if setup.absent_rule != CARRY_ON and setup.absent_rule not in PERSONAS:
         out.append(("absent_rule", f"Teams that do not submit either carry on or are played by a persona ({', '.join(PERSONAS)})."))
     if not 1 <= setup.team_size_max <= 20:
@@ -504,6 +513,7 @@ def set_status(session: Session, game: Game, status: str) -> Game:
 
 def inject_event(session: Session, game: Game, event_index: int) -> InjectedEvent:
     """Queue an event from the scenario's catalogue for the coming round."""
+    _require_open(game)
     events = scenario_of(game).events
     if not 0 <= event_index < len(events):
         raise GameError("Choose an event from the scenario's catalogue.")

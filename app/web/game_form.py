@@ -9,10 +9,9 @@ from typing import Any
 
 from app.scenario import PERSONAS, Scenario, list_scenarios
 from app.scenario.schema import Scoring
-from app.services.games import CARRY_ON, GameSetup
+from app.services.games import CARRY_ON, SEED_MAX, GameSetup
 
 TEAM = "team"
-SEED_MAX = 2**53 - 1  # exact in JSON and JavaScript, so exports and scripts keep it
 NEW_SEED_BELOW = 2**31  # a prefilled seed short enough to read out in class
 WEIGHTS = tuple(name for name in Scoring.model_fields if name != "ranges")
 WEIGHT_LABELS = {"profit": "Profit", "revenue_growth": "Revenue growth", "share": "Market share", "valuation": "Valuation",

@@ -205,3 +205,15 @@ def test_a_decision_for_a_round_that_is_no_longer_open_is_refused_and_saves_noth
         with pytest.raises(games.RoundMoved, match="round 1 has been rewound"):
             games.save_draft(s, game, seat, decision, 1, "Ann", for_round=2)
         assert games.save_draft(s, game, seat, decision, 1, "Ann", for_round=1).version == 2
+
+
+def test_a_setup_out_of_range_is_refused_at_its_fields_before_anything_is_stored(engine: Engine) -> None:
+    with Session(engine) as s:
+        with pytest.raises(games.SetupRejected) as refused:
+            a_game(s, name="x" * 121, seed=2**70, advance_mode="deadline", round_minutes=10**10)
+        assert refused.value.problems == {
+            "name": "Keep the name to 120 characters (it has 121).",
+            "round_minutes": "A round lasts at most 43,200 minutes (30 days).",
+            "seed": "The seed is a whole number from 0 to 9,007,199,254,740,991.",
+        }
+        assert s.exec(select(Game)).all() == []

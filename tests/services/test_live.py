@@ -77,6 +77,8 @@ def test_extending_a_deadline_moves_it_and_ending_a_game_stops_all_play(engine: 
         game = games.set_status(s, game, "ended")
         with pytest.raises(GameError, match="ended"):
             games.save_draft(s, game, games.seats_of(s, game)[0], Decision(), 0, "Ann")
+        with pytest.raises(GameError, match="ended"):
+            games.inject_event(s, game, 0)
         assert games.process_due(s, games.now() + timedelta(days=1)) == []
 
 
