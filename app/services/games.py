@@ -295,12 +295,25 @@ def _require_round(game: Game, for_round: int | None) -> None:
 
 def is_over(game: Game) -> bool:
     """Whether nothing is left to decide: the instructor ended the game, or every round has been played."""
-    return game.status == "ended" or game.current_round >= game.rounds
+    return game.status == "ended" or (game.current_round >= game.rounds and not practice_over(game))
+
+
+def practice_over(game: Game) -> bool:
+    """Whether the practice round has been resolved and the game waits for the instructor to start it for real
+    (`finish_practice`): its results can be read, but nothing can be decided and no clock runs."""
+    return game.practice_round and game.current_round == 1 and game.status != "ended"
+
+
+def is_deciding(game: Game) -> bool:
+    """Whether a round is open for the teams' decisions."""
+    return not is_over(game) and not practice_over(game)
 
 
 def _require_open(game: Game) -> None:
     if game.status == "ended":
         raise GameError("This game has ended.")
+    if practice_over(game):
+        raise GameError("The practice round is over: your instructor will start the game for real in a moment.")
     if is_over(game):
         raise GameError("Every round of this game has been played.")
 
@@ -356,6 +369,8 @@ def advance_with(session: Session, game_id: int, expected_round: int, given: Rou
     game = get_game(session, game_id)
     if game.current_round != expected_round:
         raise RoundAlreadyResolved(f"Round {expected_round + 1} has already been resolved.")
+    if practice_over(game):
+        raise GameError("Finish the practice first: its results are wiped and round 1 starts for real.")
     if game.current_round >= game.rounds:
         raise GameError("Every round of this game has been played.")
     given = given if given is not None else next_round_input(session, game)
@@ -465,6 +480,8 @@ def _differences(rnd: int, path: str, a: object, b: object) -> list[Difference]:
 def _next_deadline(game: Game, resolved: int) -> datetime | None:
     """When the round after `resolved` closes: `round_minutes` from now in a deadline game that is still open."""
     if game.advance_mode != "deadline" or game.status != "open" or resolved >= game.rounds or not game.round_minutes:
+        return None
+    if game.practice_round and resolved == 1:  # no clock until the instructor starts the game for real
         return None
     return now() + timedelta(minutes=game.round_minutes)
 

@@ -136,11 +136,11 @@ async def dashboard(request: Request, welcome: int = 0) -> Response:
 
 
 @router.get("/play/round-watch", name="round_watch")
-def round_watch(request: Request, student: StudentDep, session: SessionDep, seen: int = 0) -> Response:
-    """htmx poll from the dashboard: nothing while round `seen` is still the last resolved, else a note that
-    the game has moved (the poll then stops)."""
+def round_watch(request: Request, student: StudentDep, session: SessionDep, seen: int = 0, practising: bool = False) -> Response:
+    """htmx poll from the dashboard: nothing while round `seen` is still the last resolved (and the practice, if
+    `practising`, still on), else a note that the game has moved (the poll then stops)."""
     game = games.get_game(session, student.game_id)
-    return render(request, "play/dashboard.html", {"game": game, "seen": seen}, block="round_watch")
+    return render(request, "play/dashboard.html", {"game": game, "seen": seen, "practising": practising}, block="round_watch")
 
 
 def _dashboard_page(request: Request, welcome: bool) -> Response:

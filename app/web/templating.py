@@ -13,7 +13,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
 from app.services.clock import aware
-from app.services.games import is_over
+from app.services.games import is_deciding, is_over, practice_over
 from app.settings import PROJECT_ROOT
 
 PARTIAL_BLOCK = "content"
@@ -30,6 +30,8 @@ def build_templates() -> Jinja2Blocks:
     templates.env.filters["runway"] = runway
     templates.env.globals["local_time"] = local_time
     templates.env.globals["game_over"] = is_over
+    templates.env.globals["practice_over"] = practice_over
+    templates.env.globals["deciding"] = is_deciding
     return templates
 
 

@@ -108,9 +108,28 @@ def test_a_practice_round_is_played_then_wiped_and_the_game_starts_for_real(engi
         games.save_draft(s, game, team, Decision(), 0, "Ann")
         games.set_submitted(s, game, team, True)
         games.advance(s, gid, 0)
-        game = games.finish_practice(s, games.get_game(s, gid))
+        waiting = games.get_game(s, gid)
+        assert games.practice_over(waiting) and not games.is_deciding(waiting) and not games.is_over(waiting)
+        with pytest.raises(GameError, match="The practice round is over"):
+            games.save_draft(s, waiting, team, Decision(), 0, "Ann")
+        with pytest.raises(GameError, match="Finish the practice first"):
+            games.advance(s, gid, 1)
+        game = games.finish_practice(s, waiting)
         assert game.current_round == 0 and not game.practice_round
         assert games.draft_of(s, team, 1) is None, "practice decisions do not carry into the real game"
         with pytest.raises(GameError, match="no practice round"):
             games.finish_practice(s, game)
         assert games.advance(s, gid, 0).round == 1
+
+
+def test_no_clock_runs_between_the_practice_and_the_real_game(engine: Engine) -> None:
+    with Session(engine) as s:
+        game = a_game(s, name="Timed practice", seats=TEAMS_AND_PERSONAS, seed=4, practice_round=True, advance_mode="deadline",
+                      round_minutes=15)
+        gid = game.id or 0
+        assert game.deadline_at is not None
+        assert games.process_due(s, games.aware(game.deadline_at) + timedelta(seconds=1)) == [1]  # the practice resolves on time
+        waiting = games.get_game(s, gid)
+        assert waiting.deadline_at is None and games.process_due(s, games.now() + timedelta(days=1)) == []
+        started = games.finish_practice(s, waiting)
+        assert started.deadline_at is not None and games.aware(started.deadline_at) > games.now() + timedelta(minutes=14)

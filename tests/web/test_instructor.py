@@ -585,3 +585,39 @@ def test_a_game_archive_imports_through_the_web_and_a_wrong_file_is_told_plainly
     assert bad.status_code == 422 and "not a Moatline game archive" in text_of(bad.text)
     empty = client.post("/games/import", data={"csrf_token": token})
     assert empty.status_code == 422 and "Choose a game archive" in text_of(empty.text)
+
+
+def test_a_practice_round_is_played_read_then_wiped_by_the_instructor_and_students_are_told_each_step(client: TestClient) -> None:
+    from app.services import games as game_services
+
+    from .test_play import join
+
+    sign_up(client)
+    gid = create_game(client, practice_round="on")
+    code = re.search(r"/join/([A-Z2-9]{6})", client.get(f"/games/{gid}").text)
+    assert code
+    ann = TestClient(client.app)
+    page = join(ann, code.group(1), "Ann", "Echo")
+    assert "Round 1 of 12 is open (a practice round)." in page and "Decide round 1 (practice)" in page
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game_services.advance(s, gid, 0)
+
+    console = text_of(client.get(f"/games/{gid}").text)
+    assert "The practice round is over" in console and "Finish practice and start the game" in console
+    assert "Advance round 2" not in console
+    told = text_of(ann.get("/play/round-watch", params={"seen": 0, "practising": 1}).text)
+    assert "The practice round has been resolved" in told
+    dashboard = text_of(ann.get("/play").text)
+    assert "The practice round is over: read its results. Your instructor will start the game for real in a moment." in dashboard
+    assert "/play/decide" not in dashboard and "Round 1 (practice) results" in dashboard
+    assert "<h1>Nothing to decide yet</h1>" in text_of(ann.get("/play/decide").text)
+    refused = ann.post("/play/decide", data={"version": "0", "products.prices.consumer": "3"},
+                       headers={"X-CSRF-Token": ann.cookies.get("moatline_csrf") or ""})
+    assert refused.status_code == 409 and "The practice round is over" in text_of(refused.text)
+
+    started = post_form(client, f"/games/{gid}/control", {"action": "finish_practice"}, from_page=f"/games/{gid}")
+    assert "round 1 starts for real" in text_of(started.text) and "Round 1 is open" in text_of(started.text)
+    told = text_of(ann.get("/play/round-watch", params={"seen": 1, "practising": 1}).text)
+    assert "The practice is over and the game has started for real" in told
+    dashboard = text_of(ann.get("/play").text)
+    assert "Round 1 of 12 is open." in dashboard and "practice" not in dashboard.lower()
