@@ -6,6 +6,7 @@ Anything a caller may not see answers 404, as on the pages.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
@@ -17,6 +18,7 @@ from app.engine.decisions import Decision
 from app.engine.report import view_for
 from app.models import Game, Instructor, Seat, Student
 from app.services import accounts, exports, games, students
+from app.services.clock import aware
 from app.services.games import GameError, GameNotFound, RoundAlreadyResolved, StaleDraft
 from app.web.pages import SessionDep
 from app.web.security import client_address
@@ -59,8 +61,12 @@ class GamePublic(BaseModel):
     scenario_id: str
     seed: int
     rounds: int
-    current_round: int
-    status: str
+    current_round: int = Field(description="Rounds resolved so far; the open round is the next one.")
+    status: str = Field(description="'open', 'paused' or 'ended'.")
+    deciding: bool = Field(description="Whether a round is open for decisions (false once the game is over, and between a "
+                                       "practice round and the real game).")
+    practice_round: bool = Field(description="Whether round 1 is (still) a practice, wiped when the instructor starts the game.")
+    deadline_at: datetime | None = Field(None, description="When the open round closes (UTC), in a deadline game.")
     join_code: str | None = Field(None, description="Instructors only.")
     seats: list[SeatPublic]
 
@@ -179,7 +185,8 @@ def _public(session: Session, game: Game, who: Caller) -> GamePublic:
     sizes = students.team_sizes(session, game)
     seats = [SeatPublic(company=s.company_name, played_by=s.persona or "team", students=sizes.get(s.id or 0, 0)) for s in games.seats_of(session, game)]
     return GamePublic(id=game.id or 0, name=game.name, scenario_id=game.scenario_id, seed=game.seed, rounds=game.rounds,
-                      current_round=game.current_round, status=game.status,
+                      current_round=game.current_round, status=game.status, deciding=games.is_deciding(game),
+                      practice_round=game.practice_round, deadline_at=aware(game.deadline_at) if game.deadline_at else None,
                       join_code=game.join_code if who.instructor is not None else None, seats=seats)
 
 

@@ -39,7 +39,9 @@ def test_the_api_is_described_by_openapi_with_docs_served_without_a_cdn(client: 
 def test_a_whole_round_through_the_api(client: TestClient) -> None:
     gid, code, auth = game_with_teams(client)
     echo = student(client, code, "Echo", "Ann")
-    assert client.get("/api/v1/games", headers=echo).json()[0]["join_code"] is None  # students do not see the code
+    listed = client.get("/api/v1/games", headers=echo).json()[0]
+    assert listed["join_code"] is None  # students do not see the code
+    assert listed["deciding"] is True and listed["current_round"] == 0 and listed["deadline_at"] is None
     draft = client.get(f"/api/v1/games/{gid}/decision", headers=echo).json()
     assert draft == {"round": 1, "version": 0, "submitted": False, "updated_by": None, "decision": None}
     decision = {"products": {"prices": {"consumer": 2.5}}}
