@@ -260,7 +260,7 @@ def save_draft(session: Session, game: Game, seat: Seat, decision: Decision, bas
         assert current is not None
         session.refresh(current)
         raise StaleDraft(f"{current.updated_by} changed this decision since you opened it (version {current.version}); "
-                         "your changes were not saved. Reload to see theirs.", current)
+                         "your changes were not saved.", current)
     revisions.bump(session, seats=[row.seat_id])
     session.commit()
     session.refresh(row)

@@ -204,17 +204,20 @@ def decide_save(request: Request, student: StudentDep, session: SessionDep, type
     message, status = None, 200
     if decision is not None:
         try:
-            games.save_draft(session, ctx["game"], ctx["seat"], decision, int(typed.get("version") or 0), student.display_name,
+            games.save_draft(session, ctx["game"], ctx["seat"], decision, _base_version(typed), student.display_name,
                              _round_typed(typed))
             message = "Draft saved."
         except StaleDraft as exc:
             message, status = str(exc), 409
+            typed = {**typed, "mine": str(_base_version(typed))}
         except GameError as exc:
             message, status = str(exc), 409
     else:
         status = 422
     out = _decide_context(session, student, decision, typed, problems)
     out["message"] = message
+    if "mine" in typed:  # what the student typed stays on screen, with the choice of keeping it or loading theirs
+        out["mine"] = int(typed["mine"])
     return render(request, "play/decide.html", out, status_code=status)
 
 
@@ -223,7 +226,7 @@ def decide_autosave(request: Request, student: StudentDep, session: SessionDep, 
     """htmx: drafts save themselves as the team types; a teammate's newer save is never overwritten."""
     ctx = _context(session, student)
     decision, _ = decision_form.parse(typed, ctx["world"])
-    mine = int(typed.get("version") or 0)
+    mine = _base_version(typed)
     message = None
     if decision is None:
         message = "Not saved: fix the fields marked in red."
@@ -245,6 +248,13 @@ def decide_status(request: Request, student: StudentDep, session: SessionDep, mi
     ctx = _context(session, student)
     draft = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
     return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": None, "on_screen": rnd}, block="status")
+
+
+def _base_version(typed: dict[str, str]) -> int:
+    """The draft version an edit is saved on top of: the one it started from, or, when the student chose to keep
+    their edit over a teammate's newer save, that newer version (`overwrite_version`)."""
+    chosen = typed.get("overwrite_version") or typed.get("version") or "0"
+    return int(chosen) if chosen.isdigit() else 0
 
 
 def _round_typed(typed: dict[str, str]) -> int | None:

@@ -184,3 +184,22 @@ def test_on_a_phone_the_budget_summary_follows_the_student_down_the_form(browser
     assert desktop.locator("#feedback-bar").is_hidden()  # beside the form, the panel itself stays in view
     for page in (console, ann, desktop):
         page.context.close()
+
+
+def test_after_a_clash_a_student_can_keep_what_they_typed_in_the_browser(browser: Browser, live_server: str) -> None:
+    console = browser.new_context(viewport=DESKTOP).new_page()  # type: ignore[arg-type]
+    code = set_up_game(console, live_server)
+    ann = join(browser, live_server, code, "Ann", "Echo")
+    bo = join(browser, live_server, code, "Bo", "Echo", viewport=PHONE)
+    ann.get_by_role("link", name="Decide round 1").click()
+    bo.get_by_role("link", name="Decide round 1").click()
+    assert "Saved." in type_and_autosave(ann, "products.prices.consumer", "2.9")
+    assert "Ann changed this decision" in type_and_autosave(bo, "products.marketing_musd", "7")
+    bo.get_by_role("button", name=re.compile("keep what you typed")).click()
+    bo.wait_for_function("() => document.querySelector('#draft-status').innerText.startsWith('Saved.')")
+    assert bo.locator("#draft-version").input_value() == "2"
+    ann.reload()
+    assert ann.locator("[id='f-products.marketing_musd']").input_value() == "7"
+    assert "saved by Bo" in ann.locator("#draft-status").inner_text()
+    for page in (console, ann, bo):
+        page.context.close()

@@ -276,3 +276,31 @@ def test_thousands_separators_are_understood(app_and_game: tuple[TestClient, int
     saved = client.post("/play/decide", data={"version": "0", "talent.engineers": "1,250", **csrf(page)})
     assert saved.status_code == 200 and "Draft saved." in saved.text
     assert 'name="talent.engineers" value="1250"' in client.get("/play/decide").text
+
+
+def test_after_a_clash_a_student_keeps_what_they_typed_or_loads_their_teammates_version(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    bo = TestClient(client.app)
+    join(bo, code, "Bo", "Echo")
+    page, page_bo = client.get("/play/decide").text, bo.get("/play/decide").text
+    htmx = {"HX-Request": "true"}
+    client.post("/play/decide/autosave", data={"version": "0", "round": "1", "products.prices.consumer": "3", **csrf(page)}, headers=htmx)
+    clash = html.unescape(bo.post("/play/decide/autosave", data={"version": "0", "round": "1", "products.prices.consumer": "2.2",
+                                                                 **csrf(page_bo)}, headers=htmx).text)
+    assert "Ann changed this decision since you opened it (version 1); your changes were not saved." in clash
+    assert 'hx-vals=\'{"overwrite_version": "1"}\'' in clash and "keep what you typed (save it over version 1)" in clash
+    assert 'href="/play/decide">load theirs</a>' in clash
+    kept = html.unescape(bo.post("/play/decide/autosave", data={"version": "0", "overwrite_version": "1", "round": "1",
+                                                                "products.prices.consumer": "2.2", **csrf(page_bo)}, headers=htmx).text)
+    assert "Saved." in kept and 'name="version" value="2" hx-swap-oob="true"' in kept
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        echo = next(seat for seat in games.seats_of(s, games.get_game(s, gid)) if seat.company_name == "Echo")
+        draft = games.draft_of(s, echo, 1)
+        assert draft is not None and draft.version == 2 and draft.updated_by == "Bo" and '"consumer":2.2' in draft.payload
+
+    stale_page = client.get("/play/decide").text  # Ann's full-page save on top of version 2... after Bo saves again
+    bo.post("/play/decide/autosave", data={"version": "2", "round": "1", "products.prices.consumer": "2.0", **csrf(page_bo)}, headers=htmx)
+    refused = client.post("/play/decide", data={"version": "2", "round": "1", "products.prices.consumer": "3.9", **csrf(stale_page)})
+    shown = html.unescape(refused.text)
+    assert refused.status_code == 409 and 'value="3.9"' in shown and "keep what you typed (save it over version 3)" in shown
