@@ -11,7 +11,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
-from app import revisions  # noqa: F401  (its flush rule applies to every session)
+from app import revisions
 from app.settings import PROJECT_ROOT
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -19,6 +19,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 def create_db_engine(url: str, **options: Any) -> Engine:
     """An engine for a SQLite or PostgreSQL URL, tuned for a small web app; `options` go to `create_engine`."""
+    revisions.install()
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **options)

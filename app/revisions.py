@@ -6,8 +6,9 @@ resolved or rewound, a deadline, a pause, an injected event, a seat) moves `game
 rendered while both counters stood at known values shows exactly what it would show now if neither has moved
 since. The counters live in the database, so every server process sees every other's changes.
 
-The rule is applied at every ORM flush (`_count_changes`), so no service has to remember it. The few Core
-UPDATE and DELETE statements that bypass the ORM call `bump` themselves (tests/services/test_revisions.py
+The rule is applied at every ORM flush (`_count_changes`, installed by `install`, which `app.db.create_db_engine`
+calls), so no service has to remember it. The few Core UPDATE and DELETE statements that bypass the ORM call
+`bump` themselves (tests/services/test_revisions.py
 checks every service that changes a game).
 """
 
@@ -43,7 +44,12 @@ def bump(session: OrmSession, games: Iterable[int] = (), seats: Iterable[int] = 
         connection.execute(update(table).where(table.c.id.in_(seat_ids)).values(revision=table.c.revision + 1))
 
 
-@event.listens_for(OrmSession, "after_flush")
+def install() -> None:
+    """Apply the rule to every session's flushes (once, however often it is called)."""
+    if not event.contains(OrmSession, "after_flush", _count_changes):
+        event.listen(OrmSession, "after_flush", _count_changes)
+
+
 def _count_changes(session: OrmSession, _flush: UOWTransaction) -> None:
     games: set[int] = set()
     seats: set[int] = set()
