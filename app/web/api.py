@@ -133,7 +133,10 @@ def _instructor_only(who: Caller) -> None:
 def _student_seat(session: Session, who: Caller) -> Seat:
     if who.student is None:
         raise HTTPException(status_code=404, detail="Only a student on a team has a decision.")
-    return students.seat_of(session, who.student)
+    try:
+        return students.seat_of(session, who.student)
+    except GameError:
+        raise HTTPException(status_code=409, detail="You are not on a team right now: ask your instructor to put you on one.") from None
 
 
 @router.post("/token", response_model=TokenResponse, name="api_token")

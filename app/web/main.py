@@ -27,6 +27,7 @@ from app.web.deadlines import deadline_loop
 from app.web.instructor import router as instructor_router
 from app.web.page_cache import PageCache
 from app.web.pages import router
+from app.web.play import NotOnATeam, not_on_a_team
 from app.web.play import router as play_router
 from app.web.projector import router as projector_router
 from app.web.security import current_instructor, install_security
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(NotOnATeam, not_on_a_team)
     return app
 
 

@@ -109,9 +109,26 @@ def rejoin(request: Request, token: str, session: SessionDep) -> Response:
     return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, token)
 
 
+class NotOnATeam(Exception):
+    """A student whose instructor took them off every team: their team pages answer with `not_on_a_team`."""
+
+    def __init__(self, game: Game):
+        super().__init__(game.name)
+        self.game = game
+
+
+async def not_on_a_team(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotOnATeam)
+    return render(request, "play/no_team.html", {"title": "Not on a team", "game": exc.game}, status_code=409)
+
+
 def _context(session: Session, student: Student) -> dict[str, Any]:
     game = games.get_game(session, student.game_id)
-    return team_context(session, game, students.seat_of(session, student), student)
+    try:
+        seat = students.seat_of(session, student)
+    except GameError:
+        raise NotOnATeam(game) from None
+    return team_context(session, game, seat, student)
 
 
 def team_context(session: Session, game: Game, seat: Seat, student: Student | None) -> dict[str, Any]:

@@ -113,3 +113,18 @@ def test_an_infinite_or_missing_number_in_an_api_body_is_refused_by_field(client
     refused = client.put(f"/api/v1/games/{gid}/decision", headers={**echo, "Content-Type": "application/json"}, content=body)
     assert refused.status_code == 422 and "finite" in refused.text and "consumer" in refused.text
     assert client.get(f"/api/v1/games/{gid}/decision", headers=echo).json()["version"] == 0
+
+
+def test_a_student_taken_off_every_team_gets_a_409_saying_so(client: TestClient) -> None:
+    from sqlmodel import Session
+
+    from app.services import games, students
+
+    gid, code, _ = game_with_teams(client)
+    echo = student(client, code, "Echo", "Ann")
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = games.get_game(s, gid)
+        ann = next(st for st, _ in students.roster(s, game))
+        students.move_student(s, game, ann.id or 0, None)
+    answer = client.get(f"/api/v1/games/{gid}/decision", headers=echo)
+    assert answer.status_code == 409 and "not on a team" in answer.json()["detail"]

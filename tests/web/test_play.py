@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.services import games
+from app.services import games, students
 from app.settings import Settings
 from app.web.main import create_app
 from tests.classroom import TWO_TEAMS, a_game
@@ -304,3 +304,20 @@ def test_after_a_clash_a_student_keeps_what_they_typed_or_loads_their_teammates_
     refused = client.post("/play/decide", data={"version": "2", "round": "1", "products.prices.consumer": "3.9", **csrf(stale_page)})
     shown = html.unescape(refused.text)
     assert refused.status_code == 409 and 'value="3.9"' in shown and "keep what you typed (save it over version 3)" in shown
+
+
+def test_a_student_taken_off_every_team_is_told_so_instead_of_an_error(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = games.get_game(s, gid)
+        ann = next(student for student, _ in students.roster(s, game))
+        students.move_student(s, game, ann.id or 0, None)
+    for path in ("/play", "/play/decide", "/play/results/1"):
+        page = client.get(path)
+        assert page.status_code == 409 and "Your instructor has taken you off your team in Strategy 501." in html.unescape(page.text), path
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = games.get_game(s, gid)
+        echo = next(seat for seat in games.seats_of(s, game) if seat.company_name == "Echo")
+        students.move_student(s, game, ann.id or 0, echo.id)
+    assert "<h1>Echo</h1>" in client.get("/play").text
