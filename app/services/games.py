@@ -11,7 +11,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -63,6 +63,8 @@ class StaleDraft(GameError):
         self.current = current
 
 
+T = TypeVar("T")
+ROW_ID_MAX = 2**63 - 1  # the largest id a table can hold (SQLite INTEGER, PostgreSQL BIGINT)
 SEED_MAX = 2**53 - 1  # exact in JSON and JavaScript, so exports and scripts keep it
 ROUND_MINUTES_MAX = 30 * 24 * 60
 
@@ -176,8 +178,13 @@ def _new_join_code(session: Session) -> str:
             return code
 
 
+def row_by_id(session: Session, table: type[T], row_id: int) -> T | None:
+    """A row by its id; None for an id no table could hold (a typed-in 10**23), instead of a driver error."""
+    return session.get(table, row_id) if 0 < row_id <= ROW_ID_MAX else None
+
+
 def get_game(session: Session, game_id: int) -> Game:
-    game = session.get(Game, game_id)
+    game = row_by_id(session, Game, game_id)
     if game is None:
         raise GameNotFound(f"There is no game {game_id}.")
     return game
@@ -185,7 +192,7 @@ def get_game(session: Session, game_id: int) -> Game:
 
 def owned_game(session: Session, game_id: int, instructor_id: int) -> Game:
     """A game of this instructor's; anyone else's is GameNotFound, exactly as if it did not exist."""
-    game = session.get(Game, game_id)
+    game = row_by_id(session, Game, game_id)
     if game is None or game.instructor_id != instructor_id:
         raise GameNotFound(f"There is no game {game_id}.")
     return game
@@ -229,6 +236,8 @@ def save_draft(session: Session, game: Game, seat: Seat, decision: Decision, bas
     the editor was deciding, is refused if the game has moved on (or back) since."""
     _require_open(game)
     _require_round(game, for_round)
+    if not 0 <= base_version <= ROW_ID_MAX:
+        raise GameError(f"There is no draft version {base_version}; reload the page.")
     if seat.persona is not None:
         raise GameError(f"{seat.company_name} is played by the computer.")
     rnd = game.current_round + 1

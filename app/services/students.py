@@ -15,7 +15,7 @@ from app.engine.world import World
 from app.models import Game, Seat, Student
 from app.services.cache import cached
 from app.services.clock import aware, now
-from app.services.games import GameError, GameNotFound, played_rounds, results_key, scenario_of, seats_of
+from app.services.games import GameError, GameNotFound, played_rounds, results_key, row_by_id, scenario_of, seats_of
 
 PIN_DIGITS = 6
 LAST_SEEN_EVERY = timedelta(seconds=30)
@@ -136,7 +136,7 @@ def company_state(session: Session, game: Game) -> tuple[World, State]:
 
 def move_student(session: Session, game: Game, student_id: int, seat_id: int | None) -> Student:
     """Put a student on another team (None: take them off every team); team sizes still hold."""
-    student = session.get(Student, student_id)
+    student = row_by_id(session, Student, student_id)
     if student is None or student.game_id != game.id:
         raise GameError("That student is not in this game.")
     if seat_id is not None:
@@ -154,7 +154,7 @@ def move_student(session: Session, game: Game, student_id: int, seat_id: int | N
 
 def remove_student(session: Session, game: Game, student_id: int) -> str:
     """Take a student out of the game: their links and PIN stop working; their team's decisions stay."""
-    student = session.get(Student, student_id)
+    student = row_by_id(session, Student, student_id)
     if student is None or student.game_id != game.id:
         raise GameError("That student is not in this game.")
     name = student.display_name

@@ -27,7 +27,7 @@ from app.web.deadlines import deadline_loop
 from app.web.instructor import router as instructor_router
 from app.web.page_cache import PageCache
 from app.web.pages import router
-from app.web.play import NotOnATeam, not_on_a_team
+from app.web.play import NotOnATeam, UnknownCode, not_on_a_team, unknown_code
 from app.web.play import router as play_router
 from app.web.projector import router as projector_router
 from app.web.security import current_instructor, install_security
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(NotOnATeam, not_on_a_team)
+    app.add_exception_handler(UnknownCode, unknown_code)
     return app
 
 

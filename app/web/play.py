@@ -62,27 +62,40 @@ def _join_page(request: Request, session: Session, game: Game, form: dict[str, A
 def join_form(request: Request, session: SessionDep, code: str = "") -> Response:
     """Enter a join code."""
     if code.strip():
-        try:
-            game = students.game_by_code(session, code)
-        except GameError as exc:
-            return render(request, "play/code.html", {"code": code, "problem": str(exc)}, status_code=404)
+        game = _game_by_code(session, code)
         return RedirectResponse(request.url_for("join", code=game.join_code).path, status_code=303)
     return render(request, "play/code.html", {"code": "", "problem": None})
 
 
+class UnknownCode(Exception):
+    """A join code that opens no game: answered with the code page, the problem shown where it was typed."""
+
+    def __init__(self, code: str, problem: str):
+        super().__init__(problem)
+        self.code, self.problem = code, problem
+
+
+async def unknown_code(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, UnknownCode)
+    return render(request, "play/code.html", {"code": exc.code, "problem": exc.problem}, status_code=404)
+
+
+def _game_by_code(session: Session, code: str) -> Game:
+    try:
+        return students.game_by_code(session, code)
+    except GameError as exc:
+        raise UnknownCode(code, str(exc)) from None
+
+
 @router.get("/join/{code}", name="join")
 def join_page(request: Request, code: str, session: SessionDep) -> Response:
-    try:
-        game = students.game_by_code(session, code)
-    except GameError as exc:
-        return render(request, "play/code.html", {"code": code, "problem": str(exc)}, status_code=404)
-    return _join_page(request, session, game, {}, {})
+    return _join_page(request, session, _game_by_code(session, code), {}, {})
 
 
 @router.post("/join/{code}", name="join_submit")
 def join_submit(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
                 seat_id: Annotated[str, Form()] = "") -> Response:
-    game = students.game_by_code(session, code)
+    game = _game_by_code(session, code)
     seat = int(seat_id) if seat_id.isdigit() else None
     try:
         joined = students.join(session, game, seat, display_name)
@@ -94,7 +107,7 @@ def join_submit(request: Request, code: str, session: SessionDep, display_name: 
 @router.post("/join/{code}/pin", name="rejoin_pin")
 def rejoin_pin(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
                pin: Annotated[str, Form()] = "") -> Response:
-    game = students.game_by_code(session, code)
+    game = _game_by_code(session, code)
     try:
         joined = students.rejoin_with_pin(session, game, display_name, pin)
     except students.JoinError as exc:

@@ -321,3 +321,12 @@ def test_a_student_taken_off_every_team_is_told_so_instead_of_an_error(app_and_g
         echo = next(seat for seat in games.seats_of(s, game) if seat.company_name == "Echo")
         students.move_student(s, game, ann.id or 0, echo.id)
     assert "<h1>Echo</h1>" in client.get("/play").text
+
+
+@pytest.mark.parametrize("path", ["/join/NOPE99", "/join/NOPE99/pin"])
+def test_a_join_form_posted_to_a_code_that_opens_no_game_says_so_at_the_code(app_and_game: tuple[TestClient, int, str], path: str) -> None:
+    client, _, code = app_and_game
+    page = client.get(f"/join/{code}").text
+    answer = client.post(path, data={"display_name": "Ann", "seat_id": "1", "pin": "123456", **csrf(page)})
+    assert answer.status_code == 404 and "No game has the code 'NOPE99'" in html.unescape(answer.text)
+    assert 'value="NOPE99"' in answer.text  # what was typed stays in the code field
