@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.services import games
 
-from .signed_in import create_game, sign_up
+from .signed_in import create_game, post_form, sign_up
 
 
 def test_the_projector_shows_the_join_code_then_the_leaderboard_and_charts_once_a_round_resolves(client: TestClient) -> None:
@@ -24,6 +24,9 @@ def test_the_projector_shows_the_join_code_then_the_leaderboard_and_charts_once_
         report = games.report_of(s, game, 1)
     page = html.unescape(client.get(f"/games/{gid}/projector").text)
     assert "Leaderboard after round 1" in page and 'hx-trigger="every 10s"' in page
+    assert '<p class="round-status big">Round 2 of 12 is open.</p>' in page
+    post_form(client, f"/games/{gid}/control", {"action": "pause"}, from_page=f"/games/{gid}")
+    assert "Round 2 of 12 is open. The game is paused." in html.unescape(client.get(f"/games/{gid}/projector").text)
     leader = report["market"]["scoreboard"][0]
     assert f"{leader['company']}</th><td class=\"num\">{leader['score']:.1f}" in page
     for title in ("Balanced scorecard", "Share of all tokens bought", "Capability of what each company sells"):
