@@ -105,8 +105,8 @@ def _problems(setup: GameSetup, scenario: Scenario) -> list[tuple[str, str]]:
         out.append(("round_minutes", f"A round lasts at most {ROUND_MINUTES_MAX:,} minutes (30 days)."))
     if setup.seed is not None and not 0 <= setup.seed <= SEED_MAX:
         out.append(("seed", f"The seed is a whole number from 0 to {SEED_MAX:,}."))
-    if setup.absent_rule != CARRY_ON and setup.absent_rule not in PERSONAS:
-        out.append(("absent_rule", f"Teams that do not submit either carry on or are played by a persona ({', '.join(PERSONAS)})."))
+    if problem := _absent_rule_problem(setup.absent_rule):
+        out.append(("absent_rule", problem))
     if not 1 <= setup.team_size_max <= 20:
         out.append(("team_size_max", "A team has between 1 and 20 students."))
     return out
@@ -367,10 +367,35 @@ def next_round_input(session: Session, game: Game) -> RoundInput:
     return RoundInput(decisions=decisions, injected_events=tuple(sorted(e.event_index for e in events)), stand_ins=stand_ins)
 
 
-def advance(session: Session, game_id: int, expected_round: int) -> RoundResult:
+def advance(session: Session, game_id: int, expected_round: int, absent_rule: str | None = None) -> RoundResult:
     """Resolve the round after `expected_round`, exactly once: the result and the game's new round are saved
-    in one transaction, which fails if anyone resolved it first. A crash leaves the previous round intact."""
+    in one transaction, which fails if anyone resolved it first. A crash leaves the previous round intact.
+    `absent_rule`, if given, is what happens to teams that did not submit, from this round on."""
+    if absent_rule is not None:
+        if problem := _absent_rule_problem(absent_rule):
+            raise GameError(problem)
+        game = get_game(session, game_id)
+        game.absent_rule = absent_rule
+        session.add(game)
+        session.flush()  # committed with the round, or rolled back with it
     return advance_with(session, game_id, expected_round, None)
+
+
+def _absent_rule_problem(rule: str) -> str | None:
+    if rule == CARRY_ON or rule in PERSONAS:
+        return None
+    return f"Teams that do not submit either carry on or are played by a persona ({', '.join(PERSONAS)})."
+
+
+def why_not_advance(game: Game) -> str | None:
+    """Why the game's next round cannot be resolved now, or None when it can."""
+    if game.status == "ended":
+        return "This game has ended."
+    if practice_over(game):
+        return "Finish the practice first: its results are wiped and round 1 starts for real."
+    if game.current_round >= game.rounds:
+        return "Every round of this game has been played."
+    return None
 
 
 def advance_with(session: Session, game_id: int, expected_round: int, given: RoundInput | None) -> RoundResult:
@@ -378,10 +403,8 @@ def advance_with(session: Session, game_id: int, expected_round: int, given: Rou
     game = get_game(session, game_id)
     if game.current_round != expected_round:
         raise RoundAlreadyResolved(f"Round {expected_round + 1} has already been resolved.")
-    if practice_over(game):
-        raise GameError("Finish the practice first: its results are wiped and round 1 starts for real.")
-    if game.current_round >= game.rounds:
-        raise GameError("Every round of this game has been played.")
+    if refusal := why_not_advance(game):
+        raise GameError(refusal)
     given = given if given is not None else next_round_input(session, game)
     world = World(scenario_of(game))
     played = replay(record_of(session, game, given), world)

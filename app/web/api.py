@@ -88,6 +88,8 @@ class DraftWrite(BaseModel):
 
 class AdvanceRequest(BaseModel):
     expected_round: int = Field(description="The game's current round; the call fails if someone advanced first.")
+    absent_rule: str | None = Field(None, description="What happens to teams that did not submit, from this round on: "
+                                                      "'carry_on' or a persona name (default: the game's current rule).")
 
 
 class Caller(BaseModel):
@@ -247,7 +249,7 @@ def advance(game_id: int, body: AdvanceRequest, session: SessionDep, who: Caller
     _instructor_only(who)
     game = _game_for(session, who, game_id)
     try:
-        games.advance(session, game.id or 0, body.expected_round)
+        games.advance(session, game.id or 0, body.expected_round, body.absent_rule)
     except (RoundAlreadyResolved, GameError) as exc:
         return JSONResponse({"detail": str(exc)}, status_code=409)
     return _public(session, games.get_game(session, game_id), who)

@@ -122,5 +122,9 @@ def form_context(scenario: Scenario, typed: dict[str, str], problems: dict[str, 
     return {"nav": "new_game", "scenario": scenario, "scenario_options": [(s.id, s.name) for s in shipped_scenarios().values()], "form": typed,
             "problems": problems, "labels": FIELD_LABELS, "weights": WEIGHTS, "weight_labels": WEIGHT_LABELS,
             "seat_options": [(TEAM, persona_label(None)), *((p, persona_label(p)) for p in PERSONAS)],
-            "absent_options": [(CARRY_ON, "Carry on with their last decisions"),
-                               *((p, "Are played by the computer: " + p.replace("_", " ")) for p in PERSONAS)]}
+            "absent_options": absent_options()}
+
+
+def absent_options() -> list[tuple[str, str]]:
+    """What can happen to teams that have not submitted when a round is resolved."""
+    return [(CARRY_ON, "Carry on with their last decisions"), *((p, "Are played by the computer: " + p.replace("_", " ")) for p in PERSONAS)]

@@ -17,6 +17,7 @@ from app.services import exports, games, students
 from app.services.games import GameError, GameNotFound, SetupRejected
 from app.web import play
 from app.web.game_form import (
+    absent_options,
     default_form,
     form_context,
     form_problems,
@@ -291,22 +292,23 @@ def export_game(game_id: int, kind: str, session: SessionDep, me: SignedInInstru
 def confirm_advance(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor) -> Response:
     """Are you sure? Which teams have submitted, and what happens to the others."""
     game = _own(session, game_id, me)
-    if game.current_round >= game.rounds:
-        return _console_page(request, session, game, problem="Every round of this game has been played.", status_code=409)
+    if refusal := games.why_not_advance(game):
+        return _console_page(request, session, game, problem=refusal, status_code=409)
     coming = games.next_round_input(session, game)
     teams = [s.company_name for s in games.seats_of(session, game) if s.persona is None]
     context = {"nav": "games", "game": game, "action": "advance", "submitted": [t for t in teams if t in coming.decisions],
-               "missing": [t for t in teams if t not in coming.decisions], "absent_rule": game.absent_rule}
+               "missing": [t for t in teams if t not in coming.decisions], "absent_rule": game.absent_rule,
+               "absent_options": absent_options()}
     return render(request, "instructor/confirm.html", context)
 
 
 @router.post("/games/{game_id}/advance", name="advance")
 def advance(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor,
-            expected_round: Annotated[int, Form()]) -> Response:
+            expected_round: Annotated[int, Form()], absent_rule: Annotated[str | None, Form()] = None) -> Response:
     """Resolve the next round exactly once: a second click or a second instructor is told it is done already."""
     game = _own(session, game_id, me)
     try:
-        result = games.advance(session, game_id, expected_round)
+        result = games.advance(session, game_id, expected_round, absent_rule)
     except GameError as refused:
         session.rollback()
         return _console_page(request, session, games.get_game(session, game_id), problem=str(refused), status_code=409)

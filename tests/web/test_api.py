@@ -48,7 +48,9 @@ def test_a_whole_round_through_the_api(client: TestClient) -> None:
     saved = client.put(f"/api/v1/games/{gid}/decision", headers=echo, json={"version": 0, "decision": decision}).json()
     assert saved["version"] == 1 and saved["updated_by"] == "Ann"
     assert client.post(f"/api/v1/games/{gid}/submit", headers=echo).json()["submitted"] is True
-    moved = client.post(f"/api/v1/games/{gid}/advance", headers=auth, json={"expected_round": 0})
+    refused = client.post(f"/api/v1/games/{gid}/advance", headers=auth, json={"expected_round": 0, "absent_rule": "nobody"})
+    assert refused.status_code == 409 and "either carry on or are played by a persona" in refused.json()["detail"]
+    moved = client.post(f"/api/v1/games/{gid}/advance", headers=auth, json={"expected_round": 0, "absent_rule": "incumbent"})
     assert moved.status_code == 200 and moved.json()["current_round"] == 1
     again = client.post(f"/api/v1/games/{gid}/advance", headers=auth, json={"expected_round": 0})
     assert again.status_code == 409 and "already been resolved" in again.json()["detail"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -200,8 +201,28 @@ def test_the_advance_confirmation_says_who_has_not_submitted_and_what_happens_to
     game_id = create_game(signed_in, teams=(0, 4))
     page = text_of(signed_in.get(f"/games/{game_id}/advance").text)
     assert "Resolve round 1 now?" in page and "Not submitted</dt><dd>Aurora AI, Echo" in page
-    assert "carry on with their last decisions" in page and 'name="expected_round" value="0"' in page
+    assert '<option value="carry_on" selected>Carry on with their last decisions</option>' in page
+    assert '<label for="f-absent_rule">Teams that have not submitted</label>' in page and 'name="expected_round" value="0"' in page
     assert ">Cancel</a>" in page
+
+
+def test_at_the_advance_the_instructor_chooses_what_happens_to_teams_that_did_not_submit(signed_in: TestClient) -> None:
+    game_id = create_game(signed_in, teams=(0, 4))
+    confirm = signed_in.get(f"/games/{game_id}/advance").text
+    resolved = signed_in.post(f"/games/{game_id}/advance", data={"expected_round": "0", "absent_rule": "incumbent",
+                                                                 "csrf_token": csrf_of(confirm)})
+    assert resolved.status_code == 200 and "Round 1 is resolved." in text_of(resolved.text)
+    with Session(signed_in.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = s.get(Game, game_id)
+        row = s.exec(select(RoundResult).where(RoundResult.game_id == game_id)).one()
+        assert game is not None and game.absent_rule == "incumbent"  # kept for the next rounds
+        assert json.loads(row.inputs)["stand_ins"] == {"Aurora AI": "incumbent", "Echo": "incumbent"}
+    bad = signed_in.get(f"/games/{game_id}/advance").text
+    refused = signed_in.post(f"/games/{game_id}/advance", data={"expected_round": "1", "absent_rule": "nobody", "csrf_token": csrf_of(bad)})
+    assert refused.status_code == 409 and "either carry on or are played by a persona" in text_of(refused.text)
+    with Session(signed_in.app.state.engine) as s:  # type: ignore[attr-defined]
+        game = s.get(Game, game_id)
+        assert game is not None and game.current_round == 1 and game.absent_rule == "incumbent"  # nothing changed
 
 
 def test_advancing_resolves_the_round_and_the_console_shows_the_scoreboard(signed_in: TestClient) -> None:
