@@ -195,6 +195,7 @@ def test_after_a_clash_a_student_can_keep_what_they_typed_in_the_browser(browser
     bo.get_by_role("link", name="Decide round 1").click()
     assert "Saved." in type_and_autosave(ann, "products.prices.consumer", "2.9")
     assert "Ann changed this decision" in type_and_autosave(bo, "products.marketing_musd", "7")
+    assert serious_violations(bo) == []
     bo.get_by_role("button", name=re.compile("keep what you typed")).click()
     bo.wait_for_function("() => document.querySelector('#draft-status').innerText.startsWith('Saved.')")
     assert bo.locator("#draft-version").input_value() == "2"
