@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.routing import BaseRoute, Route
 
+from app.db import migrate
 from app.services import games
+from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.main import create_app
 
@@ -41,8 +43,11 @@ class Class:
 
 
 @pytest.fixture
-def klass(prepared_sqlite_url: str) -> Iterator[Class]:
-    app = create_app(Settings(database_url=prepared_sqlite_url))
+def klass(empty_database_url: str) -> Iterator[Class]:
+    migrate(empty_database_url)
+    app = create_app(Settings(database_url=empty_database_url))
+    with Session(app.state.engine) as s:
+        load_shipped_scenarios(s)
     clients = [TestClient(app, raise_server_exceptions=False) for _ in range(3)]
     with clients[0] as visitor, clients[1] as student, clients[2] as instructor:
         sign_up(instructor)
