@@ -125,7 +125,8 @@ def verify_game(game_id: int = typer.Argument(..., help="The game's number.")) -
     from sqlmodel import Session
 
     from app.db import create_db_engine
-    from app.services.games import GameNotFound, verify
+    from app.errors import GameNotFound
+    from app.services.rounds import verify
     from app.settings import get_settings
 
     engine = create_db_engine(get_settings().database_url)
@@ -153,8 +154,9 @@ def export_game(
     from sqlmodel import Session
 
     from app.db import create_db_engine
+    from app.errors import GameNotFound
     from app.services import exports
-    from app.services.games import GameNotFound, get_game
+    from app.services.games import get_game
     from app.settings import get_settings
 
     writers = {".csv": lambda s, g: exports.results_csv(s, g).encode(), ".xlsx": exports.results_xlsx,
@@ -183,9 +185,9 @@ def import_game(
     from sqlmodel import Session, select
 
     from app.db import create_db_engine
+    from app.errors import GameError
     from app.models import Instructor
     from app.services import exports
-    from app.services.games import GameError
     from app.settings import get_settings
 
     try:

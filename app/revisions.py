@@ -24,8 +24,8 @@ from sqlalchemy import inspect as inspect_row
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 
+from app.clock import aware
 from app.models import Game, InjectedEvent, RoundResult, Seat, Student, TeamDecision
-from app.services.clock import aware
 
 GAME_ROWS = (Game, Seat, RoundResult, InjectedEvent)  # rows every team's pages may show
 SEAT_ROWS = (TeamDecision, Student)  # rows only their own team's pages show

@@ -5,7 +5,7 @@ No assertions: the targets below are for a reader comparing figures on one machi
 
   load phase   40 teams x 5 students load the decision page, autosave 3 times and submit, within one minute
                p95 latency <= 100 ms, no errors (HTTP 5xx, other unexpected statuses, connection failures)
-  advance      one 40-team round resolved in-process by `games.advance`                    <= 1,000 ms
+  advance      one 40-team round resolved in-process by `rounds.advance`                    <= 1,000 ms
   throughput   GET /play (the student dashboard, after round 1) vs a bare FastAPI JSON endpoint, both served
                by uvicorn with the same workers, measured in the same run                    ratio >= 0.25
                (one student's dashboard, rendered once and then served from the page cache while its
@@ -58,8 +58,8 @@ from app.db import create_db_engine, migrate  # noqa: E402
 from app.engine.decisions import Decision  # noqa: E402
 from app.models import Instructor, Seat  # noqa: E402
 from app.scenario import parse_scenario  # noqa: E402
-from app.services import games  # noqa: E402
-from app.services.games import GameSetup  # noqa: E402
+from app.services import drafts, games, rounds  # noqa: E402
+from app.services.setup import GameSetup, create_game_from  # noqa: E402
 
 HOST = "127.0.0.1"
 TEAMS = 40
@@ -172,7 +172,7 @@ def set_up_game(url: str) -> tuple[int, str]:
         session.refresh(instructor)
         assert instructor.id is not None
         setup = GameSetup(name="Bench class", scenario_id=scenario.id, seats=(None,) * TEAMS, team_size_max=TEAM_SIZE, seed=2025)
-        game = games.create_game_from(session, instructor.id, scenario, text, setup)
+        game = create_game_from(session, instructor.id, scenario, text, setup)
         assert game.id is not None
         out = game.id, game.join_code
     engine.dispose()
@@ -183,7 +183,7 @@ def time_advance(url: str, game_id: int, expected_round: int) -> float:
     engine = create_db_engine(url)
     with Session(engine) as session:
         t0 = time.perf_counter()
-        games.advance(session, game_id, expected_round)
+        rounds.advance(session, game_id, expected_round)
         ms = 1e3 * (time.perf_counter() - t0)
     engine.dispose()
     return ms
@@ -195,10 +195,10 @@ def submit_all_in_process(url: str, game_id: int) -> None:
     with Session(engine) as session:
         game = games.get_game(session, game_id)
         for seat in games.seats_of(session, game):
-            draft = games.draft_of(session, seat, game.current_round + 1)
+            draft = drafts.draft_of(session, seat, game.current_round + 1)
             decision = Decision.model_validate({"products": {"prices": {"consumer": 3.8}}})
-            games.save_draft(session, game, seat, decision, draft.version if draft else 0, "bench")
-            games.set_submitted(session, game, seat, True)
+            drafts.save_draft(session, game, seat, decision, draft.version if draft else 0, "bench")
+            drafts.set_submitted(session, game, seat, True)
     engine.dispose()
 
 
@@ -207,7 +207,7 @@ def submitted_count(url: str, game_id: int) -> int:
     with Session(engine) as session:
         game = games.get_game(session, game_id)
         seats: list[Seat] = games.seats_of(session, game)
-        n = sum(1 for s in seats if (d := games.draft_of(session, s, game.current_round + 1)) is not None and d.submitted)
+        n = sum(1 for s in seats if (d := drafts.draft_of(session, s, game.current_round + 1)) is not None and d.submitted)
     engine.dispose()
     return n
 

@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.clock import aware, now
 from app.models import Instructor, InstructorSession, SignInAttempt
-from app.services.clock import aware, now
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024  # hashing is slow on purpose; a megabyte "password" would be a denial of service

@@ -13,7 +13,7 @@ from app.engine.report import round_report
 from app.engine.world import World
 from app.models import Instructor
 from app.scenario import Scenario, find_scenario
-from app.services import accounts, games, students
+from app.services import accounts, drafts, games, rounds, setup, students
 
 DEMO_SEED = 2026
 
@@ -59,7 +59,7 @@ def ensure_demo_classroom(session: Session) -> str:
     person = accounts.sign_up(session, accounts.InstructorCreate(email=DEMO_EMAIL, display_name="Demo instructor", password=DEMO_PASSWORD))
     scenario = find_scenario("frontier-race")
     seats = tuple(None if c.name in DEMO_TEAMS else c.persona for c in scenario.companies)
-    game = games.create_game(session, person.id or 0, games.GameSetup(name="Demo class", scenario_id=scenario.id, seats=seats, seed=DEMO_SEED))
+    game = setup.create_game(session, person.id or 0, setup.GameSetup(name="Demo class", scenario_id=scenario.id, seats=seats, seed=DEMO_SEED))
     team_seats = [s for s in games.seats_of(session, game) if s.persona is None]
     for seat, name in zip(team_seats, ("Ada", "Ben"), strict=True):
         students.join(session, game, seat.id, name)
@@ -67,7 +67,7 @@ def ensure_demo_classroom(session: Session) -> str:
         current = games.get_game(session, game.id or 0)
         for seat in team_seats:
             decision = Decision(products=ProductDecision(prices={"consumer": 3.5 - 0.2 * rnd}))
-            games.save_draft(session, current, seat, decision, 0, "demo")
-            games.set_submitted(session, current, seat, True)
-        games.advance(session, game.id or 0, rnd)
+            drafts.save_draft(session, current, seat, decision, 0, "demo")
+            drafts.set_submitted(session, current, seat, True)
+        rounds.advance(session, game.id or 0, rnd)
     return DEMO_EMAIL

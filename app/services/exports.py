@@ -11,9 +11,10 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
+from app import errors
 from app.models import Game, RoundResult
 from app.scenario import parse_scenario
-from app.services import games
+from app.services import games, rounds, setup
 
 ARCHIVE_FORMAT = "moatline-game-archive"
 ARCHIVE_VERSION = 1
@@ -113,14 +114,14 @@ def import_archive(session: Session, instructor_id: int, text: str) -> Game:
     scenario = parse_scenario(data["scenario_text"], "archived scenario")
     names = [c.name for c in scenario.companies]
     if [s["company"] for s in data["seats"]] != names:
-        raise games.GameError("The archive's seats do not match its scenario's companies.")
-    game = games.create_game_from(session, instructor_id, scenario, data["scenario_text"], games.GameSetup(
+        raise errors.GameError("The archive's seats do not match its scenario's companies.")
+    game = setup.create_game_from(session, instructor_id, scenario, data["scenario_text"], setup.GameSetup(
         name=data["name"], scenario_id=data["scenario_id"], seats=tuple(s["persona"] for s in data["seats"]), rounds=data["rounds"],
         seed=data["seed"], practice_round=data["practice_round"], advance_mode=data["advance_mode"], round_minutes=data["round_minutes"],
         absent_rule=data["absent_rule"], team_size_max=data["team_size_max"],
         scoring={k: v for k, v in data["scoring"].items() if k != "ranges"}))
     for item in sorted(data["played"], key=lambda p: p["round"]):
-        games.advance_with(session, game.id or 0, item["round"] - 1, games.round_input_from_json(item["inputs"]))
+        rounds.advance_with(session, game.id or 0, item["round"] - 1, rounds.round_input_from_json(item["inputs"]))
     session.refresh(game)
     return game
 
@@ -129,12 +130,12 @@ def _archive_data(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise games.GameError(f"That file is not a Moatline game archive (not JSON: {exc.msg} at line {exc.lineno}).") from None
+        raise errors.GameError(f"That file is not a Moatline game archive (not JSON: {exc.msg} at line {exc.lineno}).") from None
     if not isinstance(data, dict) or data.get("format") != ARCHIVE_FORMAT:
-        raise games.GameError("That file is not a Moatline game archive.")
+        raise errors.GameError("That file is not a Moatline game archive.")
     if data.get("version") != ARCHIVE_VERSION:
-        raise games.GameError(f"This installation reads game archives of version {ARCHIVE_VERSION}, not {data.get('version')!r}.")
+        raise errors.GameError(f"This installation reads game archives of version {ARCHIVE_VERSION}, not {data.get('version')!r}.")
     missing = [k for k in ("scenario_text", "seed", "seats", "played", "rounds", "name") if k not in data]
     if missing:
-        raise games.GameError(f"The archive lacks {', '.join(missing)}.")
+        raise errors.GameError(f"The archive lacks {', '.join(missing)}.")
     return data

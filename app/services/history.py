@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.models import Game, RoundResult
-from app.services import games
+from app.services import rounds
 from app.services.cache import cached
 
 
@@ -30,13 +30,13 @@ class Chart:
 
 
 def _reports(session: Session, game: Game) -> list[tuple[int, dict[str, Any]]]:
-    rounds = session.exec(select(RoundResult.round).where(RoundResult.game_id == game.id).order_by(col(RoundResult.round)))
-    return [(r, games.report_of(session, game, r)) for r in rounds]
+    resolved = session.exec(select(RoundResult.round).where(RoundResult.game_id == game.id).order_by(col(RoundResult.round)))
+    return [(r, rounds.report_of(session, game, r)) for r in resolved]
 
 
 def company_charts(session: Session, game: Game, company: str) -> list[Chart]:
     """A team's charts: its own cash and revenue, its share by segment, and everyone's public capability."""
-    return cached(("company-charts", company, *games.results_key(session, game)), lambda: _company_charts(session, game, company))
+    return cached(("company-charts", company, *rounds.results_key(session, game)), lambda: _company_charts(session, game, company))
 
 
 def _company_charts(session: Session, game: Game, company: str) -> list[Chart]:
@@ -69,7 +69,7 @@ def through(charts: list[Chart], rnd: int) -> list[Chart]:
 
 def market_charts(session: Session, game: Game) -> list[Chart]:
     """The class's charts for the projector: every company's score, capability and share of all tokens bought."""
-    return cached(("market-charts", *games.results_key(session, game)), lambda: _market_charts(session, game))
+    return cached(("market-charts", *rounds.results_key(session, game)), lambda: _market_charts(session, game))
 
 
 def _market_charts(session: Session, game: Game) -> list[Chart]:

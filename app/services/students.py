@@ -9,13 +9,15 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
+from app.clock import aware, now
 from app.engine.game import start
 from app.engine.state import State
 from app.engine.world import World
+from app.errors import GameError, GameNotFound
 from app.models import Game, Seat, Student
 from app.services.cache import cached
-from app.services.clock import aware, now
-from app.services.games import GameError, GameNotFound, played_rounds, results_key, row_by_id, scenario_of, seats_of
+from app.services.games import row_by_id, scenario_of, seats_of
+from app.services.rounds import played_rounds, results_key
 
 PIN_DIGITS = 6
 LAST_SEEN_EVERY = timedelta(seconds=30)

@@ -14,12 +14,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from app import lifecycle
+from app.clock import aware
 from app.engine.decisions import Decision
 from app.engine.report import view_for
+from app.errors import GameError, GameNotFound, RoundAlreadyResolved, StaleDraft
 from app.models import Game, Instructor, Seat, Student
-from app.services import accounts, exports, games, students
-from app.services.clock import aware
-from app.services.games import GameError, GameNotFound, RoundAlreadyResolved, StaleDraft
+from app.services import accounts, drafts, exports, games, rounds, students
 from app.web.pages import SessionDep
 from app.web.security import client_address
 
@@ -190,7 +191,7 @@ def _public(session: Session, game: Game, who: Caller) -> GamePublic:
     sizes = students.team_sizes(session, game)
     seats = [SeatPublic(company=s.company_name, played_by=s.persona or "team", students=sizes.get(s.id or 0, 0)) for s in games.seats_of(session, game)]
     return GamePublic(id=game.id or 0, name=game.name, scenario_id=game.scenario_id, seed=game.seed, rounds=game.rounds,
-                      current_round=game.current_round, status=game.status, deciding=games.is_deciding(game),
+                      current_round=game.current_round, status=game.status, deciding=lifecycle.is_deciding(game),
                       practice_round=game.practice_round, deadline_at=aware(game.deadline_at) if game.deadline_at else None,
                       join_code=game.join_code if who.instructor is not None else None, seats=seats)
 
@@ -199,7 +200,7 @@ def _public(session: Session, game: Game, who: Caller) -> GamePublic:
 def read_draft(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic:
     """The team's current draft for the coming round."""
     game = _game_for(session, who, game_id)
-    row = games.draft_of(session, _student_seat(session, who), game.current_round + 1)
+    row = drafts.draft_of(session, _student_seat(session, who), game.current_round + 1)
     return DraftPublic(round=game.current_round + 1, version=row.version if row else 0, submitted=bool(row and row.submitted),
                        updated_by=row.updated_by if row else None, decision=Decision.model_validate_json(row.payload) if row else None)
 
@@ -216,7 +217,7 @@ def write_draft(game_id: int, body: DraftWrite, session: SessionDep, who: Caller
     if problems:
         return JSONResponse({"detail": "The decision has problems.", "problems": {p.field: p.message for p in problems}}, status_code=422)
     try:
-        games.save_draft(session, game, seat, body.decision, body.version, who.student.display_name if who.student else "", body.round)
+        drafts.save_draft(session, game, seat, body.decision, body.version, who.student.display_name if who.student else "", body.round)
     except StaleDraft as exc:
         return JSONResponse({"detail": str(exc), "current_version": exc.current.version}, status_code=409)
     except GameError as exc:
@@ -237,7 +238,7 @@ def unsubmit(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic |
 def _set_submitted(game_id: int, session: Session, who: Caller, value: bool) -> DraftPublic | JSONResponse:
     game = _game_for(session, who, game_id)
     try:
-        games.set_submitted(session, game, _student_seat(session, who), value)
+        drafts.set_submitted(session, game, _student_seat(session, who), value)
     except GameError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=409)
     return read_draft(game_id, session, who)
@@ -249,7 +250,7 @@ def advance(game_id: int, body: AdvanceRequest, session: SessionDep, who: Caller
     _instructor_only(who)
     game = _game_for(session, who, game_id)
     try:
-        games.advance(session, game.id or 0, body.expected_round, body.absent_rule)
+        rounds.advance(session, game.id or 0, body.expected_round, body.absent_rule)
     except (RoundAlreadyResolved, GameError) as exc:
         return JSONResponse({"detail": str(exc)}, status_code=409)
     return _public(session, games.get_game(session, game_id), who)
@@ -260,7 +261,7 @@ def report(game_id: int, rnd: int, session: SessionDep, who: CallerDep) -> dict[
     """A resolved round's report: all of it for the instructor, the team's own view for a student."""
     game = _game_for(session, who, game_id)
     try:
-        full = games.report_of(session, game, rnd)
+        full = rounds.report_of(session, game, rnd)
     except GameError:
         raise HTTPException(status_code=404, detail=f"Round {rnd} has not been resolved.") from None
     if who.student is None:

@@ -1,6 +1,6 @@
 """Rounds resolve on time without anyone clicking: a small loop in each server process.
 
-Several processes may run it at once; `games.advance` resolves each round exactly once.
+Several processes may run it at once; `rounds.advance` resolves each round exactly once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.services import games
+from app.services import live
 
 POLL_SECONDS = 5.0
 log = logging.getLogger("moatline.deadlines")
@@ -19,7 +19,7 @@ log = logging.getLogger("moatline.deadlines")
 
 def resolve_due(engine: Engine) -> list[int]:
     with Session(engine) as session:
-        return games.process_due(session)
+        return live.process_due(session)
 
 
 async def deadline_loop(engine: Engine, poll_seconds: float = POLL_SECONDS) -> None:

@@ -7,9 +7,10 @@ import secrets
 from functools import lru_cache
 from typing import Any
 
+from app.lifecycle import CARRY_ON
 from app.scenario import PERSONAS, Scenario, list_scenarios
 from app.scenario.schema import Scoring
-from app.services.games import CARRY_ON, SEED_MAX, GameSetup
+from app.services.setup import SEED_MAX, GameSetup
 
 TEAM = "team"
 NEW_SEED_BELOW = 2**31  # a prefilled seed short enough to read out in class

@@ -11,10 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
+from app import clock, lifecycle
+from app.errors import GameError, GameNotFound, SetupRejected
 from app.models import Game, Instructor
 from app.scenario import Scenario
-from app.services import exports, games, students
-from app.services.games import GameError, GameNotFound, SetupRejected
+from app.services import exports, games, live, rounds, setup, students
 from app.web import play
 from app.web.game_form import (
     absent_options,
@@ -112,11 +113,11 @@ def create_game(request: Request, session: SessionDep, me: SignedInInstructor,
     scenario = shipped_scenarios().get(typed.get("scenario", ""))
     problems = {} if scenario else {"scenario": "Choose one of the shipped scenarios."}
     scenario = scenario or scenario_or_default("")
-    setup, unreadable = parse_setup(typed, scenario)
+    chosen, unreadable = parse_setup(typed, scenario)
     try:
-        games.check_setup(setup, scenario)
+        setup.check_setup(chosen, scenario)
         if not problems and not unreadable:
-            game = games.create_game(session, _id(me), setup)
+            game = setup.create_game(session, _id(me), chosen)
             return RedirectResponse(request.url_for("console", game_id=game.id).path, status_code=303)
     except SetupRejected as rejected:
         problems.update(form_problems(rejected.problems))
@@ -145,12 +146,12 @@ def console(request: Request, game_id: int, session: SessionDep, me: SignedInIns
 def _console_page(request: Request, session: Session, game: Game, notice: str = "", problem: str = "", status_code: int = 200) -> Response:
     seats = games.seats_of(session, game)
     link = str(request.url_for("join", code=game.join_code))
-    scoreboard = games.report_of(session, game, game.current_round)["market"]["scoreboard"] if game.current_round else []
+    scoreboard = rounds.report_of(session, game, game.current_round)["market"]["scoreboard"] if game.current_round else []
     context = {"nav": "games", "game": game, "seats": seats, "link": link, "qr": qr_svg(link), "scoreboard": scoreboard,
                "played_by": {s.company_name: persona_label(s.persona) for s in seats}, "persona_label": persona_label,
                "scenario_name": _scenario_name(game), "notice": notice, "problem": problem,
-               "teams": games.team_status(session, game), "events": list(enumerate(games.scenario_of(game).events)),
-               "queued": games.queued_events(session, game), "now": games.now(),
+               "teams": live.team_status(session, game), "events": list(enumerate(games.scenario_of(game).events)),
+               "queued": live.queued_events(session, game), "now": clock.now(),
                "roster": students.roster(session, game), "team_seats": [s for s in seats if s.persona is None]}
     return render(request, "instructor/console.html", context, status_code=status_code)
 
@@ -159,7 +160,7 @@ def _console_page(request: Request, session: Session, game: Game, notice: str = 
 def team_status(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor) -> Response:
     """htmx poll: the live status of every team (members, draft or submitted, last activity)."""
     game = _own(session, game_id, me)
-    return render(request, "instructor/console.html", {"game": game, "teams": games.team_status(session, game), "now": games.now()},
+    return render(request, "instructor/console.html", {"game": game, "teams": live.team_status(session, game), "now": clock.now()},
                   block="teams")
 
 
@@ -227,23 +228,23 @@ def _control(session: Session, game: Game, action: str, minutes: str, event: str
     if action == "extend":
         if not minutes.strip().isdigit():
             raise GameError("Extend the deadline by a whole number of minutes.")
-        games.extend_deadline(session, game, int(minutes))
+        live.extend_deadline(session, game, int(minutes))
         return f"The deadline is now {minutes} minute(s) later."
     if action in {"pause", "resume"}:
-        games.set_status(session, game, "paused" if action == "pause" else "open")
+        live.set_status(session, game, "paused" if action == "pause" else "open")
         return "The game is paused: nothing resolves by itself." if action == "pause" else "The game is running again."
     if action == "end":
         if sure != "yes":
             raise GameError("Tick the box to confirm you want to end the game.")
-        games.set_status(session, game, "ended")
+        live.set_status(session, game, "ended")
         return "The game has ended."
     if action == "finish_practice":
-        games.finish_practice(session, game)
+        rounds.finish_practice(session, game)
         return "The practice is over: its results are gone and round 1 starts for real."
     if action == "inject":
         if not event.strip().isdigit():
             raise GameError("Choose an event from the scenario's catalogue.")
-        row = games.inject_event(session, game, int(event))
+        row = live.inject_event(session, game, int(event))
         return f"Queued for round {row.round}: {games.scenario_of(game).events[row.event_index].title}."
     raise GameError("Unknown action.")
 
@@ -292,9 +293,9 @@ def export_game(game_id: int, kind: str, session: SessionDep, me: SignedInInstru
 def confirm_advance(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor) -> Response:
     """Are you sure? Which teams have submitted, and what happens to the others."""
     game = _own(session, game_id, me)
-    if refusal := games.why_not_advance(game):
+    if refusal := lifecycle.why_not_advance(game):
         return _console_page(request, session, game, problem=refusal, status_code=409)
-    coming = games.next_round_input(session, game)
+    coming = rounds.next_round_input(session, game)
     teams = [s.company_name for s in games.seats_of(session, game) if s.persona is None]
     context = {"nav": "games", "game": game, "action": "advance", "submitted": [t for t in teams if t in coming.decisions],
                "missing": [t for t in teams if t not in coming.decisions], "absent_rule": game.absent_rule,
@@ -308,7 +309,7 @@ def advance(request: Request, game_id: int, session: SessionDep, me: SignedInIns
     """Resolve the next round exactly once: a second click or a second instructor is told it is done already."""
     game = _own(session, game_id, me)
     try:
-        result = games.advance(session, game_id, expected_round, absent_rule)
+        result = rounds.advance(session, game_id, expected_round, absent_rule)
     except GameError as refused:
         session.rollback()
         return _console_page(request, session, games.get_game(session, game_id), problem=str(refused), status_code=409)
@@ -330,7 +331,7 @@ def rewind(request: Request, game_id: int, session: SessionDep, me: SignedInInst
     """Discard the last round's results (its decisions become drafts again), once, whoever clicks twice."""
     game = _own(session, game_id, me)
     try:
-        undone = games.rewind(session, game_id, expected_round)
+        undone = rounds.rewind(session, game_id, expected_round)
     except GameError as refused:
         session.rollback()
         return _console_page(request, session, games.get_game(session, game_id), problem=str(refused), status_code=409)

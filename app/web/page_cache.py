@@ -22,8 +22,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.clock import now
 from app.revisions import MarksReader
-from app.services.clock import now
 from app.services.students import LAST_SEEN_EVERY, hash_token
 from app.web.security import CSRF_COOKIE, SESSION_COOKIE
 

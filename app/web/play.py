@@ -12,10 +12,10 @@ from sqlmodel import Session
 from app.engine.decisions import Decision
 from app.engine.preview import preview
 from app.engine.report import company_view, view_for
+from app.errors import GameError, StaleDraft
 from app.models import Game, Seat, Student
 from app.scenario import PERSONAS
-from app.services import games, history, students
-from app.services.games import GameError, StaleDraft
+from app.services import drafts, games, history, rounds, students
 from app.web import decision_form
 from app.web.page_cache import PageCache
 from app.web.pages import SessionDep
@@ -147,7 +147,7 @@ def _context(session: Session, student: Student) -> dict[str, Any]:
 def team_context(session: Session, game: Game, seat: Seat, student: Student | None) -> dict[str, Any]:
     """What a team's pages show; an instructor opening a team's pages sees the same (with no student)."""
     world, state = students.company_state(session, game)
-    latest = view_for(games.report_of(session, game, game.current_round), seat.company_name) if game.current_round else None
+    latest = view_for(rounds.report_of(session, game, game.current_round), seat.company_name) if game.current_round else None
     return {"game": game, "seat": seat, "student": student, "world": world, "state": state, "latest": latest,
             "view": company_view(world, state, seat.company_index), "teammates": students.teammates(session, seat),
             "as_instructor": student is None,
@@ -183,7 +183,7 @@ def _dashboard_page(request: Request, welcome: bool) -> Response:
 
 def dashboard_page(request: Request, session: Session, ctx: dict[str, Any]) -> Response:
     """A team's dashboard from its `team_context`: for the team, or for their instructor."""
-    ctx["draft"] = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+    ctx["draft"] = drafts.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
     ctx["charts"] = history.company_charts(session, ctx["game"], ctx["company"])
     return render(request, "play/dashboard.html", ctx)
 
@@ -199,7 +199,7 @@ def decide_context(session: Session, ctx: dict[str, Any], decision: Decision | N
     its problems and its consequences."""
     typed, problems = typed or {}, problems or {}
     seat: Seat = ctx["seat"]
-    draft = games.draft_of(session, seat, ctx["game"].current_round + 1)
+    draft = drafts.draft_of(session, seat, ctx["game"].current_round + 1)
     if not typed:
         typed = (decision_form.values(Decision.model_validate_json(draft.payload)) if draft else
                  decision_form.starting_values(ctx["world"], seat.company_index, ctx["state"].prices, ctx["state"].staff))
@@ -234,7 +234,7 @@ def decide_save(request: Request, student: StudentDep, session: SessionDep, type
     message, status = None, 200
     if decision is not None:
         try:
-            games.save_draft(session, ctx["game"], ctx["seat"], decision, _base_version(typed), student.display_name,
+            drafts.save_draft(session, ctx["game"], ctx["seat"], decision, _base_version(typed), student.display_name,
                              _round_typed(typed))
             message = "Draft saved."
         except StaleDraft as exc:
@@ -262,11 +262,11 @@ def decide_autosave(request: Request, student: StudentDep, session: SessionDep, 
         message = "Not saved: fix the fields marked in red."
     else:
         try:
-            mine = games.save_draft(session, ctx["game"], ctx["seat"], decision, mine, student.display_name, _round_typed(typed)).version
+            mine = drafts.save_draft(session, ctx["game"], ctx["seat"], decision, mine, student.display_name, _round_typed(typed)).version
             message = "Saved."
         except (StaleDraft, GameError) as exc:
             message = str(exc)
-    draft = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+    draft = drafts.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
     return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": message, "oob_version": mine,
                                                 "on_screen": _round_typed(typed)}, block="status")
 
@@ -276,7 +276,7 @@ def decide_status(request: Request, student: StudentDep, session: SessionDep, mi
     """htmx poll: who saved the draft last, whether a teammate's version is newer than the one on screen, and
     whether the round on screen (`round`) is still the open one."""
     ctx = _context(session, student)
-    draft = games.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
+    draft = drafts.draft_of(session, ctx["seat"], ctx["game"].current_round + 1)
     return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": None, "on_screen": rnd}, block="status")
 
 
@@ -298,7 +298,7 @@ def submit(request: Request, student: StudentDep, session: SessionDep, submitted
            rnd: Annotated[str, Form(alias="round")] = "") -> Response:
     ctx = _context(session, student)
     try:
-        games.set_submitted(session, ctx["game"], ctx["seat"], submitted == "1", _round_typed({"round": rnd}))
+        drafts.set_submitted(session, ctx["game"], ctx["seat"], submitted == "1", _round_typed({"round": rnd}))
     except GameError as exc:
         out = _decide_context(session, student, None, {}, {})
         out["message"] = str(exc)
@@ -316,7 +316,7 @@ def results_page(request: Request, session: Session, ctx: dict[str, Any], rnd: i
     game: Game = ctx["game"]
     if not 1 <= rnd <= game.current_round:
         return render(request, "not_found.html", {"title": "No results yet", "known": []}, status_code=404)
-    report = view_for(games.report_of(session, game, rnd), ctx["company"])
+    report = view_for(rounds.report_of(session, game, rnd), ctx["company"])
     me = report["companies"][ctx["company"]]
     charts = history.through(history.company_charts(session, game, ctx["company"]), rnd)
     ctx.update({"report": report, "round": rnd, "me": me, "private": me["private"], "charts": charts})

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
+from app.errors import GameNotFound
 from app.models import Instructor
-from app.services import games, history
-from app.services.games import GameNotFound
+from app.services import games, history, rounds
 from app.web.pages import SessionDep
 from app.web.security import require_instructor
 from app.web.templating import render
@@ -28,7 +28,7 @@ def projector(request: Request, game_id: int, session: SessionDep, me: Me) -> Re
         raise HTTPException(status_code=404) from None
     if game.instructor_id != me.id:
         raise HTTPException(status_code=404)
-    latest = games.report_of(session, game, game.current_round) if game.current_round else None
+    latest = rounds.report_of(session, game, game.current_round) if game.current_round else None
     return render(request, "instructor/projector.html", {
         "game": game, "scenario": games.scenario_of(game), "latest": latest, "charts": history.market_charts(session, game),
         "refresh": REFRESH_SECONDS,

@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
-from app.services.clock import aware
-from app.services.games import is_deciding, is_over, practice_over
+from app.clock import aware
+from app.lifecycle import is_deciding, is_over, practice_over
 from app.settings import PROJECT_ROOT
 
 PARTIAL_BLOCK = "content"

@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from app.db import migrate
 from app.engine.decisions import Decision, ProductDecision
+from app.errors import GameError
 from app.models import Seat
-from app.services import exports, games
-from app.services.games import GameError
+from app.services import drafts, exports, games, rounds
 from tests.classroom import TEAMS_AND_PERSONAS, a_game, an_instructor
 
 
@@ -27,18 +27,18 @@ def engine(tmp_path: Path, engine_for: Callable[[str], Engine]) -> Iterator[Engi
     yield engine_for(url)
 
 
-def played(engine: Engine, rounds: int = 3) -> tuple[int, int]:
+def played(engine: Engine, resolved: int = 3) -> tuple[int, int]:
     with Session(engine) as s:
         game = a_game(s, name="Archive me", seats=TEAMS_AND_PERSONAS, seed=8, absent_rule="incumbent")
         gid = game.id or 0
         aurora = s.get(Seat, 1)
         assert aurora is not None and aurora.company_name == "Aurora AI"
-        for rnd in range(rounds):
+        for rnd in range(resolved):
             if rnd != 1:  # round 2: the team does not submit and a persona stands in
                 game = games.get_game(s, gid)
-                games.save_draft(s, game, aurora, Decision(products=ProductDecision(prices={"consumer": 3.0 + rnd})), 0, "Ann")
-                games.set_submitted(s, game, aurora, True)
-            games.advance(s, gid, rnd)
+                drafts.save_draft(s, game, aurora, Decision(products=ProductDecision(prices={"consumer": 3.0 + rnd})), 0, "Ann")
+                drafts.set_submitted(s, game, aurora, True)
+            rounds.advance(s, gid, rnd)
         return gid, game.instructor_id
 
 
@@ -46,7 +46,7 @@ def test_the_results_export_has_a_row_per_company_per_round_with_scores_and_mone
     gid, _ = played(engine)
     with Session(engine) as s:
         rows = list(csv.DictReader(io.StringIO(exports.results_csv(s, games.get_game(s, gid)))))
-        report = games.report_of(s, games.get_game(s, gid), 3)
+        report = rounds.report_of(s, games.get_game(s, gid), 3)
     assert len(rows) == 3 * 6
     last_aurora = next(r for r in rows if r["round"] == "3" and r["company"] == "Aurora AI")
     assert float(last_aurora["score"]) == report["companies"]["Aurora AI"]["private"]["scorecard"]["score"]
@@ -70,14 +70,14 @@ def test_an_archive_imports_into_another_installation_and_reproduces_the_game_ex
     gid, _ = played(engine)
     with Session(engine) as s:
         text = exports.archive(s, games.get_game(s, gid))
-        originals = [games.report_of(s, games.get_game(s, gid), r) for r in (1, 2, 3)]
+        originals = [rounds.report_of(s, games.get_game(s, gid), r) for r in (1, 2, 3)]
     other_url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
     migrate(other_url)
     with Session(engine_for(other_url)) as s:
         copy = exports.import_archive(s, an_instructor(s), text)
         assert copy.current_round == 3 and copy.seed == 8
-        assert [games.report_of(s, copy, r) for r in (1, 2, 3)] == originals
-        assert games.verify(s, copy.id or 0) == []
+        assert [rounds.report_of(s, copy, r) for r in (1, 2, 3)] == originals
+        assert rounds.verify(s, copy.id or 0) == []
 
 
 @pytest.mark.parametrize("text, words", [
@@ -87,6 +87,6 @@ def test_an_archive_imports_into_another_installation_and_reproduces_the_game_ex
     (json.dumps({"format": "moatline-game-archive", "version": 1, "seed": 1}), "lacks scenario_text"),
 ])
 def test_a_file_that_is_not_an_archive_gets_a_clear_message_and_creates_nothing(engine: Engine, text: str, words: str) -> None:
-    _, instructor = played(engine, rounds=1)
+    _, instructor = played(engine, resolved=1)
     with Session(engine) as s, pytest.raises(GameError, match=words):
         exports.import_archive(s, instructor, text)

@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from app import clock, errors
 from app.db import migrate
 from app.engine.decisions import Decision, ProductDecision
+from app.errors import GameError, RoundAlreadyResolved, StaleDraft
 from app.models import Game, Instructor, RoundResult, Seat
-from app.services import games
-from app.services.games import GameError, GameSetup, RoundAlreadyResolved, StaleDraft
+from app.services import drafts, games, rounds, setup
+from app.services.setup import GameSetup
 from tests.classroom import TWO_TEAMS, a_game
 
 
@@ -27,7 +29,7 @@ def engine(empty_database_url: str, engine_for: Callable[[str], Engine]) -> Iter
 @pytest.fixture
 def instructor_id(engine: Engine) -> int:
     with Session(engine) as s:
-        person = Instructor(email="ada@example.edu", display_name="Ada", password_hash="x", created_at=games.now())
+        person = Instructor(email="ada@example.edu", display_name="Ada", password_hash="x", created_at=clock.now())
         s.add(person)
         s.commit()
         assert person.id is not None
@@ -40,7 +42,7 @@ def new_game(engine: Engine, instructor_id: int, teams: tuple[str, ...] = ("Echo
     sc = find_scenario("frontier-race")
     seats = tuple(None if c.name in teams else c.persona for c in sc.companies)
     with Session(engine) as s:
-        game = games.create_game(s, instructor_id, GameSetup(name="MBA 701", scenario_id="frontier-race", seats=seats, seed=11, **kw))  # type: ignore[arg-type]
+        game = setup.create_game(s, instructor_id, GameSetup(name="MBA 701", scenario_id="frontier-race", seats=seats, seed=11, **kw))  # type: ignore[arg-type]
         assert game.id is not None
         return game.id
 
@@ -64,7 +66,7 @@ def test_a_new_game_snapshots_its_scenario_and_gets_a_readable_join_code(engine:
 
 def test_a_bad_setup_lists_every_problem(engine: Engine, instructor_id: int) -> None:
     with Session(engine) as s, pytest.raises(GameError) as caught:
-        games.create_game(s, instructor_id, GameSetup(name=" ", scenario_id="frontier-race", seats=("boss",), rounds=99,
+        setup.create_game(s, instructor_id, GameSetup(name=" ", scenario_id="frontier-race", seats=("boss",), rounds=99,
                                                        advance_mode="deadline", scoring={"luck": 1.0}))
     message = str(caught.value)
     for words in ("name", "6 companies", "'boss'", "between 1 and 40", "minutes", "'luck'"):
@@ -75,13 +77,13 @@ def test_two_teammates_editing_at_once_never_silently_overwrite_each_other(engin
     gid = new_game(engine, instructor_id)
     with Session(engine) as s:
         game, echo = games.get_game(s, gid), seat(s, gid, "Echo")
-        first = games.save_draft(s, game, echo, priced(3.0), 0, "Ann")
+        first = drafts.save_draft(s, game, echo, priced(3.0), 0, "Ann")
         assert first.version == 1
-        games.save_draft(s, game, echo, priced(3.5), 1, "Bo")  # Bo saved on top of version 1
+        drafts.save_draft(s, game, echo, priced(3.5), 1, "Bo")  # Bo saved on top of version 1
         with pytest.raises(StaleDraft) as caught:
-            games.save_draft(s, game, echo, priced(2.0), 1, "Ann")  # Ann still edits version 1
+            drafts.save_draft(s, game, echo, priced(2.0), 1, "Ann")  # Ann still edits version 1
         assert "Bo" in str(caught.value) and caught.value.current.version == 2
-        kept = games.draft_of(s, echo, 1)
+        kept = drafts.draft_of(s, echo, 1)
         assert kept is not None and Decision.model_validate_json(kept.payload).products.prices == {"consumer": 3.5}
 
 
@@ -92,7 +94,7 @@ def test_a_round_resolves_once_even_when_two_advance_at_the_same_moment(engine: 
     def click() -> None:
         with Session(engine) as s:
             try:
-                games.advance(s, gid, 0)
+                rounds.advance(s, gid, 0)
                 outcomes.append("resolved")
             except RoundAlreadyResolved:
                 outcomes.append("already")
@@ -113,18 +115,18 @@ def test_a_crash_while_resolving_leaves_the_previous_round_intact_and_the_round_
 ) -> None:
     gid = new_game(engine, instructor_id)
     with Session(engine) as s:
-        games.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
 
     def boom(*_: object) -> str:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(games, "dumps", boom)
+    monkeypatch.setattr(rounds, "dumps", boom)
     with Session(engine) as s, pytest.raises(RuntimeError):
-        games.advance(s, gid, 1)
+        rounds.advance(s, gid, 1)
     monkeypatch.undo()
     with Session(engine) as s:
         assert games.get_game(s, gid).current_round == 1
-        assert games.advance(s, gid, 1).round == 2
+        assert rounds.advance(s, gid, 1).round == 2
 
 
 def test_submitted_decisions_are_used_and_absent_teams_carry_on_or_are_stood_in_for(engine: Engine, instructor_id: int) -> None:
@@ -132,14 +134,14 @@ def test_submitted_decisions_are_used_and_absent_teams_carry_on_or_are_stood_in_
     with Session(engine) as s:
         game = games.get_game(s, gid)
         echo = seat(s, gid, "Echo")
-        games.save_draft(s, game, echo, priced(2.5), 0, "Ann")
-        games.set_submitted(s, game, echo, True)
-        games.save_draft(s, game, seat(s, gid, "Cinder"), priced(9.0), 0, "Cy")  # a draft never submitted
-        inputs = json.loads(games.advance(s, gid, 0).inputs)
+        drafts.save_draft(s, game, echo, priced(2.5), 0, "Ann")
+        drafts.set_submitted(s, game, echo, True)
+        drafts.save_draft(s, game, seat(s, gid, "Cinder"), priced(9.0), 0, "Cy")  # a draft never submitted
+        inputs = json.loads(rounds.advance(s, gid, 0).inputs)
     assert inputs["decisions"] == {"Echo": priced(2.5).model_dump(mode="json")}
     assert inputs["stand_ins"] == {"Cinder": "incumbent"}
     with Session(engine) as s:
-        report = games.report_of(s, games.get_game(s, gid), 1)
+        report = rounds.report_of(s, games.get_game(s, gid), 1)
     assert report["companies"]["Echo"]["public"]["prices"]["consumer"] == 2.5
 
 
@@ -148,41 +150,41 @@ def test_rewind_discards_the_last_round_keeps_its_decisions_as_drafts_and_replay
     with Session(engine) as s:
         game = games.get_game(s, gid)
         echo = seat(s, gid, "Echo")
-        games.save_draft(s, game, echo, priced(2.5), 0, "Ann")
-        games.set_submitted(s, game, echo, True)
-        first = games.advance(s, gid, 0).report
-        assert games.rewind(s, gid) == 1
+        drafts.save_draft(s, game, echo, priced(2.5), 0, "Ann")
+        drafts.set_submitted(s, game, echo, True)
+        first = rounds.advance(s, gid, 0).report
+        assert rounds.rewind(s, gid) == 1
         game = games.get_game(s, gid)
         assert game.current_round == 0
-        draft = games.draft_of(s, echo, 1)
+        draft = drafts.draft_of(s, echo, 1)
         assert draft is not None and not draft.submitted
-        games.set_submitted(s, game, echo, True)
-        assert games.advance(s, gid, 0).report == first
+        drafts.set_submitted(s, game, echo, True)
+        assert rounds.advance(s, gid, 0).report == first
 
 
 def test_verify_finds_nothing_in_an_honest_game_and_names_a_tampered_figure(engine: Engine, instructor_id: int) -> None:
     gid = new_game(engine, instructor_id)
     with Session(engine) as s:
         for rnd in range(3):
-            games.advance(s, gid, rnd)
-        assert games.verify(s, gid) == []
+            rounds.advance(s, gid, rnd)
+        assert rounds.verify(s, gid) == []
         row = s.exec(select(RoundResult).where(RoundResult.game_id == gid, RoundResult.round == 2)).one()
         report = json.loads(row.report)
         report["companies"]["Echo"]["private"]["kpis"]["cash"] += 1.0
         s.execute(update(RoundResult).where(col(RoundResult.id) == row.id).values(report=json.dumps(report)))
         s.commit()
-        (diff,) = games.verify(s, gid)
+        (diff,) = rounds.verify(s, gid)
     assert diff.round == 2 and diff.path == ".companies.Echo.private.kpis.cash"
 
 
 def test_no_decision_can_be_saved_once_every_round_is_played(engine: Engine, instructor_id: int) -> None:
     gid = new_game(engine, instructor_id, rounds=1)
     with Session(engine) as s:
-        games.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
         with pytest.raises(GameError, match="Every round"):
-            games.save_draft(s, games.get_game(s, gid), seat(s, gid, "Echo"), priced(2.0), 0, "Ann")
+            drafts.save_draft(s, games.get_game(s, gid), seat(s, gid, "Echo"), priced(2.0), 0, "Ann")
         with pytest.raises(GameError, match="Every round"):
-            games.advance(s, gid, 1)
+            rounds.advance(s, gid, 1)
         assert s.exec(select(Game).where(Game.id == gid)).one().current_round == 1
 
 
@@ -192,24 +194,24 @@ def test_a_decision_for_a_round_that_is_no_longer_open_is_refused_and_saves_noth
         gid = game.id or 0
         seat = games.seats_of(s, game)[0]
         decision = Decision.model_validate({"products": {"prices": {"consumer": 3.0}}})
-        games.save_draft(s, game, seat, decision, 0, "Ann", for_round=1)
-        games.advance(s, gid, 0)
+        drafts.save_draft(s, game, seat, decision, 0, "Ann", for_round=1)
+        rounds.advance(s, gid, 0)
         game = games.get_game(s, gid)
-        with pytest.raises(games.RoundMoved, match="round 1 has been resolved: nothing was saved. Reload to decide round 2"):
-            games.save_draft(s, game, seat, decision, 0, "Ann", for_round=1)
-        with pytest.raises(games.RoundMoved):
-            games.set_submitted(s, game, seat, True, for_round=1)
-        assert games.draft_of(s, seat, 2) is None
-        games.rewind(s, gid, 1)
+        with pytest.raises(errors.RoundMoved, match="round 1 has been resolved: nothing was saved. Reload to decide round 2"):
+            drafts.save_draft(s, game, seat, decision, 0, "Ann", for_round=1)
+        with pytest.raises(errors.RoundMoved):
+            drafts.set_submitted(s, game, seat, True, for_round=1)
+        assert drafts.draft_of(s, seat, 2) is None
+        rounds.rewind(s, gid, 1)
         game = games.get_game(s, gid)
-        with pytest.raises(games.RoundMoved, match="round 1 has been rewound"):
-            games.save_draft(s, game, seat, decision, 1, "Ann", for_round=2)
-        assert games.save_draft(s, game, seat, decision, 1, "Ann", for_round=1).version == 2
+        with pytest.raises(errors.RoundMoved, match="round 1 has been rewound"):
+            drafts.save_draft(s, game, seat, decision, 1, "Ann", for_round=2)
+        assert drafts.save_draft(s, game, seat, decision, 1, "Ann", for_round=1).version == 2
 
 
 def test_a_setup_out_of_range_is_refused_at_its_fields_before_anything_is_stored(engine: Engine) -> None:
     with Session(engine) as s:
-        with pytest.raises(games.SetupRejected) as refused:
+        with pytest.raises(errors.SetupRejected) as refused:
             a_game(s, name="x" * 121, seed=2**70, advance_mode="deadline", round_minutes=10**10)
         assert refused.value.problems == {
             "name": "Keep the name to 120 characters (it has 121).",

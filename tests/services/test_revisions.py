@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app import clock, errors, models
 from app.db import migrate
 from app.engine.decisions import Decision
 from app.models import Seat, Student
 from app.revisions import MarksReader, StudentMarks
-from app.services import games, students
+from app.services import drafts, games, live, rounds, students
 from app.services.students import hash_token
 from tests.classroom import a_game
 
@@ -52,7 +53,7 @@ def klass(engine: Engine) -> Class:
         return Class(engine, game.id or 0, a, b, *tokens)
 
 
-def moved(k: Class, change: Callable[[Session, games.Game], object]) -> dict[str, bool]:
+def moved(k: Class, change: Callable[[Session, models.Game], object]) -> dict[str, bool]:
     """Which of Ann's counters (her game's, her seat's) and Cy's seat counter the change moves."""
     before = k.marks(k.ann), k.marks(k.cy)
     with Session(k.engine) as s:
@@ -69,9 +70,9 @@ def seat(s: Session, seat_id: int) -> Seat:
     return found
 
 
-def draft(k: Class, version: int = 0) -> Callable[[Session, games.Game], object]:
-    def save(s: Session, game: games.Game) -> object:
-        return games.save_draft(s, game, seat(s, k.team_a), Decision.model_validate({"products": {"prices": {"consumer": 4.0}}}),
+def draft(k: Class, version: int = 0) -> Callable[[Session, models.Game], object]:
+    def save(s: Session, game: models.Game) -> object:
+        return drafts.save_draft(s, game, seat(s, k.team_a), Decision.model_validate({"products": {"prices": {"consumer": 4.0}}}),
                                 version, "Ann")
     return save
 
@@ -83,30 +84,30 @@ TEAM_A_ONLY = {"game": False, "team_a": True, "team_b": False}
 def test_a_draft_saved_or_edited_moves_only_its_own_teams_counter(klass: Class) -> None:
     assert moved(klass, draft(klass)) == TEAM_A_ONLY  # a new draft (ORM insert)
     assert moved(klass, draft(klass, 1)) == TEAM_A_ONLY  # an edit with a version check (a Core UPDATE)
-    assert moved(klass, lambda s, g: games.set_submitted(s, g, seat(s, klass.team_a), True)) == TEAM_A_ONLY
-    assert moved(klass, lambda s, g: games.set_submitted(s, g, seat(s, klass.team_a), False)) == TEAM_A_ONLY
+    assert moved(klass, lambda s, g: drafts.set_submitted(s, g, seat(s, klass.team_a), True)) == TEAM_A_ONLY
+    assert moved(klass, lambda s, g: drafts.set_submitted(s, g, seat(s, klass.team_a), False)) == TEAM_A_ONLY
 
 
 def test_a_refused_stale_edit_moves_nothing(klass: Class) -> None:
     moved(klass, draft(klass))
-    with pytest.raises(games.StaleDraft):
+    with pytest.raises(errors.StaleDraft):
         moved(klass, draft(klass, 7))
     assert moved(klass, lambda s, g: None) == {"game": False, "team_a": False, "team_b": False}
 
 
 def test_resolving_rewinding_and_finishing_the_practice_round_move_the_games_counter(klass: Class) -> None:
-    assert moved(klass, lambda s, g: games.advance(s, klass.game_id, 0))["game"]
-    assert moved(klass, lambda s, g: games.rewind(s, klass.game_id, 1))["game"]
-    moved(klass, lambda s, g: games.advance(s, klass.game_id, 0))
-    assert moved(klass, lambda s, g: games.finish_practice(s, g))["game"]
+    assert moved(klass, lambda s, g: rounds.advance(s, klass.game_id, 0))["game"]
+    assert moved(klass, lambda s, g: rounds.rewind(s, klass.game_id, 1))["game"]
+    moved(klass, lambda s, g: rounds.advance(s, klass.game_id, 0))
+    assert moved(klass, lambda s, g: rounds.finish_practice(s, g))["game"]
 
 
 def test_the_instructors_controls_move_the_games_counter(klass: Class) -> None:
-    assert moved(klass, lambda s, g: games.inject_event(s, g, 0)) == GAME_ONLY
-    assert moved(klass, lambda s, g: games.set_status(s, g, "paused")) == GAME_ONLY
-    assert moved(klass, lambda s, g: games.set_status(s, g, "open")) == GAME_ONLY
+    assert moved(klass, lambda s, g: live.inject_event(s, g, 0)) == GAME_ONLY
+    assert moved(klass, lambda s, g: live.set_status(s, g, "paused")) == GAME_ONLY
+    assert moved(klass, lambda s, g: live.set_status(s, g, "open")) == GAME_ONLY
     assert moved(klass, lambda s, g: students.set_teams_locked(s, g, True)) == GAME_ONLY
-    assert moved(klass, lambda s, g: games.set_status(s, g, "ended")) == GAME_ONLY
+    assert moved(klass, lambda s, g: live.set_status(s, g, "ended")) == GAME_ONLY
 
 
 def test_joining_moving_and_removing_students_move_the_teams_they_touch(klass: Class) -> None:
@@ -118,10 +119,10 @@ def test_joining_moving_and_removing_students_move_the_teams_they_touch(klass: C
 
 
 def test_a_student_coming_back_only_updates_last_seen_and_moves_no_counter(klass: Class) -> None:
-    def long_ago(s: Session, game: games.Game) -> None:
+    def long_ago(s: Session, game: models.Game) -> None:
         ann = students.student_by_token(s, klass.ann)
         assert ann is not None
-        ann.last_seen = games.now() - timedelta(hours=1)
+        ann.last_seen = clock.now() - timedelta(hours=1)
         s.add(ann)
         s.commit()
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.db import create_db_engine, migrate
 from app.models import RoundResult
-from app.services import games
+from app.services import rounds
 from app.settings import get_settings
 from tests.classroom import a_game, an_instructor
 
@@ -33,7 +33,7 @@ def played_game(url: str) -> int:
     with Session(engine) as s:
         gid = a_game(s, name="Verify", scenario_id="product-builders", seed=5).id or 0
         for rnd in range(2):
-            games.advance(s, gid, rnd)
+            rounds.advance(s, gid, rnd)
     engine.dispose()
     return gid
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from app.db import migrate
 from app.models import Game, RoundResult, Seat
 from app.scenario import find_scenario
+from app.services import drafts, games, rounds
 from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.main import create_app
@@ -466,13 +467,12 @@ def test_the_console_offers_results_and_archive_downloads_once_a_round_is_played
     from sqlmodel import Session
 
     from app.services import exports as exported
-    from app.services import games as game_services
 
     sign_up(client)
     gid = create_game(client)
     assert "Exports" not in client.get(f"/games/{gid}").text
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        game_services.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
     page = client.get(f"/games/{gid}").text
     for kind in ("results.csv", "results.xlsx", "archive.json"):
         assert f"/games/{gid}/export/{kind}" in page
@@ -491,15 +491,14 @@ def test_the_console_shows_each_team_live_and_runs_the_game(client: TestClient) 
     from sqlmodel import Session
 
     from app.engine.decisions import Decision
-    from app.services import games as game_services
 
     sign_up(client)
     gid = create_game(client)
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        game = game_services.get_game(s, gid)
-        seat = next(x for x in game_services.seats_of(s, game) if x.persona is None)
+        game = games.get_game(s, gid)
+        seat = next(x for x in games.seats_of(s, game) if x.persona is None)
         company = seat.company_name
-        game_services.save_draft(s, game, seat, Decision(), 0, "Ann")
+        drafts.save_draft(s, game, seat, Decision(), 0, "Ann")
     teams = text_of(client.get(f"/games/{gid}/teams", headers={"HX-Request": "true"}).text)
     assert "Teams, live" in teams and company in teams and "draft v1 by Ann" in teams
     console = client.get(f"/games/{gid}").text
@@ -519,14 +518,13 @@ def test_the_console_shows_each_team_live_and_runs_the_game(client: TestClient) 
 def test_an_instructor_moves_and_removes_students_and_locks_the_teams(client: TestClient) -> None:
     from sqlmodel import Session
 
-    from app.services import games as game_services
     from app.services import students as student_services
 
     sign_up(client)
     gid = create_game(client)
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        game = game_services.get_game(s, gid)
-        teams = [x for x in game_services.seats_of(s, game) if x.persona is None]
+        game = games.get_game(s, gid)
+        teams = [x for x in games.seats_of(s, game) if x.persona is None]
         ann = student_services.join(s, game, teams[0].id, "Ann").student.id
         bo = student_services.join(s, game, teams[0].id, "Bo").student.id
         other = teams[1]
@@ -538,7 +536,7 @@ def test_an_instructor_moves_and_removes_students_and_locks_the_teams(client: Te
     locked = post_form(client, f"/games/{gid}/students", {"action": "lock"}, from_page=f"/games/{gid}")
     assert "Teams are locked" in text_of(locked.text)
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        game = game_services.get_game(s, gid)
+        game = games.get_game(s, gid)
         assert [(st.display_name, company) for st, company in student_services.roster(s, game)] == [("Ann", other_name)]
         assert "locked" in student_services.join_problems(s, game, other_id, "Cy")["seat_id"]
 
@@ -547,16 +545,15 @@ def test_an_instructor_opens_any_teams_pages_as_the_team_sees_them_read_only(cli
     from sqlmodel import Session
 
     from app.engine.decisions import Decision
-    from app.services import games as game_services
 
     sign_up(client)
     gid = create_game(client)
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        game_services.advance(s, gid, 0)
-        game = game_services.get_game(s, gid)
-        seat = next(x for x in game_services.seats_of(s, game) if x.persona is None)
+        rounds.advance(s, gid, 0)
+        game = games.get_game(s, gid)
+        seat = next(x for x in games.seats_of(s, game) if x.persona is None)
         seat_id, company = seat.id, seat.company_name
-        game_services.save_draft(s, game, seat, Decision.model_validate({"products": {"prices": {"consumer": 3.7}}}), 0, "Ann")
+        drafts.save_draft(s, game, seat, Decision.model_validate({"products": {"prices": {"consumer": 3.7}}}), 0, "Ann")
     base = f"/games/{gid}/teams/{seat_id}"
     console = client.get(f"/games/{gid}").text
     assert f'href="{base}"' in console
@@ -586,13 +583,12 @@ def test_an_instructor_opens_any_teams_pages_as_the_team_sees_them_read_only(cli
 def test_a_game_archive_imports_through_the_web_and_a_wrong_file_is_told_plainly(client: TestClient) -> None:
     from sqlmodel import Session
 
-    from app.services import games as game_services
 
     sign_up(client)
     gid = create_game(client)
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        game_services.advance(s, gid, 0)
-        game_services.advance(s, gid, 1)
+        rounds.advance(s, gid, 0)
+        rounds.advance(s, gid, 1)
     archive = client.get(f"/games/{gid}/export/archive.json").content
     page = client.get("/games").text
     token = csrf_of(page)
@@ -601,7 +597,7 @@ def test_a_game_archive_imports_through_the_web_and_a_wrong_file_is_told_plainly
     new_id = int(done.url.path.rsplit("/", 1)[-1])
     assert new_id != gid
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        assert game_services.report_of(s, game_services.get_game(s, new_id), 2) == game_services.report_of(s, game_services.get_game(s, gid), 2)
+        assert rounds.report_of(s, games.get_game(s, new_id), 2) == rounds.report_of(s, games.get_game(s, gid), 2)
     bad = client.post("/games/import", data={"csrf_token": token}, files={"archive": ("notes.txt", b"hello", "text/plain")})
     assert bad.status_code == 422 and "not a Moatline game archive" in text_of(bad.text)
     empty = client.post("/games/import", data={"csrf_token": token})
@@ -609,7 +605,6 @@ def test_a_game_archive_imports_through_the_web_and_a_wrong_file_is_told_plainly
 
 
 def test_a_practice_round_is_played_read_then_wiped_by_the_instructor_and_students_are_told_each_step(client: TestClient) -> None:
-    from app.services import games as game_services
 
     from .test_play import join
 
@@ -621,7 +616,7 @@ def test_a_practice_round_is_played_read_then_wiped_by_the_instructor_and_studen
     page = join(ann, code.group(1), "Ann", "Echo")
     assert "Round 1 of 12 is open (a practice round)." in page and "Decide round 1 (practice)" in page
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        game_services.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
 
     console = text_of(client.get(f"/games/{gid}").text)
     assert "The practice round is over" in console and "Finish practice and start the game" in console

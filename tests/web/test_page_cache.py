@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.db import migrate
-from app.services import games, students
+from app.services import games, rounds, students
 from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.main import create_app
@@ -100,11 +100,11 @@ def test_another_teams_draft_leaves_the_kept_page_in_use(two: Two) -> None:
 def test_a_resolved_round_a_rewind_and_a_new_teammate_show_at_once(two: Two) -> None:
     assert "Round 1 of" in two.dashboard()
     with Session(two.two.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.advance(s, two.game_id, 0)
+        rounds.advance(s, two.game_id, 0)
     page = two.dashboard()
     assert "Round 2 of" in page and "Leaderboard and rivals after round 1" in page
     with Session(two.two.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.rewind(s, two.game_id, 1)
+        rounds.rewind(s, two.game_id, 1)
     assert "Round 1 of" in two.dashboard()
     with Session(two.two.app.state.engine) as s:  # type: ignore[attr-defined]
         game = games.get_game(s, two.game_id)

@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.services import games, students
+from app import clock
+from app.services import drafts, games, live, rounds, students
 from app.settings import Settings
 from app.web.main import create_app
 from tests.classroom import TWO_TEAMS, a_game
@@ -112,7 +113,7 @@ def test_a_submitted_decision_is_resolved_and_its_results_are_readable(app_and_g
     client.post("/play/decide", data={"version": "0", "products.prices.consumer": "3.2", **csrf(page)})
     assert "submitted" in client.post("/play/submit", data={"submitted": "1", **csrf(page)}, follow_redirects=True).text
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
     results = html.unescape(client.get("/play/results/1").text)
     assert "Aurora AI in round 1" in results and "Income statement" in results and "What moved" in results
     drivers = results.split("What moved")[1].split("</table>")[0]
@@ -120,7 +121,7 @@ def test_a_submitted_decision_is_resolved_and_its_results_are_readable(app_and_g
     assert "Round 1 results" in client.get("/play").text
     assert client.get("/play/results/2").status_code == 404
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        runway = games.report_of(s, games.get_game(s, gid), 1)["companies"]["Aurora AI"]["private"]["kpis"]["runway_quarters"]
+        runway = rounds.report_of(s, games.get_game(s, gid), 1)["companies"]["Aurora AI"]["private"]["kpis"]["runway_quarters"]
     shown = "cash-positive" if runway is None else f"{runway:,.1f} quarters"
     assert f"<dt>Runway</dt><dd>{shown}</dd>" in client.get("/play").text and f"<dt>Runway</dt><dd>{shown}</dd>" in results
 
@@ -154,9 +155,9 @@ def test_the_dashboard_charts_cash_revenue_share_and_capability_with_data_tables
     join(client, code, "Ann", "Echo")
     assert "data-chart" not in client.get("/play").text  # nothing to chart before round 1
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.advance(s, gid, 0)
-        games.advance(s, gid, 1)
-        report = games.report_of(s, games.get_game(s, gid), 2)
+        rounds.advance(s, gid, 0)
+        rounds.advance(s, gid, 1)
+        report = rounds.report_of(s, games.get_game(s, gid), 2)
     page = html.unescape(client.get("/play").text)
     for title in ("Cash", "Revenue per quarter", "Echo's share by segment", "Capability of what each company sells"):
         assert f'{title} <span class="unit">' in page
@@ -172,8 +173,8 @@ def test_a_past_rounds_results_chart_the_trends_as_they_stood_then(app_and_game:
     join(client, code, "Ann", "Echo")
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         for rnd in range(3):
-            games.advance(s, gid, rnd)
-        cash = [games.report_of(s, games.get_game(s, gid), r)["companies"]["Echo"]["private"]["kpis"]["cash"] for r in (1, 2, 3)]
+            rounds.advance(s, gid, rnd)
+        cash = [rounds.report_of(s, games.get_game(s, gid), r)["companies"]["Echo"]["private"]["kpis"]["cash"] for r in (1, 2, 3)]
     second = html.unescape(client.get("/play/results/2").text)
     assert "Trends to round 2" in second and second.count("<summary>Data table</summary>") == 4
     cash_table = second.split('Cash <span class="unit">')[1].split("</table>")[0]
@@ -185,7 +186,7 @@ def test_students_see_the_deadline_a_pause_and_the_end_of_the_game(prepared_sqli
     app = create_app(Settings(database_url=prepared_sqlite_url))
     with Session(app.state.engine) as s:
         game = a_game(s, seats=TWO_TEAMS, rounds=2, advance_mode="deadline", round_minutes=20)
-        gid, code, deadline = game.id or 0, game.join_code, games.aware(game.deadline_at)  # type: ignore[arg-type]
+        gid, code, deadline = game.id or 0, game.join_code, clock.aware(game.deadline_at)  # type: ignore[arg-type]
     with TestClient(app) as client:
         join(client, code, "Ann", "Echo")
         page = html.unescape(client.get("/play").text)
@@ -194,13 +195,13 @@ def test_students_see_the_deadline_a_pause_and_the_end_of_the_game(prepared_sqli
         assert "Decisions close at" in html.unescape(client.get("/play/decide").text)
 
         with Session(app.state.engine) as s:
-            games.set_status(s, games.get_game(s, gid), "paused")
+            live.set_status(s, games.get_game(s, gid), "paused")
         assert "Your instructor has paused the game, with 20 min left on the clock." in html.unescape(client.get("/play").text)
 
         with Session(app.state.engine) as s:
-            games.set_status(s, games.get_game(s, gid), "open")
-            games.advance(s, gid, 0)
-            games.advance(s, gid, 1)
+            live.set_status(s, games.get_game(s, gid), "open")
+            rounds.advance(s, gid, 0)
+            rounds.advance(s, gid, 1)
         page = html.unescape(client.get("/play").text)
         assert "The game is over after 2 rounds: there is nothing left to decide." in page
         assert "/play/decide" not in page and "/play/results/2" in page and "round 3" not in page.lower()
@@ -217,7 +218,7 @@ def test_a_page_left_open_across_a_resolved_round_saves_nothing_into_the_next_ro
     page = client.get("/play/decide").text
     assert 'name="round" value="1"' in page
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
     typed = {"version": "0", "round": "1", "products.prices.consumer": "3.3", **csrf(page)}
     saved = html.unescape(client.post("/play/decide/autosave", data=typed, headers={"HX-Request": "true"}).text)
     assert "While this page was open, round 1 has been resolved: nothing was saved. Reload to decide round 2." in saved
@@ -229,7 +230,7 @@ def test_a_page_left_open_across_a_resolved_round_saves_nothing_into_the_next_ro
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         game = games.get_game(s, gid)
         echo = next(seat for seat in games.seats_of(s, game) if seat.company_name == "Echo")
-        assert games.draft_of(s, echo, 2) is None  # nothing landed in round 2
+        assert drafts.draft_of(s, echo, 2) is None  # nothing landed in round 2
     fresh = client.get("/play/decide").text
     assert 'name="round" value="2"' in fresh
     assert "Saved." in client.post("/play/decide/autosave", data={**typed, "round": "2", **csrf(fresh)}, headers={"HX-Request": "true"}).text
@@ -244,11 +245,11 @@ def test_the_dashboard_says_when_a_round_has_been_resolved_or_rewound_without_a_
     quiet = client.get(watch.group(1), headers={"HX-Request": "true"}).text
     assert 'hx-trigger="every 10s"' in quiet and "resolved" not in quiet
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
     told = html.unescape(client.get(watch.group(1), headers={"HX-Request": "true"}).text)
     assert "Round 1 has been resolved" in told and 'href="/play/results/1"' in told and "hx-trigger" not in told
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.rewind(s, gid, 1)
+        rounds.rewind(s, gid, 1)
     told = html.unescape(client.get("/play/round-watch", params={"seen": 1}, headers={"HX-Request": "true"}).text)
     assert "Your instructor has rewound round 1" in told
 
@@ -296,7 +297,7 @@ def test_after_a_clash_a_student_keeps_what_they_typed_or_loads_their_teammates_
     assert "Saved." in kept and 'name="version" value="2" hx-swap-oob="true"' in kept
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         echo = next(seat for seat in games.seats_of(s, games.get_game(s, gid)) if seat.company_name == "Echo")
-        draft = games.draft_of(s, echo, 1)
+        draft = drafts.draft_of(s, echo, 1)
         assert draft is not None and draft.version == 2 and draft.updated_by == "Bo" and '"consumer":2.2' in draft.payload
 
     stale_page = client.get("/play/decide").text  # Ann's full-page save on top of version 2... after Bo saves again

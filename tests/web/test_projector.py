@@ -7,7 +7,7 @@ import html
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.services import games
+from app.services import games, rounds
 
 from .signed_in import create_game, post_form, sign_up
 
@@ -20,8 +20,8 @@ def test_the_projector_shows_the_join_code_then_the_leaderboard_and_charts_once_
         game = games.get_game(s, gid)
         code = game.join_code
         assert f"/join/{code}" in page and "appears when round 1 is resolved" in page
-        games.advance(s, gid, 0)
-        report = games.report_of(s, game, 1)
+        rounds.advance(s, gid, 0)
+        report = rounds.report_of(s, game, 1)
     page = html.unescape(client.get(f"/games/{gid}/projector").text)
     assert "Leaderboard after round 1" in page and 'hx-trigger="every 10s"' in page
     assert '<p class="round-status big">Round 2 of 12 is open.</p>' in page

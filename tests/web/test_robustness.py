@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.routing import BaseRoute, Route
 
 from app.db import migrate
-from app.services import games
+from app.services import rounds
 from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.main import create_app
@@ -56,7 +56,7 @@ def klass(empty_database_url: str) -> Iterator[Class]:
         assert found
         join(student, found.group(1), "Ann", "Echo")
         with Session(app.state.engine) as s:
-            games.advance(s, gid, 0)
+            rounds.advance(s, gid, 0)
         visitor.get("/")
         yield Class(app, visitor, student, instructor, gid, found.group(1))
 

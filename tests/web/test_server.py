@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from app.db import create_db_engine
+from app.services import rounds
 from app.web.server import open_url
 
 SERVE_TIMEOUT_S = 30.0
@@ -63,7 +64,7 @@ def test_a_new_installation_has_a_demo_class_to_sign_in_to_and_only_in_developme
     from sqlmodel import Session, select
 
     from app.models import Game, Instructor
-    from app.services import accounts, games
+    from app.services import accounts
     from app.settings import Settings
     from app.web.server import prepare_database
 
@@ -74,7 +75,7 @@ def test_a_new_installation_has_a_demo_class_to_sign_in_to_and_only_in_developme
     with Session(engine) as s:
         person = accounts.authenticate(s, "demo@moatline.local", "moatline-demo", "127.0.0.1")
         (game,) = s.exec(select(Game).where(Game.instructor_id == person.id)).all()
-        assert game.current_round == 2 and games.verify(s, game.id or 0) == []
+        assert game.current_round == 2 and rounds.verify(s, game.id or 0) == []
         assert len(s.exec(select(Instructor)).all()) == 1
     engine.dispose()
     production = f"sqlite:///{tmp_path / 'prod.db'}"

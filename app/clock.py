@@ -1,4 +1,4 @@
-"""Time for the services: always timezone-aware UTC."""
+"""Time, always timezone-aware UTC (a utility below every layer)."""
 
 from __future__ import annotations
 
