@@ -6,11 +6,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from app.clock import aware, now
 from app.engine.game import start
+from app.engine.report import company_view
 from app.engine.state import State
 from app.engine.world import World
 from app.errors import GameError, GameNotFound
@@ -134,6 +136,11 @@ def company_state(session: Session, game: Game) -> tuple[World, State]:
         return world, played[-1].after if played else start(world, game.seed)
 
     return cached(("state", *results_key(session, game)), build)
+
+
+def overview(world: World, state: State, seat: Seat) -> dict[str, Any]:
+    """The dashboard's view of a company in the state the coming round starts from."""
+    return company_view(world, state, seat.company_index)
 
 
 def move_student(session: Session, game: Game, student_id: int, seat_id: int | None) -> Student:

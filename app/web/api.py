@@ -7,9 +7,9 @@ Anything a caller may not see answers 404, as on the pages.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -17,11 +17,10 @@ from sqlmodel import Session
 from app import lifecycle
 from app.clock import aware
 from app.engine.decisions import Decision
-from app.engine.report import view_for
-from app.errors import GameError, GameNotFound, RoundAlreadyResolved, StaleDraft
-from app.models import Game, Instructor, Seat, Student
+from app.errors import DecisionRejected, GameError, GameNotFound, RoundAlreadyResolved, StaleDraft
+from app.models import Game, Seat
 from app.services import accounts, drafts, exports, games, rounds, students
-from app.web.pages import SessionDep
+from app.web.deps import Caller, CallerDep, SessionDep
 from app.web.security import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -60,7 +59,7 @@ class GamePublic(BaseModel):
     id: int
     name: str
     scenario_id: str
-    seed: int
+    seed: int | None = Field(None, description="Instructors only: with the open engine it foretells every random draw.")
     rounds: int
     current_round: int = Field(description="Rounds resolved so far; the open round is the next one.")
     status: str = Field(description="'open', 'paused' or 'ended'.")
@@ -78,6 +77,8 @@ class DraftPublic(BaseModel):
     submitted: bool
     updated_by: str | None
     decision: Decision | None
+    problems: dict[str, str] = Field(default_factory=dict, description="What must be fixed before the decision can "
+                                                                       "be submitted, by field.")
 
 
 class DraftWrite(BaseModel):
@@ -91,30 +92,6 @@ class AdvanceRequest(BaseModel):
     expected_round: int = Field(description="The game's current round; the call fails if someone advanced first.")
     absent_rule: str | None = Field(None, description="What happens to teams that did not submit, from this round on: "
                                                       "'carry_on' or a persona name (default: the game's current rule).")
-
-
-class Caller(BaseModel):
-    instructor: Instructor | None = None
-    student: Student | None = None
-
-    model_config = {"arbitrary_types_allowed": True}
-
-
-def caller(session: SessionDep, authorization: Annotated[str, Header()] = "") -> Caller:
-    """Who is calling, from the bearer token; no valid token is a 401."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(status_code=401, detail="Send an `Authorization: Bearer <token>` header.", headers={"WWW-Authenticate": "Bearer"})
-    instructor = accounts.instructor_for(session, token)
-    if instructor is not None:
-        return Caller(instructor=instructor)
-    student = students.student_by_token(session, token)
-    if student is not None:
-        return Caller(student=student)
-    raise HTTPException(status_code=401, detail="That token is not valid (any more).", headers={"WWW-Authenticate": "Bearer"})
-
-
-CallerDep = Annotated[Caller, Depends(caller)]
 
 
 def _game_for(session: Session, who: Caller, game_id: int) -> Game:
@@ -174,10 +151,8 @@ def join(body: JoinRequest, session: SessionDep) -> JoinResponse | JSONResponse:
 def list_games(session: SessionDep, who: CallerDep) -> list[GamePublic]:
     """An instructor's games, or the one game a student plays."""
     if who.instructor is not None:
-        from sqlmodel import col, select
-
-        rows = session.exec(select(Game).where(Game.instructor_id == who.instructor.id).order_by(col(Game.id)))
-        return [_public(session, g, who) for g in rows]
+        oldest_first = sorted(games.games_of(session, who.instructor.id or 0), key=lambda g: g.id or 0)
+        return [_public(session, g, who) for g in oldest_first]
     assert who.student is not None
     return [_public(session, games.get_game(session, who.student.game_id), who)]
 
@@ -190,7 +165,7 @@ def get_game(game_id: int, session: SessionDep, who: CallerDep) -> GamePublic:
 def _public(session: Session, game: Game, who: Caller) -> GamePublic:
     sizes = students.team_sizes(session, game)
     seats = [SeatPublic(company=s.company_name, played_by=s.persona or "team", students=sizes.get(s.id or 0, 0)) for s in games.seats_of(session, game)]
-    return GamePublic(id=game.id or 0, name=game.name, scenario_id=game.scenario_id, seed=game.seed, rounds=game.rounds,
+    return GamePublic(id=game.id or 0, name=game.name, scenario_id=game.scenario_id, seed=game.seed if who.instructor is not None else None, rounds=game.rounds,
                       current_round=game.current_round, status=game.status, deciding=lifecycle.is_deciding(game),
                       practice_round=game.practice_round, deadline_at=aware(game.deadline_at) if game.deadline_at else None,
                       join_code=game.join_code if who.instructor is not None else None, seats=seats)
@@ -200,22 +175,22 @@ def _public(session: Session, game: Game, who: Caller) -> GamePublic:
 def read_draft(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic:
     """The team's current draft for the coming round."""
     game = _game_for(session, who, game_id)
-    row = drafts.draft_of(session, _student_seat(session, who), game.current_round + 1)
-    return DraftPublic(round=game.current_round + 1, version=row.version if row else 0, submitted=bool(row and row.submitted),
-                       updated_by=row.updated_by if row else None, decision=Decision.model_validate_json(row.payload) if row else None)
+    seat = _student_seat(session, who)
+    row = drafts.draft_of(session, seat, game.current_round + 1)
+    if row is None:
+        return DraftPublic(round=game.current_round + 1, version=0, submitted=False, updated_by=None, decision=None)
+    decision = drafts.decision_of(row)
+    return DraftPublic(round=game.current_round + 1, version=row.version, submitted=row.submitted,
+                       updated_by=row.updated_by, decision=decision,
+                       problems=drafts.problems_of(session, game, seat, decision))
 
 
 @router.put("/games/{game_id}/decision", response_model=DraftPublic, responses={409: {"description": "A teammate saved first"}, 422: {"description": "Problems"}}, name="api_write_draft")
 def write_draft(game_id: int, body: DraftWrite, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
-    """Save the team's draft on top of `version`; problems come back by field, and a newer teammate save is a 409."""
+    """Save the team's draft on top of `version`; a newer teammate save is a 409. A draft may hold problems
+    (listed by field in the answer), which must be fixed before it can be submitted."""
     game = _game_for(session, who, game_id)
     seat = _student_seat(session, who)
-    world, state = students.company_state(session, game)
-    from app.engine.preview import preview
-
-    problems = preview(world, state, seat.company_index, body.decision).problems
-    if problems:
-        return JSONResponse({"detail": "The decision has problems.", "problems": {p.field: p.message for p in problems}}, status_code=422)
     try:
         drafts.save_draft(session, game, seat, body.decision, body.version, who.student.display_name if who.student else "", body.round)
     except StaleDraft as exc:
@@ -225,7 +200,8 @@ def write_draft(game_id: int, body: DraftWrite, session: SessionDep, who: Caller
     return read_draft(game_id, session, who)
 
 
-@router.post("/games/{game_id}/submit", response_model=DraftPublic, name="api_submit")
+@router.post("/games/{game_id}/submit", response_model=DraftPublic, name="api_submit",
+             responses={422: {"description": "The decision has problems to fix first"}})
 def submit(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
     return _set_submitted(game_id, session, who, True)
 
@@ -239,6 +215,8 @@ def _set_submitted(game_id: int, session: Session, who: Caller, value: bool) -> 
     game = _game_for(session, who, game_id)
     try:
         drafts.set_submitted(session, game, _student_seat(session, who), value)
+    except DecisionRejected as exc:
+        return JSONResponse({"detail": str(exc), "problems": exc.problems}, status_code=422)
     except GameError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=409)
     return read_draft(game_id, session, who)
@@ -266,7 +244,7 @@ def report(game_id: int, rnd: int, session: SessionDep, who: CallerDep) -> dict[
         raise HTTPException(status_code=404, detail=f"Round {rnd} has not been resolved.") from None
     if who.student is None:
         return full
-    return view_for(full, _student_seat(session, who).company_name)
+    return rounds.team_report(session, game, rnd, _student_seat(session, who).company_name)
 
 
 @router.get("/games/{game_id}/export/{kind}", response_class=Response, name="api_export")

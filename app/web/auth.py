@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.services import accounts
 from app.services.accounts import InstructorCreate, SignUpRejected, TooManyAttempts, WrongCredentials
-from app.web.pages import SessionDep
-from app.web.security import CurrentInstructor, client_address, end_session, safe_next, session_token, start_session
+from app.web.deps import CurrentInstructor, SessionDep
+from app.web.security import client_address, end_session, safe_next, session_token, start_session
 from app.web.templating import render
 
 router = APIRouter()

@@ -17,6 +17,7 @@ from app.models import Game, Instructor
 from app.scenario import Scenario
 from app.services import exports, games, live, rounds, setup, students
 from app.web import play
+from app.web.deps import SessionDep, SignedInInstructor
 from app.web.game_form import (
     absent_options,
     default_form,
@@ -28,8 +29,6 @@ from app.web.game_form import (
     scenario_or_default,
     shipped_scenarios,
 )
-from app.web.pages import SessionDep
-from app.web.security import SignedInInstructor
 from app.web.templating import render
 
 router = APIRouter()

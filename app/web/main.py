@@ -24,13 +24,14 @@ from app.settings import PROJECT_ROOT, Settings, get_settings
 from app.web.api import router as api_router
 from app.web.auth import router as auth_router
 from app.web.deadlines import deadline_loop
+from app.web.deps import current_instructor
 from app.web.instructor import router as instructor_router
 from app.web.page_cache import PageCache
 from app.web.pages import router
 from app.web.play import NotOnATeam, UnknownCode, not_on_a_team, unknown_code
 from app.web.play import router as play_router
 from app.web.projector import router as projector_router
-from app.web.security import current_instructor, install_security
+from app.web.security import install_security
 from app.web.templating import build_templates, render
 
 GZIP_MINIMUM_BYTES = 1024  # pages, scripts and styles travel compressed (classroom Wi-Fi is slow)

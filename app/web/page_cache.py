@@ -25,7 +25,8 @@ from fastapi.responses import Response
 from app.clock import now
 from app.revisions import MarksReader
 from app.services.students import LAST_SEEN_EVERY, hash_token
-from app.web.security import CSRF_COOKIE, SESSION_COOKIE
+from app.web.deps import SESSION_COOKIE
+from app.web.security import CSRF_COOKIE
 
 MAX_PAGES = 1000  # per server process: a 40-team class of 200 students, at ~25 KB a page (raw and gzip)
 GZIP_LEVEL = 6

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from app.services.demo import demo_game
 from app.services.scenarios import get_stored_scenario, list_stored_scenarios
+from app.web.deps import SessionDep
 from app.web.templating import render
 
 router = APIRouter()
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A database session for one request. Opening a session costs no query and closing it only hands its
-    connection back, so this runs on the event loop: no trip to the thread pool for every page."""
-    with Session(request.app.state.engine) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @router.get("/", name="home")

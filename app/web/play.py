@@ -4,45 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.engine.decisions import Decision
-from app.engine.preview import preview
-from app.engine.report import company_view, view_for
-from app.errors import GameError, StaleDraft
+from app.errors import DecisionRejected, GameError, StaleDraft
 from app.models import Game, Seat, Student
 from app.scenario import PERSONAS
 from app.services import drafts, games, history, rounds, students
 from app.web import decision_form
+from app.web.deps import STUDENT_COOKIE, FormDep, SessionDep, StudentDep, current_student
 from app.web.page_cache import PageCache
-from app.web.pages import SessionDep
 from app.web.templating import render
 
 router = APIRouter()
-STUDENT_COOKIE = "moatline_student"
 COOKIE_DAYS = 180
-
-
-def current_student(request: Request, session: SessionDep) -> Student:
-    """The student this browser joined as; anyone else is sent to the join page."""
-    student = students.student_by_token(session, request.cookies.get(STUDENT_COOKIE))
-    if student is None:
-        raise HTTPException(status_code=303, headers={"Location": request.url_for("join_form").path})
-    return student
-
-
-StudentDep = Annotated[Student, Depends(current_student)]
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The posted form as plain strings (an async dependency, so the page functions stay synchronous)."""
-    return {k: str(v) for k, v in (await request.form()).items()}
-
-
-FormDep = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def _with_cookie(response: Response, request: Request, token: str) -> Response:
@@ -147,9 +125,9 @@ def _context(session: Session, student: Student) -> dict[str, Any]:
 def team_context(session: Session, game: Game, seat: Seat, student: Student | None) -> dict[str, Any]:
     """What a team's pages show; an instructor opening a team's pages sees the same (with no student)."""
     world, state = students.company_state(session, game)
-    latest = view_for(rounds.report_of(session, game, game.current_round), seat.company_name) if game.current_round else None
+    latest = rounds.team_report(session, game, game.current_round, seat.company_name) if game.current_round else None
     return {"game": game, "seat": seat, "student": student, "world": world, "state": state, "latest": latest,
-            "view": company_view(world, state, seat.company_index), "teammates": students.teammates(session, seat),
+            "view": students.overview(world, state, seat), "teammates": students.teammates(session, seat),
             "as_instructor": student is None,
             "scenario": world.scenario, "company": seat.company_name}
 
@@ -207,7 +185,7 @@ def decide_context(session: Session, ctx: dict[str, Any], decision: Decision | N
         decision, problems = decision_form.parse(typed, ctx["world"])
     ctx.update({"typed": typed, "problems": problems, "draft": draft, "personas": PERSONAS,
                 "field_names": [*decision_form.field_names(ctx["world"]), *decision_form.GROUPS, "training.start", "products.base_model"],
-                "preview": preview(ctx["world"], ctx["state"], seat.company_index, decision) if decision else None,
+                "preview": drafts.consequences(session, ctx["game"], seat, decision) if decision else None,
                 "labs": [c.name for c in ctx["scenario"].companies if c.kind == "lab"]})
     return ctx
 
@@ -302,7 +280,8 @@ def submit(request: Request, student: StudentDep, session: SessionDep, submitted
     except GameError as exc:
         out = _decide_context(session, student, None, {}, {})
         out["message"] = str(exc)
-        return render(request, "play/decide.html", out, status_code=409)
+        status = 422 if isinstance(exc, DecisionRejected) else 409
+        return render(request, "play/decide.html", out, status_code=status)
     return RedirectResponse(request.url_for("decide").path, status_code=303)
 
 
@@ -316,7 +295,7 @@ def results_page(request: Request, session: Session, ctx: dict[str, Any], rnd: i
     game: Game = ctx["game"]
     if not 1 <= rnd <= game.current_round:
         return render(request, "not_found.html", {"title": "No results yet", "known": []}, status_code=404)
-    report = view_for(rounds.report_of(session, game, rnd), ctx["company"])
+    report = rounds.team_report(session, game, rnd, ctx["company"])
     me = report["companies"][ctx["company"]]
     charts = history.through(history.company_charts(session, game, ctx["company"]), rnd)
     ctx.update({"report": report, "round": rnd, "me": me, "private": me["private"], "charts": charts})

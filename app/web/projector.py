@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from app.errors import GameNotFound
-from app.models import Instructor
 from app.services import games, history, rounds
-from app.web.pages import SessionDep
-from app.web.security import require_instructor
+from app.web.deps import SessionDep, SignedInInstructor
 from app.web.templating import render
 
 router = APIRouter()
-Me = Annotated[Instructor, Depends(require_instructor)]
 REFRESH_SECONDS = 10
 
 
 @router.get("/games/{game_id}/projector", name="projector")
-def projector(request: Request, game_id: int, session: SessionDep, me: Me) -> Response:
+def projector(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor) -> Response:
     """Large type for the classroom screen; the board block polls, so it changes when a round resolves."""
     try:
         game = games.get_game(session, game_id)

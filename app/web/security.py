@@ -12,31 +12,25 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
-from sqlalchemy import Engine
-from sqlmodel import Session
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.models import Instructor
-from app.services.accounts import SESSION_LIFETIME, instructor_for
+from app.services.accounts import SESSION_LIFETIME
 from app.settings import Settings
+from app.web.deps import SAFE_METHODS, SESSION_COOKIE, SignInRequired
 from app.web.templating import render
 
 CSRF_COOKIE = "moatline_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_COOKIE_MAX_AGE_S = 30 * 24 * 3600  # outlives a tab left open between weekly classes
-SESSION_COOKIE = "moatline_session"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # on every response: no page may be framed by another site (its buttons clicked unseen), no address (a rejoin
 # link's secret) leaks to another site, and no file is sniffed into a type it was not served as
 HARDENING_HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'"),
@@ -191,40 +185,6 @@ def csrf_input(context: Context) -> Markup:
 
 
 # --- the instructor's session ----------------------------------------------------------------------
-
-
-async def current_instructor(request: Request) -> Instructor | None:
-    """The signed-in instructor, or None; also left on `request.state.instructor` for the page header.
-    Without a session cookie (every student request) it answers at once: no database session, no thread."""
-    token = request.cookies.get(SESSION_COOKIE)
-    found = await run_in_threadpool(_instructor_by_token, request.app.state.engine, token) if token else None
-    request.state.instructor = found
-    return found
-
-
-def _instructor_by_token(engine: Engine, token: str) -> Instructor | None:
-    with Session(engine, expire_on_commit=False) as session:
-        return instructor_for(session, token)
-
-
-class SignInRequired(Exception):
-    """An instructor page was asked for without a session; the handler sends the browser to sign in."""
-
-    def __init__(self, next_path: str):
-        super().__init__(next_path)
-        self.next_path = next_path
-
-
-def require_instructor(request: Request, instructor: Annotated[Instructor | None, Depends(current_instructor)]) -> Instructor:
-    """The signed-in instructor; anyone else is sent to /signin?next=<this page>."""
-    if instructor is None:
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(here if request.method in SAFE_METHODS else "")
-    return instructor
-
-
-CurrentInstructor = Annotated[Instructor | None, Depends(current_instructor)]
-SignedInInstructor = Annotated[Instructor, Depends(require_instructor)]
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

@@ -134,3 +134,21 @@ def test_no_clock_runs_between_the_practice_and_the_real_game(engine: Engine) ->
         assert waiting.deadline_at is None and live.process_due(s, clock.now() + timedelta(days=1)) == []
         started = rounds.finish_practice(s, waiting)
         assert started.deadline_at is not None and clock.aware(started.deadline_at) > clock.now() + timedelta(minutes=14)
+
+
+def test_a_game_whose_round_cannot_resolve_is_logged_and_every_other_games_clock_carries_on(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken, healthy = deadline_game(engine), deadline_game(engine)
+    real_advance = live.advance
+
+    def advance(session: Session, game_id: int, expected_round: int) -> object:
+        if game_id == broken:
+            raise OverflowError("cannot convert float infinity to integer")
+        return real_advance(session, game_id, expected_round)
+
+    monkeypatch.setattr(live, "advance", advance)
+    with Session(engine) as s:
+        assert live.process_due(s, clock.now() + timedelta(hours=1)) == [1]
+        assert games.get_game(s, healthy).current_round == 1 and games.get_game(s, broken).current_round == 0
+    assert f"game {broken}:" in caplog.text and "OverflowError" in caplog.text

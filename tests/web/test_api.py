@@ -43,7 +43,7 @@ def test_a_whole_round_through_the_api(client: TestClient) -> None:
     assert listed["join_code"] is None  # students do not see the code
     assert listed["deciding"] is True and listed["current_round"] == 0 and listed["deadline_at"] is None
     draft = client.get(f"/api/v1/games/{gid}/decision", headers=echo).json()
-    assert draft == {"round": 1, "version": 0, "submitted": False, "updated_by": None, "decision": None}
+    assert draft == {"round": 1, "version": 0, "submitted": False, "updated_by": None, "decision": None, "problems": {}}
     decision = {"products": {"prices": {"consumer": 2.5}}}
     saved = client.put(f"/api/v1/games/{gid}/decision", headers=echo, json={"version": 0, "decision": decision}).json()
     assert saved["version"] == 1 and saved["updated_by"] == "Ann"
@@ -74,14 +74,34 @@ def test_bad_input_gets_problems_by_field_and_nothing_saved_is_lost(client: Test
     echo = student(client, code, "Echo", "Ann")
     bo = student(client, code, "Echo", "Bo")
     client.put(f"/api/v1/games/{gid}/decision", headers=echo, json={"version": 0, "decision": {"products": {"prices": {"consumer": 3}}}})
-    broke = client.put(f"/api/v1/games/{gid}/decision", headers=bo, json={"version": 1, "decision": {"compute": {"buy_gpus": {"H100": 1e9}}}})
-    assert broke.status_code == 422 and "compute.buy_gpus" in broke.json()["problems"]
     stale = client.put(f"/api/v1/games/{gid}/decision", headers=bo, json={"version": 0, "decision": {}})
     assert stale.status_code == 409 and stale.json()["current_version"] == 1
     kept = client.get(f"/api/v1/games/{gid}/decision", headers=bo).json()
     assert kept["version"] == 1 and kept["decision"]["products"]["prices"] == {"consumer": 3.0}
     bad_body = client.put(f"/api/v1/games/{gid}/decision", headers=bo, json={"version": "one"})
     assert bad_body.status_code == 422
+
+
+def test_a_draft_may_hold_problems_but_is_never_submitted_with_them(client: TestClient) -> None:
+    gid, code, _ = game_with_teams(client)
+    echo = student(client, code, "Echo", "Ann")
+    unaffordable = {"version": 0, "decision": {"compute": {"buy_gpus": {"H100": 500_000}}}}
+    saved = client.put(f"/api/v1/games/{gid}/decision", headers=echo, json=unaffordable)
+    assert saved.status_code == 200 and "compute.buy_gpus" in saved.json()["problems"]
+    refused = client.post(f"/api/v1/games/{gid}/submit", headers=echo)
+    assert refused.status_code == 422 and "compute.buy_gpus" in refused.json()["problems"]
+    assert client.get(f"/api/v1/games/{gid}/decision", headers=echo).json()["submitted"] is False
+    fixed = client.put(f"/api/v1/games/{gid}/decision", headers=echo, json={"version": 1, "decision": {}})
+    assert fixed.status_code == 200 and fixed.json()["problems"] == {}
+    assert client.post(f"/api/v1/games/{gid}/submit", headers=echo).json()["submitted"] is True
+
+
+def test_students_never_see_the_seed_that_would_foretell_every_draw(client: TestClient) -> None:
+    gid, code, auth = game_with_teams(client)
+    echo = student(client, code, "Echo", "Ann")
+    assert client.get(f"/api/v1/games/{gid}", headers=echo).json()["seed"] is None
+    assert all(g["seed"] is None for g in client.get("/api/v1/games", headers=echo).json())
+    assert isinstance(client.get(f"/api/v1/games/{gid}", headers=auth).json()["seed"], int)
 
 
 def test_permissions_match_the_pages(client: TestClient) -> None:
