@@ -107,7 +107,7 @@ def sign_up(session: Session, new: InstructorCreate) -> Instructor:
 
 def sign_up_problems(session: Session, new: InstructorCreate) -> dict[str, str]:
     out = {"email": _email_problem(session, new.email), "display_name": _name_problem(new.display_name),
-           "password": _password_problem(new.password)}
+           "password": password_problem(new.password, new.email)}
     return {k: v for k, v in out.items() if v}
 
 
@@ -134,7 +134,8 @@ def _name_problem(name: str) -> str:
     return ""
 
 
-def _password_problem(password: str) -> str:
+def password_problem(password: str, email: str = "") -> str:
+    """What is wrong with a new password (sign-up, change, reset), or "" when it may be used."""
     if len(password) < PASSWORD_MIN_LENGTH:
         return f"Use at least {PASSWORD_MIN_LENGTH} characters (you typed {len(password)})."
     if len(password) > PASSWORD_MAX_LENGTH:
