@@ -3,7 +3,8 @@ every round and personas in the other seats, must reproduce its saved report to 
 
 A change in these numbers is a deliberate, reviewed change: regenerate the files with
     MOATLINE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/engine/test_golden.py
-and review the diff of tests/engine/golden/ before committing it.
+(which then fails on purpose, so a run with the flag never passes), review the diff of tests/engine/golden/
+and rerun without the flag before committing it.
 """
 
 from __future__ import annotations
@@ -79,10 +80,11 @@ def _differences(expected: Any, actual: Any, path: str = "") -> list[str]:
 def test_a_seeded_game_reproduces_its_golden_report_and_every_rounds_scoreboard(scenario_id: str) -> None:
     path = GOLDEN_DIR / f"{scenario_id}.json"
     actual = _canonical(golden_game(scenario(scenario_id)))
-    if UPDATE:
+    if UPDATE:  # never a pass: the new file is only right once a reviewer has read its diff
         GOLDEN_DIR.mkdir(exist_ok=True)
         path.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        return
+        pytest.fail(f"{path.name} was regenerated: review `git diff {GOLDEN_DIR.name}`, add a CHANGELOG line saying "
+                    "why the numbers moved, then run the tests again without MOATLINE_UPDATE_GOLDEN")
     assert path.exists(), f"no golden file {path.name}: generate it with MOATLINE_UPDATE_GOLDEN=1"
     expected = json.loads(path.read_text(encoding="utf-8"))
     if report.dumps(expected) != report.dumps(actual):
