@@ -106,6 +106,21 @@ def test_teammates_editing_at_once_get_a_clear_message_instead_of_a_silent_overw
     assert "saved by Bo" in client.get("/play/decide").text
 
 
+def test_a_draft_with_problems_saves_but_cannot_be_submitted_from_the_page(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Aurora AI")
+    page = client.get("/play/decide").text
+    typed = {"version": "0", "round": "1", "compute.buy_gpus.H100": "500000", **csrf(page)}
+    assert client.post("/play/decide", data=typed).status_code == 200  # kept, with its problem shown
+    refused = client.post("/play/submit", data={"submitted": "1", "round": "1", **csrf(page)})
+    assert refused.status_code == 422 and "Fix these before submitting" in html.unescape(refused.text)
+    assert "GPU purchases cost" in html.unescape(refused.text)
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        seat = next(x for x in games.seats_of(s, games.get_game(s, gid)) if x.company_name == "Aurora AI")
+        draft = drafts.draft_of(s, seat, 1)
+        assert draft is not None and draft.version == 1 and not draft.submitted
+
+
 def test_a_submitted_decision_is_resolved_and_its_results_are_readable(app_and_game: tuple[TestClient, int, str]) -> None:
     client, gid, code = app_and_game
     join(client, code, "Ann", "Aurora AI")
