@@ -12,7 +12,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -25,6 +24,7 @@ from app.web.api import router as api_router
 from app.web.auth import router as auth_router
 from app.web.deadlines import deadline_loop
 from app.web.deps import current_instructor
+from app.web.headers import install_headers
 from app.web.instructor import router as instructor_router
 from app.web.page_cache import PageCache
 from app.web.pages import router
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(instructor_router)
     install_security(app, settings)
+    install_headers(app)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
@@ -83,10 +84,8 @@ async def _unknown_scenario(request: Request, exc: Exception) -> Response:
 
 
 def _docs(request: Request) -> Response:
-    """The API's interactive docs, from the vendored Swagger UI (no CDN)."""
-    static = request.url_for("static", path="vendor/swagger-ui").path
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Moatline API", swagger_js_url=f"{static}/swagger-ui-bundle.js",
-                               swagger_css_url=f"{static}/swagger-ui.css", swagger_favicon_url=f"{static}/../../app.css")
+    """The API's interactive docs, from the vendored Swagger UI (no CDN), started by static/docs.js."""
+    return render(request, "docs.html", {"openapi_url": request.app.openapi_url})
 
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:

@@ -258,6 +258,19 @@ def decide_status(request: Request, student: StudentDep, session: SessionDep, mi
     return render(request, "play/decide.html", {**ctx, "draft": draft, "mine": mine, "message": None, "on_screen": rnd}, block="status")
 
 
+CARRY_DROPPED = frozenset({"version", "round", "overwrite_version", "mine", "csrf_token"})
+
+
+@router.post("/play/decide/carry", name="decide_carry")
+def decide_carry(request: Request, student: StudentDep, session: SessionDep, typed: FormDep) -> Response:
+    """The open round's form filled with what was typed for a round that closed meanwhile; nothing is saved
+    until the student saves or the autosave runs (on top of version 0, so a teammate's draft is never overwritten)."""
+    carried = {k: v for k, v in typed.items() if k not in CARRY_DROPPED}
+    out = _decide_context(session, student, None, carried, {})
+    out["carried_from"] = _round_typed(typed) or out["game"].current_round
+    return render(request, "play/decide.html", out)
+
+
 def _base_version(typed: dict[str, str]) -> int:
     """The draft version an edit is saved on top of: the one it started from, or, when the student chose to keep
     their edit over a teammate's newer save, that newer version (`overwrite_version`)."""

@@ -31,10 +31,6 @@ CSRF_COOKIE = "moatline_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_COOKIE_MAX_AGE_S = 30 * 24 * 3600  # outlives a tab left open between weekly classes
-# on every response: no page may be framed by another site (its buttons clicked unseen), no address (a rejoin
-# link's secret) leaks to another site, and no file is sniffed into a type it was not served as
-HARDENING_HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'"),
-                     (b"referrer-policy", b"same-origin"), (b"x-content-type-options", b"nosniff")]
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 API_PREFIX = "/api/"
 DEFAULT_AFTER_SIGN_IN = "/games"
@@ -77,8 +73,8 @@ def csrf_exempt(scope: Scope) -> bool:
 
 
 class CSRFMiddleware:
-    """Checks the token of every state-changing request and gives a token cookie to any page that lacks one;
-    adds the hardening headers to every response."""
+    """Checks the token of every state-changing request and gives a token cookie to any page that lacks one
+    (the hardening headers are app/web/headers.py's)."""
 
     def __init__(self, app: ASGIApp, secret: str, secure_cookies: bool = False):
         self.app, self.secret, self.secure_cookies = app, secret, secure_cookies
@@ -91,7 +87,6 @@ class CSRFMiddleware:
         known = cookie if cookie and csrf_token_is_valid(self.secret, cookie) else ""
         token = known or new_csrf_token(self.secret)
         scope.setdefault("state", {})["csrf_token"] = token
-        send = _hardened(send)
         if not known:
             send = _with_cookie(send, _cookie_header(CSRF_COOKIE, token, CSRF_COOKIE_MAX_AGE_S, self._secure(scope)))
         if scope["method"] not in SAFE_METHODS and not csrf_exempt(scope):
@@ -131,15 +126,6 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
         return pending.pop(0) if pending else await receive()
 
     return replay
-
-
-def _hardened(send: Send) -> Send:
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), *HARDENING_HEADERS]
-        await send(message)
-
-    return sending
 
 
 def _with_cookie(send: Send, cookie: str) -> Send:
