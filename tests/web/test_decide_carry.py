@@ -8,7 +8,7 @@ import html
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.services import games
+from app.services import drafts, games, rounds
 
 from .test_play import app_and_game, csrf, join
 
@@ -18,7 +18,7 @@ __all__ = ["app_and_game"]  # the fixture, used by name
 def echo_draft(client: TestClient, gid: int, rnd: int) -> str | None:
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         echo = next(seat for seat in games.seats_of(s, games.get_game(s, gid)) if seat.company_name == "Echo")
-        row = games.draft_of(s, echo, rnd)
+        row = drafts.draft_of(s, echo, rnd)
         return row.payload if row else None
 
 
@@ -27,7 +27,7 @@ def test_values_typed_for_a_closed_round_fill_the_next_rounds_form_unsaved(app_a
     join(client, code, "Ann", "Echo")
     page = client.get("/play/decide").text
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
     typed = {"version": "0", "round": "1", "products.marketing_musd": "55", **csrf(page)}
     carried = client.post("/play/decide/carry", data=typed)
     shown = html.unescape(carried.text)
@@ -45,7 +45,7 @@ def test_carried_values_never_overwrite_a_teammates_draft_of_the_new_round(app_a
     join(bo, code, "Bo", "Echo")
     page = client.get("/play/decide").text
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
-        games.advance(s, gid, 0)
+        rounds.advance(s, gid, 0)
     fresh = bo.get("/play/decide").text
     htmx = {"HX-Request": "true"}
     bo.post("/play/decide/autosave", data={"version": "0", "round": "2", "products.marketing_musd": "9", **csrf(fresh)}, headers=htmx)

@@ -210,7 +210,7 @@ def test_offline_the_autosave_waits_for_the_network_and_saves_as_soon_as_it_is_b
     ann.wait_for_function("() => /back online/.test(document.querySelector('#save-state').innerText)")
     ann.wait_for_timeout(2500)  # a retry has failed too: the next one is 4 s away
     ann.context.set_offline(False)
-    ann.wait_for_function(SAVED, timeout=2000)
+    ann.wait_for_function(SAVED, timeout=3500)
     assert marketing(saved_draft(ann, live_server)) == 17
     for page in (console, ann):
         page.context.close()

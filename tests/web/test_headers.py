@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.types import Scope
 
-from app.services import games
+from app.services import rounds
 from app.settings import Settings
 from app.web.headers import CONTENT_SECURITY_POLICY, headers_for
 from app.web.main import create_app
@@ -46,7 +46,7 @@ def console(prepared_sqlite_url: str) -> Iterator[tuple[TestClient, int]]:
         sign_up(client)
         gid = create_game(client)
         with Session(app.state.engine) as s:
-            games.advance(s, gid, 0)
+            rounds.advance(s, gid, 0)
         yield client, gid
 
 
