@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.engine.decisions import Decision
-from app.errors import DecisionRejected, GameError, StaleDraft
+from app.errors import DecisionRejected, GameError, RoundMoved, StaleDraft
 from app.models import Game, Seat, Student
 from app.scenario import PERSONAS
 from app.services import drafts, games, history, rounds, students
@@ -209,7 +209,7 @@ def decide_save(request: Request, student: StudentDep, session: SessionDep, type
     """Save the team's draft (a version check keeps teammates from overwriting each other)."""
     ctx = _context(session, student)
     decision, problems = decision_form.parse(typed, ctx["world"])
-    message, status = None, 200
+    message, status, moved_from = None, 200, None
     if decision is not None:
         try:
             drafts.save_draft(session, ctx["game"], ctx["seat"], decision, _base_version(typed), student.display_name,
@@ -218,12 +218,17 @@ def decide_save(request: Request, student: StudentDep, session: SessionDep, type
         except StaleDraft as exc:
             message, status = str(exc), 409
             typed = {**typed, "mine": str(_base_version(typed))}
+        except RoundMoved as exc:
+            message, status = str(exc), 409
+            moved_from = _round_typed(typed)
         except GameError as exc:
             message, status = str(exc), 409
     else:
         status = 422
     out = _decide_context(session, student, decision, typed, problems)
     out["message"] = message
+    if moved_from is not None:  # the typing now fills the open round's form, saved on no teammate's version
+        out["carried_from"] = moved_from
     if "mine" in typed:  # what the student typed stays on screen, with the choice of keeping it or loading theirs
         out["mine"] = int(typed["mine"])
     return render(request, "play/decide.html", out, status_code=status)

@@ -227,6 +227,30 @@ def test_students_see_the_deadline_a_pause_and_the_end_of_the_game(prepared_sqli
         assert refused.status_code == 409 and "Every round of this game has been played." in html.unescape(refused.text)
 
 
+def test_a_save_refused_as_the_round_closed_keeps_the_typing_without_taking_a_teammates_version(
+        app_and_game: tuple[TestClient, int, str]) -> None:
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    page = client.get("/play/decide").text
+    bo = TestClient(client.app)
+    join(bo, code, "Bo", "Echo")
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        rounds.advance(s, gid, 0)
+    bo_page = bo.get("/play/decide").text
+    bo.post("/play/decide", data={"version": "0", "round": "2", "products.prices.consumer": "2.2", **csrf(bo_page)})
+    typed = {"version": "0", "round": "1", "products.prices.consumer": "3.3", **csrf(page)}
+    refused = html.unescape(client.post("/play/decide", data=typed).text)
+    assert "round 1 has been resolved: nothing was saved" in refused
+    assert "What you typed for round 1 is in this round's form." in refused and 'value="3.3"' in refused
+    assert 'id="draft-version" name="version" value="0"' in refused  # a second Save meets Bo's draft as a clash
+    again = {**typed, "round": "2", **csrf(refused)}
+    assert client.post("/play/decide", data=again).status_code == 409
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        echo = next(x for x in games.seats_of(s, games.get_game(s, gid)) if x.company_name == "Echo")
+        kept = drafts.draft_of(s, echo, 2)
+        assert kept is not None and kept.updated_by == "Bo" and '"consumer":2.2' in kept.payload
+
+
 def test_a_page_left_open_across_a_resolved_round_saves_nothing_into_the_next_round(app_and_game: tuple[TestClient, int, str]) -> None:
     client, gid, code = app_and_game
     join(client, code, "Ann", "Echo")
