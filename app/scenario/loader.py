@@ -1,8 +1,8 @@
 """Reading scenario files, with problems reported by field path and line number.
 
-Scenario text may come from an uploaded archive, so it is read with limits: a size cap, no YAML anchors or
-aliases (a few hundred bytes of aliases expand to gigabytes), a nesting cap, and messages that show at most
-a short excerpt of a wrong value, never the whole input."""
+Scenario text may come from an uploaded archive, so it is read with limits: a size cap, no YAML anchors
+or aliases (a few hundred bytes of aliases expand to gigabytes), a nesting cap, and messages that show
+at most a short excerpt of a wrong value, never the whole input."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ NESTING_MAX = 32  # mappings and lists inside each other; the schema needs about
 SHOWN_VALUE_MAX_CHARS = 40  # how much of a wrong value a message quotes
 MESSAGE_MAX_CHARS = 300  # a problem's message, names it quotes included
 PROBLEMS_MAX = 50  # problems listed; the rest are counted
+ALIASES_REFUSED = "anchors (&name) and aliases (*name) are not allowed in a scenario; write each value out"
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
 
 
 def _bounded(problems: list[Problem]) -> list[Problem]:
-    """At most PROBLEMS_MAX problems, each message cut at MESSAGE_MAX_CHARS (they may quote the file's names)."""
-    kept = [Problem(p.path[:MESSAGE_MAX_CHARS], p.line, _cut(p.message)) for p in problems[:PROBLEMS_MAX]]
+    """At most PROBLEMS_MAX problems, each message cut at MESSAGE_MAX_CHARS (they quote names)."""
+    kept = [Problem(_cut(p.path), p.line, _cut(p.message)) for p in problems[:PROBLEMS_MAX]]
     if len(problems) > PROBLEMS_MAX:
         kept.append(Problem("", None, f"and {len(problems) - PROBLEMS_MAX:,} more problem(s)"))
     return kept
@@ -94,12 +95,11 @@ class LimitedLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.composer.ComposerError(None, None, "anchors (&name) and aliases (*name) are not allowed in "
-                                              "a scenario; write each value out", event.start_mark)
+            raise yaml.composer.ComposerError(None, None, ALIASES_REFUSED, event.start_mark)
         self.depth += 1
         if self.depth > NESTING_MAX:
-            raise yaml.composer.ComposerError(None, None, f"sections are nested more than {NESTING_MAX} deep",
-                                              event.start_mark)
+            message = f"sections are nested more than {NESTING_MAX} deep"
+            raise yaml.composer.ComposerError(None, None, message, event.start_mark)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -109,7 +109,8 @@ class LimitedLoader(yaml.SafeLoader):
 def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, object]:
     """The YAML node tree (for line numbers) and the plain data, read once, within the limits."""
     if len(text) > SCENARIO_TEXT_MAX_CHARS:
-        message = f"a scenario has at most {SCENARIO_TEXT_MAX_CHARS:,} characters; this one has {len(text):,}"
+        message = f"a scenario has at most {SCENARIO_TEXT_MAX_CHARS:,} characters; "
+        message += f"this one has {len(text):,}"
         raise ScenarioError(source, [Problem("", None, message)])
     loader = LimitedLoader(text)
     try:
@@ -118,9 +119,11 @@ def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, object]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise ScenarioError(source, [Problem("", line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        problem = Problem("", line, f"not valid YAML: {getattr(exc, 'problem', exc)}")
+        raise ScenarioError(source, [problem]) from None
     except ValueError:  # a number past Python's 4,300-digit limit for reading integers
-        raise ScenarioError(source, [Problem("", None, "not valid YAML: a number is too long")]) from None
+        problem = Problem("", None, "not valid YAML: a number is too long")
+        raise ScenarioError(source, [problem]) from None
     finally:
         loader.dispose()
 
@@ -128,14 +131,15 @@ def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, object]:
 def _problem(err: object, root: yaml.Node | None) -> Problem:
     assert isinstance(err, dict)
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-    return Problem(_dotted(loc), _line_of(root, loc), _plain(err))
+    return Problem(_dotted(loc), _line_of(root, loc), plain_message(err))
 
 
 def _dotted(loc: list[object]) -> str:
     return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
 
 
-def _plain(err: dict) -> str:
+def plain_message(err: dict) -> str:
+    """A pydantic error in a course designer's words, quoting at most a short part of the value."""
     kind, msg = err["type"], err["msg"]
     if kind == "missing":
         return "is required but missing"
@@ -151,12 +155,13 @@ def _plain(err: dict) -> str:
 
 
 def shown(value: object) -> str:
-    """A wrong value as a message may quote it: a short scalar, cut at SHOWN_VALUE_MAX_CHARS; else its kind."""
+    """A wrong value as a message may quote it: a scalar cut at SHOWN_VALUE_MAX_CHARS; else its kind."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return "a list"
-    text = repr(value) if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
+    scalar = isinstance(value, (str, int, float, bool)) or value is None
+    text = repr(value) if scalar else type(value).__name__
     return text if len(text) <= SHOWN_VALUE_MAX_CHARS else text[:SHOWN_VALUE_MAX_CHARS] + "…"
 
 

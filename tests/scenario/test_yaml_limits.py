@@ -27,8 +27,10 @@ def test_an_alias_bomb_is_refused_at_its_first_anchor_without_being_expanded() -
     bomb = alias_bomb()
     assert len(bomb) < 450
     problems = problems_of(bomb)
-    assert problems == ["line 1, (top level): not valid YAML: anchors (&name) and aliases (*name) are not "
-                        "allowed in a scenario; write each value out"]
+    assert problems == [
+        "line 1, (top level): not valid YAML: anchors (&name) and aliases (*name) are not "
+        "allowed in a scenario; write each value out"
+    ]
 
 
 def test_a_single_alias_is_refused_at_its_line_even_when_harmless() -> None:
@@ -39,27 +41,37 @@ def test_a_single_alias_is_refused_at_its_line_even_when_harmless() -> None:
 
 def test_nesting_far_past_any_scenario_is_refused_instead_of_exhausting_the_stack() -> None:
     problems = problems_of("[" * 100_000)
-    assert problems == [f"line 1, (top level): not valid YAML: sections are nested more than {NESTING_MAX} deep"]
+    assert problems == [
+        f"line 1, (top level): not valid YAML: sections are nested more than {NESTING_MAX} deep"
+    ]
 
 
 def test_a_scenario_longer_than_the_cap_is_refused_before_it_is_parsed() -> None:
     text = VALID + "#" * SCENARIO_TEXT_MAX_CHARS
-    assert problems_of(text) == [f"(top level): a scenario has at most {SCENARIO_TEXT_MAX_CHARS:,} characters; "
-                                 f"this one has {len(text):,}"]
+    assert problems_of(text) == [
+        f"(top level): a scenario has at most {SCENARIO_TEXT_MAX_CHARS:,} characters; "
+        f"this one has {len(text):,}"
+    ]
 
 
 def test_a_number_too_long_to_read_is_a_problem_not_a_crash() -> None:
     assert problems_of(VALID.replace("rounds: 4", "rounds: " + "9" * 5000)) == [
-        "(top level): not valid YAML: a number is too long"]
+        "(top level): not valid YAML: a number is too long"
+    ]
 
 
 def test_a_wrong_value_is_quoted_only_in_part_and_a_wrong_list_not_at_all() -> None:
     long_name = "x" * 10_000
-    text = VALID.replace("rounds: 4  # rounds", f"rounds: {long_name}").replace("name: Tiny", "name: [1, 2, 3]")
+    text = VALID.replace("rounds: 4  # rounds", f"rounds: {long_name}").replace(
+        "name: Tiny", "name: [1, 2, 3]"
+    )
     problems = problems_of(text)
-    assert any(p.startswith("line 5, rounds:") and p.endswith(f"got '{'x' * 39}…")
-               for p in problems), problems
-    assert any(p.startswith("line 3, name:") and p.endswith("got a list") for p in problems), problems
+    assert any(
+        p.startswith("line 5, rounds:") and p.endswith(f"got '{'x' * 39}…") for p in problems
+    ), problems
+    assert any(p.startswith("line 3, name:") and p.endswith("got a list") for p in problems), (
+        problems
+    )
     assert all(len(p) < 200 for p in problems)
 
 
