@@ -25,6 +25,7 @@ from app.web.api import router as api_router
 from app.web.auth import router as auth_router
 from app.web.deadlines import deadline_loop
 from app.web.instructor import router as instructor_router
+from app.web.limits import install_body_limits
 from app.web.page_cache import PageCache
 from app.web.pages import router
 from app.web.play import NotOnATeam, UnknownCode, not_on_a_team, unknown_code
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(instructor_router)
     install_security(app, settings)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    install_body_limits(app, settings)  # outermost: no body is read past its limit, even by the CSRF check
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
