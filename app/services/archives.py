@@ -379,7 +379,7 @@ def decision_problems(world: World, state: State, at: str, given: RoundInput) ->
 def _within_budget(budget: ImportBudget, done: int, rounds: int, kept: int, seconds: float) -> None:
     if kept > budget.report_bytes:
         raise OverBudget(
-            f"its round reports passed {budget.report_bytes / 1e6:,.0f} MB at round {done} "
+            f"its round reports passed {budget.report_bytes / 1e6:,.3g} MB at round {done} "
             f"of {rounds}, the most this installation keeps from one import"
         )
     if seconds > budget.seconds and done < rounds:

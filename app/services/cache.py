@@ -1,10 +1,11 @@
-"""A small per-process cache for what is costly to rebuild and never changes once written: parsed round
-reports, replayed states and chart series. Keys carry each round result's id and resolution time, so a
-rewound and re-resolved round is a new key, never a stale hit. Values are shared: callers must not mutate them.
+"""A small per-process cache for what is costly to rebuild and never changes once written: parsed
+round reports, replayed states and chart series. Keys carry each round result's id and resolution
+time, so a rewound and re-resolved round is a new key, never a stale hit. Values are shared:
+callers must not mutate them.
 
-The cache is bounded in bytes, not entries (a 40-team game's report is a thousand times a 6-team one's):
-each value is sized roughly as it would be written out (array bytes, text length, a word per number), and
-the least recently used values go first once the total passes MAX_BYTES.
+The cache is bounded in bytes, not entries (a 40-team game's report is a thousand times a 6-team
+one's): each value is sized roughly as it would be written out (array bytes, text length, a word per
+number), and the least recently used values go first once the total passes MAX_BYTES.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def clear() -> None:
 
 
 def size_of(value: object, seen: set[int] | None = None) -> int:
-    """Roughly the bytes `value` holds, as written out: arrays by `nbytes`, text by length, a word for each
-    number and slot; an object reached twice counts once."""
+    """Roughly the bytes `value` holds, as written out: arrays by `nbytes`, text by length, a word
+    for each number and slot; an object reached twice counts once."""
     seen = set() if seen is None else seen
     if isinstance(value, np.ndarray):
         return int(value.nbytes)

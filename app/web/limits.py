@@ -1,10 +1,10 @@
 """Request bodies held to a size before anything reads them.
 
-The outermost middleware: a body declared (`Content-Length`) over the limit is refused at once, unread;
-one sent in chunks is counted as it is pulled and cut off at the limit. Either way the answer is a 413,
-a short page, or `{"detail": ...}` under /api/. Every route gets `max_body_bytes`; the game import gets
-`max_archive_bytes` and room for the form around the file. Nothing inside (the CSRF check that parses
-forms, FastAPI's body parsing) ever holds more than that in memory.
+The outermost middleware: a body declared (`Content-Length`) over the limit is refused at once,
+unread; one sent in chunks is counted as it is pulled and cut off at the limit. Either way the
+answer is a 413, a short page, or `{"detail": ...}` under /api/. Every route gets `max_body_bytes`;
+the game import gets `max_archive_bytes` and room for the form around the file. Nothing inside (the
+CSRF check that parses forms, FastAPI's body parsing) ever holds more than that in memory.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from app.web.security import API_PREFIX, HARDENING_HEADERS
 ARCHIVE_UPLOAD = ("POST", "/games/import")
 FORM_ROOM_BYTES = 64 * 1024  # the multipart wrapping and the CSRF field around an uploaded archive
 MEBIBYTE = 1024 * 1024
-LENGTH_DIGITS_MAX = 18  # a longer Content-Length is over any limit (and past what int() reads quickly)
+LENGTH_DIGITS_MAX = (
+    18  # a longer Content-Length is over any limit (and past what int() reads quickly)
+)
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Too large to send</title>
 <link rel="stylesheet" href="/static/app.css"></head>
@@ -37,15 +39,22 @@ class BodyTooLarge(Exception):
 
 def install_body_limits(app: FastAPI, settings: Settings) -> None:
     """Hold every request body to the settings' limits; call last, so that it runs first."""
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
-                       max_archive_bytes=settings.max_archive_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_archive_bytes=settings.max_archive_bytes,
+    )
 
 
 class BodyLimitMiddleware:
     """Refuses a body over its limit from `Content-Length`, or once the chunks pulled pass it."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_archive_bytes: int):
-        self.app, self.max_body_bytes, self.max_archive_bytes = app, max_body_bytes, max_archive_bytes
+        self.app, self.max_body_bytes, self.max_archive_bytes = (
+            app,
+            max_body_bytes,
+            max_archive_bytes,
+        )
 
     def limit_for(self, scope: Scope) -> int:
         if (scope["method"], scope["path"]) == ARCHIVE_UPLOAD:
@@ -77,16 +86,24 @@ class BodyLimitMiddleware:
         content = json.dumps({"detail": message}) if api else PAGE.format(message=escape(message))
         kind = b"application/json" if api else b"text/html; charset=utf-8"
         body = content.encode()
-        headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
-                   (b"connection", b"close"), *HARDENING_HEADERS]
+        headers = [
+            (b"content-type", kind),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+            *HARDENING_HEADERS,
+        ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     def _message(self, scope: Scope) -> str:
         if (scope["method"], scope["path"]) == ARCHIVE_UPLOAD:
-            return f"That file is larger than any game archive (at most {_size(self.max_archive_bytes)})."
-        return (f"That request is larger than this server accepts (at most {_size(self.max_body_bytes)}); "
-                "nothing was saved.")
+            most = _size(self.max_archive_bytes)
+            return f"That file is larger than any game archive (at most {most})."
+        return (
+            "That request is larger than this server accepts "
+            f"(at most {_size(self.max_body_bytes)}); "
+            "nothing was saved."
+        )
 
 
 class CountedBody:

@@ -27,7 +27,7 @@ from app.services.clock import now
 from app.services.students import LAST_SEEN_EVERY, hash_token
 from app.web.security import CSRF_COOKIE, SESSION_COOKIE
 
-MAX_BYTES = 64 * 1024 * 1024  # per server process, raw and gzip: 200 students' pages at ~25 KB, many times over
+MAX_BYTES = 64 * 1024 * 1024  # per process, raw and gzip: 200 students' ~25 KB pages many times over
 GZIP_LEVEL = 6
 VARY = "HX-Request"  # the gzip middleware adds Accept-Encoding to the pages it passes (all but the gzipped ones)
 KEPT_HEADERS = ("content-type",)

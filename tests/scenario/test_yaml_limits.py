@@ -1,5 +1,5 @@
-"""Scenario text is read with limits: a few hundred bytes cannot expand into gigabytes, nest without end,
-or come back whole inside an error message."""
+"""Scenario text is read with limits: a few hundred bytes cannot expand into gigabytes, nest without
+end, or come back whole inside an error message."""
 
 from __future__ import annotations
 

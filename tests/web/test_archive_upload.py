@@ -1,5 +1,6 @@
-"""Every malformed game archive uploaded to `POST /games/import` gets a clear 422 message saying where the
-problem is, and leaves the instructor's games as they were (on SQLite and on PostgreSQL)."""
+"""Every malformed game archive uploaded to `POST /games/import` gets a clear 422 message saying
+where the problem is, and leaves the instructor's games as they were (on SQLite and on
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -309,7 +310,8 @@ def test_a_huge_game_is_refused_by_the_import_budget_before_any_replay(importer:
     assert len(body) < 100_000
     page = refused(importer, body)
     assert (
-        "This archive is too large to import here: 40 companies x 200 segments x 40 rounds make 320,000 "
+        "This archive is too large to import here: 40 companies x 200 segments x 40 rounds "
+        "make 320,000 "
         "company-segment-rounds to replay; this installation imports at most 20,000"
     ) in page
 

@@ -1,5 +1,6 @@
-"""Request bodies over the limit are refused before anything reads them: at once from their declared length,
-or cut off at the limit when they come in chunks; pages get a short page, the API a JSON detail."""
+"""Request bodies over the limit are refused before anything reads them: at once from their declared
+length, or cut off at the limit when they come in chunks; pages get a short page, the API a JSON
+detail."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def request(path: str, body: bytes, declared: bool, method: str = "POST") -> tup
     app = BodyLimitMiddleware(reader, max_body_bytes=LIMIT, max_archive_bytes=ARCHIVE_LIMIT)
     headers = [(b"content-length", str(len(body)).encode())] if declared else []
     scope: Scope = {"type": "http", "method": method, "path": path, "headers": headers}
-    client = Client([body[i:i + CHUNK] for i in range(0, len(body), CHUNK)])
+    client = Client([body[i : i + CHUNK] for i in range(0, len(body), CHUNK)])
     asyncio.run(app(scope, client.receive, client.send))
     return client, reader
 
@@ -76,7 +77,10 @@ def request(path: str, body: bytes, declared: bool, method: str = "POST") -> tup
 def test_a_body_declared_over_the_limit_is_refused_without_a_byte_being_read() -> None:
     client, reader = request("/signin", b"x" * (LIMIT + 1), declared=True)
     assert client.status == 413 and client.pulled == 0 and not reader.called
-    assert b"That request is larger than this server accepts (at most 4 KiB); nothing was saved." in client.body
+    assert (
+        b"That request is larger than this server accepts (at most 4 KiB); nothing was saved."
+        in client.body
+    )
 
 
 def test_a_body_sent_in_chunks_is_cut_off_at_the_limit_and_the_app_answer_replaced() -> None:
@@ -95,8 +99,10 @@ def test_a_body_within_the_limit_reaches_the_app_whole() -> None:
 def test_under_the_api_the_refusal_is_json() -> None:
     client, _ = request("/api/v1/token", b"{}" * LIMIT, declared=True)
     assert client.status == 413
-    assert json.loads(client.body) == {"detail": "That request is larger than this server accepts (at most 4 KiB); "
-                                                 "nothing was saved."}
+    assert json.loads(client.body) == {
+        "detail": "That request is larger than this server accepts (at most 4 KiB); "
+        "nothing was saved."
+    }
 
 
 def test_the_game_import_alone_has_the_larger_archive_limit() -> None:
@@ -104,14 +110,24 @@ def test_the_game_import_alone_has_the_larger_archive_limit() -> None:
     assert request("/games/import", big, declared=True)[0].status == 200
     assert request("/games/new", big, declared=True)[0].status == 413
     assert request("/games/import", big, declared=True, method="PUT")[0].status == 413
-    client, _ = request("/games/import", b"x" * (ARCHIVE_LIMIT + FORM_ROOM_BYTES + 1), declared=False)
-    assert client.status == 413 and b"That file is larger than any game archive (at most 16 KiB)." in client.body
+    client, _ = request(
+        "/games/import", b"x" * (ARCHIVE_LIMIT + FORM_ROOM_BYTES + 1), declared=False
+    )
+    assert (
+        client.status == 413
+        and b"That file is larger than any game archive (at most 16 KiB)." in client.body
+    )
 
 
 def sent_with_length(value: bytes) -> Client:
     app = BodyLimitMiddleware(Reader(), max_body_bytes=LIMIT, max_archive_bytes=ARCHIVE_LIMIT)
     client = Client([b"x" * CHUNK] * 8)
-    scope: Scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", value)]}
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"content-length", value)],
+    }
     asyncio.run(app(scope, client.receive, client.send))
     return client
 
@@ -127,7 +143,9 @@ def test_a_content_length_of_thousands_of_digits_is_refused_unread() -> None:
     assert client.status == 413 and client.pulled == 0
 
 
-def test_an_anonymous_oversized_form_gets_a_413_page_before_the_csrf_check_reads_it(prepared_sqlite_url: str) -> None:
+def test_an_anonymous_oversized_form_gets_a_413_page_before_the_csrf_check_reads_it(
+    prepared_sqlite_url: str,
+) -> None:
     settings = Settings(database_url=prepared_sqlite_url, max_body_bytes=LIMIT)
     with TestClient(create_app(settings)) as client:
         page = client.post("/signin", files={"file": ("big.bin", b"x" * (2 * LIMIT))})
