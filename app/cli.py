@@ -191,7 +191,8 @@ def import_game(
     most = get_settings().max_archive_bytes
     try:
         if archive.stat().st_size > most:
-            fail(f"{archive} is larger than any game archive ({most / 1e6:,.0f} MB, MOATLINE_MAX_ARCHIVE_BYTES)")
+            fail(f"{archive} is larger than any game archive (at most {archives.in_words(most)}, "
+                 "MOATLINE_MAX_ARCHIVE_BYTES)")
         text = archive.read_text(encoding="utf-8")
     except OSError as exc:
         fail(f"cannot read {archive}: {exc.strerror}")

@@ -47,7 +47,13 @@ IMPORT_CELLS_MAX = 20_000  # companies x segments x rounds
 IMPORT_REPORT_BYTES_MAX = 128 * 1024 * 1024
 IMPORT_SECONDS_MAX = 60.0
 
+MEBIBYTE = 1024 * 1024
 Name = Annotated[str, Field(max_length=NAME_MAX)]
+
+
+def in_words(size: int) -> str:
+    """A number of bytes as a person reads it: 20 MiB, 64 KiB."""
+    return f"{size / MEBIBYTE:,.3g} MiB" if size >= MEBIBYTE else f"{size / 1024:,.3g} KiB"
 
 
 class ArchiveRejected(games.GameError):
@@ -248,7 +254,7 @@ def _check_cost(archive: Archive, scenario: Scenario, budget: ImportBudget) -> N
         raise OverBudget(
             f"{companies} companies x {segments} segments x {rounds} rounds make {cells:,} "
             f"company-segment-rounds to replay; this installation imports at most {budget.cells:,} "
-            f"(about {budget.cells * REPORT_BYTES_PER_CELL / 1e6:,.0f} MB of round reports)"
+            f"(about {in_words(budget.cells * REPORT_BYTES_PER_CELL)} of round reports)"
         )
 
 
@@ -379,7 +385,7 @@ def decision_problems(world: World, state: State, at: str, given: RoundInput) ->
 def _within_budget(budget: ImportBudget, done: int, rounds: int, kept: int, seconds: float) -> None:
     if kept > budget.report_bytes:
         raise OverBudget(
-            f"its round reports passed {budget.report_bytes / 1e6:,.3g} MB at round {done} "
+            f"its round reports passed {in_words(budget.report_bytes)} at round {done} "
             f"of {rounds}, the most this installation keeps from one import"
         )
     if seconds > budget.seconds and done < rounds:

@@ -57,9 +57,9 @@ async def import_game(request: Request, session: SessionDep, me: SignedInInstruc
     if upload is None or isinstance(upload, str) or not upload.filename:
         problem = "Choose a game archive (.json) to import."
     else:
-        data = await upload.read(most + 1)
+        data, words = await upload.read(most + 1), archives.in_words(most)
         if len(data) > most:
-            problem = f"That file is larger than any game archive ({most / 1e6:,.0f} MB)."
+            problem = f"That file is larger than any game archive (at most {words})."
         else:
             try:
                 game = await asyncio.to_thread(_import, session, _id(me), data)

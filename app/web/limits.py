@@ -16,12 +16,12 @@ from markupsafe import escape
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.services.archives import in_words
 from app.settings import Settings
 from app.web.security import API_PREFIX, HARDENING_HEADERS
 
 ARCHIVE_UPLOAD = ("POST", "/games/import")
 FORM_ROOM_BYTES = 64 * 1024  # the multipart wrapping and the CSRF field around an uploaded archive
-MEBIBYTE = 1024 * 1024
 LENGTH_DIGITS_MAX = (
     18  # a longer Content-Length is over any limit (and past what int() reads quickly)
 )
@@ -97,11 +97,11 @@ class BodyLimitMiddleware:
 
     def _message(self, scope: Scope) -> str:
         if (scope["method"], scope["path"]) == ARCHIVE_UPLOAD:
-            most = _size(self.max_archive_bytes)
+            most = in_words(self.max_archive_bytes)
             return f"That file is larger than any game archive (at most {most})."
         return (
             "That request is larger than this server accepts "
-            f"(at most {_size(self.max_body_bytes)}); "
+            f"(at most {in_words(self.max_body_bytes)}); "
             "nothing was saved."
         )
 
@@ -143,7 +143,3 @@ def _declared_length(scope: Scope) -> int | None:
     if not (value.isascii() and value.isdigit()):
         return None
     return int(value) if len(value) <= LENGTH_DIGITS_MAX else 10**LENGTH_DIGITS_MAX
-
-
-def _size(n: int) -> str:
-    return f"{n / MEBIBYTE:.3g} MiB" if n >= MEBIBYTE else f"{n / 1024:.3g} KiB"

@@ -88,7 +88,7 @@ def test_an_archive_over_the_work_budget_is_refused_before_any_step(
     assert str(refused.value) == (
         "This archive is too large to import here: 6 companies x 5 segments x 2 rounds make 60 "
         "company-segment-rounds to replay; this installation imports at most 59 "
-        "(about 0 MB of round "
+        "(about 288 KiB of round "
         "reports). Nothing was imported."
     )
     assert steps == [] and counts(engine) == before
@@ -112,7 +112,7 @@ def test_an_import_whose_reports_pass_the_byte_budget_stops_and_says_so(engine: 
     before = counts(engine)
     with (
         Session(engine) as s,
-        pytest.raises(OverBudget, match="its round reports passed 0.1 MB at round 2 of 4"),
+        pytest.raises(OverBudget, match="its round reports passed 97.7 KiB at round 2 of 4"),
     ):
         archives.import_archive(s, an_instructor(s), text, ImportBudget(report_bytes=100_000))
     assert counts(engine) == before
