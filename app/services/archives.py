@@ -9,6 +9,7 @@ A refused archive leaves nothing behind, and its message says where each problem
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ COMPANIES_MAX = 40  # as in the scenario schema
 ROUNDS_MAX = 40  # as in a game's setup
 EVENTS_INJECTED_MAX = 100  # per round
 NAME_MAX = 200  # company, persona and scenario names in an archive
+INTEGER_DIGITS_MAX = 20  # seeds reach 16 digits
 PROBLEMS_SHOWN = 8  # in one message; the rest are counted
 REPORT_BYTES_PER_CELL = (
     5_000  # a round report's size per company and segment (measured: 2,000 to 4,600)
@@ -196,7 +198,7 @@ def read_archive(text: str) -> Archive:
 
 def _json_of(text: str) -> object:
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite, parse_int=_whole)
     except json.JSONDecodeError as exc:
         raise games.GameError(
             f"That file is not a Moatline game archive (not JSON: {exc.msg} at line {exc.lineno})."
@@ -211,6 +213,19 @@ def _json_of(text: str) -> object:
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number a game archive holds")
+
+
+def _whole(text: str) -> int:
+    if len(text.lstrip("-")) > INTEGER_DIGITS_MAX:
+        raise ValueError(f"a whole number of {len(text):,} digits is not one a game archive holds")
+    return int(text)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"a number as large as {text[:20]} is not one a game archive holds")
+    return value
 
 
 def _rejected(exc: ValidationError) -> ArchiveRejected:

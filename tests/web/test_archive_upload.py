@@ -262,11 +262,19 @@ def test_nesting_a_hundred_thousand_levels_deep_is_refused_plainly(importer: Imp
     assert "nested far too deeply" in refused(importer, body)
 
 
-def test_not_a_number_in_an_archive_is_refused_plainly(importer: Importer) -> None:
-    body = changed(importer, lambda a: _aurora(a)["finance"].update(borrow_musd=0.5)).replace(
-        b"0.5", b"NaN", 1
-    )
-    assert "NaN is not a number a game archive holds" in refused(importer, body)
+@pytest.mark.parametrize(
+    "number, words",
+    [
+        (b"NaN", "NaN is not a number a game archive holds"),
+        (b"1e400", "a number as large as 1e400 is not one a game archive holds"),
+        (b"9" * 5000, "a whole number of 5,000 digits is not one a game archive holds"),
+    ],
+)
+def test_a_number_no_archive_holds_is_refused_plainly(
+    importer: Importer, number: bytes, words: str
+) -> None:
+    marked = changed(importer, lambda a: _aurora(a)["finance"].update(borrow_musd=0.123456))
+    assert words in refused(importer, marked.replace(b"0.123456", number, 1))
 
 
 def test_an_alias_bomb_in_the_scenario_is_refused_without_being_expanded(

@@ -153,5 +153,11 @@ def test_an_anonymous_oversized_form_gets_a_413_page_before_the_csrf_check_reads
         assert page.headers["x-frame-options"] == "DENY"
         api = client.post("/api/v1/token", json={"email": "x" * (2 * LIMIT)})
         assert api.status_code == 413 and "larger than this server accepts" in api.json()["detail"]
+        streamed = client.post(
+            "/signin",
+            content=(b"x" * CHUNK for _ in range(100)),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert streamed.status_code == 413 and "<h1>Too large to send</h1>" in streamed.text
         small = client.post("/signin", data={"email": "a@b.c", "password": "x"})
         assert small.status_code == 403  # within the limit, the CSRF check answers as before
