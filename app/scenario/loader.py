@@ -138,13 +138,13 @@ def _dotted(loc: list[object]) -> str:
     return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
 
 
-def plain_message(err: dict) -> str:
+def plain_message(err: dict, fields_doc: str = "docs/scenarios.md") -> str:
     """A pydantic error in a course designer's words, quoting at most a short part of the value."""
     kind, msg = err["type"], err["msg"]
     if kind == "missing":
         return "is required but missing"
     if kind == "extra_forbidden":
-        return "is not a field of this section (check the spelling in docs/scenarios.md)"
+        return f"is not a field of this section (check the spelling in {fields_doc})"
     if kind == "literal_error":
         return f"must be one of {err['ctx']['expected']}, not {shown(err['input'])}"
     if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:

@@ -35,6 +35,7 @@ from app.services.clock import now
 
 ARCHIVE_FORMAT = "moatline-game-archive"
 ARCHIVE_VERSION = 1
+ARCHIVE_FIELDS_DOC = "a game archive Moatline exported"
 COMPANIES_MAX = 40  # as in the scenario schema
 ROUNDS_MAX = 40  # as in a game's setup
 EVENTS_INJECTED_MAX = 100  # per round
@@ -233,7 +234,7 @@ def _rejected(exc: ValidationError) -> ArchiveRejected:
     missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
     problems = [f"the archive lacks {', '.join(missing)}"] if missing else []
     problems += [
-        f"{where(e['loc'])}: {plain_message(dict(e))}"
+        f"{where(e['loc'])}: {plain_message(dict(e), ARCHIVE_FIELDS_DOC)}"
         for e in errors
         if not (e["type"] == "missing" and len(e["loc"]) == 1)
     ]
