@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from fastapi.testclient import TestClient
@@ -64,13 +66,19 @@ class Reader:
         await send({"type": "http.response.body", "body": str(size).encode()})
 
 
+def run(coroutine: Coroutine[object, object, None]) -> None:
+    """Run an ASGI call on a loop of its own (a browser test may leave one running in this thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def request(path: str, body: bytes, declared: bool, method: str = "POST") -> tuple[Client, Reader]:
     reader = Reader()
     app = BodyLimitMiddleware(reader, max_body_bytes=LIMIT, max_archive_bytes=ARCHIVE_LIMIT)
     headers = [(b"content-length", str(len(body)).encode())] if declared else []
     scope: Scope = {"type": "http", "method": method, "path": path, "headers": headers}
     client = Client([body[i : i + CHUNK] for i in range(0, len(body), CHUNK)])
-    asyncio.run(app(scope, client.receive, client.send))
+    run(app(scope, client.receive, client.send))
     return client, reader
 
 
@@ -128,7 +136,7 @@ def sent_with_length(value: bytes) -> Client:
         "path": "/",
         "headers": [(b"content-length", value)],
     }
-    asyncio.run(app(scope, client.receive, client.send))
+    run(app(scope, client.receive, client.send))
     return client
 
 
