@@ -65,9 +65,8 @@ class ArchiveRejected(games.GameError):
     def __init__(self, problems: list[str], lead: str = "This archive cannot be imported"):
         self.problems = problems
         shown = "; ".join(problems[:PROBLEMS_SHOWN])
-        more = (
-            f"; and {len(problems) - PROBLEMS_SHOWN} more" if len(problems) > PROBLEMS_SHOWN else ""
-        )
+        hidden = len(problems) - PROBLEMS_SHOWN
+        more = f"; and {hidden} more" if hidden > 0 else ""
         super().__init__(f"{lead}: {shown}{more}. Nothing was imported.")
 
 
@@ -128,9 +127,7 @@ class Archive(Archived):
     seats: list[ArchivedSeat] = Field(max_length=COMPANIES_MAX)
     played: list[ArchivedRound] = Field(max_length=ROUNDS_MAX)
     rounds: int = Field(ge=1, le=ROUNDS_MAX)
-    name: str = Field(
-        max_length=4 * GAME_NAME_MAX
-    )  # the setup's own check says how long a name may be
+    name: str = Field(max_length=4 * GAME_NAME_MAX)  # the setup's check says how long it may be
     scenario_id: Name
     scoring: Scoring
     absent_rule: Name
@@ -260,11 +257,8 @@ def _scenario_of(archive: Archive) -> Scenario:
 
 def _check_cost(archive: Archive, scenario: Scenario, budget: ImportBudget) -> None:
     """Refuse, before any work, an archive whose replay and reports would cost over the budget."""
-    companies, segments, rounds = (
-        len(scenario.companies),
-        len(scenario.market.segments),
-        len(archive.played),
-    )
+    companies, segments = len(scenario.companies), len(scenario.market.segments)
+    rounds = len(archive.played)
     cells = companies * segments * rounds
     if cells > budget.cells:
         raise OverBudget(
@@ -368,12 +362,8 @@ def _resolved(
         tuple(inputs),
         tuple(s.aggressiveness for s in archive.seats),
     )
-    state, rounds, began, kept = (
-        start(world, archive.seed),
-        rounds_of(record, world),
-        time.monotonic(),
-        0,
-    )
+    state, rounds = start(world, archive.seed), rounds_of(record, world)
+    began, kept = time.monotonic(), 0
     out: list[tuple[RoundInput, str]] = []
     for i, given in enumerate(inputs):
         problems = decision_problems(world, state, f"played[{i}].inputs.decisions", given)

@@ -22,9 +22,7 @@ from app.web.security import API_PREFIX, HARDENING_HEADERS
 
 ARCHIVE_UPLOAD = ("POST", "/games/import")
 FORM_ROOM_BYTES = 64 * 1024  # the multipart wrapping and the CSRF field around an uploaded archive
-LENGTH_DIGITS_MAX = (
-    18  # a longer Content-Length is over any limit (and past what int() reads quickly)
-)
+LENGTH_DIGITS_MAX = 18  # a longer Content-Length is over any limit (and slow for int() to read)
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Too large to send</title>
 <link rel="stylesheet" href="/static/app.css"></head>
@@ -50,11 +48,8 @@ class BodyLimitMiddleware:
     """Refuses a body over its limit from `Content-Length`, or once the chunks pulled pass it."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_archive_bytes: int):
-        self.app, self.max_body_bytes, self.max_archive_bytes = (
-            app,
-            max_body_bytes,
-            max_archive_bytes,
-        )
+        self.app = app
+        self.max_body_bytes, self.max_archive_bytes = max_body_bytes, max_archive_bytes
 
     def limit_for(self, scope: Scope) -> int:
         if (scope["method"], scope["path"]) == ARCHIVE_UPLOAD:

@@ -161,3 +161,13 @@ def test_an_imported_deadline_game_keeps_its_seats_aggressiveness_and_a_running_
         assert [seat.aggressiveness for seat in games.seats_of(s, copy)][1:4] == [0.5, 0.9, 0.5]
         assert copy.current_round == 2 and copy.deadline_at is not None
         assert games.verify(s, copy.id or 0) == []
+
+
+def test_past_the_first_eight_problems_a_message_counts_the_rest(engine: Engine) -> None:
+    data = json.loads(archive_of(engine, rounds=1))
+    data["played"][0]["inputs"]["injected"] = list(range(100, 120))
+    with Session(engine) as s, pytest.raises(archives.ArchiveRejected) as refused:
+        archives.import_archive(s, an_instructor(s), json.dumps(data))
+    message = str(refused.value)
+    assert message.count("the scenario's catalogue has no event") == 8
+    assert message.endswith("; and 12 more. Nothing was imported.")
