@@ -187,13 +187,20 @@ def import_game(
     from app.db import create_db_engine
     from app.errors import GameError
     from app.models import Instructor
-    from app.services import exports
+    from app.services import archives
     from app.settings import get_settings
 
+    most = get_settings().max_archive_bytes
     try:
+        if archive.stat().st_size > most:
+            fail(f"{archive} is larger than any game archive (at most {archives.in_words(most)}, "
+                 "MOATLINE_MAX_ARCHIVE_BYTES)")
         text = archive.read_text(encoding="utf-8")
     except OSError as exc:
         fail(f"cannot read {archive}: {exc.strerror}")
+        return
+    except UnicodeDecodeError:
+        fail(f"{archive} is not a Moatline game archive (not text)")
         return
     engine = create_db_engine(get_settings().database_url)
     try:
@@ -202,7 +209,7 @@ def import_game(
             if owner is None or owner.id is None:
                 fail(f"no instructor has the email {instructor!r}; sign up first")
                 return
-            game = exports.import_archive(session, owner.id, text)
+            game = archives.import_archive(session, owner.id, text)
             typer.echo(f"imported game {game.id} ({game.name}): {game.current_round} round(s) replayed")
     except GameError as exc:
         fail(str(exc))

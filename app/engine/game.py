@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,18 +93,22 @@ def injected_mask(world: World, given: RoundInput) -> np.ndarray | None:
 
 def replay(record: GameRecord, world: World | None = None) -> list[PlayedRound]:
     """Rebuild every round of a game from its record; the same record always gives the same rounds."""
+    return list(rounds_of(record, world))
+
+
+def rounds_of(record: GameRecord, world: World | None = None) -> Iterator[PlayedRound]:
+    """The game's rounds one at a time, each resolved from the state the previous one left (one step
+    a round): a caller can check, store or stop between rounds at no extra cost."""
     world = world or World(record.scenario)
     state, previous = start(world, record.seed), None
     last_player: dict[str, Decision] = {}
     choice = opening_choice(world)
-    played: list[PlayedRound] = []
     for given in record.rounds:
         d = decide_round(world, state, record, given, previous, last_player)
         after, outcome = step(world, state, d, injected_mask(world, given))
-        played.append(PlayedRound(state, after, outcome, d, choice))
+        yield PlayedRound(state, after, outcome, d, choice)
         last_player.update({n: given.decisions[n] for n in given.decisions})
         state, previous, choice = after, d, outcome.choice
-    return played
 
 
 def autoplay(scenario: Scenario, seed: int, seats: tuple[str | None, ...] | None = None, rounds: int | None = None) -> GameRecord:

@@ -1,4 +1,5 @@
-"""Exports: results as CSV and XLSX for grading, and a game archive that another installation replays exactly."""
+"""Exports: results as CSV and XLSX for grading, and a game archive that another installation replays exactly
+(imported by app/services/archives.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
-from app import errors
 from app.models import Game, RoundResult
-from app.scenario import parse_scenario
-from app.services import games, rounds, setup
+from app.services import games
+from app.services.archives import ARCHIVE_FORMAT, ARCHIVE_VERSION, import_archive
 
-ARCHIVE_FORMAT = "moatline-game-archive"
-ARCHIVE_VERSION = 1
+__all__ = ["ARCHIVE_FORMAT", "ARCHIVE_VERSION", "archive", "import_archive", "read_xlsx", "results_csv",
+           "results_xlsx", "sheets"]
 FINANCIAL_LINES = ("revenue", "net_income", "cash", "valuation", "debt", "capability", "safety", "brand", "tokens_served_t")
 
 
@@ -106,36 +106,3 @@ def archive(session: Session, game: Game) -> str:
         "seats": [{"company": s.company_name, "persona": s.persona, "aggressiveness": s.aggressiveness} for s in games.seats_of(session, game)],
         "played": [{"round": r.round, "inputs": json.loads(r.inputs)} for r in results],
     }, indent=1, sort_keys=True)
-
-
-def import_archive(session: Session, instructor_id: int, text: str) -> Game:
-    """A new game from an archive, with every archived round resolved again from its inputs (so it reproduces exactly)."""
-    data = _archive_data(text)
-    scenario = parse_scenario(data["scenario_text"], "archived scenario")
-    names = [c.name for c in scenario.companies]
-    if [s["company"] for s in data["seats"]] != names:
-        raise errors.GameError("The archive's seats do not match its scenario's companies.")
-    game = setup.create_game_from(session, instructor_id, scenario, data["scenario_text"], setup.GameSetup(
-        name=data["name"], scenario_id=data["scenario_id"], seats=tuple(s["persona"] for s in data["seats"]), rounds=data["rounds"],
-        seed=data["seed"], practice_round=data["practice_round"], advance_mode=data["advance_mode"], round_minutes=data["round_minutes"],
-        absent_rule=data["absent_rule"], team_size_max=data["team_size_max"],
-        scoring={k: v for k, v in data["scoring"].items() if k != "ranges"}))
-    for item in sorted(data["played"], key=lambda p: p["round"]):
-        rounds.advance_with(session, game.id or 0, item["round"] - 1, rounds.round_input_from_json(item["inputs"]))
-    session.refresh(game)
-    return game
-
-
-def _archive_data(text: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise errors.GameError(f"That file is not a Moatline game archive (not JSON: {exc.msg} at line {exc.lineno}).") from None
-    if not isinstance(data, dict) or data.get("format") != ARCHIVE_FORMAT:
-        raise errors.GameError("That file is not a Moatline game archive.")
-    if data.get("version") != ARCHIVE_VERSION:
-        raise errors.GameError(f"This installation reads game archives of version {ARCHIVE_VERSION}, not {data.get('version')!r}.")
-    missing = [k for k in ("scenario_text", "seed", "seats", "played", "rounds", "name") if k not in data]
-    if missing:
-        raise errors.GameError(f"The archive lacks {', '.join(missing)}.")
-    return data

@@ -15,7 +15,7 @@ from app import clock, lifecycle
 from app.errors import GameError, GameNotFound, SetupRejected
 from app.models import Game, Instructor
 from app.scenario import Scenario
-from app.services import exports, games, live, rounds, setup, students
+from app.services import archives, exports, games, live, rounds, setup, students
 from app.web import play
 from app.web.deps import SessionDep, SignedInInstructor
 from app.web.game_form import (
@@ -46,21 +46,20 @@ def game_list(request: Request, session: SessionDep, me: SignedInInstructor) -> 
                                                       "scenarios": shipped_scenarios()})
 
 
-MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
-
-
 @router.post("/games/import", name="import_game")
 async def import_game(request: Request, session: SessionDep, me: SignedInInstructor) -> Response:
-    """Import a game archive: a new game of this instructor's, replayed so it reproduces the original."""
+    """Import a game archive: a new game of this instructor's, replayed so it reproduces the original. The
+    body was already held to `max_archive_bytes` by app/web/limits.py; the import runs off the event loop."""
     form = await request.form()
     upload = form.get("archive")
+    most = request.app.state.settings.max_archive_bytes
     problem = ""
     if upload is None or isinstance(upload, str) or not upload.filename:
         problem = "Choose a game archive (.json) to import."
     else:
-        data = await upload.read(MAX_ARCHIVE_BYTES + 1)
-        if len(data) > MAX_ARCHIVE_BYTES:
-            problem = "That file is larger than any game archive (20 MB)."
+        data, words = await upload.read(most + 1), archives.in_words(most)
+        if len(data) > most:
+            problem = f"That file is larger than any game archive (at most {words})."
         else:
             try:
                 game = await asyncio.to_thread(_import, session, _id(me), data)
@@ -76,7 +75,7 @@ def _import(session: Session, instructor_id: int, data: bytes) -> Game:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise GameError("That file is not a Moatline game archive (not text).") from None
-    return exports.import_archive(session, instructor_id, text)
+    return archives.import_archive(session, instructor_id, text)
 
 
 # --- creating a game -------------------------------------------------------------------------------

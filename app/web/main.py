@@ -26,6 +26,7 @@ from app.web.deadlines import deadline_loop
 from app.web.deps import current_instructor
 from app.web.headers import install_headers
 from app.web.instructor import router as instructor_router
+from app.web.limits import install_body_limits
 from app.web.page_cache import PageCache
 from app.web.pages import router
 from app.web.play import NotOnATeam, UnknownCode, not_on_a_team, unknown_code
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_security(app, settings)
     install_headers(app)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    install_body_limits(app, settings)  # outermost: no body is read past its limit, even by the CSRF check
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -28,7 +28,7 @@ from app.services.students import LAST_SEEN_EVERY, hash_token
 from app.web.deps import SESSION_COOKIE
 from app.web.security import CSRF_COOKIE
 
-MAX_PAGES = 1000  # per server process: a 40-team class of 200 students, at ~25 KB a page (raw and gzip)
+MAX_BYTES = 64 * 1024 * 1024  # per process, raw and gzip: 200 students' ~25 KB pages many times over
 GZIP_LEVEL = 6
 VARY = "HX-Request"  # the gzip middleware adds Accept-Encoding to the pages it passes (all but the gzipped ones)
 KEPT_HEADERS = ("content-type",)
@@ -49,13 +49,18 @@ class Kept:
     body: bytes
     gzipped: bytes
 
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped)
+
 
 class PageCache:
     """Rendered student pages, per browser, least recently used dropped first. Used on the event loop only."""
 
-    def __init__(self, reader: MarksReader, max_pages: int = MAX_PAGES):
-        self.reader, self.max_pages = reader, max_pages
+    def __init__(self, reader: MarksReader, max_bytes: int = MAX_BYTES):
+        self.reader, self.max_bytes = reader, max_bytes
         self._pages: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
+        self.held_bytes = 0  # bodies kept, raw and gzip
         self.hits = 0  # pages served again (for tests and for anyone curious how well it works)
 
     def ticket(self, request: Request, student_token: str | None) -> Ticket | None:
@@ -86,11 +91,19 @@ class PageCache:
         if ticket is None or response.status_code != 200 or not isinstance(response.body, bytes):
             return response
         headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-        self._pages[ticket.key] = Kept(ticket.revisions, headers, response.body, gzip.compress(response.body, GZIP_LEVEL))
-        self._pages.move_to_end(ticket.key)
-        while len(self._pages) > self.max_pages:
-            self._pages.popitem(last=False)
+        kept = Kept(ticket.revisions, headers, response.body, gzip.compress(response.body, GZIP_LEVEL))
+        self._drop(ticket.key)
+        if kept.size <= self.max_bytes:
+            self._pages[ticket.key] = kept
+            self.held_bytes += kept.size
+        while self.held_bytes > self.max_bytes:
+            self._drop(next(iter(self._pages)))
         return response
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        kept = self._pages.pop(key, None)
+        if kept is not None:
+            self.held_bytes -= kept.size
 
     def close(self) -> None:
         self.reader.close()
