@@ -28,13 +28,13 @@ def engine(empty_database_url: str, engine_for: Callable[[str], Engine]) -> Iter
     yield engine_for(empty_database_url)
 
 
-def archive_of(engine: Engine, rounds: int = ROUNDS, **setup: object) -> str:
-    """The archive of a game of `rounds` rounds; Aurora AI's team lowers its price each round."""
+def archive_of(engine: Engine, played: int = ROUNDS, **setup: object) -> str:
+    """The archive of a game of `played` rounds; Aurora AI's team lowers its price each round."""
     with Session(engine) as s:
         gid = a_game(s, seats=TEAMS_AND_PERSONAS, seed=5, **setup).id or 0
         aurora = s.get(Seat, 1)
         assert aurora is not None
-        for rnd in range(rounds):
+        for rnd in range(played):
             game = games.get_game(s, gid)
             decision = Decision(products=ProductDecision(prices={"consumer": 4.0 - rnd / 4}))
             drafts.save_draft(s, game, aurora, decision, 0, "Ann")
@@ -68,7 +68,7 @@ def steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_importing_a_game_of_r_rounds_takes_r_engine_steps_one_per_round(
     engine: Engine, steps: list[int]
 ) -> None:
-    text = archive_of(engine, rounds=ROUNDS)
+    text = archive_of(engine, played=ROUNDS)
     steps.clear()
     with Session(engine) as s:
         copy = archives.import_archive(s, an_instructor(s), text)
@@ -80,7 +80,7 @@ def test_importing_a_game_of_r_rounds_takes_r_engine_steps_one_per_round(
 def test_an_archive_over_the_work_budget_is_refused_before_any_step(
     engine: Engine, steps: list[int]
 ) -> None:
-    text = archive_of(engine, rounds=2)
+    text = archive_of(engine, played=2)
     steps.clear()
     before = counts(engine)
     with Session(engine) as s, pytest.raises(OverBudget) as refused:
@@ -139,7 +139,7 @@ def test_a_failure_while_writing_the_rounds_leaves_no_game_seat_or_round_behind(
 
 
 def test_a_decision_is_checked_against_the_state_of_its_own_round(engine: Engine) -> None:
-    data = json.loads(archive_of(engine, rounds=2))
+    data = json.loads(archive_of(engine, played=2))
     cash = 10**6  # more than Aurora AI has in round 2, though GPUs are affordable in other amounts
     data["played"][1]["inputs"]["decisions"]["Aurora AI"]["compute"]["buy_gpus"] = {"H100": cash}
     before = counts(engine)
@@ -154,7 +154,7 @@ def test_a_decision_is_checked_against_the_state_of_its_own_round(engine: Engine
 def test_an_imported_deadline_game_keeps_its_seats_aggressiveness_and_a_running_clock(
     engine: Engine,
 ) -> None:
-    data = json.loads(archive_of(engine, rounds=2, advance_mode="deadline", round_minutes=30))
+    data = json.loads(archive_of(engine, played=2, advance_mode="deadline", round_minutes=30))
     data["seats"][2]["aggressiveness"] = 0.9
     with Session(engine) as s:
         copy = archives.import_archive(s, an_instructor(s), json.dumps(data))
@@ -164,7 +164,7 @@ def test_an_imported_deadline_game_keeps_its_seats_aggressiveness_and_a_running_
 
 
 def test_past_the_first_eight_problems_a_message_counts_the_rest(engine: Engine) -> None:
-    data = json.loads(archive_of(engine, rounds=1))
+    data = json.loads(archive_of(engine, played=1))
     data["played"][0]["inputs"]["injected"] = list(range(100, 120))
     with Session(engine) as s, pytest.raises(archives.ArchiveRejected) as refused:
         archives.import_archive(s, an_instructor(s), json.dumps(data))
