@@ -32,7 +32,7 @@ from app.models import GAME_NAME_MAX, Game, RoundResult
 from app.scenario import PERSONAS, Scenario, ScenarioError, parse_scenario
 from app.scenario.loader import SCENARIO_TEXT_MAX_CHARS, plain_message
 from app.scenario.schema import Scoring
-from app.services import games, setup
+from app.services import games, rounds, setup
 
 ARCHIVE_FORMAT = "moatline-game-archive"
 ARCHIVE_VERSION = 1
@@ -425,7 +425,7 @@ def _written(
                 RoundResult(
                     game_id=game.id or 0,
                     round=rnd,
-                    inputs=inputs_json(given),
+                    inputs=rounds.inputs_json(given),
                     report=report,
                     resolved_at=now(),
                 )
@@ -458,14 +458,3 @@ def one_transaction(session: Session) -> Iterator[Session]:
         session.rollback()
         raise
 
-
-def inputs_json(given: RoundInput) -> str:
-    """A round's inputs as stored with its result and archived (rounds.round_input_from_json)."""
-    return json.dumps(
-        {
-            "decisions": {k: v.model_dump(mode="json") for k, v in given.decisions.items()},
-            "injected": list(given.injected_events),
-            "stand_ins": given.stand_ins,
-        },
-        sort_keys=True,
-    )

@@ -14,6 +14,7 @@ from app.errors import GameNotFound
 from app.models import Game, Seat
 from app.scenario import Scenario, parse_scenario
 from app.scenario.schema import Scoring
+from app.services.cache import cached
 
 T = TypeVar("T")
 ROW_ID_MAX = 2**63 - 1  # the largest id a table can hold (SQLite INTEGER, PostgreSQL BIGINT)
@@ -56,10 +57,6 @@ def scenario_of(game: Game) -> Scenario:
     return scenario.model_copy(update={"rounds": game.rounds, "scoring": scoring})
 
 
-_PARSED: dict[str, Scenario] = {}
-
-
 def _parsed(version: str, text: str) -> Scenario:
-    if version not in _PARSED:
-        _PARSED[version] = parse_scenario(text, f"scenario {version[:12]}")
-    return _PARSED[version]
+    """A scenario snapshot parsed once per process, kept in the byte-bounded cache (imports add new ones)."""
+    return cached(("scenario", version), lambda: parse_scenario(text, f"scenario {version[:12]}"))
