@@ -131,7 +131,7 @@ def test_a_failure_while_writing_the_rounds_leaves_no_game_seat_or_round_behind(
             raise RuntimeError("disk full")
         return json.dumps({"decisions": {}, "injected": [], "stand_ins": {}})
 
-    monkeypatch.setattr(archives, "inputs_json", failing)
+    monkeypatch.setattr(rounds, "inputs_json", failing)
     with Session(engine) as s, pytest.raises(RuntimeError, match="disk full"):
         archives.import_archive(s, an_instructor(s), text)
     assert len(written) == 3
