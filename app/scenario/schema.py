@@ -15,6 +15,13 @@ from app.scenario.references import reference_problems
 HOURS_PER_ROUND = 2190.0  # a quarter: 365.25 days * 24 h / 4
 SECONDS_PER_ROUND = HOURS_PER_ROUND * 3600.0
 
+# How many of each thing a scenario may list: a class game shows every one of them on a page.
+MAX_COMPANIES = 40  # seats a class can fill, one team each
+MAX_GPU_TYPES = 12  # the catalogue is a table on the decision page
+MAX_SEGMENTS = 12  # each segment is a price field on the decision page
+MAX_ROUNDS = 40  # ten years of quarters
+NAME_MAX = 60  # company, GPU, segment, model and event names are shown in tables and headlines
+
 
 Persona = Literal["scale_maximalist", "fast_follower", "safety_first", "price_disruptor", "incumbent", "idle"]
 PERSONAS: tuple[str, ...] = Persona.__args__  # type: ignore[attr-defined]
@@ -319,7 +326,7 @@ class Scenario(Strict):
     safety: Safety = Field(default_factory=Safety)
     finance: Finance = Field(default_factory=Finance)
     events: list[Event] = Field(default_factory=list, description="Scheduled, random and catalogue (instructor-injected) events.")
-    companies: list[CompanyStart] = Field(min_length=2, max_length=40)
+    companies: list[CompanyStart] = Field(min_length=2, max_length=MAX_COMPANIES)
     scoring: Scoring = Field(default_factory=Scoring)
 
     @model_validator(mode="after")
