@@ -8,9 +8,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
-from app.engine.decisions import Decision
+from app.engine.decisions import MAX_HEADCOUNT, MAX_PRICE, MIN_PRICE, Decision
 from app.engine.world import World
 
 NUMBER_FIELDS = (
@@ -153,10 +154,12 @@ def _flatten(prefix: str, value: object, out: dict[str, str]) -> None:
 
 
 def starting_values(world: World, company: int, prices: Any, staff: Any) -> dict[str, str]:
-    """What the form shows before a team has saved anything: today's prices and headcounts, nothing new bought."""
-    out = {f"products.prices.{s}": f"{prices[0, company, i]:.3g}" for i, s in enumerate(world.segment_ids)}
+    """What the form shows before a team has saved anything: today's prices and headcounts (within
+    the decision's bounds, so an untouched form always saves), nothing new bought."""
+    price = np.clip(prices[0, company], MIN_PRICE, MAX_PRICE)
+    out = {f"products.prices.{s}": f"{price[i]:.3g}" for i, s in enumerate(world.segment_ids)}
     for i, role in enumerate(("researchers", "engineers", "safety_staff")):
-        out[f"talent.{role}"] = f"{staff[0, company, i]:.0f}"
+        out[f"talent.{role}"] = f"{min(staff[0, company, i], MAX_HEADCOUNT):.0f}"
     out["compute.serving_share"] = f"{world.scenario.compute.default_serving_share:g}"
     out["talent.pay_level"] = "1"
     return out

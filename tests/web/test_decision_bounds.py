@@ -8,6 +8,7 @@ import html
 import re
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -139,3 +140,15 @@ def test_the_page_tells_an_absurd_headcount_at_its_field_and_saves_nothing(
     assert saved.status_code == 422
     assert "At most 50,000 researchers." in shown.split('id="err-talent.researchers"')[1][:200]
     assert "Nothing saved yet for this round." in shown
+
+
+def test_an_untouched_form_always_saves_even_when_todays_prices_lie_outside_the_bounds() -> None:
+    prices = np.full((1, W.n_companies, W.n_segments), 1e-9)
+    prices[0, 0, 0] = 1e9
+    staff = np.full((1, W.n_companies, 3), 1e6)
+    typed = decision_form.starting_values(W, 0, prices, staff)
+    decision, problems = decision_form.parse(typed, W)
+    assert problems == {} and decision is not None
+    assert decision.products.prices[W.segment_ids[0]] == bounds.MAX_PRICE
+    assert decision.products.prices[W.segment_ids[1]] == bounds.MIN_PRICE
+    assert decision.talent.researchers == bounds.MAX_HEADCOUNT
