@@ -17,19 +17,26 @@ from pydantic import (
 )
 
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
-from app.scenario.schema import MAX_GPU_TYPES, MAX_SEGMENTS, NAME_MAX
+from app.scenario.schema import (
+    MAX_GPU_TYPES,
+    MAX_GPUS,
+    MAX_HEADCOUNT,
+    MAX_MUSD,
+    MAX_PARAMS_B,
+    MAX_PRICE,
+    MAX_SEGMENTS,
+    MAX_TOKENS_T,
+    MIN_PARAMS_B,
+    NAME_MAX,
+)
 
 # The range of every number a team can decide: wide enough for any strategy a class might try,
-# narrow enough that nothing the engine derives from it can overflow or turn into NaN.
-MAX_MUSD = 1_000_000.0  # $1 trillion a quarter: twice OpenAI's 2025 valuation ($500B)
-MAX_HEADCOUNT = 50_000.0  # one role at one company: ~8x Google DeepMind's ~6,000 staff (2024)
-MAX_GPUS = 5_000_000.0  # one type a quarter: NVIDIA shipped 3.76M data-centre GPUs in 2023
-MAX_DATA_T_TOKENS = 1_000.0  # a quarter: 3x the ~300T tokens of public text (Villalobos 2024)
-MIN_PARAMS_B, MAX_PARAMS_B = 0.1, 20_000.0  # GPT-2 small has 0.124B; 20T is ~10x the largest models
-MIN_RUN_TOKENS_T, MAX_RUN_TOKENS_T = 0.01, 1_000.0  # 10B tokens (a toy run) to 3x all public text
-# $ per million tokens: 300x below the cheapest 2025 list price (~$0.0375, Gemini 1.5 Flash-8B)
-# and 17x above the dearest (o1-pro output, $600)
-MIN_PRICE, MAX_PRICE = 0.0001, 10_000.0
+# narrow enough that nothing the engine derives from it can overflow or turn into NaN. Limits
+# a scenario's starting figures share (money, headcount, GPUs, parameters) live in its schema.
+MAX_DATA_T_TOKENS = MAX_TOKENS_T  # to acquire in a quarter
+MIN_RUN_TOKENS_T, MAX_RUN_TOKENS_T = 0.01, MAX_TOKENS_T  # from 10B tokens, a toy run
+# $ per million tokens, 300x below the cheapest 2025 list price (~$0.0375, Gemini 1.5 Flash-8B)
+MIN_PRICE = 0.0001
 MIN_PAY, MAX_PAY = 0.5, 3.0  # pay relative to the market rate: half to triple
 
 Money = Annotated[float, Field(ge=0, le=MAX_MUSD)]
