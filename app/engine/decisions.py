@@ -51,7 +51,8 @@ class Section(BaseModel):
 
 
 class FinanceDecision(Section):
-    raise_equity_musd: Money = Field(0.0, description="New equity to raise, at the valuation ($M).")
+    raise_equity_musd: Money = Field(
+        0.0, description="New equity to raise, at the current valuation (US$M).")
     borrow_musd: Money = Field(0.0, description="New debt (US$M).")
     repay_musd: Money = Field(0.0, description="Debt to repay (US$M).")
 
@@ -101,8 +102,8 @@ class RunPlan(Section):
     def _within_total(cls, active: float | None, info: ValidationInfo) -> float | None:
         total = info.data.get("params_b")
         if active is not None and total is not None and active > total:
-            raise ValueError(f"Active parameters ({active:,.0f}B) cannot exceed total parameters "
-                             f"({total:,.0f}B).")
+            raise ValueError(f"Active parameters ({active:,g}B) cannot exceed total parameters "
+                             f"({total:,g}B).")
         return active
 
     @property

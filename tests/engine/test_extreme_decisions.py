@@ -39,7 +39,7 @@ from app.engine.decisions import (
 from app.engine.game import GameRecord, PlayedRound, RoundInput, replay
 from app.engine.preview import Preview, preview
 from app.engine.world import World
-from app.scenario.schema import MAX_ROUNDS
+from app.scenario.schema import MAX_ROUNDS, PERSONAS
 
 from .factories import SCENARIO_IDS, not_finite, scenario, world
 from .strategies import decisions
@@ -53,9 +53,25 @@ SETTINGS = settings(
 
 
 @st.composite
+def round_inputs(draw: st.DrawFn, w: World, teams: set[str]) -> RoundInput:
+    """Each team decides anything valid, carries on, or is played by a stand-in persona; the
+    instructor may inject events."""
+    given, stand_ins = {}, {}
+    for team in sorted(teams):
+        choice = draw(st.sampled_from(["decides", "carries on", "stand-in"]))
+        if choice == "decides":
+            given[team] = draw(decisions(w))
+        elif choice == "stand-in":
+            stand_ins[team] = draw(st.sampled_from(PERSONAS))
+    events = range(len(w.scenario.events))
+    injected = draw(st.sets(st.sampled_from(events), max_size=2)) if events else set()
+    return RoundInput(decisions=given, injected_events=tuple(sorted(injected)), stand_ins=stand_ins)
+
+
+@st.composite
 def extreme_games(draw: st.DrawFn) -> tuple[World, list[PlayedRound], list[Decision]]:
-    """A few rounds of a shipped scenario in which some seats are teams deciding anything valid (or
-    nothing, carrying on), the others personas; and a valid decision each company might try next."""
+    """A few rounds of a shipped scenario in which some seats are teams (see round_inputs), the
+    others personas; and a valid decision each company might try next."""
     scenario_id = draw(st.sampled_from(SCENARIO_IDS))
     sc, w = scenario(scenario_id), world(scenario_id)
     teams = draw(st.sets(st.sampled_from(w.company_names), min_size=1))
@@ -63,15 +79,8 @@ def extreme_games(draw: st.DrawFn) -> tuple[World, list[PlayedRound], list[Decis
         None if n in teams else c.persona
         for n, c in zip(w.company_names, sc.companies, strict=True)
     )
-    n_events = len(sc.events)
     rounds = tuple(
-        RoundInput(
-            decisions={n: draw(decisions(w)) for n in sorted(teams) if draw(st.booleans())},
-            injected_events=tuple(draw(st.sets(st.integers(0, n_events - 1), max_size=2)))
-            if n_events
-            else (),
-        )
-        for _ in range(draw(st.integers(1, MAX_ROUNDS_DRAWN)))
+        draw(round_inputs(w, teams)) for _ in range(draw(st.integers(1, MAX_ROUNDS_DRAWN)))
     )
     record = GameRecord(sc, draw(st.integers(0, 2**53)), seats, rounds)
     return w, replay(record, w), [draw(decisions(w)) for _ in w.company_names]
@@ -84,29 +93,22 @@ def _assert_finite_preview(p: Preview, who: str) -> None:
 
 @SETTINGS
 @given(extreme_games())
-def test_any_valid_decision_resolves_and_reports_only_finite_numbers(
+def test_any_valid_decision_resolves_and_its_reports_dashboards_and_previews_are_finite(
     game: tuple[World, list[PlayedRound], list[Decision]],
 ) -> None:
-    w, played, _ = game
+    """Every round resolves; every report, every company's dashboard after it and a preview of any
+    decision it might try next hold only finite numbers, with problems (never exceptions)."""
+    w, played, tries = game
     for p in played:
         assert not not_finite(p.after, "state") + not_finite(p.outcome, "outcome"), (
             f"round {p.outcome.round}"
         )
         json.dumps(report.round_report(w, p), allow_nan=False)
-
-
-@SETTINGS
-@given(extreme_games())
-def test_any_valid_decision_gets_a_preview_and_a_dashboard_with_problems_not_exceptions(
-    game: tuple[World, list[PlayedRound], list[Decision]],
-) -> None:
-    w, played, tries = game
-    state = played[-1].after
-    for c, decision in enumerate(tries):
-        json.dumps(report.company_view(w, state, c), allow_nan=False)
-        seen = preview(w, state, c, decision)
-        _assert_finite_preview(seen, w.company_names[c])
-        assert all(problem.field and problem.message for problem in seen.problems)
+        for c, decision in enumerate(tries):
+            json.dumps(report.company_view(w, p.after, c), allow_nan=False)
+            seen = preview(w, p.after, c, decision)
+            _assert_finite_preview(seen, w.company_names[c])
+            assert all(problem.field and problem.message for problem in seen.problems)
 
 
 def _corner(w: World, high: bool) -> Decision:
