@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.engine import decisions as bounds
+from app.scenario.schema import MAX_SEGMENTS
 from app.settings import Settings
 from app.web import decision_form
 from app.web.main import create_app
@@ -152,3 +153,16 @@ def test_an_untouched_form_always_saves_even_when_todays_prices_lie_outside_the_
     assert decision.products.prices[W.segment_ids[0]] == bounds.MAX_PRICE
     assert decision.products.prices[W.segment_ids[1]] == bounds.MIN_PRICE
     assert decision.talent.researchers == bounds.MAX_HEADCOUNT
+
+
+def test_the_apis_openapi_schema_shows_the_bounds_of_a_decision(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    researchers = schemas["TalentDecision"]["properties"]["researchers"]["anyOf"][0]
+    prices = schemas["ProductDecision"]["properties"]["prices"]
+    assert (researchers["minimum"], researchers["maximum"]) == (0, bounds.MAX_HEADCOUNT)
+    assert prices["additionalProperties"] == {
+        "type": "number",
+        "minimum": bounds.MIN_PRICE,
+        "maximum": bounds.MAX_PRICE,
+    }
+    assert prices["maxProperties"] == MAX_SEGMENTS
