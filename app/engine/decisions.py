@@ -4,47 +4,107 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
+from app.scenario.schema import (
+    MAX_GPU_TYPES,
+    MAX_GPUS,
+    MAX_HEADCOUNT,
+    MAX_MUSD,
+    MAX_PARAMS_B,
+    MAX_PRICE,
+    MAX_SEGMENTS,
+    MAX_TOKENS_T,
+    MIN_PARAMS_B,
+    NAME_MAX,
+)
+
+# The range of every number a team can decide: wide enough for any strategy a class might try,
+# narrow enough that nothing the engine derives from it can overflow or turn into NaN. Limits
+# a scenario's starting figures share (money, headcount, GPUs, parameters) live in its schema.
+MAX_DATA_T_TOKENS = MAX_TOKENS_T  # to acquire in a quarter
+MIN_RUN_TOKENS_T, MAX_RUN_TOKENS_T = 0.01, MAX_TOKENS_T  # from 10B tokens, a toy run
+# $ per million tokens, 300x below the cheapest 2025 list price (~$0.0375, Gemini 1.5 Flash-8B)
+MIN_PRICE = 0.0001
+MIN_PAY, MAX_PAY = 0.5, 3.0  # pay relative to the market rate: half to triple
+
+Money = Annotated[float, Field(ge=0, le=MAX_MUSD)]
+GpuCount = Annotated[float, Field(ge=0, le=MAX_GPUS)]
+Price = Annotated[float, Field(ge=MIN_PRICE, le=MAX_PRICE)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite price or purchase would poison every figure
+    # an infinite price or purchase would poison every figure
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class FinanceDecision(Section):
-    raise_equity_musd: float = Field(0.0, ge=0, description="New equity to raise, at the current valuation (US$M).")
-    borrow_musd: float = Field(0.0, ge=0, description="New debt (US$M).")
-    repay_musd: float = Field(0.0, ge=0, description="Debt to repay (US$M).")
+    raise_equity_musd: Money = Field(
+        0.0, description="New equity to raise, at the current valuation (US$M).")
+    borrow_musd: Money = Field(0.0, description="New debt (US$M).")
+    repay_musd: Money = Field(0.0, description="Debt to repay (US$M).")
 
 
 class ComputeDecision(Section):
-    buy_gpus: dict[str, float] = Field(default_factory=dict, description="GPUs to order, by catalogue name (delivered after the lag).")
-    rent_gpus: dict[str, float] = Field(default_factory=dict, description="GPUs to rent this quarter, by catalogue name.")
-    serving_share: float = Field(0.6, ge=0, le=1, description="Share of GPU capacity that serves customers; the rest trains.")
+    buy_gpus: dict[Name, GpuCount] = Field(
+        default_factory=dict, max_length=MAX_GPU_TYPES,
+        description="GPUs to order, by catalogue name (delivered after the lag).")
+    rent_gpus: dict[Name, GpuCount] = Field(
+        default_factory=dict, max_length=MAX_GPU_TYPES,
+        description="GPUs to rent this quarter, by catalogue name.")
+    serving_share: float = Field(
+        0.6, ge=0, le=1, description="Share of GPU capacity serving customers; the rest trains.")
 
 
 class TalentDecision(Section):
-    researchers: float | None = Field(None, ge=0, description="Target headcount (empty: keep).")
-    engineers: float | None = Field(None, ge=0)
-    safety_staff: float | None = Field(None, ge=0)
-    pay_level: float = Field(1.0, ge=0.5, le=3.0, description="Pay relative to the market rate.")
+    researchers: float | None = Field(
+        None, ge=0, le=MAX_HEADCOUNT, description="Target headcount (empty: keep).")
+    engineers: float | None = Field(None, ge=0, le=MAX_HEADCOUNT)
+    safety_staff: float | None = Field(None, ge=0, le=MAX_HEADCOUNT)
+    pay_level: float = Field(
+        1.0, ge=MIN_PAY, le=MAX_PAY, description="Pay relative to the market rate.")
 
 
 class DataDecision(Section):
-    scrape_t_tokens: float = Field(0.0, ge=0, description="Trillions of web tokens to crawl.")
-    license_t_tokens: float = Field(0.0, ge=0, description="Trillions of tokens to license.")
-    synthetic_t_tokens: float = Field(0.0, ge=0, description="Trillions of synthetic tokens to generate with training compute.")
+    scrape_t_tokens: float = Field(
+        0.0, ge=0, le=MAX_DATA_T_TOKENS, description="Trillions of web tokens to crawl.")
+    license_t_tokens: float = Field(
+        0.0, ge=0, le=MAX_DATA_T_TOKENS, description="Trillions of tokens to license.")
+    synthetic_t_tokens: float = Field(
+        0.0, ge=0, le=MAX_DATA_T_TOKENS,
+        description="Trillions of synthetic tokens to generate with training compute.")
 
 
 class RunPlan(Section):
-    params_b: float = Field(gt=0, le=20000, description="Total parameters (billions).")
-    active_params_b: float | None = Field(None, gt=0, description="Active parameters per token for a Mixture of Experts (billions).")
-    tokens_t: float = Field(gt=0, le=1000, description="Training tokens (trillions).")
+    params_b: float = Field(
+        ge=MIN_PARAMS_B, le=MAX_PARAMS_B, description="Total parameters (billions).")
+    active_params_b: float | None = Field(
+        None, ge=MIN_PARAMS_B, le=MAX_PARAMS_B,
+        description="Active parameters per token for a Mixture of Experts (billions), at most "
+                    "the total.")
+    tokens_t: float = Field(
+        ge=MIN_RUN_TOKENS_T, le=MAX_RUN_TOKENS_T, description="Training tokens (trillions).")
+
+    @field_validator("active_params_b")
+    @classmethod
+    def _within_total(cls, active: float | None, info: ValidationInfo) -> float | None:
+        total = info.data.get("params_b")
+        if active is not None and total is not None and active > total:
+            raise ValueError(f"Active parameters ({active:,g}B) cannot exceed total parameters "
+                             f"({total:,g}B).")
+        return active
 
     @property
     def active(self) -> float:
@@ -57,16 +117,19 @@ class TrainingDecision(Section):
 
 
 class TuningDecision(Section):
-    sft_musd: dict[str, float] = Field(default_factory=dict, description="SFT spend by segment id (US$M).")
-    safety_musd: float = Field(0.0, ge=0, description="Safety tuning and red-teaming (US$M).")
+    sft_musd: dict[Name, Money] = Field(default_factory=dict, max_length=MAX_SEGMENTS,
+                                        description="SFT spend by segment id (US$M).")
+    safety_musd: Money = Field(0.0, description="Safety tuning and red-teaming (US$M).")
     retrieval: bool = Field(False, description="Serve with retrieval (RAG) to keep answers fresh.")
 
 
 class ProductDecision(Section):
-    prices: dict[str, float] = Field(default_factory=dict, description="Price per million tokens by segment id (US$).")
-    api_price: float | None = Field(None, ge=0, description="Wholesale API price per million tokens (labs).")
-    base_model: str | None = Field(None, description="'open' or a lab's name (product companies).")
-    marketing_musd: float = Field(0.0, ge=0, description="Marketing (US$M).")
+    prices: dict[Name, Price] = Field(default_factory=dict, max_length=MAX_SEGMENTS,
+                                      description="Price per million tokens by segment id (US$).")
+    api_price: float | None = Field(None, ge=0, le=MAX_PRICE,
+                                    description="Wholesale API price per million tokens (labs).")
+    base_model: Name | None = Field(None, description="'open' or a lab's name (product companies).")
+    marketing_musd: Money = Field(0.0, description="Marketing (US$M).")
 
 
 class Decision(Section):

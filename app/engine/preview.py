@@ -25,7 +25,7 @@ from app.engine.world import World
 class TrainingPreview:
     flops: float
     flops_per_round: float
-    rounds: int | None  # quarters to finish with today's training GPUs (None: no training capacity)
+    rounds: int | None  # quarters to finish on today's GPUs (None: no capacity, or over a century)
     finish_round: int | None
     capability: float
     current_capability: float
@@ -87,8 +87,9 @@ def _training(world: World, state: State, c: int, decision: Decision, serving_sh
     flops, tokens_eff = training.plan_run(world, one(plan.params_b), one(plan.active), one(plan.tokens_t), unique)
     peak = compute.peak_flops(world, state.gpus[0:1, c:c + 1] + _rented(world, decision))[0, 0] * (1.0 - serving_share)
     per_round = float(peak * s.mfu * training.goodput(world, state.staff[0:1, c:c + 1, 1])[0, 0])
-    rounds = int(np.ceil(float(flops[0, 0]) / per_round)) if per_round > 0 else None
-    cap = training.finished_capability(world, one(plan.params_b), one(plan.active), tokens_eff, state.algo[0:1, c:c + 1])
+    rounds = training.quarters_to_finish(float(flops[0, 0]), per_round)
+    cap = training.finished_capability(world, one(plan.params_b), one(plan.active), tokens_eff,
+                                       state.algo[0:1, c:c + 1])
     return TrainingPreview(float(flops[0, 0]), per_round, rounds, state.round + rounds if rounds else None,
                            float(cap[0, 0]), float(state.model_cap[0, c]))
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.engine.game import PlayedRound
+from app.engine.rules import training
 from app.engine.rules.market import ATTRIBUTES, Choice
 from app.engine.rules.risk import INCIDENT_CAUSES
 from app.engine.state import STAFF_ROLES, State
@@ -37,20 +38,40 @@ LINE_LABELS = {
 }
 
 
+class NonFiniteFigure(ValueError):
+    """A report figure is NaN or infinite: a bug in the rules, never a number to show."""
+
+
 def _r(x: float) -> float:
-    v = float(x)
-    return 0.0 if not np.isfinite(v) else round(v, DIGITS) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return round(float(x), DIGITS) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def finite(report: Json, where: str = "report") -> Json:
+    """The report itself once every number in it is finite; else NonFiniteFigure names the first."""
+    stack: list[tuple[str, Any]] = [(where, report)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [(f"{path}.{k}", v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        elif isinstance(value, float) and not np.isfinite(value):
+            raise NonFiniteFigure(f"{path} is {value}")
+    return report
 
 
 def round_report(world: World, played: PlayedRound) -> Json:
     """The whole report of one round of one game (run 0)."""
     o, names = played.outcome, world.company_names
     parts = Parts.of(world, played)
-    return {
+    return finite({
         "round": o.round,
         "market": _market(world, played),
-        "companies": {n: {"public": _public(world, played, c), "private": _private(world, played, c, parts)} for c, n in enumerate(names)},
-    }
+        "companies": {
+            n: {"public": _public(world, played, c), "private": _private(world, played, c, parts)}
+            for c, n in enumerate(names)
+        },
+    }, f"round {o.round} report")
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,12 +268,17 @@ def training_report(world: World, p: PlayedRound, c: int) -> Json:
         "in_progress": bool(a.run_on[0, c]),
         "params_b": _r(a.run_total[0, c]), "active_params_b": _r(a.run_active[0, c]), "tokens_t": _r(a.run_tokens[0, c]),
         "progress": _r(done / needed) if a.run_on[0, c] and needed > 0 else None,
-        "expected_finish_round": (o.round + int(np.ceil(left / rate))) if a.run_on[0, c] and rate > 0 else None,
+        "expected_finish_round": _finish(o.round, training.quarters_to_finish(left, rate))
+                                 if a.run_on[0, c] else None,
         "flops_this_round": _r(rate), "setback_probability": _r(pr.setback_probability[0, c]),
         "slipped": bool(pr.slipped[0, c]), "failed": bool(pr.failed[0, c]), "released": bool(o.released[0, c]),
         "model": {"params_b": _r(a.model_total[0, c]), "active_params_b": _r(a.model_active[0, c]),
                   "capability": _r(a.model_cap[0, c]), "cutoff_round": _r(a.model_cutoff[0, c]), "version": int(a.model_version[0, c])},
     }
+
+
+def _finish(rnd: int, quarters: int | None) -> int | None:
+    return None if quarters is None else rnd + quarters
 
 
 def share_drivers(world: World, p: PlayedRound, c: int, parts: Parts | None = None) -> list[Json]:
@@ -348,7 +374,7 @@ def company_view(world: World, state: State, c: int) -> Json:
 
     safety = tuning.safety_level(world, state.safety_start, state.safety_stock, state.staff[:, :, 2])
     needed, done = float(state.run_flops_needed[0, c]), float(state.run_flops_done[0, c])
-    return {
+    return finite({
         "round": state.round, "cash": _r(state.cash[0, c]), "debt": _r(state.debt[0, c]), "valuation": _r(state.valuation[0, c]),
         "revenue": _r(state.revenue[0, c]), "brand": _r(state.brand[0, c]), "safety": _r(safety[0, c]),
         "gpus": {g: _r(state.gpus[0, c, i]) for i, g in enumerate(world.gpu_names) if state.gpus[0, c, i] > 0},
@@ -361,4 +387,4 @@ def company_view(world: World, state: State, c: int) -> Json:
         "share": {s: _r(state.share[0, c, i]) for i, s in enumerate(world.segment_ids)},
         "prices": {s: _r(state.prices[0, c, i]) for i, s in enumerate(world.segment_ids)},
         "data_t_tokens": {k: _r(state.data[0, c, i]) for i, k in enumerate(DATA_KINDS)},
-    }
+    }, f"{world.company_names[c]}'s dashboard")

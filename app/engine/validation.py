@@ -92,23 +92,16 @@ def validate(world: World, state: State, company: int, decision: Decision, d: De
 
 
 def _names(world: World, c: int, dec: Decision) -> list[DecisionProblem]:
-    """Unknown GPU or segment names, found before any arithmetic."""
+    """Unknown GPU or segment names, found before any arithmetic (the model bounds every amount)."""
     out = []
     gpus, segs = world.gpu_names, world.segment_ids
     for field, table in (("compute.buy_gpus", dec.compute.buy_gpus), ("compute.rent_gpus", dec.compute.rent_gpus)):
-        for name, n in table.items():
-            if name not in gpus:
-                out.append(DecisionProblem(f"{field}.{name}", f"There is no GPU called {name!r}; the catalogue has {', '.join(gpus)}."))
-            elif n < 0:
-                out.append(DecisionProblem(f"{field}.{name}", f"The number of {name} GPUs cannot be negative."))
+        out += [DecisionProblem(f"{field}.{name}", f"There is no GPU called {name!r}; the "
+                                f"catalogue has {', '.join(gpus)}.")
+                for name in table if name not in gpus]
     for field, table in (("tuning.sft_musd", dec.tuning.sft_musd), ("products.prices", dec.products.prices)):
-        for seg, v in table.items():
-            if seg not in segs:
-                out.append(DecisionProblem(f"{field}.{seg}", f"There is no segment {seg!r}; segments are {', '.join(segs)}."))
-            elif field == "tuning.sft_musd" and v < 0:
-                out.append(DecisionProblem(f"{field}.{seg}", "Fine-tuning spend cannot be negative."))
-            elif field == "products.prices" and v <= 0:
-                out.append(DecisionProblem(f"{field}.{seg}", "A price must be above $0 per million tokens."))
+        out += [DecisionProblem(f"{field}.{seg}", f"There is no segment {seg!r}; segments are "
+                                f"{', '.join(segs)}.") for seg in table if seg not in segs]
     return out
 
 
@@ -171,8 +164,6 @@ def _training(world: World, state: State, c: int, dec: Decision) -> list[Decisio
     if state.run_on[0, c] and not dec.training.cancel:
         return [DecisionProblem("training.start", "A pre-training run is already in progress; cancel it first or wait for it to finish.")]
     out = []
-    if plan.active > plan.params_b:
-        out.append(DecisionProblem("training.start.active_params_b", f"Active parameters ({plan.active:,.0f}B) cannot exceed total parameters ({plan.params_b:,.0f}B)."))
     unique = float(data.unique_tokens(world, state.data)[0, c] + dec.data.scrape_t_tokens + dec.data.license_t_tokens + dec.data.synthetic_t_tokens)
     max_epochs = world.scenario.data.max_epochs
     if plan.tokens_t > max_epochs * max(unique, 1e-9):

@@ -15,7 +15,7 @@ import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -69,13 +69,14 @@ SECTION_PLACE = {
 # Checks that span several fields (model validators), in plain words.
 SECTION_CHECKS = {
     "Scenario": [
-        "Company names, GPU names and segment ids are each unique.",
+        "Company names, GPU names, segment ids and data source kinds are each unique.",
         "Every GPU a company owns is in `compute.gpus`.",
         "Every segment id in a company's `domain_skill` is in `market.segments`.",
         "A product company's `base_model` is `open` or the name of a lab in the same scenario.",
         "A scheduled event's `round` is within the game's `rounds`.",
     ],
     "CompanyStart": ["A company of kind `lab` needs a starting `model`."],
+    "Model": ["`active_params_b` is at most `params_b`."],
     "Scoring": ["At least one weight is above zero."],
 }
 
@@ -239,7 +240,8 @@ def _type_name(annotation: Any) -> str:
     if annotation is type(None):
         return "empty"
     if origin is Annotated:
-        return _type_name(args[0]) + (" (≥ 0)" if "Ge(ge=0)" in str(annotation) else "")
+        inner = _limits(args[0], _metadata(args[1:]))
+        return _type_name(args[0]) + (f" ({inner})" if inner else "")
     if origin is Literal:
         return "one of " + ", ".join(f"`{a}`" for a in args)
     if origin in (Union, types.UnionType):
@@ -288,24 +290,44 @@ def _default(field: FieldInfo) -> str:
     return f"`{_number(field.default)}`"
 
 
-def _constraints(field: FieldInfo) -> str:
+def _metadata(items: Any) -> list[Any]:
+    """Constraint objects, unpacked from any FieldInfo among them (Annotated[float, Field(...)])."""
+    return [m for item in items for m in (item.metadata if isinstance(item, FieldInfo) else [item])]
+
+
+def _amount(value: Any) -> str:
+    """A bound as it reads in a table: 50,000 rather than 50000 (years and 1e12 stay as written)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    whole = number and float(value).is_integer()
+    return f"{int(value):,}" if whole and 1e4 <= abs(value) < 1e10 else _number(value)
+
+
+def _limits(annotation: Any, metadata: list[Any]) -> str:
+    """The bounds, sizes and pattern a field's metadata puts on its values, in words."""
+    unit = "characters" if annotation is str else "items"
     parts: list[str] = []
-    for meta in field.metadata:
+    for meta in metadata:
         if isinstance(meta, annotated_types.Gt):
-            parts.append(f"> {_number(meta.gt)}")
+            parts.append(f"> {_amount(meta.gt)}")
         elif isinstance(meta, annotated_types.Ge):
-            parts.append(f"≥ {_number(meta.ge)}")
+            parts.append(f"≥ {_amount(meta.ge)}")
         elif isinstance(meta, annotated_types.Lt):
-            parts.append(f"< {_number(meta.lt)}")
+            parts.append(f"< {_amount(meta.lt)}")
         elif isinstance(meta, annotated_types.Le):
-            parts.append(f"≤ {_number(meta.le)}")
+            parts.append(f"≤ {_amount(meta.le)}")
         elif isinstance(meta, annotated_types.MinLen):
             parts.append(f"at least {meta.min_length} item{'s' if meta.min_length != 1 else ''}")
         elif isinstance(meta, annotated_types.MaxLen):
-            parts.append(f"at most {meta.max_length} items")
+            parts.append(f"at most {_amount(meta.max_length)} {unit}")
+        elif isinstance(meta, StringConstraints) and meta.max_length is not None:
+            parts.append(f"at most {_amount(meta.max_length)} characters")
         elif getattr(meta, "pattern", None):
             parts.append(f"matches `{meta.pattern}`")
     return ", ".join(parts)
+
+
+def _constraints(field: FieldInfo) -> str:
+    return _limits(field.annotation, field.metadata)
 
 
 def _cell(text: str) -> str:

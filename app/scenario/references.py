@@ -31,6 +31,10 @@ def reference_problems(data: Any) -> list[tuple[Location, str]]:
         out += _duplicates(compute.get("gpus"), "compute.gpus", "name", "two GPUs are both called")
     if isinstance(market, dict):
         out += _duplicates(market.get("segments"), "market.segments", "id", "two segments share the id")
+    data_section: Any = data.get("data") or {}
+    if isinstance(data_section, dict):
+        out += _duplicates(data_section.get("sources"), "data.sources", "kind",
+                           "two data sources are both of kind")
     for i, c in enumerate(companies):
         if isinstance(c, dict):
             out += _company_references(i, c, gpus, segs, labs)

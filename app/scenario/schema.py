@@ -6,14 +6,48 @@ and in PRODUCT.md's calibration figures.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.scenario.references import reference_problems
 
 HOURS_PER_ROUND = 2190.0  # a quarter: 365.25 days * 24 h / 4
 SECONDS_PER_ROUND = HOURS_PER_ROUND * 3600.0
+
+# How many of each thing a scenario may list: a class game shows every one of them on a page.
+MAX_COMPANIES = 40  # seats a class can fill, one team each
+MAX_GPU_TYPES = 12  # the catalogue is a table on the decision page
+MAX_SEGMENTS = 12  # each segment is a price field on the decision page
+MAX_DATA_SOURCES = 3  # one of each kind: scraped, licensed, synthetic
+MAX_EVENTS = 40  # the instructor's catalogue to inject from is one list on the console
+MAX_ROUNDS = 40  # ten years of quarters
+MAX_NOTE_ITEMS = 30  # objectives, questions, plan steps or sources in a teaching note
+NAME_MAX = 60  # company, GPU, segment, model and event names are shown in tables and headlines
+TEXT_MAX = 2_000  # one paragraph of a summary or a teaching note
+
+# The range of the figures a scenario and a decision share.
+MAX_MUSD = 1_000_000.0  # $1 trillion: twice OpenAI's 2025 valuation ($500B)
+MAX_HEADCOUNT = 50_000.0  # one role at one company: ~8x Google DeepMind's ~6,000 staff (2024)
+MAX_GPUS = 5_000_000.0  # one type a quarter: NVIDIA shipped 3.76M data-centre GPUs in 2023
+MIN_PARAMS_B, MAX_PARAMS_B = 0.1, 20_000.0  # GPT-2 small has 0.124B; 20T is ~10x the largest models
+MAX_TOKENS_T = 1_000.0  # 3x the ~300T tokens of public human text (Villalobos et al. 2024)
+MAX_PRICE = 10_000.0  # $ per million tokens: 17x the dearest 2025 list price (o1-pro output, $600)
+# Scenario-only ranges, far beyond any calibration and still far from overflow.
+MAX_T_TOKENS_STOCK = 1_000_000.0  # trillions of tokens in a pool, a segment or a company's data
+MAX_COEFFICIENT = 1_000.0  # multipliers, weights, exponents and scales of the rules
+MAX_POINTS = 100.0  # capability, safety, brand and the other 0-100 scores
+MAX_COUNT = 1e12  # SFT examples held or needed: ~1,000x Llama 2's ~1M preference comparisons
+MAX_GPU_SPEC = 1_000_000.0  # TFLOP/s, watts, GB or $ an hour of one GPU: a B200 has 2,250 TFLOP/s
+MAX_GPU_PRICE_USD = 10_000_000.0  # one GPU: 250x a B200 (~$40,000)
+MAX_SALARY_USD = 100_000_000.0  # a year, fully loaded: the largest reported AI offers (~$100M)
+MAX_YEARS = 50.0  # depreciation lives and calendar spans
+MAX_METRIC = 1_000_000.0  # either end of a scorecard metric's range
+MAX_WEIGHT = 1_000.0  # a scorecard weight: at 1,000 times another, the other no longer counts
+
+Label = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
+Notes = Annotated[list[Text], Field(max_length=MAX_NOTE_ITEMS)]
 
 
 Persona = Literal["scale_maximalist", "fast_follower", "safety_first", "price_disruptor", "incumbent", "idle"]
@@ -23,187 +57,446 @@ PERSONAS: tuple[str, ...] = Persona.__args__  # type: ignore[attr-defined]
 class Strict(BaseModel):
     """Base for scenario sections: unknown keys are errors, objects are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class TeachingNote(Strict):
-    objectives: list[str] = Field(min_length=1, description="Learning objectives, each tied to a concept of the course text.")
-    concepts: list[str] = Field(default_factory=list, description="Course concepts the scenario makes tangible (pre-training moats, knowledge cut-off, SFT, safety tuning, MoE, commoditisation, corporate genealogy...).")
-    discussion_questions: list[str] = Field(min_length=1, description="Questions for the debrief.")
-    class_plan: list[str] = Field(min_length=1, description="A suggested plan for the session(s), one step a line.")
-    sources: list[str] = Field(default_factory=list, description="Where the default figures come from.")
+    objectives: Notes = Field(
+        min_length=1,
+        description="Learning objectives, each tied to a concept of the course text.")
+    concepts: Notes = Field(
+        default_factory=list,
+        description="Course concepts the scenario makes tangible (pre-training moats, knowledge "
+                    "cut-off, SFT, safety tuning, MoE, commoditisation, corporate genealogy...).")
+    discussion_questions: Notes = Field(min_length=1, description="Questions for the debrief.")
+    class_plan: Notes = Field(
+        min_length=1,
+        description="A suggested plan for the session(s), one step a line.")
+    sources: Notes = Field(default_factory=list, description="Where the default figures come from.")
 
 
 class Scaling(Strict):
     """Pre-training loss, compute and capability (Epoch AI re-fit of Chinchilla, Besiroglu et al. 2024)."""
 
-    E: float = Field(1.8172, gt=0, description="Irreducible loss.")
-    A: float = Field(482.01, gt=0, description="Parameter term coefficient.")
-    B: float = Field(2085.43, gt=0, description="Data term coefficient.")
+    E: float = Field(1.8172, gt=0, le=MAX_COEFFICIENT, description="Irreducible loss.")
+    A: float = Field(482.01, gt=0, le=1e6, description="Parameter term coefficient.")
+    B: float = Field(2085.43, gt=0, le=1e6, description="Data term coefficient.")
     alpha: float = Field(0.3478, gt=0, lt=1, description="Parameter exponent.")
     beta: float = Field(0.3658, gt=0, lt=1, description="Data exponent.")
-    flops_per_param_token: float = Field(6.0, gt=0, description="Training FLOPs per (active) parameter per token: C = 6 N D.")
-    mfu: float = Field(0.38, gt=0, le=1, description="Model FLOPs utilisation of a training cluster (realistic 35-45%).")
-    goodput: float = Field(0.90, gt=0, le=1, description="Share of cluster time doing useful work with a baseline engineering team (Llama 3.1: >90%).")
-    repeat_half_life_epochs: float = Field(15.4, gt=0, description="R* of Muennighoff et al. 2023: value of repeated data decays with this many repetitions.")
-    moe_total_weight: float = Field(0.35, ge=0, le=1, description="How much an MoE model's total (not only active) parameters count towards quality: N_eff = N_active^(1-w) * N_total^w.")
-    capability_mid_loss: float = Field(1.96, gt=0, description="Loss at which the capability index is 50.")
-    capability_scale: float = Field(0.045, gt=0, description="Loss width of the capability sigmoid (smaller = steeper).")
-    algo_gain_per_year: float = Field(3.0, ge=1, description="Algorithmic-efficiency multiplier on effective compute a year with a full research team (industry trend ~3x).")
-    researchers_for_full_gain: float = Field(400, gt=0, description="Research headcount that earns the full algorithmic gain.")
+    flops_per_param_token: float = Field(
+        6.0, gt=0, le=MAX_COEFFICIENT,
+        description="Training FLOPs per (active) parameter per token: C = 6 N D.")
+    mfu: float = Field(
+        0.38, gt=0, le=1,
+        description="Model FLOPs utilisation of a training cluster (realistic 35-45%).")
+    goodput: float = Field(
+        0.90, gt=0, le=1,
+        description="Share of cluster time doing useful work with a baseline engineering team "
+                    "(Llama 3.1: >90%).")
+    repeat_half_life_epochs: float = Field(
+        15.4, gt=0, le=MAX_COEFFICIENT,
+        description="R* of Muennighoff et al. 2023: value of repeated data decays with this many "
+                    "repetitions.")
+    moe_total_weight: float = Field(
+        0.35, ge=0, le=1,
+        description="How much an MoE model's total (not only active) parameters count towards "
+                    "quality: N_eff = N_active^(1-w) * N_total^w.")
+    capability_mid_loss: float = Field(
+        1.96, gt=0, le=MAX_COEFFICIENT,
+        description="Loss at which the capability index is 50.")
+    capability_scale: float = Field(
+        0.045, gt=0, le=MAX_COEFFICIENT,
+        description="Loss width of the capability sigmoid (smaller = steeper).")
+    algo_gain_per_year: float = Field(
+        3.0, ge=1, le=MAX_COEFFICIENT,
+        description="Algorithmic-efficiency multiplier on effective compute a year with a full "
+                    "research team (industry trend ~3x).")
+    researchers_for_full_gain: float = Field(
+        400, gt=0, le=MAX_HEADCOUNT,
+        description="Research headcount that earns the full algorithmic gain.")
 
 
 class Gpu(Strict):
-    name: str = Field(description="Catalogue name, e.g. H100.")
-    tflops: float = Field(gt=0, description="Dense BF16 TFLOP/s.")
-    watts: float = Field(gt=0, description="Board power in watts.")
-    memory_gb: float = Field(80, gt=0, description="High-bandwidth memory per GPU (GB): serving needs room for every parameter, active or not.")
-    price_usd: float = Field(gt=0, description="Purchase price of one GPU.")
-    rent_per_hour: float = Field(gt=0, description="Cloud rental price per GPU-hour.")
-    supply_per_round: float = Field(gt=0, description="GPUs the makers can sell to this game each quarter.")
-    rental_supply: float = Field(gt=0, description="GPUs the clouds can rent to this game each quarter before prices climb.")
-    available_from_round: int = Field(1, ge=1, description="First round the GPU can be bought or rented (a new generation).")
-    export_controlled: bool = Field(False, description="Restricted by GPU export controls when that event is active.")
+    name: Label = Field(description="Catalogue name, e.g. H100.")
+    tflops: float = Field(gt=0, le=MAX_GPU_SPEC, description="Dense BF16 TFLOP/s.")
+    watts: float = Field(gt=0, le=MAX_GPU_SPEC, description="Board power in watts.")
+    memory_gb: float = Field(
+        80, gt=0, le=MAX_GPU_SPEC,
+        description="High-bandwidth memory per GPU (GB): serving needs room for every parameter, "
+                    "active or not.")
+    price_usd: float = Field(gt=0, le=MAX_GPU_PRICE_USD, description="Purchase price of one GPU.")
+    rent_per_hour: float = Field(
+        gt=0, le=MAX_GPU_SPEC,
+        description="Cloud rental price per GPU-hour.")
+    supply_per_round: float = Field(
+        gt=0, le=MAX_GPUS,
+        description="GPUs the makers can sell to this game each quarter.")
+    rental_supply: float = Field(
+        gt=0, le=MAX_GPUS,
+        description="GPUs the clouds can rent to this game each quarter before prices climb.")
+    available_from_round: int = Field(
+        1, ge=1, le=MAX_ROUNDS,
+        description="First round the GPU can be bought or rented (a new generation).")
+    export_controlled: bool = Field(
+        False,
+        description="Restricted by GPU export controls when that event is active.")
 
 
 class Compute(Strict):
-    gpus: list[Gpu] = Field(min_length=1, description="The GPU catalogue.")
-    pue: float = Field(1.3, ge=1, le=3, description="Data-centre power usage effectiveness (1.1-1.6).")
-    system_power_factor: float = Field(1.5, ge=1, description="Whole-server power per watt of GPU (CPUs, network, storage): 100k H100s need ~150 MW.")
-    electricity_per_kwh: float = Field(0.08, gt=0, description="US$ per kWh.")
-    depreciation_years: float = Field(4.5, gt=0, description="Straight-line life of purchased GPUs (4-5 years).")
-    delivery_lag_rounds: int = Field(1, ge=0, le=4, description="Quarters between ordering GPUs and running them.")
-    price_elasticity: float = Field(0.6, ge=0, description="Purchase price rises as (orders / supply)^elasticity when orders exceed supply.")
-    rent_elasticity: float = Field(0.4, ge=0, description="Rental price rises as (rented / rental supply)^elasticity above supply.")
-    serving_utilisation: float = Field(0.25, gt=0, le=1, description="FLOPs utilisation of GPUs serving inference.")
-    serving_bytes_per_param: float = Field(2.0, gt=0, description="Bytes of GPU memory each parameter takes when served (2 for BF16); a fleet that cannot hold one copy of the whole model serves only in proportion.")
-    old_generation_rent_cut: float = Field(0.2, ge=0, lt=1, description="Rental discount on older GPUs while a new generation ships (magnitude 1 of a new_gpu_generation event).")
-    starting_book_value: float = Field(0.75, gt=0, le=1, description="GPUs owned at the start are carried at this share of list price.")
-    default_serving_share: float = Field(0.8, ge=0, le=1, description="Share of GPU capacity serving customers for a company that has never decided.")
+    gpus: list[Gpu] = Field(
+        min_length=1, max_length=MAX_GPU_TYPES,
+        description="The GPU catalogue.")
+    pue: float = Field(
+        1.3, ge=1, le=3,
+        description="Data-centre power usage effectiveness (1.1-1.6).")
+    system_power_factor: float = Field(
+        1.5, ge=1, le=10,
+        description="Whole-server power per watt of GPU (CPUs, network, storage): 100k H100s need "
+                    "~150 MW.")
+    electricity_per_kwh: float = Field(0.08, gt=0, le=MAX_COEFFICIENT, description="US$ per kWh.")
+    depreciation_years: float = Field(
+        4.5, gt=0, le=MAX_YEARS,
+        description="Straight-line life of purchased GPUs (4-5 years).")
+    delivery_lag_rounds: int = Field(
+        1, ge=0, le=4,
+        description="Quarters between ordering GPUs and running them.")
+    price_elasticity: float = Field(
+        0.6, ge=0, le=10,
+        description="Purchase price rises as (orders / supply)^elasticity when orders exceed "
+                    "supply.")
+    rent_elasticity: float = Field(
+        0.4, ge=0, le=10,
+        description="Rental price rises as (rented / rental supply)^elasticity above supply.")
+    serving_utilisation: float = Field(
+        0.25, gt=0, le=1,
+        description="FLOPs utilisation of GPUs serving inference.")
+    serving_bytes_per_param: float = Field(
+        2.0, gt=0, le=64,
+        description="Bytes of GPU memory each parameter takes when served (2 for BF16); a fleet "
+                    "that cannot hold one copy of the whole model serves only in proportion.")
+    old_generation_rent_cut: float = Field(
+        0.2, ge=0, lt=1,
+        description="Rental discount on older GPUs while a new generation ships (magnitude 1 of a "
+                    "new_gpu_generation event).")
+    starting_book_value: float = Field(
+        0.75, gt=0, le=1,
+        description="GPUs owned at the start are carried at this share of list price.")
+    default_serving_share: float = Field(
+        0.8, ge=0, le=1,
+        description="Share of GPU capacity serving customers for a company that has never decided.")
 
 
 class DataSource(Strict):
-    kind: Literal["scraped", "licensed", "synthetic"] = Field(description="scraped: cheap, shrinking, legal hazard; licensed: bought deals; synthetic: generated with compute, at a quality discount.")
-    cost_per_t_tokens_musd: float = Field(ge=0, description="US$ millions per trillion tokens acquired (for synthetic: the compute cost is charged separately).")
-    quality: float = Field(1.0, gt=0, le=1.5, description="How much a token counts towards training, relative to fresh human text.")
-    pool_t_tokens: float = Field(gt=0, description="Trillions of tokens that can be had at the start.")
-    restriction_growth_per_year: float = Field(0.0, ge=0, le=1, description="Share of the remaining pool closed off each year (robots.txt, terms of service).")
-    legal_hazard_per_round: float = Field(0.0, ge=0, le=1, description="Chance a quarter of a lawsuit per unit share of this data in a company's corpus.")
-    settlement_per_t_tokens_musd: float = Field(0.0, ge=0, description="Settlement per trillion tokens held when a lawsuit hits (Bartz v. Anthropic: ~$3,000 a work).")
-    bias_risk: float = Field(0.0, ge=0, description="Extra incident rate per unit share of this data in the corpus (unfiltered web text).")
+    kind: Literal["scraped", "licensed", "synthetic"] = Field(
+        description="scraped: cheap, shrinking, legal hazard; licensed: bought deals; synthetic: "
+                    "generated with compute, at a quality discount.")
+    cost_per_t_tokens_musd: float = Field(
+        ge=0, le=MAX_MUSD,
+        description="US$ millions per trillion tokens acquired (for synthetic: the compute cost is"
+                    " charged separately).")
+    quality: float = Field(
+        1.0, gt=0, le=1.5,
+        description="How much a token counts towards training, relative to fresh human text.")
+    pool_t_tokens: float = Field(
+        gt=0, le=MAX_T_TOKENS_STOCK,
+        description="Trillions of tokens that can be had at the start.")
+    restriction_growth_per_year: float = Field(
+        0.0, ge=0, le=1,
+        description="Share of the remaining pool closed off each year (robots.txt, terms of "
+                    "service).")
+    legal_hazard_per_round: float = Field(
+        0.0, ge=0, le=1,
+        description="Chance a quarter of a lawsuit per unit share of this data in a company's "
+                    "corpus.")
+    settlement_per_t_tokens_musd: float = Field(
+        0.0, ge=0, le=MAX_MUSD,
+        description="Settlement per trillion tokens held when a lawsuit hits (Bartz v. Anthropic: "
+                    "~$3,000 a work).")
+    bias_risk: float = Field(
+        0.0, ge=0, le=MAX_COEFFICIENT,
+        description="Extra incident rate per unit share of this data in the corpus (unfiltered web"
+                    " text).")
 
 
 class Data(Strict):
-    sources: list[DataSource] = Field(min_length=1, description="Kinds of pre-training data on offer.")
-    proprietary_t_tokens_per_busd_revenue: float = Field(0.5, ge=0, description="Trillions of tokens of usable proprietary data a company's product earns per US$ billion of revenue (the flywheel).")
-    synthetic_flops_per_token: float = Field(2.0e12, ge=0, description="Training-cluster FLOPs spent to generate one synthetic token.")
-    sft_cost_per_example_usd: float = Field(40.0, gt=0, description="Cost of one curated SFT demonstration or preference comparison (Llama 2: ~$18 a comparison).")
-    sft_examples_half_skill: float = Field(400000, gt=0, description="Examples per domain that bring domain skill halfway to its ceiling (LIMA: 1,000 curated examples go far).")
-    sft_decay_per_round: float = Field(0.05, ge=0, le=1, description="Share of a domain's SFT advantage lost each quarter as tasks move on.")
-    max_epochs: float = Field(16, gt=1, description="Passes over the same data beyond which a run learns nothing more; decisions asking for more are refused (Muennighoff et al. 2023).")
-    proprietary_examples_per_musd_revenue: float = Field(20, ge=0, description="SFT-grade examples a product earns per US$ million of revenue in a segment.")
+    sources: list[DataSource] = Field(
+        min_length=1, max_length=MAX_DATA_SOURCES,
+        description="Kinds of pre-training data on offer.")
+    proprietary_t_tokens_per_busd_revenue: float = Field(
+        0.5, ge=0, le=MAX_COEFFICIENT,
+        description="Trillions of tokens of usable proprietary data a company's product earns per "
+                    "US$ billion of revenue (the flywheel).")
+    synthetic_flops_per_token: float = Field(
+        2.0e12, ge=0, le=1e18,
+        description="Training-cluster FLOPs spent to generate one synthetic token.")
+    sft_cost_per_example_usd: float = Field(
+        40.0, gt=0, le=1e6,
+        description="Cost of one curated SFT demonstration or preference comparison (Llama 2: ~$18"
+                    " a comparison).")
+    sft_examples_half_skill: float = Field(
+        400000, gt=0, le=MAX_COUNT,
+        description="Examples per domain that bring domain skill halfway to its ceiling (LIMA: "
+                    "1,000 curated examples go far).")
+    sft_decay_per_round: float = Field(
+        0.05, ge=0, le=1,
+        description="Share of a domain's SFT advantage lost each quarter as tasks move on.")
+    max_epochs: float = Field(
+        16, gt=1, le=MAX_COEFFICIENT,
+        description="Passes over the same data beyond which a run learns nothing more; decisions "
+                    "asking for more are refused (Muennighoff et al. 2023).")
+    proprietary_examples_per_musd_revenue: float = Field(
+        20, ge=0, le=1e6,
+        description="SFT-grade examples a product earns per US$ million of revenue in a segment.")
 
 
 class TalentRole(Strict):
-    salary_usd: float = Field(gt=0, description="Fully loaded market pay a year.")
-    pool_per_round: float = Field(gt=0, description="People of this role open to a move each quarter across the game.")
-    attrition_per_round: float = Field(0.04, ge=0, le=1, description="Quarterly attrition at market pay.")
+    salary_usd: float = Field(
+        gt=0, le=MAX_SALARY_USD,
+        description="Fully loaded market pay a year.")
+    pool_per_round: float = Field(
+        gt=0, le=MAX_HEADCOUNT,
+        description="People of this role open to a move each quarter across the game.")
+    attrition_per_round: float = Field(
+        0.04, ge=0, le=1,
+        description="Quarterly attrition at market pay.")
 
 
 class Talent(Strict):
     researchers: TalentRole = Field(description="Research scientists: algorithmic efficiency.")
-    engineers: TalentRole = Field(description="Engineers: training goodput, fewer failed runs, serving.")
-    safety: TalentRole = Field(description="Safety and policy staff: fewer incidents, better safety tuning.")
-    pay_sensitivity: float = Field(4.0, ge=0, description="How strongly relative pay steers hires and attrition (logit weight per unit of pay ratio).")
-    engineers_for_full_goodput: float = Field(600, gt=0, description="Engineers that reach the scenario goodput; fewer lose utilisation.")
-    base_failure_per_round: float = Field(0.10, ge=0, le=1, description="Chance a quarter that a run with no engineers suffers a serious setback.")
-    setback_fail_share: float = Field(0.2, ge=0, le=1, description="Share of setbacks that lose the whole run (the rest are slips).")
-    slip_loss: float = Field(0.5, ge=0, le=1, description="Share of a quarter's training progress a slip loses.")
-    min_engineering_goodput: float = Field(0.7, gt=0, le=1, description="Goodput with no engineers, as a share of the scaling goodput.")
+    engineers: TalentRole = Field(
+        description="Engineers: training goodput, fewer failed runs, serving.")
+    safety: TalentRole = Field(
+        description="Safety and policy staff: fewer incidents, better safety tuning.")
+    pay_sensitivity: float = Field(
+        4.0, ge=0, le=100,
+        description="How strongly relative pay steers hires and attrition (logit weight per unit "
+                    "of pay ratio).")
+    engineers_for_full_goodput: float = Field(
+        600, gt=0, le=MAX_HEADCOUNT,
+        description="Engineers that reach the scenario goodput; fewer lose utilisation.")
+    base_failure_per_round: float = Field(
+        0.10, ge=0, le=1,
+        description="Chance a quarter that a run with no engineers suffers a serious setback.")
+    setback_fail_share: float = Field(
+        0.2, ge=0, le=1,
+        description="Share of setbacks that lose the whole run (the rest are slips).")
+    slip_loss: float = Field(
+        0.5, ge=0, le=1,
+        description="Share of a quarter's training progress a slip loses.")
+    min_engineering_goodput: float = Field(
+        0.7, gt=0, le=1,
+        description="Goodput with no engineers, as a share of the scaling goodput.")
 
 
 class Segment(Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Short identifier used in decisions.")
-    name: str = Field(description="Name shown to players.")
-    volume_t_tokens: float = Field(gt=0, description="Tokens a quarter (trillions) the segment buys at the start.")
+    id: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$", max_length=NAME_MAX,
+        description="Short identifier used in decisions.")
+    name: Label = Field(description="Name shown to players.")
+    volume_t_tokens: float = Field(
+        gt=0, le=MAX_T_TOKENS_STOCK,
+        description="Tokens a quarter (trillions) the segment buys at the start.")
     growth_per_round: float = Field(0.08, ge=-0.5, le=1, description="Quarterly volume growth.")
-    reference_price: float = Field(gt=0, description="Typical price per million tokens at the start (US$).")
-    price_sensitivity: float = Field(2.5, ge=1.5, description="Logit weight on log price: higher means buyers chase price. At least 1.5, so that demand is elastic and no seller profits from an endless price rise.")
-    w_capability: float = Field(1.0, ge=0, description="Weight on general capability (per 10 points).")
-    w_domain: float = Field(0.5, ge=0, description="Weight on domain skill from SFT (per 10 points).")
-    w_safety: float = Field(0.3, ge=0, description="Weight on safety / trust (per 10 points).")
-    w_freshness: float = Field(0.2, ge=0, description="Weight on freshness of knowledge (per 10 points).")
-    w_brand: float = Field(0.3, ge=0, description="Weight on brand trust (per 10 points).")
-    w_ecosystem: float = Field(0.15, ge=0, description="Weight on the seller's ecosystem (per 10 points).")
-    min_safety: float = Field(0, ge=0, le=100, description="Regulated segments refuse offers below this safety level.")
-    churn_per_round: float = Field(0.25, gt=0, le=1, description="Share of installed customers that re-choose each quarter (switching costs are a moat).")
+    reference_price: float = Field(
+        ge=0.01, le=MAX_PRICE,
+        description="Typical price per million tokens at the start (US$).")
+    price_sensitivity: float = Field(
+        2.5, ge=1.5, le=100,
+        description="Logit weight on log price: higher means buyers chase price. At least 1.5, so "
+                    "that demand is elastic and no seller profits from an endless price rise.")
+    w_capability: float = Field(
+        1.0, ge=0, le=MAX_COEFFICIENT,
+        description="Weight on general capability (per 10 points).")
+    w_domain: float = Field(
+        0.5, ge=0, le=MAX_COEFFICIENT,
+        description="Weight on domain skill from SFT (per 10 points).")
+    w_safety: float = Field(
+        0.3, ge=0, le=MAX_COEFFICIENT,
+        description="Weight on safety / trust (per 10 points).")
+    w_freshness: float = Field(
+        0.2, ge=0, le=MAX_COEFFICIENT,
+        description="Weight on freshness of knowledge (per 10 points).")
+    w_brand: float = Field(
+        0.3, ge=0, le=MAX_COEFFICIENT,
+        description="Weight on brand trust (per 10 points).")
+    w_ecosystem: float = Field(
+        0.15, ge=0, le=MAX_COEFFICIENT,
+        description="Weight on the seller's ecosystem (per 10 points).")
+    min_safety: float = Field(
+        0, ge=0, le=100,
+        description="Regulated segments refuse offers below this safety level.")
+    churn_per_round: float = Field(
+        0.25, gt=0, le=1,
+        description="Share of installed customers that re-choose each quarter (switching costs are"
+                    " a moat).")
 
 
 class OutsideOption(Strict):
     """Open-weight models: what buyers fall back on, improving every quarter (commoditisation)."""
 
-    capability: float = Field(45, ge=0, le=100, description="Capability of the best open-weight model at the start.")
-    gain_per_round: float = Field(2.0, ge=0, description="Capability points it gains each quarter.")
-    max_capability: float = Field(85, ge=0, le=100, description="Ceiling of open-weight capability.")
-    price_factor: float = Field(0.35, gt=0, description="Its price relative to the segment's reference price.")
+    capability: float = Field(
+        45, ge=0, le=100,
+        description="Capability of the best open-weight model at the start.")
+    gain_per_round: float = Field(
+        2.0, ge=0, le=MAX_POINTS,
+        description="Capability points it gains each quarter.")
+    max_capability: float = Field(
+        85, ge=0, le=100,
+        description="Ceiling of open-weight capability.")
+    price_factor: float = Field(
+        0.35, gt=0, le=MAX_COEFFICIENT,
+        description="Its price relative to the segment's reference price.")
     safety: float = Field(40, ge=0, le=100)
     brand: float = Field(35, ge=0, le=100)
     domain: float = Field(20, ge=0, le=100)
     freshness: float = Field(50, ge=0, le=100)
     ecosystem: float = Field(30, ge=0, le=100)
-    serving_cost_per_m_tokens: float = Field(0.2, ge=0, description="What a product company pays per million tokens to serve an open-weight model on rented GPUs (US$).")
+    serving_cost_per_m_tokens: float = Field(
+        0.2, ge=0, le=MAX_PRICE,
+        description="What a product company pays per million tokens to serve an open-weight model "
+                    "on rented GPUs (US$).")
 
 
 class Market(Strict):
-    segments: list[Segment] = Field(min_length=1, description="Customer segments.")
-    outside: OutsideOption = Field(default_factory=OutsideOption, description="The open-weight outside option.")
-    attribute_scale: float = Field(0.4, gt=0, description="How sharply buyers tell offers apart: utility per 10 points of an attribute is weight x this scale. Higher makes markets more winner-take-all.")
-    price_decline_per_year: float = Field(2.0, ge=1, description="Reference (frontier-tier) prices fall by this factor a year. List prices at constant capability fell ~10x a year in 2023-24, but the frontier moves up, so the price of the tier buyers compare falls more slowly.")
-    freshness_tau_months: float = Field(12.0, gt=0, description="Freshness decays as exp(-months since cut-off / tau).")
-    release_lag_months: float = Field(6.0, ge=0, description="Months between a model's data cut-off and its release.")
-    rag_recovery: float = Field(0.8, ge=0, le=1, description="Share of lost freshness retrieval recovers.")
-    rag_cost_per_m_tokens: float = Field(0.15, ge=0, description="Extra serving cost of retrieval per million tokens (US$).")
-    marketing_brand_per_musd: float = Field(0.02, ge=0, description="Brand points a US$ million of marketing buys (diminishing above 10 points a quarter).")
-    api_markup_limit: float = Field(1.0, gt=0, description="Highest wholesale API price as a share of the segment reference price.")
-    marketing_brand_cap: float = Field(4.0, ge=0, description="Most brand points marketing can buy in a quarter (diminishing returns).")
-    open_model_age_rounds: int = Field(2, ge=0, description="Quarters by which open-weight models' data trails the calendar.")
-    default_api_markup: float = Field(1.5, gt=0, description="A lab's starting wholesale price as a multiple of its cloud serving cost...")
-    default_api_floor_share: float = Field(0.3, ge=0, description="... and at least this share of the average reference price.")
+    segments: list[Segment] = Field(
+        min_length=1, max_length=MAX_SEGMENTS,
+        description="Customer segments.")
+    outside: OutsideOption = Field(
+        default_factory=OutsideOption,
+        description="The open-weight outside option.")
+    attribute_scale: float = Field(
+        0.4, gt=0, le=MAX_COEFFICIENT,
+        description="How sharply buyers tell offers apart: utility per 10 points of an attribute "
+                    "is weight x this scale. Higher makes markets more winner-take-all.")
+    price_decline_per_year: float = Field(
+        2.0, ge=1, le=10,
+        description="Reference (frontier-tier) prices fall by this factor a year. List prices at "
+                    "constant capability fell ~10x a year in 2023-24, but the frontier moves up, "
+                    "so the price of the tier buyers compare falls more slowly.")
+    freshness_tau_months: float = Field(
+        12.0, gt=0, le=12 * MAX_YEARS,
+        description="Freshness decays as exp(-months since cut-off / tau).")
+    release_lag_months: float = Field(
+        6.0, ge=0, le=12 * MAX_YEARS,
+        description="Months between a model's data cut-off and its release.")
+    rag_recovery: float = Field(
+        0.8, ge=0, le=1,
+        description="Share of lost freshness retrieval recovers.")
+    rag_cost_per_m_tokens: float = Field(
+        0.15, ge=0, le=MAX_PRICE,
+        description="Extra serving cost of retrieval per million tokens (US$).")
+    marketing_brand_per_musd: float = Field(
+        0.02, ge=0, le=MAX_POINTS,
+        description="Brand points a US$ million of marketing buys (diminishing above 10 points a "
+                    "quarter).")
+    api_markup_limit: float = Field(
+        1.0, gt=0, le=MAX_COEFFICIENT,
+        description="Highest wholesale API price as a share of the segment reference price.")
+    marketing_brand_cap: float = Field(
+        4.0, ge=0, le=MAX_POINTS,
+        description="Most brand points marketing can buy in a quarter (diminishing returns).")
+    open_model_age_rounds: int = Field(
+        2, ge=0, le=MAX_ROUNDS,
+        description="Quarters by which open-weight models' data trails the calendar.")
+    default_api_markup: float = Field(
+        1.5, gt=0, le=MAX_COEFFICIENT,
+        description="A lab's starting wholesale price as a multiple of its cloud serving cost...")
+    default_api_floor_share: float = Field(
+        0.3, ge=0, le=MAX_COEFFICIENT,
+        description="... and at least this share of the average reference price.")
 
 
 class Safety(Strict):
-    base_incident_rate: float = Field(0.5, ge=0, description="Incidents a quarter for an unsafe model at reference usage.")
-    reference_volume_t_tokens: float = Field(50, gt=0, description="Usage (trillions of tokens a quarter) at which the base rate applies.")
-    usage_exponent: float = Field(0.5, ge=0, le=1, description="Incident rate grows as usage^exponent.")
-    safety_scale: float = Field(30, gt=0, description="Each this many safety points divide the incident rate by e.")
-    safety_staff_scale: float = Field(150, gt=0, description="Safety staff that divide the rate by e.")
-    tuning_half_musd: float = Field(400, gt=0, description="Cumulative safety-tuning spend (US$M) that brings safety halfway from its start to 100.")
-    staff_safety_points: float = Field(10, ge=0, description="Safety points a full safety team adds.")
-    safety_decay_per_round: float = Field(0.04, ge=0, le=1, description="Share of safety-tuning stock lost each quarter (new jailbreaks).")
-    alignment_tax: float = Field(0.15, ge=0, le=1, description="Capability points lost per safety point above the threshold (over-refusal).")
+    base_incident_rate: float = Field(
+        0.5, ge=0, le=MAX_COEFFICIENT,
+        description="Incidents a quarter for an unsafe model at reference usage.")
+    reference_volume_t_tokens: float = Field(
+        50, gt=0, le=MAX_T_TOKENS_STOCK,
+        description="Usage (trillions of tokens a quarter) at which the base rate applies.")
+    usage_exponent: float = Field(
+        0.5, ge=0, le=1,
+        description="Incident rate grows as usage^exponent.")
+    safety_scale: float = Field(
+        30, gt=0, le=MAX_COEFFICIENT,
+        description="Each this many safety points divide the incident rate by e.")
+    safety_staff_scale: float = Field(
+        150, gt=0, le=MAX_HEADCOUNT,
+        description="Safety staff that divide the rate by e.")
+    tuning_half_musd: float = Field(
+        400, gt=0, le=MAX_MUSD,
+        description="Cumulative safety-tuning spend (US$M) that brings safety halfway from its "
+                    "start to 100.")
+    staff_safety_points: float = Field(
+        10, ge=0, le=MAX_POINTS,
+        description="Safety points a full safety team adds.")
+    safety_decay_per_round: float = Field(
+        0.04, ge=0, le=1,
+        description="Share of safety-tuning stock lost each quarter (new jailbreaks).")
+    alignment_tax: float = Field(
+        0.15, ge=0, le=1,
+        description="Capability points lost per safety point above the threshold (over-refusal).")
     alignment_tax_threshold: float = Field(70, ge=0, le=100)
-    brand_hit: float = Field(8, ge=0, description="Brand points a typical incident costs.")
-    incident_cost_musd: float = Field(40, ge=0, description="Direct cost of a typical incident (liability, remediation).")
-    fine_share_of_revenue: float = Field(0.07, ge=0, le=1, description="Fine as a share of the annualised revenue a company earns in regulated segments (those with a safety minimum) when it has an incident (EU AI Act: up to 7% of turnover).")
-    brand_recovery_per_round: float = Field(0.10, ge=0, le=1, description="Share of the gap to the brand target recovered each quarter.")
-    max_severity: float = Field(4.0, gt=0, description="Largest severity of one incident (a typical one is 1).")
-    brand_safety_pull: float = Field(0.3, ge=0, description="Brand target points per safety point away from 50.")
-    brand_quality_pull: float = Field(0.6, ge=0, description="Brand target points lost per capability point behind the best offer on the market (a stale product hurts trust).")
-    market_value_hit_share: float = Field(0.05, ge=0, le=1, description="Valuation lost per typical incident (Bard demo: ~$100B of Alphabet in a day).")
+    brand_hit: float = Field(
+        8, ge=0, le=MAX_POINTS,
+        description="Brand points a typical incident costs.")
+    incident_cost_musd: float = Field(
+        40, ge=0, le=MAX_MUSD,
+        description="Direct cost of a typical incident (liability, remediation).")
+    fine_share_of_revenue: float = Field(
+        0.07, ge=0, le=1,
+        description="Fine as a share of the annualised revenue a company earns in regulated "
+                    "segments (those with a safety minimum) when it has an incident (EU AI Act: up"
+                    " to 7% of turnover).")
+    brand_recovery_per_round: float = Field(
+        0.10, ge=0, le=1,
+        description="Share of the gap to the brand target recovered each quarter.")
+    max_severity: float = Field(
+        4.0, gt=0, le=MAX_COEFFICIENT,
+        description="Largest severity of one incident (a typical one is 1).")
+    brand_safety_pull: float = Field(
+        0.3, ge=0, le=MAX_COEFFICIENT,
+        description="Brand target points per safety point away from 50.")
+    brand_quality_pull: float = Field(
+        0.6, ge=0, le=MAX_COEFFICIENT,
+        description="Brand target points lost per capability point behind the best offer on the "
+                    "market (a stale product hurts trust).")
+    market_value_hit_share: float = Field(
+        0.05, ge=0, le=1,
+        description="Valuation lost per typical incident (Bard demo: ~$100B of Alphabet in a day).")
 
 
 class Finance(Strict):
     tax_rate: float = Field(0.21, ge=0, lt=1)
     interest_rate_per_year: float = Field(0.08, ge=0, lt=1)
-    max_debt_to_revenue: float = Field(1.5, ge=0, description="Debt may not exceed this multiple of annualised revenue plus half the GPU book value.")
-    revenue_multiple: float = Field(12, ge=0, description="Valuation per dollar of annualised revenue.")
-    growth_multiple: float = Field(20, ge=0, description="Extra valuation multiple per unit of quarterly revenue growth.")
-    capability_value_busd: float = Field(40, ge=0, description="Valuation (US$B) of a model at capability 100 (scales with capability^3).")
-    max_raise_share: float = Field(0.25, gt=0, le=1, description="Largest raise in one quarter as a share of pre-money valuation.")
-    rescue_discount: float = Field(0.3, gt=0, le=1, description="A rescue raise prices the company at this share of its valuation (punitive dilution).")
-    rescue_buffer_musd: float = Field(100, ge=0, description="Cash a rescue leaves the company with.")
-    valuation_floor_musd: float = Field(50, ge=0, description="No company is valued below this (US$M).")
-    max_growth_credit: float = Field(1.0, ge=0, description="Quarterly revenue growth above this earns no extra valuation multiple.")
+    max_debt_to_revenue: float = Field(
+        1.5, ge=0, le=MAX_COEFFICIENT,
+        description="Debt may not exceed this multiple of annualised revenue plus half the GPU "
+                    "book value.")
+    revenue_multiple: float = Field(
+        12, ge=0, le=MAX_COEFFICIENT,
+        description="Valuation per dollar of annualised revenue.")
+    growth_multiple: float = Field(
+        20, ge=0, le=MAX_COEFFICIENT,
+        description="Extra valuation multiple per unit of quarterly revenue growth.")
+    capability_value_busd: float = Field(
+        40, ge=0, le=MAX_MUSD / 1000,
+        description="Valuation (US$B) of a model at capability 100 (scales with capability^3).")
+    max_raise_share: float = Field(
+        0.25, gt=0, le=1,
+        description="Largest raise in one quarter as a share of pre-money valuation.")
+    rescue_discount: float = Field(
+        0.3, gt=0, le=1,
+        description="A rescue raise prices the company at this share of its valuation (punitive "
+                    "dilution).")
+    rescue_buffer_musd: float = Field(
+        100, ge=0, le=MAX_MUSD,
+        description="Cash a rescue leaves the company with.")
+    valuation_floor_musd: float = Field(
+        50, ge=0, le=MAX_MUSD,
+        description="No company is valued below this (US$M).")
+    max_growth_credit: float = Field(
+        1.0, ge=0, le=MAX_COEFFICIENT,
+        description="Quarterly revenue growth above this earns no extra valuation multiple.")
 
 
 class Event(Strict):
@@ -211,42 +504,81 @@ class Event(Strict):
         "gpu_export_controls", "new_gpu_generation", "copyright_wave", "regulation",
         "open_weight_release", "talent_war", "power_crunch", "recession",
     ] = Field(description="What happens.")
-    title: str = Field(description="Headline shown in the news.")
-    magnitude: float = Field(1.0, ge=0, description="Strength; meaning depends on kind (see docs/scenarios.md).")
-    duration: int = Field(4, ge=1, le=40, description="Quarters the event lasts.")
-    round: int | None = Field(None, ge=1, description="Scheduled round; leave empty for a random or catalogue-only event.")
-    probability_per_round: float = Field(0.0, ge=0, le=1, description="Chance each quarter that the event strikes at random.")
+    title: Annotated[str, StringConstraints(min_length=1, max_length=2 * NAME_MAX)] = Field(
+        description="Headline shown in the news.")
+    magnitude: float = Field(
+        1.0, ge=0, le=MAX_POINTS,
+        description="Strength; meaning depends on kind (see docs/scenarios.md).")
+    duration: int = Field(4, ge=1, le=MAX_ROUNDS, description="Quarters the event lasts.")
+    round: int | None = Field(
+        None, ge=1, le=MAX_ROUNDS,
+        description="Scheduled round; leave empty for a random or catalogue-only event.")
+    probability_per_round: float = Field(
+        0.0, ge=0, le=1,
+        description="Chance each quarter that the event strikes at random.")
 
 
 class Model(Strict):
     """A released model a company starts with."""
 
-    name: str
-    params_b: float = Field(gt=0, description="Total parameters (billions).")
-    active_params_b: float | None = Field(None, gt=0, description="Active parameters per token for MoE (billions); empty = dense.")
-    tokens_t: float = Field(gt=0, description="Training tokens (trillions).")
-    cutoff_round: int = Field(0, le=1, description="Round of its data cut-off (0 or negative = before the game).")
+    name: Label
+    params_b: float = Field(
+        ge=MIN_PARAMS_B, le=MAX_PARAMS_B,
+        description="Total parameters (billions).")
+    active_params_b: float | None = Field(
+        None, ge=MIN_PARAMS_B, le=MAX_PARAMS_B,
+        description="Active parameters per token for MoE (billions), at most the total; empty = "
+                    "dense.")
+    tokens_t: float = Field(gt=0, le=MAX_TOKENS_T, description="Training tokens (trillions).")
+    cutoff_round: int = Field(
+        0, ge=-4 * int(MAX_YEARS), le=1,
+        description="Round of its data cut-off (0 or negative = before the game).")
+
+    @model_validator(mode="after")
+    def _active_within_total(self) -> Model:
+        if self.active_params_b is not None and self.active_params_b > self.params_b:
+            raise ValueError(f"active parameters ({self.active_params_b:g}B) cannot exceed total "
+                             f"parameters ({self.params_b:g}B)")
+        return self
 
 
 class CompanyStart(Strict):
-    name: str = Field(description="Company name.")
-    kind: Literal["lab", "product"] = Field(description="lab: trains its own models and may sell API access; product: builds on a vendor or open-weight model.")
-    persona: Persona = Field("fast_follower", description="Computer-run persona that plays this seat by default.")
-    cash_musd: float = Field(ge=0)
-    gpus: dict[str, NonNegativeFloat] = Field(default_factory=dict, description="GPUs owned at the start, by catalogue name.")
-    researchers: float = Field(0, ge=0)
-    engineers: float = Field(0, ge=0)
-    safety_staff: float = Field(0, ge=0)
-    data_t_tokens: float = Field(0, ge=0, description="Unique pre-training tokens held (trillions).")
-    scraped_share: float = Field(0.7, ge=0, le=1, description="Share of held data that was scraped.")
+    name: Label = Field(description="Company name.")
+    kind: Literal["lab", "product"] = Field(
+        description="lab: trains its own models and may sell API access; product: builds on a "
+                    "vendor or open-weight model.")
+    persona: Persona = Field(
+        "fast_follower",
+        description="Computer-run persona that plays this seat by default.")
+    cash_musd: float = Field(ge=0, le=MAX_MUSD)
+    gpus: dict[Label, Annotated[float, Field(ge=0, le=MAX_GPUS)]] = Field(
+        default_factory=dict, max_length=MAX_GPU_TYPES,
+        description="GPUs owned at the start, by catalogue name.")
+    researchers: float = Field(0, ge=0, le=MAX_HEADCOUNT)
+    engineers: float = Field(0, ge=0, le=MAX_HEADCOUNT)
+    safety_staff: float = Field(0, ge=0, le=MAX_HEADCOUNT)
+    data_t_tokens: float = Field(
+        0, ge=0, le=MAX_T_TOKENS_STOCK,
+        description="Unique pre-training tokens held (trillions).")
+    scraped_share: float = Field(
+        0.7, ge=0, le=1,
+        description="Share of held data that was scraped.")
     model: Model | None = Field(None, description="Released model at the start (labs).")
-    base_model: str = Field("open", description="For product companies: 'open' or a lab's name.")
+    base_model: Label = Field("open", description="For product companies: 'open' or a lab's name.")
     brand: float = Field(50, ge=0, le=100)
     safety: float = Field(40, ge=0, le=100, description="Safety level of the current model.")
-    ecosystem: float = Field(20, ge=0, le=100, description="Distribution and integration advantage (corporate genealogy).")
-    domain_skill: dict[str, NonNegativeFloat] = Field(default_factory=dict, description="SFT examples already held, by segment id.")
-    price_factor: float = Field(1.0, gt=0, description="Starting price as a share of each segment's reference price.")
-    region: Literal["us", "cn", "eu", "other"] = Field("us", description="Export controls hit 'cn' companies.")
+    ecosystem: float = Field(
+        20, ge=0, le=100,
+        description="Distribution and integration advantage (corporate genealogy).")
+    domain_skill: dict[Label, Annotated[float, Field(ge=0, le=MAX_COUNT)]] = Field(
+        default_factory=dict, max_length=MAX_SEGMENTS,
+        description="SFT examples already held, by segment id.")
+    price_factor: float = Field(
+        1.0, gt=0, le=MAX_COEFFICIENT,
+        description="Starting price as a share of each segment's reference price.")
+    region: Literal["us", "cn", "eu", "other"] = Field(
+        "us",
+        description="Export controls hit 'cn' companies.")
 
     @model_validator(mode="after")
     def _lab_has_model(self) -> CompanyStart:
@@ -256,8 +588,8 @@ class CompanyStart(Strict):
 
 
 class MetricRange(Strict):
-    low: float = Field(description="Value that scores 0.")
-    high: float = Field(description="Value that scores 1.")
+    low: float = Field(ge=-MAX_METRIC, le=MAX_METRIC, description="Value that scores 0.")
+    high: float = Field(ge=-MAX_METRIC, le=MAX_METRIC, description="Value that scores 1.")
 
     @model_validator(mode="after")
     def _ordered(self) -> MetricRange:
@@ -284,15 +616,25 @@ class MetricRanges(Strict):
 
 
 class Scoring(Strict):
-    profit: float = Field(1.0, ge=0, description="Cumulative net income.")
-    revenue_growth: float = Field(1.0, ge=0, description="Revenue growth over the game.")
-    share: float = Field(1.0, ge=0, description="Share of the game's revenue.")
-    valuation: float = Field(1.0, ge=0)
-    brand: float = Field(1.0, ge=0)
-    safety_record: float = Field(1.0, ge=0, description="Fewer incidents score higher.")
-    capability: float = Field(1.0, ge=0, description="Capability rank.")
-    solvency: float = Field(1.0, ge=0, description="Never rescued.")
-    ranges: MetricRanges = Field(default_factory=MetricRanges, description="Raw values that score 0 and 1 on each metric: profit = cumulative net income over starting value; revenue_growth = log of revenue over round 1; share = log of token share over the start; valuation = log of the founders' stake over starting value; safety_record = minus incidents; solvency = minus rescues.")
+    profit: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Cumulative net income.")
+    revenue_growth: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Revenue growth over the game.")
+    share: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Share of the game's revenue.")
+    valuation: float = Field(1.0, ge=0, le=MAX_WEIGHT)
+    brand: float = Field(1.0, ge=0, le=MAX_WEIGHT)
+    safety_record: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Fewer incidents score higher.")
+    capability: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Capability rank.")
+    solvency: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Never rescued.")
+    ranges: MetricRanges = Field(
+        default_factory=MetricRanges,
+        description="Raw values that score 0 and 1 on each metric: profit = cumulative net income "
+                    "over starting value; revenue_growth = log of revenue over round 1; share = "
+                    "log of token share over the start; valuation = log of the founders' stake "
+                    "over starting value; safety_record = minus incidents; solvency = minus "
+                    "rescues.")
 
     def weights(self) -> dict[str, float]:
         return {k: v for k, v in self.model_dump().items() if k != "ranges"}
@@ -305,11 +647,13 @@ class Scoring(Strict):
 
 
 class Scenario(Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Short identifier (file name without extension).")
-    name: str
-    summary: str = Field(description="One paragraph for the scenario list.")
-    rounds: int = Field(12, ge=1, le=40, description="Quarters in a game.")
-    start_year: int = Field(2025, description="Calendar year of round 1.")
+    id: str = Field(
+        pattern=r"^[a-z][a-z0-9-]*$", max_length=NAME_MAX,
+        description="Short identifier (file name without extension).")
+    name: Label
+    summary: Text = Field(description="One paragraph for the scenario list.")
+    rounds: int = Field(12, ge=1, le=MAX_ROUNDS, description="Quarters in a game.")
+    start_year: int = Field(2025, ge=1950, le=2200, description="Calendar year of round 1.")
     teaching_note: TeachingNote
     scaling: Scaling = Field(default_factory=Scaling)
     compute: Compute
@@ -318,8 +662,10 @@ class Scenario(Strict):
     market: Market
     safety: Safety = Field(default_factory=Safety)
     finance: Finance = Field(default_factory=Finance)
-    events: list[Event] = Field(default_factory=list, description="Scheduled, random and catalogue (instructor-injected) events.")
-    companies: list[CompanyStart] = Field(min_length=2, max_length=40)
+    events: list[Event] = Field(
+        default_factory=list, max_length=MAX_EVENTS,
+        description="Scheduled, random and catalogue (instructor-injected) events.")
+    companies: list[CompanyStart] = Field(min_length=2, max_length=MAX_COMPANIES)
     scoring: Scoring = Field(default_factory=Scoring)
 
     @model_validator(mode="after")

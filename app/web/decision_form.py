@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
-from app.engine.decisions import Decision
+from app.engine.decisions import MAX_HEADCOUNT, MAX_PRICE, MIN_PRICE, Decision
 from app.engine.world import World
 
 NUMBER_FIELDS = (
@@ -26,6 +28,20 @@ GROUPS = (*PER_GPU, *PER_SEGMENT)  # problems about a whole group of fields (e.g
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 OPTIONAL = {"talent.researchers", "talent.engineers", "talent.safety_staff", "products.api_price",
             "training.start.active_params_b"}
+MONEY, PER_M_TOKENS = "${}M", "${} per million tokens"
+# How a bound reads at its field (the longest prefix wins): {} is the limit, {name} the GPU.
+LIMIT_WORDS = {
+    "finance": MONEY, "tuning.sft_musd": MONEY, "tuning.safety_musd": MONEY,
+    "products.marketing_musd": MONEY,
+    "compute.buy_gpus": "{} {name} GPUs a quarter", "compute.rent_gpus": "{} {name} GPUs a quarter",
+    "compute.serving_share": "{} (a share: 0.6 is 60%)",
+    "talent.researchers": "{} researchers", "talent.engineers": "{} engineers",
+    "talent.safety_staff": "{} safety staff", "talent.pay_level": "{} times the market pay",
+    "data": "{} trillion tokens a quarter", "training.start.tokens_t": "{} trillion tokens",
+    "training.start.params_b": "{} billion parameters",
+    "training.start.active_params_b": "{} billion parameters",
+    "products.prices": PER_M_TOKENS, "products.api_price": PER_M_TOKENS,
+}
 
 
 def field_names(world: World) -> list[str]:
@@ -58,7 +74,8 @@ def parse(form: Mapping[str, str], world: World) -> tuple[Decision | None, dict[
     try:
         return Decision.model_validate(tree), {}
     except ValidationError as exc:
-        return None, {".".join(str(p) for p in e["loc"]): _words(e) for e in exc.errors()}
+        located = ((".".join(str(p) for p in e["loc"]), e) for e in exc.errors())
+        return None, {field: _words(e, field) for field, e in located}
 
 
 def number(typed: str) -> tuple[float, str | None]:
@@ -84,15 +101,25 @@ def _put(tree: dict[str, Any], dotted: str, value: object) -> None:
     tree[last] = value
 
 
-def _words(err: Any) -> str:
-    kind = err["type"]
+def _words(err: Any, field: str) -> str:
+    kind, ctx = err["type"], err.get("ctx", {})
     if kind in {"greater_than_equal", "greater_than"}:
-        return f"Must be at least {err['ctx'].get('ge', err['ctx'].get('gt'))}."
+        return f"At least {_limit(field, ctx.get('ge', ctx.get('gt')))}."
     if kind in {"less_than_equal", "less_than"}:
-        return f"Must be at most {err['ctx'].get('le', err['ctx'].get('lt'))}."
+        return f"At most {_limit(field, ctx.get('le', ctx.get('lt')))}."
     if kind == "missing":
         return "Required to start a run."
+    if kind == "value_error":
+        return str(ctx["error"])
     return str(err["msg"])
+
+
+def _limit(field: str, limit: float) -> str:
+    """A bound in the field's own words: `50,000 researchers`, `$10,000 per million tokens`."""
+    prefix = max((p for p in LIMIT_WORDS if field == p or field.startswith(p + ".")), key=len,
+                 default="")
+    number = f"{int(limit):,}" if float(limit).is_integer() else f"{limit:g}"
+    return LIMIT_WORDS.get(prefix, "{}").format(number, name=field.rsplit(".", 1)[-1])
 
 
 def values(decision: Decision) -> dict[str, str]:
@@ -101,6 +128,18 @@ def values(decision: Decision) -> dict[str, str]:
     _flatten("", decision.model_dump(), flat)
     start = decision.training.start
     flat["training.start.enabled"] = "on" if start is not None else ""
+    return flat
+
+
+def stored_values(payload: str) -> dict[str, str]:
+    """Form field values for a stored draft as saved, even one that a bound added since refuses: the
+    form shows it, and `parse` tells each out-of-range value at its field."""
+    stored = json.loads(payload)
+    flat: dict[str, str] = {}
+    _flatten("", stored, flat)
+    training = stored.get("training") if isinstance(stored, dict) else None
+    started = isinstance(training, dict) and training.get("start")
+    flat["training.start.enabled"] = "on" if started else ""
     return flat
 
 
@@ -115,10 +154,12 @@ def _flatten(prefix: str, value: object, out: dict[str, str]) -> None:
 
 
 def starting_values(world: World, company: int, prices: Any, staff: Any) -> dict[str, str]:
-    """What the form shows before a team has saved anything: today's prices and headcounts, nothing new bought."""
-    out = {f"products.prices.{s}": f"{prices[0, company, i]:.3g}" for i, s in enumerate(world.segment_ids)}
+    """What the form shows before a team has saved anything: today's prices and headcounts (within
+    the decision's bounds, so an untouched form always saves), nothing new bought."""
+    price = np.clip(prices[0, company], MIN_PRICE, MAX_PRICE)
+    out = {f"products.prices.{s}": f"{price[i]:.3g}" for i, s in enumerate(world.segment_ids)}
     for i, role in enumerate(("researchers", "engineers", "safety_staff")):
-        out[f"talent.{role}"] = f"{staff[0, company, i]:.0f}"
+        out[f"talent.{role}"] = f"{min(staff[0, company, i], MAX_HEADCOUNT):.0f}"
     out["compute.serving_share"] = f"{world.scenario.compute.default_serving_share:g}"
     out["talent.pay_level"] = "1"
     return out

@@ -1,4 +1,5 @@
-"""Hypothesis strategies for decision arrays, extremes included: zero, huge, near-free and very dear.
+"""Hypothesis strategies for decision arrays and whole decisions, extremes included: zero, huge,
+near-free and very dear.
 
 Each field draws a level (zero, typical or extreme) and a pattern (the same everywhere, spread
 at random below the level, or only a few entries at the level); a drawn seed fills the array.
@@ -10,7 +11,18 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from app.engine.decisions import DecisionArrays
+from app.engine.decisions import (
+    ComputeDecision,
+    DataDecision,
+    Decision,
+    DecisionArrays,
+    FinanceDecision,
+    ProductDecision,
+    RunPlan,
+    TalentDecision,
+    TrainingDecision,
+    TuningDecision,
+)
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 
 MONEY = st.one_of(st.just(0.0), st.floats(0.0, 5_000.0), st.sampled_from([5e4, 1e6, 1e9]))  # $M
@@ -84,3 +96,79 @@ def injected_events(draw: st.DrawFn, world: World, runs: int) -> np.ndarray | No
     if n == 0 or draw(st.booleans()):
         return None
     return _Filler(draw).flags((runs, n))
+
+
+# --- whole decisions, as a team could submit them -------------------------------------------------
+
+DECISION_SCHEMA = Decision.model_json_schema()
+UNKNOWN_NAME = "Nowhere"  # a GPU, segment or vendor the scenario does not have
+DATA_FIELDS = ("scrape_t_tokens", "license_t_tokens", "synthetic_t_tokens")
+
+
+def limits(section: str, field: str) -> tuple[float, float]:
+    """The bounds the decision model puts on one number (for a mapping: on each of its values)."""
+    prop = DECISION_SCHEMA["$defs"][section]["properties"][field]
+    prop = prop.get("additionalProperties", prop)
+    number = next(p for p in prop.get("anyOf", [prop]) if p.get("type") == "number")
+    return float(number["minimum"]), float(number["maximum"])
+
+
+def edgy(low: float, high: float) -> st.SearchStrategy[float]:
+    """Any value from low to high, half the time at an edge: a bound, just inside one, or tiny."""
+    edges = {low, high, float(np.nextafter(low, high)), float(np.nextafter(high, low))}
+    if low == 0.0:
+        edges |= {5e-324, 1e-12}
+    return st.one_of(st.sampled_from(sorted(edges)), st.floats(low, high))
+
+
+def number(section: str, field: str) -> st.SearchStrategy[float]:
+    return edgy(*limits(section, field))
+
+
+def maybe(values: st.SearchStrategy[float]) -> st.SearchStrategy[float | None]:
+    return st.one_of(st.none(), values)
+
+
+def by_name(names: list[str], values: st.SearchStrategy[float]
+            ) -> st.SearchStrategy[dict[str, float]]:
+    """A value for some of the names, now and then for a name the scenario does not have."""
+    return st.dictionaries(st.sampled_from([*names, UNKNOWN_NAME]), values, max_size=len(names) + 1)
+
+
+@st.composite
+def run_plans(draw: st.DrawFn) -> RunPlan:
+    total = draw(number("RunPlan", "params_b"))
+    low, _ = limits("RunPlan", "active_params_b")
+    active = draw(maybe(edgy(low, max(low, total))))
+    tokens = draw(number("RunPlan", "tokens_t"))
+    return RunPlan(params_b=total, active_params_b=active, tokens_t=tokens)
+
+
+@st.composite
+def decisions(draw: st.DrawFn, world: World) -> Decision:
+    """Any decision the model accepts, with every number drawn over its whole valid range."""
+    n = lambda section, field: draw(number(section, field))  # noqa: E731
+    gpus, segments = world.gpu_names, world.segment_ids
+    return Decision(
+        finance=FinanceDecision(raise_equity_musd=n("FinanceDecision", "raise_equity_musd"),
+                                borrow_musd=n("FinanceDecision", "borrow_musd"),
+                                repay_musd=n("FinanceDecision", "repay_musd")),
+        compute=ComputeDecision(
+            buy_gpus=draw(by_name(gpus, number("ComputeDecision", "buy_gpus"))),
+            rent_gpus=draw(by_name(gpus, number("ComputeDecision", "rent_gpus"))),
+            serving_share=n("ComputeDecision", "serving_share")),
+        talent=TalentDecision(**{role: draw(maybe(number("TalentDecision", role)))
+                                 for role in ("researchers", "engineers", "safety_staff")},
+                              pay_level=n("TalentDecision", "pay_level")),
+        data=DataDecision(**{kind: n("DataDecision", kind) for kind in DATA_FIELDS}),
+        training=TrainingDecision(start=draw(st.one_of(st.none(), run_plans())),
+                                  cancel=draw(st.booleans())),
+        tuning=TuningDecision(
+            sft_musd=draw(by_name(segments, number("TuningDecision", "sft_musd"))),
+            safety_musd=n("TuningDecision", "safety_musd"), retrieval=draw(st.booleans())),
+        products=ProductDecision(
+            prices=draw(by_name(segments, number("ProductDecision", "prices"))),
+            api_price=draw(maybe(number("ProductDecision", "api_price"))),
+            base_model=draw(st.sampled_from([None, "open", UNKNOWN_NAME, *world.company_names])),
+            marketing_musd=n("ProductDecision", "marketing_musd")),
+    )

@@ -87,13 +87,20 @@ def test_every_field_of_every_model_is_documented() -> None:
 
 def test_defaults_and_constraints_are_shown() -> None:
     docs = render_docs()
-    assert "| `E` | number | `1.8172` | > 0 |" in docs
+    assert "| `E` | number | `1.8172` | > 0, ≤ 1000 |" in docs
     assert "| `mfu` | number | `0.38` | > 0, ≤ 1 |" in docs
     assert (
         "| `companies` | list of [CompanyStart](#companystart) | **required** | at least 2 items, at most 40 items |"
         in docs
     )
     assert "| `synthetic_flops_per_token` | number | `2e12` |" in docs
+
+
+def test_the_bounds_of_names_and_of_each_value_of_a_mapping_are_shown() -> None:
+    docs = render_docs()
+    assert "| `name` | text | **required** | at most 60 characters | Company name. |" in docs
+    gpus = "| `gpus` | mapping of text (at most 60 characters) to number (≥ 0, ≤ 5,000,000) |"
+    assert gpus + " `{}` (none) | at most 12 items |" in docs
 
 
 def test_intro_explains_format_and_validation() -> None:

@@ -10,6 +10,8 @@ from app.engine import scaling
 from app.engine.rng import Purpose, uniform
 from app.engine.world import World
 
+FORECAST_QUARTERS = 400  # a run that would take over a century at today's pace gets no finish date
+
 
 @dataclass(frozen=True, eq=False)
 class RunProgress:
@@ -58,3 +60,9 @@ def advance_run(world: World, run_on: np.ndarray, needed: np.ndarray, done: np.n
 
 def finished_capability(world: World, total_b: np.ndarray, active_b: np.ndarray, tokens_eff_t: np.ndarray, algo: np.ndarray) -> np.ndarray:
     return np.asarray(scaling.model_capability(total_b * 1e9, active_b * 1e9, tokens_eff_t * 1e12, algo, world.scenario.scaling))
+
+
+def quarters_to_finish(flops_left: float, flops_per_round: float) -> int | None:
+    """Quarters a run still needs at this pace (None: no capacity, or more than a century)."""
+    quarters = flops_left / flops_per_round if flops_per_round > 0 else np.inf
+    return int(np.ceil(quarters)) if quarters <= FORECAST_QUARTERS else None
