@@ -5,6 +5,7 @@ decision model's bounds never get this far: `Decision` refuses them at their fie
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -25,8 +26,16 @@ def draft_of(session: Session, seat: Seat, rnd: int) -> TeamDecision | None:
     return session.exec(query).first()
 
 
-def decision_of(row: TeamDecision) -> Decision:
-    return Decision.model_validate_json(row.payload)
+OUT_OF_BOUNDS = ("This draft holds a value outside today's limits (it was saved before they were set): "
+                 "open the decision page, where it is marked, and fix it.")
+
+
+def decision_of(row: TeamDecision) -> Decision | None:
+    """The draft's decision; None for one saved before a bound that now refuses it."""
+    try:
+        return Decision.model_validate_json(row.payload)
+    except ValidationError:
+        return None
 
 
 def consequences(session: Session, game: Game, seat: Seat, decision: Decision) -> Preview:
@@ -110,7 +119,9 @@ def set_submitted(session: Session, game: Game, seat: Seat, submitted: bool,
     row = draft_of(session, seat, game.current_round + 1)
     if row is None:
         raise GameError("There is no decision to submit yet: save a draft first.")
-    if submitted and (problems := problems_of(session, game, seat, decision_of(row))):
+    if submitted and (decision := decision_of(row)) is None:
+        raise DecisionRejected({"decision": OUT_OF_BOUNDS})
+    if submitted and decision is not None and (problems := problems_of(session, game, seat, decision)):
         raise DecisionRejected(problems)
     row.submitted = submitted
     row.updated_at = now()

@@ -7,9 +7,11 @@ stored reports are a cache that `verify` rebuilds and compares.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -25,6 +27,8 @@ from app.lifecycle import CARRY_ON, absent_rule_problem, next_deadline, why_not_
 from app.models import Game, InjectedEvent, RoundResult, TeamDecision
 from app.services.cache import cached
 from app.services.games import get_game, scenario_of, seats_of
+
+log = logging.getLogger("moatline.rounds")
 
 
 def record_of(session: Session, game: Game, extra: RoundInput | None = None) -> GameRecord:
@@ -58,13 +62,24 @@ def next_round_input(session: Session, game: Game) -> RoundInput:
             continue
         row = session.exec(select(TeamDecision).where(TeamDecision.seat_id == seat.id,
                                                       TeamDecision.round == rnd)).first()
-        if row is not None and row.submitted:
-            decisions[seat.company_name] = Decision.model_validate_json(row.payload)
+        decision = _readable(row) if row is not None and row.submitted else None
+        if decision is not None:
+            decisions[seat.company_name] = decision
         elif game.absent_rule != CARRY_ON:
             stand_ins[seat.company_name] = game.absent_rule
     events = session.exec(select(InjectedEvent).where(InjectedEvent.game_id == game.id, InjectedEvent.round == rnd))
     return RoundInput(decisions=decisions, injected_events=tuple(sorted(e.event_index for e in events)),
                       stand_ins=stand_ins)
+
+
+def _readable(row: TeamDecision) -> Decision | None:
+    """A submitted decision, or None (the team counts as absent) for one that a bound set since refuses."""
+    try:
+        return Decision.model_validate_json(row.payload)
+    except ValidationError:
+        log.warning("game %s: %s's submitted decision is outside today's bounds; it counts as absent",
+                    row.game_id, row.seat_id)
+        return None
 
 
 def advance(session: Session, game_id: int, expected_round: int, absent_rule: str | None = None) -> RoundResult:

@@ -13,7 +13,7 @@ from app.errors import SetupRejected
 from app.lifecycle import CARRY_ON, absent_rule_problem, next_deadline
 from app.models import GAME_NAME_MAX, Game, Seat
 from app.scenario import PERSONAS, Scenario, find_scenario
-from app.scenario.schema import Scoring
+from app.scenario.schema import MAX_WEIGHT, Scoring
 
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
 JOIN_CODE_LENGTH = 6
@@ -128,9 +128,11 @@ def _scoring(scenario: Scenario, weights: dict[str, float], problems: list[tuple
     base = scenario.scoring.model_dump()
     unknown = [k for k in weights if k not in base or k == "ranges"]
     problems += [("scoring", f"There is no scorecard metric {k!r}.") for k in unknown]
-    negative = [k for k, v in weights.items() if v < 0]
+    negative = [k for k, v in weights.items() if not v >= 0]
     problems += [(f"scoring.{k}", f"The weight of {k} cannot be negative.") for k in negative]
-    if unknown or negative:
+    huge = [k for k, v in weights.items() if v > MAX_WEIGHT]
+    problems += [(f"scoring.{k}", f"The weight of {k} can be at most {MAX_WEIGHT:,.0f}.") for k in huge]
+    if unknown or negative or huge:
         return scenario.scoring
     merged = {**base, **weights}
     if sum(v for k, v in merged.items() if k != "ranges") <= 0:

@@ -180,9 +180,9 @@ def read_draft(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic
     if row is None:
         return DraftPublic(round=game.current_round + 1, version=0, submitted=False, updated_by=None, decision=None)
     decision = drafts.decision_of(row)
+    problems = drafts.problems_of(session, game, seat, decision) if decision else {"decision": drafts.OUT_OF_BOUNDS}
     return DraftPublic(round=game.current_round + 1, version=row.version, submitted=row.submitted,
-                       updated_by=row.updated_by, decision=decision,
-                       problems=drafts.problems_of(session, game, seat, decision))
+                       updated_by=row.updated_by, decision=decision, problems=problems)
 
 
 @router.put("/games/{game_id}/decision", response_model=DraftPublic, responses={409: {"description": "A teammate saved first"}, 422: {"description": "Problems"}}, name="api_write_draft")

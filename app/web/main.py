@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -93,7 +94,20 @@ def _docs(request: Request) -> Response:
 async def _invalid_request(request: Request, exc: Exception) -> Response:
     """FastAPI's 422 answer, made safe to write when the bad value itself cannot be JSON (`Infinity`, `NaN`)."""
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": jsonable_encoder(_json_safe(exc.errors()))}, status_code=422)
+    errors = _json_safe(exc.errors())
+    return JSONResponse({"detail": jsonable_encoder(errors), "problems": _by_field(exc.errors())}, status_code=422)
+
+
+def _by_field(errors: Sequence[Any]) -> dict[str, str]:
+    """Each problem at its field, as the API names fields elsewhere (`compute.buy_gpus.H100`, `version`)."""
+    out: dict[str, str] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        loc = loc[1:] if loc[:1] == ["body"] else loc
+        loc = loc[1:] if loc[:1] == ["decision"] and len(loc) > 1 else loc
+        field = ".".join(loc) or "body"
+        out[field] = f"{out[field]} {error.get('msg', '')}" if field in out else str(error.get("msg", ""))
+    return out
 
 
 def _json_safe(value: object) -> object:

@@ -179,7 +179,7 @@ def decide_context(session: Session, ctx: dict[str, Any], decision: Decision | N
     seat: Seat = ctx["seat"]
     draft = drafts.draft_of(session, seat, ctx["game"].current_round + 1)
     if not typed:
-        typed = (decision_form.values(Decision.model_validate_json(draft.payload)) if draft else
+        typed = (decision_form.stored_values(draft.payload) if draft else
                  decision_form.starting_values(ctx["world"], seat.company_index, ctx["state"].prices, ctx["state"].staff))
     if decision is None and not problems:
         decision, problems = decision_form.parse(typed, ctx["world"])

@@ -14,7 +14,7 @@ from app import clock, errors
 from app.db import migrate
 from app.engine.decisions import Decision, ProductDecision
 from app.errors import GameError, RoundAlreadyResolved, StaleDraft
-from app.models import Game, Instructor, RoundResult, Seat
+from app.models import Game, Instructor, RoundResult, Seat, TeamDecision
 from app.services import drafts, games, rounds, setup
 from app.services.setup import GameSetup
 from tests.classroom import TWO_TEAMS, a_game
@@ -219,3 +219,32 @@ def test_a_setup_out_of_range_is_refused_at_its_fields_before_anything_is_stored
             "seed": "The seed is a whole number from 0 to 9,007,199,254,740,991.",
         }
         assert s.exec(select(Game)).all() == []
+
+
+def test_a_scorecard_weight_past_its_bound_is_refused_at_its_field(engine: Engine, instructor_id: int) -> None:
+    with Session(engine) as s, pytest.raises(errors.SetupRejected) as caught:
+        setup.create_game(s, instructor_id, GameSetup(name="MBA 701", scenario_id="frontier-race",
+                                                      scoring={"brand": 1e6, "profit": float("nan")}))
+    assert caught.value.problems == {"scoring.brand": "The weight of brand can be at most 1,000.",
+                                     "scoring.profit": "The weight of profit cannot be negative."}
+
+
+def test_a_draft_saved_before_todays_bounds_cannot_be_submitted_and_a_submitted_one_counts_as_absent(
+    engine: Engine, instructor_id: int
+) -> None:
+    gid = new_game(engine, instructor_id)
+    out_of_bounds = '{"talent": {"researchers": 1e308}}'
+    with Session(engine) as s:
+        game, echo, cinder = games.get_game(s, gid), seat(s, gid, "Echo"), seat(s, gid, "Cinder")
+        for team in (echo, cinder):
+            drafts.save_draft(s, game, team, priced(3.0), 0, "Ann")
+        s.execute(update(TeamDecision).where(col(TeamDecision.seat_id) == echo.id).values(payload=out_of_bounds))
+        s.commit()
+        with pytest.raises(errors.DecisionRejected) as refused:
+            drafts.set_submitted(s, game, echo, True)
+        assert "outside today's limits" in refused.value.problems["decision"]
+        s.execute(update(TeamDecision).values(submitted=True))
+        s.commit()
+        given = rounds.next_round_input(s, games.get_game(s, gid))
+        assert set(given.decisions) == {"Cinder"}  # Echo's unreadable decision is absent, not a crash
+        assert rounds.advance(s, gid, 0).round == 1

@@ -150,3 +150,13 @@ def test_a_student_taken_off_every_team_gets_a_409_saying_so(client: TestClient)
         students.move_student(s, game, ann.id or 0, None)
     answer = client.get(f"/api/v1/games/{gid}/decision", headers=echo)
     assert answer.status_code == 409 and "not on a team" in answer.json()["detail"]
+
+
+def test_a_value_past_its_bound_is_refused_by_field_in_the_api(client: TestClient) -> None:
+    gid, code, _ = game_with_teams(client)
+    echo = student(client, code, "Echo", "Ann")
+    body = {"version": 0, "decision": {"compute": {"buy_gpus": {"H100": 1e9}}, "talent": {"researchers": -1}}}
+    refused = client.put(f"/api/v1/games/{gid}/decision", headers=echo, json=body)
+    assert refused.status_code == 422
+    assert set(refused.json()["problems"]) == {"compute.buy_gpus.H100", "talent.researchers"}
+    assert client.get(f"/api/v1/games/{gid}/decision", headers=echo).json()["version"] == 0
