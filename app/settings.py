@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = "sqlite:///var/moatline.db"
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # refused outside development
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
-    """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT, MOATLINE_SECURE_COOKIES."""
+    """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT, MOATLINE_SECURE_COOKIES,
+    MOATLINE_TRUSTED_PROXIES."""
 
     model_config = SettingsConfigDict(
         env_prefix="MOATLINE_", populate_by_name=True, extra="ignore", hide_input_in_errors=True
@@ -24,6 +27,22 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     environment: str = "development"
     secure_cookies: bool = False  # True behind an HTTPS proxy that forwards plain HTTP; HTTPS requests always get them
+    # addresses or networks (comma-separated) of the proxies whose X-Forwarded-For is believed; none by default
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        try:
+            _networks(value)
+        except ValueError as exc:
+            raise ValueError(f"MOATLINE_TRUSTED_PROXIES lists addresses or networks like 10.0.0.5 or "
+                             f"10.0.0.0/24, separated by commas: {exc}") from None
+        return value
+
+    def proxy_networks(self) -> tuple[ProxyNetwork, ...]:
+        """The trusted proxies as networks (a single address is a network of one)."""
+        return _networks(self.trusted_proxies)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -34,6 +53,10 @@ class Settings(BaseSettings):
                 "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
             )
         return self
+
+
+def _networks(listed: str) -> tuple[ProxyNetwork, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in listed.split(",") if part.strip())
 
 
 @lru_cache(maxsize=1)
