@@ -141,10 +141,14 @@ def sign_up(session: Session, new: InstructorCreate, client_ip: str | None = Non
     problems = sign_up_problems(new)
     if problems:
         raise SignUpRejected(problems)
-    if client_ip is not None:
-        _count_sign_up(session, client_ip, at)
-    with _hashing():
-        password_hash = _hasher().hash(new.password)
+    counted = _count_sign_up(session, client_ip, at) if client_ip is not None else None
+    try:
+        with _hashing():
+            password_hash = _hasher().hash(new.password)
+    except ServerBusy:
+        if counted is not None:
+            throttle.give_back(session, counted)
+        raise
     email = normalise_email(new.email)
     if session.exec(select(Instructor.id).where(Instructor.email == email)).first() is not None:
         raise EmailTaken()
@@ -160,9 +164,9 @@ def sign_up(session: Session, new: InstructorCreate, client_ip: str | None = Non
     return person
 
 
-def _count_sign_up(session: Session, client_ip: str, at: datetime | None) -> None:
+def _count_sign_up(session: Session, client_ip: str, at: datetime | None) -> throttle.Claim:
     try:
-        throttle.claim(session, [(SIGN_UP_BY_ADDRESS, throttle.key_of(client_ip))], at)
+        return throttle.claim(session, [(SIGN_UP_BY_ADDRESS, throttle.key_of(client_ip))], at)
     except throttle.TooManyTries as refused:
         raise TooManyAttempts(refused.wait) from None
 

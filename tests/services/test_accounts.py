@@ -189,3 +189,20 @@ def test_each_weak_password_is_refused_with_its_own_reason(password: str, proble
 
 def test_a_long_uncommon_password_is_accepted() -> None:
     assert accounts.password_problem(PASSWORD, "ada@example.edu") == ""
+
+
+def test_sign_ins_beyond_the_hashes_that_may_run_at_once_are_told_to_retry_and_not_counted(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts, "HASH_QUEUE_SECONDS", 0)
+    slots = accounts._hash_slots()
+    for _ in range(accounts.HASHES_AT_ONCE):
+        assert slots.acquire(timeout=0)
+    try:
+        with pytest.raises(accounts.ServerBusy):
+            accounts.authenticate(session, "ada@example.edu", PASSWORD, HOME_IP)
+        with pytest.raises(accounts.ServerBusy):
+            accounts.sign_up(session, ada(), HOME_IP)
+    finally:
+        for _ in range(accounts.HASHES_AT_ONCE):
+            slots.release()
+    assert session.exec(select(Attempt)).all() == [] and session.exec(select(Instructor)).all() == []
