@@ -92,8 +92,9 @@ class Student(SQLModel, table=True):
     pin: str = Field(max_length=8)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     last_seen: datetime = Field(sa_type=DateTime(timezone=True))
-    # the name as compared (NFKC, casefolded: app/services/students.py), one student per key in a game
-    name_key: str = Field(default="", max_length=240, index=True, sa_column_kwargs={"server_default": ""})
+    # the name as compared (NFKC, casefolded: app/services/students.py); one student a key a game
+    name_key: str = Field(default="", max_length=240, index=True,
+                          sa_column_kwargs={"server_default": ""})
     # the token a PIN rejoin or reset replaced, so that browser is told why it was signed out
     replaced_token_hash: str | None = Field(default=None, max_length=64, index=True)
     replaced_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -156,13 +157,13 @@ class InstructorSession(SQLModel, table=True):
 
 
 class Attempt(SQLModel, table=True):
-    """One counted try at a secret (a wrong PIN, a failed sign-in, a sign-up) for app/services/throttle.py,
-    kept in the database so that every server process counts the same tries."""
+    """One counted try at a secret (a wrong PIN, a failed sign-in, a sign-up) for
+    app/services/throttle.py, kept in the database so that every server process counts the same."""
 
     __tablename__ = "attempt"
     __table_args__ = (Index("ix_attempt_kind_key", "kind", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)  # which limit counts it
-    key: str = Field(max_length=64)  # sha256 of who or what is counted: an address, an email, a game's name
+    key: str = Field(max_length=64)  # sha256 of what is counted: an address, an email, a name
     attempted_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)

@@ -16,8 +16,8 @@ ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
-    """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT, MOATLINE_SECURE_COOKIES,
-    MOATLINE_TRUSTED_PROXIES."""
+    """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT,
+    MOATLINE_SECURE_COOKIES, MOATLINE_TRUSTED_PROXIES."""
 
     model_config = SettingsConfigDict(
         env_prefix="MOATLINE_", populate_by_name=True, extra="ignore", hide_input_in_errors=True
@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     environment: str = "development"
     secure_cookies: bool = False  # True behind an HTTPS proxy that forwards plain HTTP; HTTPS requests always get them
-    # addresses or networks (comma-separated) of the proxies whose X-Forwarded-For is believed; none by default
+    # addresses or networks (comma-separated) of the proxies whose X-Forwarded-For is believed
     trusted_proxies: str = ""
 
     @field_validator("trusted_proxies")
@@ -36,8 +36,8 @@ class Settings(BaseSettings):
         try:
             _networks(value)
         except ValueError as exc:
-            raise ValueError(f"MOATLINE_TRUSTED_PROXIES lists addresses or networks like 10.0.0.5 or "
-                             f"10.0.0.0/24, separated by commas: {exc}") from None
+            raise ValueError(f"MOATLINE_TRUSTED_PROXIES lists addresses or networks like 10.0.0.5 "
+                             f"or 10.0.0.0/24, separated by commas: {exc}") from None
         return value
 
     def proxy_networks(self) -> tuple[ProxyNetwork, ...]:
@@ -56,7 +56,8 @@ class Settings(BaseSettings):
 
 
 def _networks(listed: str) -> tuple[ProxyNetwork, ...]:
-    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in listed.split(",") if part.strip())
+    parts = [part.strip() for part in listed.split(",") if part.strip()]
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
 
 
 @lru_cache(maxsize=1)

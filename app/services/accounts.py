@@ -1,4 +1,5 @@
-"""Instructor accounts: sign up, sign in (soft-limited in the database), and sessions that sign-out really revokes.
+"""Instructor accounts: sign up, sign in (soft-limited in the database), and sessions that sign-out
+really revokes.
 
 Passwords are hashed with argon2id (pwdlib's recommended settings). A session is a random token in a cookie; the
 database keeps only its sha256, so a leaked table opens no session and deleting a row signs that browser out on
@@ -31,22 +32,24 @@ from app.services.throttle import Limit
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024  # hashing is slow on purpose; a megabyte "password" would be a denial of service
-COMMON_PASSWORDS = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt.gz"  # Django's, BSD
+# Django's list of 20,000 common passwords (BSD licence, app/data/common-passwords.LICENSE)
+COMMON_PASSWORDS = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt.gz"
 PADDING = "0123456789!?.*#$@&_-+ "  # what people add to a common password to pass a length rule
 DISPLAY_NAME_MAX_LENGTH = 120
 EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SESSION_LIFETIME = timedelta(days=14)
-# soft lockouts (app/services/throttle.py): an attacker slows an email down to one guess a minute, which its owner
-# waits out in a minute at most; an address (a campus network shares one) is slowed only by its own failures
+# soft lockouts (app/services/throttle.py): an attacker slows an email down to one guess a minute,
+# which its owner waits out in a minute at most; an address (a campus network shares one) is slowed
+# only by its own failures
 SIGN_IN_BY_EMAIL = Limit("sign-in-email", free=5, first_wait=timedelta(seconds=1),
                          longest_wait=timedelta(minutes=1), window=timedelta(hours=1))
 SIGN_IN_BY_ADDRESS = Limit("sign-in-address", free=20, first_wait=timedelta(seconds=1),
                            longest_wait=timedelta(minutes=5), window=timedelta(hours=1))
 SIGN_UP_BY_ADDRESS = Limit("sign-up-address", free=10, first_wait=timedelta(seconds=30),
                            longest_wait=timedelta(hours=1), window=timedelta(days=1))
-HASHES_AT_ONCE = 4  # argon2id takes 64 MiB per hash: a burst of sign-ups must not take the server's memory
-HASH_QUEUE_SECONDS = 10.0  # how long a sign-in waits for a free hashing slot before it is told to try again
+HASHES_AT_ONCE = 4  # argon2id takes 64 MiB a hash: a burst of sign-ups must not take all memory
+HASH_QUEUE_SECONDS = 10.0  # how long a sign-in waits for a hashing slot before it is told to retry
 
 
 class AccountError(Exception):
@@ -67,7 +70,7 @@ class WrongCredentials(AccountError):
 
 
 class TooManyAttempts(AccountError):
-    """Refused without checking the password: this email or this address must wait a little first."""
+    """Refused without checking the password: this email or this address must wait a little."""
 
     def __init__(self, wait: timedelta):
         self.wait, self.seconds = wait, throttle.whole_seconds(wait)
@@ -75,7 +78,7 @@ class TooManyAttempts(AccountError):
 
 
 class EmailTaken(AccountError):
-    """A sign-up for an email that has an account; answered exactly as a new one, so it reveals nothing."""
+    """A sign-up for an email that has an account; answered as a new one, so it reveals nothing."""
 
 
 class ServerBusy(AccountError):
@@ -109,7 +112,7 @@ def _hash_slots() -> threading.BoundedSemaphore:
 
 @contextmanager
 def _hashing() -> Iterator[None]:
-    """At most HASHES_AT_ONCE password hashes run at once in this process; others queue, then give up."""
+    """At most HASHES_AT_ONCE password hashes run at once in this process; others queue a while."""
     if not _hash_slots().acquire(timeout=HASH_QUEUE_SECONDS):
         raise ServerBusy()
     try:
@@ -135,9 +138,9 @@ def _common_passwords() -> frozenset[str]:
 
 def sign_up(session: Session, new: InstructorCreate, client_ip: str | None = None,
             at: datetime | None = None) -> Instructor:
-    """A new instructor account. Raises SignUpRejected with every problem at its field, TooManyAttempts when
-    this address (None: not from the web) signed up too often, and EmailTaken after the same work as a new
-    account when the email has one already, so that the two take as long."""
+    """A new instructor account. Raises SignUpRejected with every problem at its field,
+    TooManyAttempts when this address (None: not from the web) signed up too often, and EmailTaken
+    after the same work as a new account when the email has one, so that the two take as long."""
     problems = sign_up_problems(new)
     if problems:
         raise SignUpRejected(problems)
@@ -152,8 +155,8 @@ def sign_up(session: Session, new: InstructorCreate, client_ip: str | None = Non
     email = normalise_email(new.email)
     if session.exec(select(Instructor.id).where(Instructor.email == email)).first() is not None:
         raise EmailTaken()
-    person = Instructor(email=email, display_name=new.display_name.strip(), password_hash=password_hash,
-                        created_at=now())
+    person = Instructor(email=email, display_name=new.display_name.strip(),
+                        password_hash=password_hash, created_at=now())
     session.add(person)
     try:
         session.commit()
@@ -211,7 +214,7 @@ def password_problem(password: str, email: str = "") -> str:
 
 
 def _is_common(password: str) -> bool:
-    """On the bundled list, ignoring case, also with the digits and symbols people add at the end."""
+    """On the bundled list, ignoring case, also without digits and symbols added at the end."""
     folded = password.strip().casefold()
     return folded in _common_passwords() or folded.rstrip(PADDING) in _common_passwords()
 
@@ -225,8 +228,9 @@ def _is_email(password: str, email: str) -> bool:
 
 
 def authenticate(session: Session, email: str, password: str, client_ip: str, at: datetime | None = None) -> Instructor:
-    """The instructor with this email and password. Raises TooManyAttempts (without checking the password) while
-    this email or this address must wait after recent failures, else WrongCredentials, which is then counted."""
+    """The instructor with this email and password. Raises TooManyAttempts (without checking the
+    password) while this email or this address must wait after recent failures, else
+    WrongCredentials, which is then counted."""
     email = normalise_email(email)[:EMAIL_MAX_LENGTH]
     try:
         tried = throttle.claim(session, _sign_in_limits(email, client_ip), at)
@@ -243,7 +247,7 @@ def authenticate(session: Session, email: str, password: str, client_ip: str, at
 
 
 def _checked(session: Session, email: str, password: str) -> tuple[Instructor, str | None]:
-    """The instructor if the password is theirs, and a new hash of it when the hash settings changed."""
+    """The instructor if the password is theirs, and a new hash when the hash settings changed."""
     person = session.exec(select(Instructor).where(Instructor.email == email)).first()
     with _hashing():
         if person is None or len(password) > PASSWORD_MAX_LENGTH:
@@ -256,10 +260,12 @@ def _checked(session: Session, email: str, password: str) -> tuple[Instructor, s
 
 
 def _sign_in_limits(email: str, client_ip: str) -> list[tuple[Limit, str]]:
-    return [(SIGN_IN_BY_EMAIL, throttle.key_of(email)), (SIGN_IN_BY_ADDRESS, throttle.key_of(client_ip))]
+    return [(SIGN_IN_BY_EMAIL, throttle.key_of(email)),
+            (SIGN_IN_BY_ADDRESS, throttle.key_of(client_ip))]
 
 
-def retry_after(session: Session, email: str, client_ip: str, at: datetime | None = None) -> timedelta | None:
+def retry_after(session: Session, email: str, client_ip: str,
+                at: datetime | None = None) -> timedelta | None:
     """How long until this email and this address may try again; None if they may now."""
     waits = [throttle.retry_after(session, limit, key, at) for limit, key in
              _sign_in_limits(normalise_email(email), client_ip)]

@@ -27,16 +27,18 @@ from app.services.throttle import Limit
 PIN_DIGITS = 6
 LAST_SEEN_EVERY = timedelta(seconds=30)
 MAX_NAME = 60
-INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})  # Unicode categories: control, format (zero-width), unassigned
+# Unicode categories no name may use: control, format (zero-width), surrogate, private, unassigned
+INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 FIRST_SUFFIX = 2  # a second "Ann" in a game is "Ann 2"
-# PIN guesses (app/services/throttle.py): one student's PIN is slowed to a guess every 5 minutes, a whole game to
-# one a minute (so the 10**6 PINs hold for years), one address to one every 5 minutes across every game
-PIN_BY_NAME = Limit("pin-name", free=5, first_wait=timedelta(seconds=2), longest_wait=timedelta(minutes=5),
-                    window=timedelta(days=1))
-PIN_BY_GAME = Limit("pin-game", free=20, first_wait=timedelta(seconds=1), longest_wait=timedelta(minutes=1),
-                    window=timedelta(days=1))
-PIN_BY_ADDRESS = Limit("pin-address", free=10, first_wait=timedelta(seconds=2), longest_wait=timedelta(minutes=5),
-                       window=timedelta(days=1))
+# PIN guesses (app/services/throttle.py): one student's PIN is slowed to a guess every 5 minutes, a
+# whole game to one a minute (1,440 a day: a 0.14% chance a day of finding any PIN), one address to
+# one every 5 minutes across every game
+PIN_BY_NAME = Limit("pin-name", free=5, first_wait=timedelta(seconds=2),
+                    longest_wait=timedelta(minutes=5), window=timedelta(days=1))
+PIN_BY_GAME = Limit("pin-game", free=20, first_wait=timedelta(seconds=1),
+                    longest_wait=timedelta(minutes=1), window=timedelta(days=1))
+PIN_BY_ADDRESS = Limit("pin-address", free=10, first_wait=timedelta(seconds=2),
+                       longest_wait=timedelta(minutes=5), window=timedelta(days=1))
 WRONG_PIN = "That name and PIN do not match a student of this game."
 REPLACED_BY_DEVICE = "device"
 REPLACED_BY_INSTRUCTOR = "instructor"
@@ -65,15 +67,16 @@ def team_sizes(session: Session, game: Game) -> dict[int, int]:
 
 
 def join(session: Session, game: Game, seat_id: int | None, display_name: str) -> Joined:
-    """Put a student on a team; every problem comes back at once, keyed by field. A name another student of the
-    game has already is numbered ("Ann 2"), the same answer as for a free name (see `free_name`)."""
+    """Put a student on a team; every problem comes back at once, keyed by field. A name another
+    student of the game has already is numbered ("Ann 2"): the same answer as a free name gets."""
     problems = join_problems(session, game, seat_id, display_name)
     if problems:
         raise JoinError(problems)
     name = free_name(session, game, clean_name(display_name))
     token = secrets.token_urlsafe(24)
-    student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=name, name_key=name_key(name),
-                      token_hash=hash_token(token), pin=_new_pin(), created_at=now(), last_seen=now())
+    student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=name,
+                      name_key=name_key(name), token_hash=hash_token(token), pin=_new_pin(),
+                      created_at=now(), last_seen=now())
     session.add(student)
     session.commit()
     session.refresh(student)
@@ -96,13 +99,13 @@ def clean_name(typed: str) -> str:
 
 
 def name_key(typed: str) -> str:
-    """A name as compared: ÉLODIE, élodie and full-width ｅｌｏｄｉｅ are one name, on every database."""
+    """A name as compared: ÉLODIE is élodie and full-width ＡＮＮ is Ann, on every database."""
     return " ".join(unicodedata.normalize("NFKC", clean_name(typed).casefold()).split())
 
 
 def free_name(session: Session, game: Game, name: str) -> str:
-    """The name itself if no student of the game has it, else the first free "name 2", "name 3"... Joining
-    with a taken name is never refused, so the join form's answer cannot tell anyone which names exist."""
+    """The name itself if no student of the game has it, else the first free "name 2", "name 3"...
+    A taken name is never refused, so the join form's answer tells no one which names exist."""
     taken = set(session.exec(select(Student.name_key).where(Student.game_id == game.id)))
     candidate, n = name, FIRST_SUFFIX
     while name_key(candidate) in taken:
@@ -118,7 +121,8 @@ def name_problem(typed: str) -> str:
     if len(name) > MAX_NAME:
         return f"Keep your name under {MAX_NAME} characters."
     if any(unicodedata.category(c) in INVISIBLE for c in name):
-        return "Use only letters, digits, spaces and punctuation: your name has an invisible character."
+        return ("Use only letters, digits, spaces and punctuation: "
+                "your name has an invisible character.")
     return ""
 
 
@@ -153,15 +157,19 @@ def student_by_token(session: Session, token: str | None) -> Student | None:
 
 def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str, client_ip: str,
                     at: datetime | None = None) -> Joined:
-    """Come back on another device with the game code, your name and your PIN; issues a fresh secret link, and
-    the device it replaces is told so on its next visit. Guesses are limited per student, per game and per
-    address (TooManyTries); a wrong name and a wrong PIN get the same answer after the same work."""
+    """Come back on another device with the game code, your name and your PIN; issues a fresh secret
+    link, and the device it replaces is told so on its next visit. Guesses are limited per student,
+    per game and per address (TooManyTries); a wrong name and a wrong PIN get the same answer after
+    the same work."""
     key = name_key(display_name)[:MAX_NAME * 4]
     by_name = throttle.key_of(game.id or 0, key)
-    tried = throttle.claim(session, [(PIN_BY_NAME, by_name), (PIN_BY_GAME, throttle.key_of(game.id or 0)),
+    tried = throttle.claim(session, [(PIN_BY_NAME, by_name),
+                                     (PIN_BY_GAME, throttle.key_of(game.id or 0)),
                                      (PIN_BY_ADDRESS, throttle.key_of(client_ip))], at)
-    student = session.exec(select(Student).where(Student.game_id == game.id, Student.name_key == key)).first()
-    matches = secrets.compare_digest((student.pin if student else _new_pin()).encode(), pin.strip().encode())
+    named = select(Student).where(Student.game_id == game.id, Student.name_key == key)
+    student = session.exec(named).first()
+    expected = student.pin if student else _new_pin()  # the same comparison for a name nobody has
+    matches = secrets.compare_digest(expected.encode(), pin.strip().encode())
     if student is None or not matches:
         raise JoinError({"pin": WRONG_PIN})
     throttle.give_back(session, tried)
@@ -174,19 +182,21 @@ def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str, c
 
 
 def _replace_token(student: Student, by: str) -> str:
-    """A new secret for the student; the old one's hash is kept so that its browser can be told why it is out."""
+    """A new secret for the student; the old one's hash is kept, so its browser can be told why."""
     token = secrets.token_urlsafe(24)
-    student.replaced_token_hash, student.replaced_at, student.replaced_by = student.token_hash, now(), by
+    student.replaced_token_hash, student.replaced_at = student.token_hash, now()
+    student.replaced_by = by
     student.token_hash = hash_token(token)
     student.last_seen = now()
     return token
 
 
 def replaced_student(session: Session, token: str | None) -> Student | None:
-    """The student whose old secret this is, after a PIN rejoin on another device or a PIN reset replaced it."""
+    """The student whose old secret this is, since a PIN rejoin or a PIN reset replaced it."""
     if not token:
         return None
-    return session.exec(select(Student).where(Student.replaced_token_hash == hash_token(token))).first()
+    replaced = select(Student).where(Student.replaced_token_hash == hash_token(token))
+    return session.exec(replaced).first()
 
 
 def student_in(session: Session, game: Game, student_id: int) -> Student:
@@ -197,7 +207,7 @@ def student_in(session: Session, game: Game, student_id: int) -> Student:
 
 
 def reset_pin(session: Session, game: Game, student_id: int) -> Student:
-    """The instructor gives a student a new PIN: the old PIN and every device signed in as them stop working."""
+    """The instructor gives a student a new PIN: the old PIN and all their devices stop working."""
     student = student_in(session, game, student_id)
     student.pin = _new_pin()
     _replace_token(student, REPLACED_BY_INSTRUCTOR)

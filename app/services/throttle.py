@@ -1,7 +1,7 @@
-"""Limits on tries at a secret, kept in the database so that every server process counts the same tries.
+"""Limits on tries at a secret, kept in the database so that every server process counts the same.
 
-A limit is a soft lockout (OWASP ASVS 2.2.1): a few free tries, then each further try must wait twice as long
-after the one before, up to a cap, so the owner of an account is never locked out for long by someone else.
+A limit is a soft lockout (OWASP ASVS 2.2.1): a few free tries, then each further try waits twice
+as long after the one before, up to a cap, so no one locks an owner out for long.
 A try is claimed before its secret is checked (its row is written first), so a burst of simultaneous
 requests cannot all slip in under the limit; a try that succeeds is given back or clears its key.
 """
@@ -66,7 +66,7 @@ def wait_words(wait: timedelta) -> str:
 
 
 def key_of(*parts: str | int) -> str:
-    """The stored key of what a limit counts: a hash, so no email, name or address is kept in the table."""
+    """The stored key of what a limit counts: a hash, so the table keeps no email, name, address."""
     return hashlib.sha256(KEY_SEPARATOR.join(str(p) for p in parts).encode()).hexdigest()
 
 
@@ -77,13 +77,19 @@ class Claim:
     ids: tuple[int, ...]
 
 
-def claim(session: Session, counted: Sequence[tuple[Limit, str]], at: datetime | None = None) -> Claim:
-    """Count a try against each (limit, key), or raise TooManyTries with the longest wait (then nothing counts)."""
+def claim(
+    session: Session, counted: Sequence[tuple[Limit, str]], at: datetime | None = None
+) -> Claim:
+    """Count a try against each (limit, key), or raise TooManyTries with the longest wait (and count
+    nothing)."""
     at = at or clock.now()
     rows = [_counted(session, limit, key, at) for limit, key in counted]
     session.commit()
-    waits = [w for (limit, key), row in zip(counted, rows, strict=True)
-             if (w := _left(limit, *_earlier(session, limit, key, at, before_id=row.id), at))]
+    waits = [
+        w
+        for (limit, key), row in zip(counted, rows, strict=True)
+        if (w := _left(limit, *_earlier(session, limit, key, at, before_id=row.id), at))
+    ]
     if waits:
         give_back(session, Claim(tuple(r.id or 0 for r in rows)))
         raise TooManyTries(max(waits))
@@ -102,15 +108,20 @@ def forget(session: Session, limit: Limit, key: str) -> None:
     session.commit()
 
 
-def retry_after(session: Session, limit: Limit, key: str, at: datetime | None = None) -> timedelta | None:
+def retry_after(
+    session: Session, limit: Limit, key: str, at: datetime | None = None
+) -> timedelta | None:
     """How long a new try against this key would have to wait now; None when it may go ahead."""
     at = at or clock.now()
     return _left(limit, *_earlier(session, limit, key, at, before_id=None), at)
 
 
 def _counted(session: Session, limit: Limit, key: str, at: datetime) -> Attempt:
-    session.execute(delete(Attempt).where(col(Attempt.kind) == limit.kind,
-                                          col(Attempt.attempted_at) <= at - limit.window))
+    session.execute(
+        delete(Attempt).where(
+            col(Attempt.kind) == limit.kind, col(Attempt.attempted_at) <= at - limit.window
+        )
+    )
     row = Attempt(kind=limit.kind, key=key, attempted_at=at)
     session.add(row)
     session.flush()
@@ -124,11 +135,15 @@ def _left(limit: Limit, earlier: int, latest: datetime | None, at: datetime) -> 
     return left if left > timedelta(0) else None
 
 
-def _earlier(session: Session, limit: Limit, key: str, at: datetime,
-             before_id: int | None) -> tuple[int, datetime | None]:
-    """How many tries were counted against this key in the window (before row `before_id`), and the latest."""
+def _earlier(
+    session: Session, limit: Limit, key: str, at: datetime, before_id: int | None
+) -> tuple[int, datetime | None]:
+    """How many tries count against this key in the window (before row `before_id`); the latest."""
     query = select(func.count(), func.max(Attempt.attempted_at)).where(
-        col(Attempt.kind) == limit.kind, col(Attempt.key) == key, col(Attempt.attempted_at) > at - limit.window)
+        col(Attempt.kind) == limit.kind,
+        col(Attempt.key) == key,
+        col(Attempt.attempted_at) > at - limit.window,
+    )
     if before_id is not None:
         query = query.where(col(Attempt.id) < before_id)
     count, latest = session.exec(query).one()

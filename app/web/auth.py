@@ -36,9 +36,9 @@ def signup_form(request: Request, instructor: CurrentInstructor, next: str = "")
 @router.post("/signup", name="signup_submit")
 def signup(request: Request, session: SessionDep, email: FormText = "", display_name: FormText = "",
            password: FormText = "", next: FormText = "") -> Response:
-    """Create the account, then ask to sign in; any problem is shown at its field, with what was typed kept. An
-    email that has an account already gets exactly the answer a new one gets, so this page tells no one which
-    emails have accounts (and nobody is signed in by typing someone's email)."""
+    """Create the account, then ask to sign in; any problem is shown at its field, with what was
+    typed kept. An email that has an account already gets exactly the answer a new one gets, so this
+    page tells no one which emails have accounts (and typing someone's email signs no one in)."""
     typed = {"email": email, "display_name": display_name, "next": safe_next(next)}
     new = InstructorCreate(email=email, display_name=display_name, password=password)
     try:
@@ -53,19 +53,21 @@ def signup(request: Request, session: SessionDep, email: FormText = "", display_
     except EmailTaken:
         pass
     ready = "Your account is ready if that email had none: sign in with it and your new password."
-    return _signin_page(request, {"email": accounts.normalise_email(email), "next": typed["next"]}, "", notice=ready)
+    filled = {"email": accounts.normalise_email(email), "next": typed["next"]}
+    return _signin_page(request, filled, "", notice=ready)
 
 
 def _wait_to_sign_up(refused: TooManyAttempts) -> str:
-    return f"Many accounts were created from your network today; wait {throttle.wait_words(refused.wait)}."
+    wait = throttle.wait_words(refused.wait)
+    return f"Many accounts were created from your network today; wait {wait}."
 
 
 def _retry_after(refused: TooManyAttempts) -> dict[str, str]:
     return {"Retry-After": str(refused.seconds)}
 
 
-def _signup_page(request: Request, typed: dict[str, str], problems: dict[str, str], status_code: int = 200,
-                 headers: dict[str, str] | None = None) -> Response:
+def _signup_page(request: Request, typed: dict[str, str], problems: dict[str, str],
+                 status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     context = {"title": "Create an instructor account", "nav": "signup", "typed": typed, "problems": problems,
                "min_password": accounts.PASSWORD_MIN_LENGTH}
     response = render(request, "auth/signup.html", context, status_code=status_code)
@@ -88,7 +90,8 @@ def signin(request: Request, session: SessionDep, email: FormText = "", password
     try:
         person = accounts.authenticate(session, email, password, client_address(request))
     except TooManyAttempts as refused:
-        return _signin_page(request, typed, str(refused), status_code=429, headers=_retry_after(refused))
+        return _signin_page(request, typed, str(refused), status_code=429,
+                            headers=_retry_after(refused))
     except ServerBusy as busy:
         return _signin_page(request, typed, str(busy), status_code=503)
     except WrongCredentials as wrong:
@@ -99,7 +102,8 @@ def signin(request: Request, session: SessionDep, email: FormText = "", password
 
 def _signin_page(request: Request, typed: dict[str, str], problem: str, status_code: int = 200,
                  headers: dict[str, str] | None = None, notice: str = "") -> Response:
-    context = {"title": "Sign in", "nav": "signin", "typed": typed, "problem": problem, "notice": notice}
+    context = {"title": "Sign in", "nav": "signin", "typed": typed, "problem": problem,
+               "notice": notice}
     response = render(request, "auth/signin.html", context, status_code=status_code)
     response.headers.update(headers or {})
     return response

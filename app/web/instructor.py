@@ -142,7 +142,8 @@ def console(request: Request, game_id: int, session: SessionDep, me: SignedInIns
     return _console_page(request, session, game, notice=notice)
 
 
-def _console_page(request: Request, session: Session, game: Game, notice: str = "", problem: str = "", status_code: int = 200,
+def _console_page(request: Request, session: Session, game: Game, notice: str = "",
+                  problem: str = "", status_code: int = 200,
                   pin_reset: dict[str, Student] | None = None) -> Response:
     seats = games.seats_of(session, game)
     link = str(request.url_for("join", code=game.join_code))
@@ -152,8 +153,8 @@ def _console_page(request: Request, session: Session, game: Game, notice: str = 
                "scenario_name": _scenario_name(game), "notice": notice, "problem": problem,
                "teams": live.team_status(session, game), "events": list(enumerate(games.scenario_of(game).events)),
                "queued": live.queued_events(session, game), "now": clock.now(),
-               "roster": students.roster(session, game), "team_seats": [s for s in seats if s.persona is None],
-               "pin_reset": pin_reset or {}}
+               "roster": students.roster(session, game),
+               "team_seats": [s for s in seats if s.persona is None], "pin_reset": pin_reset or {}}
     return render(request, "instructor/console.html", context, status_code=status_code)
 
 
@@ -181,7 +182,8 @@ def control(request: Request, game_id: int, session: SessionDep, me: SignedInIns
 def manage_students(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor, action: Annotated[str, Form()] = "",
                     student_id: Annotated[str, Form()] = "", seat_id: Annotated[str, Form()] = "",
                     sure: Annotated[str, Form()] = "") -> Response:
-    """Move a student to another team, remove a student, reset a student's PIN, or lock and unlock the teams."""
+    """Move a student to another team, remove a student, reset a student's PIN, or lock and unlock
+    the teams."""
     game = _own(session, game_id, me)
     try:
         if action == "reset_pin" and student_id.isdigit():
@@ -201,10 +203,12 @@ def manage_students(request: Request, game_id: int, session: SessionDep, me: Sig
     return _console_page(request, session, games.get_game(session, game_id), notice=notice)
 
 
-def _reset_pin(request: Request, session: Session, game: Game, student_id: int, sure: bool) -> Response:
+def _reset_pin(request: Request, session: Session, game: Game, student_id: int,
+               sure: bool) -> Response:
     """First a confirmation in the roster; then the new PIN, shown to the instructor this once."""
     if not sure:
-        return _console_page(request, session, game, pin_reset={"confirm": students.student_in(session, game, student_id)})
+        asked = students.student_in(session, game, student_id)
+        return _console_page(request, session, game, pin_reset={"confirm": asked})
     student = students.reset_pin(session, game, student_id)
     notice = f"{student.display_name} has a new PIN; every device signed in as them was signed out."
     return _console_page(request, session, game, notice=notice, pin_reset={"done": student})

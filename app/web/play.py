@@ -31,8 +31,9 @@ def _with_cookie(response: Response, request: Request, token: str) -> Response:
     return response
 
 
-def _join_page(request: Request, session: Session, game: Game, form: dict[str, Any], problems: dict[str, str],
-               status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _join_page(request: Request, session: Session, game: Game, form: dict[str, Any],
+               problems: dict[str, str], status: int = 200,
+               headers: dict[str, str] | None = None) -> Response:
     seats = [s for s in games.seats_of(session, game) if s.persona is None]
     sizes = students.team_sizes(session, game)
     context = {"game": game, "seats": seats, "sizes": sizes, "form": form, "problems": problems,
@@ -43,7 +44,7 @@ def _join_page(request: Request, session: Session, game: Game, form: dict[str, A
 
 
 def _replaced(request: Request, session: Session, game: Game | None) -> Student | None:
-    """The student whose session this browser had, if a PIN rejoin elsewhere or a PIN reset replaced it."""
+    """The student whose session this browser had, if a PIN rejoin or a PIN reset replaced it."""
     student = students.replaced_student(session, request.cookies.get(STUDENT_COOKIE))
     return student if student is not None and (game is None or student.game_id == game.id) else None
 
@@ -55,7 +56,7 @@ def join_form(request: Request, session: SessionDep, code: str = "") -> Response
         game = _game_by_code(session, code)
         return RedirectResponse(request.url_for("join", code=game.join_code).path, status_code=303)
     replaced = _replaced(request, session, None)
-    if replaced is not None:  # sent here because another device or the instructor took the session over
+    if replaced is not None:  # sent here: another device or the instructor took the session over
         return _join_page(request, session, games.get_game(session, replaced.game_id), {}, {})
     return render(request, "play/code.html", {"code": "", "problem": None})
 
@@ -88,7 +89,7 @@ def join_page(request: Request, code: str, session: SessionDep) -> Response:
 @router.post("/join/{code}", name="join_submit")
 def join_submit(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
                 seat_id: Annotated[str, Form()] = "") -> Response:
-    """Join a team; a name someone in the game has already is numbered, never refused (it would say who plays)."""
+    """Join a team; a taken name is numbered, never refused (a refusal would tell who plays)."""
     game = _game_by_code(session, code)
     seat = int(seat_id) if seat_id.isdigit() else None
     try:
@@ -103,7 +104,7 @@ def join_submit(request: Request, code: str, session: SessionDep, display_name: 
 @router.post("/join/{code}/pin", name="rejoin_pin")
 def rejoin_pin(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
                pin: Annotated[str, Form()] = "") -> Response:
-    """Come back with name and PIN; guesses are limited per student, per game and per address (a 429)."""
+    """Come back with name and PIN; guesses are limited per student, game and address (a 429)."""
     game = _game_by_code(session, code)
     typed = {"rejoin_name": display_name}
     try:

@@ -218,15 +218,16 @@ def _secure_request(request: Request) -> bool:
 
 
 def client_address(request: Request) -> str:
-    """The address the attempt limits count: the connection's peer, unless that peer is a proxy listed in
-    MOATLINE_TRUSTED_PROXIES; then the nearest address in X-Forwarded-For that is not one of those proxies
-    (the leftmost entries are whatever the client typed, so they are never believed)."""
+    """The address the attempt limits count: the connection's peer, unless that peer is a proxy
+    listed in MOATLINE_TRUSTED_PROXIES; then the nearest address in X-Forwarded-For that is not one
+    of those proxies (the leftmost entries are whatever the client typed, so never believed)."""
     peer = request.client.host if request.client else "unknown"
     settings: Settings = request.app.state.settings
     trusted = settings.proxy_networks()
     if not trusted or not _within(peer, trusted):
         return peer
-    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    header = request.headers.get("x-forwarded-for", "")
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
     for hop in reversed(forwarded):
         if not _within(hop, trusted):
             return hop if _address(hop) is not None else peer

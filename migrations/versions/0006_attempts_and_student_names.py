@@ -1,5 +1,5 @@
-"""One table of counted tries for every limit (app/services/throttle.py) in place of the sign-in attempts;
-students get a comparable name key and remember which token a PIN rejoin or reset replaced.
+"""One table of counted tries for every limit (app/services/throttle.py) in place of the sign-in
+attempts; students get a comparable name key and remember the token a PIN rejoin or reset replaced.
 
 Revision ID: 0006
 Revises: 0005
@@ -37,14 +37,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_attempt_attempted_at"), ["attempted_at"], unique=False)
     _drop_sign_in_attempts()
     with op.batch_alter_table("student") as batch_op:
-        batch_op.add_column(sa.Column("name_key", sqlmodel.sql.sqltypes.AutoString(length=240), nullable=False,
-                                      server_default=""))
-        batch_op.add_column(sa.Column("replaced_token_hash", sqlmodel.sql.sqltypes.AutoString(length=64),
-                                      nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "name_key",
+                sqlmodel.sql.sqltypes.AutoString(length=240),
+                nullable=False,
+                server_default="",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "replaced_token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True
+            )
+        )
         batch_op.add_column(sa.Column("replaced_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("replaced_by", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
+        batch_op.add_column(
+            sa.Column("replaced_by", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+        )
         batch_op.create_index(batch_op.f("ix_student_name_key"), ["name_key"], unique=False)
-        batch_op.create_index(batch_op.f("ix_student_replaced_token_hash"), ["replaced_token_hash"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_student_replaced_token_hash"), ["replaced_token_hash"], unique=False
+        )
     _fill_name_keys()
 
 
@@ -54,8 +67,10 @@ def _fill_name_keys() -> None:
     rows = connection.execute(sa.text("SELECT id, display_name FROM student")).all()
     for student_id, name in rows:
         key = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
-        connection.execute(sa.text("UPDATE student SET name_key = :key WHERE id = :id"),
-                           {"key": " ".join(key.split()), "id": student_id})
+        connection.execute(
+            sa.text("UPDATE student SET name_key = :key WHERE id = :id"),
+            {"key": " ".join(key.split()), "id": student_id},
+        )
 
 
 def _drop_sign_in_attempts() -> None:

@@ -1,4 +1,4 @@
-"""Students' names, PIN rejoins and PIN resets in a real database (SQLite, and PostgreSQL where one is given)."""
+"""Students' names, PIN rejoins and PIN resets in real databases (SQLite, PostgreSQL if given)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def seat(session: Session, game: Game) -> int:
     return next(s.id or 0 for s in students.seats_of(session, game) if s.persona is None)
 
 
-def test_names_are_one_name_whatever_their_case_or_unicode_form_on_every_database(session: Session, game: Game) -> None:
+def test_names_are_one_name_whatever_their_case_or_unicode_form_on_every_database(
+    session: Session, game: Game
+) -> None:
     first = students.join(session, game, seat(session, game), "ÉLODIE").student
     second = students.join(session, game, seat(session, game), "  élodie ").student
     assert (first.display_name, second.display_name) == ("ÉLODIE", "élodie 2")
@@ -50,20 +52,25 @@ def test_names_are_one_name_whatever_their_case_or_unicode_form_on_every_databas
 def test_a_wrong_name_and_a_wrong_pin_get_the_same_answer(session: Session, game: Game) -> None:
     ann = students.join(session, game, seat(session, game), "Ann").student
     with pytest.raises(JoinError) as wrong_pin:
-        students.rejoin_with_pin(session, game, "Ann", "000000" if ann.pin != "000000" else "111111", HOME_IP)
+        students.rejoin_with_pin(
+            session, game, "Ann", "000000" if ann.pin != "000000" else "111111", HOME_IP
+        )
     with pytest.raises(JoinError) as unknown:
         students.rejoin_with_pin(session, game, "Nobody", ann.pin, HOME_IP)
     assert wrong_pin.value.problems == unknown.value.problems == {"pin": students.WRONG_PIN}
 
 
 def test_a_students_pin_waits_after_five_wrong_guesses_and_the_right_one_then_clears_it(
-        session: Session, game: Game) -> None:
+    session: Session, game: Game
+) -> None:
     ann = students.join(session, game, seat(session, game), "Ann").student
     for n in range(students.PIN_BY_NAME.free):
         with pytest.raises(JoinError):
             students.rejoin_with_pin(session, game, "Ann", "", f"198.51.100.{n}", START)
     with pytest.raises(TooManyTries) as refused:
-        students.rejoin_with_pin(session, game, "Ann", ann.pin, HOME_IP, START + timedelta(seconds=1))
+        students.rejoin_with_pin(
+            session, game, "Ann", ann.pin, HOME_IP, START + timedelta(seconds=1)
+        )
     assert refused.value.seconds == 1
     students.rejoin_with_pin(session, game, "Ann", ann.pin, HOME_IP, START + timedelta(seconds=2))
     with pytest.raises(JoinError):  # a fresh count: a wrong PIN is answered, not refused
@@ -75,11 +82,17 @@ def test_a_pin_rejoin_replaces_the_old_token_and_remembers_it(session: Session, 
     phone = students.rejoin_with_pin(session, game, "ann", laptop.student.pin, HOME_IP)
     assert students.student_by_token(session, laptop.token) is None
     replaced = students.replaced_student(session, laptop.token)
-    assert replaced is not None and replaced.id == laptop.student.id and replaced.replaced_by == "device"
+    assert (
+        replaced is not None
+        and replaced.id == laptop.student.id
+        and replaced.replaced_by == "device"
+    )
     assert students.replaced_student(session, phone.token) is None
 
 
-def test_a_pin_reset_signs_every_device_out_and_only_the_new_pin_works(session: Session, game: Game) -> None:
+def test_a_pin_reset_signs_every_device_out_and_only_the_new_pin_works(
+    session: Session, game: Game
+) -> None:
     laptop = students.join(session, game, seat(session, game), "Ann")
     old_pin = laptop.student.pin
     reset = students.reset_pin(session, game, laptop.student.id or 0)
@@ -89,32 +102,71 @@ def test_a_pin_reset_signs_every_device_out_and_only_the_new_pin_works(session: 
     if reset.pin != old_pin:  # one reset in a million draws the same PIN again
         with pytest.raises(JoinError):
             students.rejoin_with_pin(session, game, "Ann", old_pin, HOME_IP)
-    assert students.rejoin_with_pin(session, game, "Ann", reset.pin, HOME_IP).student.id == laptop.student.id
+    assert (
+        students.rejoin_with_pin(session, game, "Ann", reset.pin, HOME_IP).student.id
+        == laptop.student.id
+    )
 
 
-def test_resetting_the_pin_of_another_games_student_is_refused(session: Session, game: Game) -> None:
+def test_resetting_the_pin_of_another_games_student_is_refused(
+    session: Session, game: Game
+) -> None:
     other = a_game(session, seats=TWO_TEAMS, seed=4)
     ann = students.join(session, other, seat(session, other), "Ann").student
     with pytest.raises(students.GameError, match="not in this game"):
         students.reset_pin(session, game, ann.id or 0)
 
 
-def test_the_migration_gives_existing_students_their_name_key(empty_sqlite_url: str,
-                                                             engine_for: Callable[[str], Engine]) -> None:
+ROWS_AT_0005 = {
+    "instructor": {
+        "id": 1,
+        "email": "a@example.edu",
+        "display_name": "A",
+        "password_hash": "x",
+        "created_at": START,
+    },
+    "game": {
+        "id": 1,
+        "instructor_id": 1,
+        "name": "G",
+        "scenario_id": "s",
+        "scenario_version": "v",
+        "scenario_text": "",
+        "seed": 1,
+        "rounds": 4,
+        "practice_round": False,
+        "advance_mode": "manual",
+        "current_round": 0,
+        "status": "open",
+        "join_code": "ABCDEF",
+        "absent_rule": "carry_on",
+        "team_size_max": 5,
+        "teams_locked": False,
+        "scoring_json": "{}",
+        "created_at": START,
+    },
+    "student": {
+        "id": 1,
+        "game_id": 1,
+        "display_name": "ÉLODIE",
+        "token_hash": "h",
+        "pin": "123456",
+        "created_at": START,
+        "last_seen": START,
+    },
+}
+
+
+def test_the_migration_gives_existing_students_their_name_key(
+    empty_sqlite_url: str, engine_for: Callable[[str], Engine]
+) -> None:
     command.upgrade(alembic_config(empty_sqlite_url), "0005")
     engine = engine_for(empty_sqlite_url)
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO instructor (id, email, display_name, password_hash, created_at) "
-            "VALUES (1, 'a@example.edu', 'A', 'x', '2026-11-30')"))
-        connection.execute(text(
-            "INSERT INTO game (id, instructor_id, name, scenario_id, scenario_version, scenario_text, seed, rounds, "
-            "practice_round, advance_mode, current_round, status, join_code, absent_rule, team_size_max, "
-            "teams_locked, scoring_json, created_at) VALUES (1, 1, 'G', 's', 'v', '', 1, 4, 0, 'manual', 0, "
-            "'open', 'ABCDEF', 'carry_on', 5, 0, '{}', '2026-11-30')"))
-        connection.execute(text(
-            "INSERT INTO student (game_id, display_name, token_hash, pin, created_at, last_seen) "
-            "VALUES (1, 'ÉLODIE', 'h', '123456', '2026-11-30', '2026-11-30')"))
+        for table, row in ROWS_AT_0005.items():
+            columns, values = ", ".join(row), ", ".join(f":{k}" for k in row)
+            connection.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), row)
     migrate(empty_sqlite_url)
     with Session(engine) as s:
-        assert s.get(Student, 1).name_key == "élodie"  # type: ignore[union-attr]
+        student = s.get(Student, 1)
+        assert student is not None and student.name_key == "élodie"

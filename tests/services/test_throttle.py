@@ -14,10 +14,20 @@ from app.models import Attempt
 from app.services import throttle
 from app.services.throttle import Limit, TooManyTries
 
-GUESSES = Limit("guess", free=3, first_wait=timedelta(seconds=2), longest_wait=timedelta(seconds=60),
-                window=timedelta(hours=1))
-OTHER = Limit("other", free=1, first_wait=timedelta(seconds=10), longest_wait=timedelta(seconds=10),
-              window=timedelta(hours=1))
+GUESSES = Limit(
+    "guess",
+    free=3,
+    first_wait=timedelta(seconds=2),
+    longest_wait=timedelta(seconds=60),
+    window=timedelta(hours=1),
+)
+OTHER = Limit(
+    "other",
+    free=1,
+    first_wait=timedelta(seconds=10),
+    longest_wait=timedelta(seconds=10),
+    window=timedelta(hours=1),
+)
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
@@ -73,7 +83,9 @@ def test_keys_and_kinds_count_apart(session: Session) -> None:
     throttle.claim(session, [(GUESSES, "owner"), (OTHER, "attacker")], last)
 
 
-def test_a_try_waits_for_the_strictest_of_its_limits_and_then_counts_against_none(session: Session) -> None:
+def test_a_try_waits_for_the_strictest_of_its_limits_and_then_counts_against_none(
+    session: Session,
+) -> None:
     throttle.claim(session, [(OTHER, "k")], START)
     with pytest.raises(TooManyTries) as refused:
         throttle.claim(session, [(GUESSES, "k"), (OTHER, "k")], START + timedelta(seconds=1))
@@ -84,7 +96,9 @@ def test_a_try_waits_for_the_strictest_of_its_limits_and_then_counts_against_non
 
 def test_a_try_given_back_does_not_count(session: Session) -> None:
     for i in range(10):
-        throttle.give_back(session, throttle.claim(session, [(GUESSES, "k")], START + timedelta(microseconds=i)))
+        throttle.give_back(
+            session, throttle.claim(session, [(GUESSES, "k")], START + timedelta(microseconds=i))
+        )
     assert throttle.retry_after(session, GUESSES, "k", START + timedelta(seconds=1)) is None
 
 
