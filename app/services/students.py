@@ -39,6 +39,10 @@ PIN_BY_GAME = Limit("pin-game", free=20, first_wait=timedelta(seconds=1),
                     longest_wait=timedelta(minutes=1), window=timedelta(days=1))
 PIN_BY_ADDRESS = Limit("pin-address", free=10, first_wait=timedelta(seconds=2),
                        longest_wait=timedelta(minutes=5), window=timedelta(days=1))
+# join codes that open no game, per address: finding one of 1,000 live games among 32**6 codes at
+# a try a minute takes two years; a class mistyping codes behind one address stays under 30 an hour
+CODE_BY_ADDRESS = Limit("code-address", free=30, first_wait=timedelta(seconds=1),
+                        longest_wait=timedelta(minutes=1), window=timedelta(hours=1))
 WRONG_PIN = "That name and PIN do not match a student of this game."
 REPLACED_BY_DEVICE = "device"
 REPLACED_BY_INSTRUCTOR = "instructor"
@@ -54,10 +58,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def game_by_code(session: Session, code: str) -> Game:
+def game_by_code(session: Session, code: str, client_ip: str | None = None) -> Game:
+    """The game with this join code. From a browser (`client_ip`), codes that open no game are
+    counted, and an address that tried too many waits (TooManyTries) before it may try another."""
+    address = throttle.key_of(client_ip) if client_ip is not None else None
+    if address is not None and (wait := throttle.retry_after(session, CODE_BY_ADDRESS, address)):
+        raise throttle.TooManyTries(wait)
     game = session.exec(select(Game).where(Game.join_code == code.strip().upper())).first()
     if game is None:
-        raise GameNotFound(f"No game has the code {code.strip().upper()!r}. Check it with your instructor.")
+        if address is not None:
+            throttle.claim(session, [(CODE_BY_ADDRESS, address)])
+        shown = code.strip().upper()
+        raise GameNotFound(f"No game has the code {shown!r}. Check it with your instructor.")
     return game
 
 

@@ -53,7 +53,7 @@ def _replaced(request: Request, session: Session, game: Game | None) -> Student 
 def join_form(request: Request, session: SessionDep, code: str = "") -> Response:
     """Enter a join code."""
     if code.strip():
-        game = _game_by_code(session, code)
+        game = _game_by_code(request, session, code)
         return RedirectResponse(request.url_for("join", code=game.join_code).path, status_code=303)
     replaced = _replaced(request, session, None)
     if replaced is not None:  # sent here: another device or the instructor took the session over
@@ -62,35 +62,43 @@ def join_form(request: Request, session: SessionDep, code: str = "") -> Response
 
 
 class UnknownCode(Exception):
-    """A join code that opens no game: answered with the code page, the problem shown where it was typed."""
+    """A join code that opens no game (404), or one looked up too soon after many such (429):
+    answered with the code page, the problem shown where it was typed."""
 
-    def __init__(self, code: str, problem: str):
+    def __init__(self, code: str, problem: str, wait: TooManyTries | None = None):
         super().__init__(problem)
-        self.code, self.problem = code, problem
+        self.code, self.problem, self.wait = code, problem, wait
 
 
 async def unknown_code(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UnknownCode)
-    return render(request, "play/code.html", {"code": exc.code, "problem": exc.problem}, status_code=404)
+    context = {"code": exc.code, "problem": exc.problem}
+    if exc.wait is None:
+        return render(request, "play/code.html", context, status_code=404)
+    response = render(request, "play/code.html", context, status_code=429)
+    response.headers["Retry-After"] = str(exc.wait.seconds)
+    return response
 
 
-def _game_by_code(session: Session, code: str) -> Game:
+def _game_by_code(request: Request, session: Session, code: str) -> Game:
     try:
-        return students.game_by_code(session, code)
+        return students.game_by_code(session, code, client_address(request))
+    except TooManyTries as refused:
+        raise UnknownCode(code, str(refused), refused) from None
     except GameError as exc:
         raise UnknownCode(code, str(exc)) from None
 
 
 @router.get("/join/{code}", name="join")
 def join_page(request: Request, code: str, session: SessionDep) -> Response:
-    return _join_page(request, session, _game_by_code(session, code), {}, {})
+    return _join_page(request, session, _game_by_code(request, session, code), {}, {})
 
 
 @router.post("/join/{code}", name="join_submit")
 def join_submit(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
                 seat_id: Annotated[str, Form()] = "") -> Response:
     """Join a team; a taken name is numbered, never refused (a refusal would tell who plays)."""
-    game = _game_by_code(session, code)
+    game = _game_by_code(request, session, code)
     seat = int(seat_id) if seat_id.isdigit() else None
     try:
         joined = students.join(session, game, seat, display_name)
@@ -105,7 +113,7 @@ def join_submit(request: Request, code: str, session: SessionDep, display_name: 
 def rejoin_pin(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
                pin: Annotated[str, Form()] = "") -> Response:
     """Come back with name and PIN; guesses are limited per student, game and address (a 429)."""
-    game = _game_by_code(session, code)
+    game = _game_by_code(request, session, code)
     typed = {"rejoin_name": display_name}
     try:
         joined = students.rejoin_with_pin(session, game, display_name, pin, client_address(request))

@@ -138,6 +138,19 @@ def test_a_whole_game_is_slowed_after_twenty_wrong_pins_from_anywhere(
     assert guess(device(client, "203.0.113.5"), code, "Quentin", pin)[0] == 429
 
 
+def test_an_address_trying_many_join_codes_is_slowed_while_others_are_not(
+    classroom: tuple[TestClient, str], frozen: datetime
+) -> None:
+    client, code = classroom
+    guesser = device(client, "198.51.100.66")
+    for n in range(students.CODE_BY_ADDRESS.free):
+        assert guesser.get(f"/join/ZZZ{n:03d}").status_code == 404
+    refused = guesser.get(f"/join/{code}")
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert 'id="code-error">Too many tries; wait 1 second.</p>' in refused.text
+    assert device(client, "203.0.113.5").get(f"/join/{code}").status_code == 200
+
+
 # --- answers that reveal nothing ------------------------------------------------------------------
 
 
