@@ -4,10 +4,15 @@ exist, client addresses behind proxies, PIN resets, and a student told their ses
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -20,6 +25,7 @@ from app.web.main import create_app
 from tests.classroom import TWO_TEAMS, a_game
 
 from .signed_in import create_game, csrf_of, post_form, sign_up
+from .test_server import wait_for_health
 
 PROXY = "10.0.0.2"
 CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]+"')
@@ -281,6 +287,36 @@ def test_behind_a_trusted_proxy_each_forwarded_address_counts_apart_and_typed_en
         )
     assert guess(proxy, code, "Someone", "000000", **{"X-Forwarded-For": "198.51.100.66"})[0] == 429
     assert guess(proxy, code, "Someone", "000000", **{"X-Forwarded-For": "198.51.100.67"})[0] == 422
+
+
+@pytest.fixture
+def served_locally(tmp_path: Path, unused_tcp_port: int) -> Iterator[str]:
+    """`moatline serve` in a child process on 127.0.0.1 (where uvicorn believed X-Forwarded-For)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "MOATLINE_"))}
+    code = f"from app.web.server import serve; serve(port={unused_tcp_port})"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{unused_tcp_port}"
+        wait_for_health(url + "/healthz")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_moatline_serve_does_not_take_a_local_clients_forwarded_for_as_its_address(
+    served_locally: str,
+) -> None:
+    answers = []
+    for n in range(students.CODE_BY_ADDRESS.free + 10):  # the waits double: one comes at once
+        headers = {"X-Forwarded-For": f"203.0.113.{n}"}
+        answers.append(httpx.get(f"{served_locally}/join/ZZZ{n:03d}", headers=headers).status_code)
+        if answers[-1] == 429:
+            break
+    assert answers[: students.CODE_BY_ADDRESS.free] == [404] * students.CODE_BY_ADDRESS.free
+    assert answers[-1] == 429
 
 
 def test_a_trusted_proxies_setting_that_is_not_addresses_is_refused_at_start() -> None:
