@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 GAME_NAME_MAX = 120
@@ -92,6 +92,13 @@ class Student(SQLModel, table=True):
     pin: str = Field(max_length=8)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     last_seen: datetime = Field(sa_type=DateTime(timezone=True))
+    # the name as compared (NFKC, casefolded: app/services/students.py); one student a key a game
+    name_key: str = Field(default="", max_length=240, index=True,
+                          sa_column_kwargs={"server_default": ""})
+    # the token a PIN rejoin or reset replaced, so that browser is told why it was signed out
+    replaced_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    replaced_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    replaced_by: str | None = Field(default=None, max_length=16)  # device | instructor
 
 
 class TeamDecision(SQLModel, table=True):
@@ -149,12 +156,14 @@ class InstructorSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
 
 
-class SignInAttempt(SQLModel, table=True):
-    """A failed sign-in, kept for the rate limit's window so that every server process counts the same failures."""
+class Attempt(SQLModel, table=True):
+    """One counted try at a secret (a wrong PIN, a failed sign-in, a sign-up) for
+    app/services/throttle.py, kept in the database so that every server process counts the same."""
 
-    __tablename__ = "sign_in_attempt"
+    __tablename__ = "attempt"
+    __table_args__ = (Index("ix_attempt_kind_key", "kind", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, index=True)
-    client_ip: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=32)  # which limit counts it
+    key: str = Field(max_length=64)  # sha256 of what is counted: an address, an email, a name
     attempted_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)

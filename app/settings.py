@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -13,12 +14,14 @@ DEFAULT_DATABASE_URL = "sqlite:///var/moatline.db"
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # refused outside development
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # a decision or a form is a few kB; a page's largest form far below this
 DEFAULT_MAX_ARCHIVE_BYTES = 20 * 1024 * 1024  # a 40-round game of 40 teams archives to about 2 MB
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
     """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT, MOATLINE_SECURE_COOKIES,
-    and the request size limits (app/web/limits.py): MOATLINE_MAX_BODY_BYTES for any request (default 1 MiB)
-    and MOATLINE_MAX_ARCHIVE_BYTES for the file of a game import, `POST /games/import` (default 20 MiB)."""
+    MOATLINE_TRUSTED_PROXIES, and the request size limits (app/web/limits.py): MOATLINE_MAX_BODY_BYTES for any
+    request (default 1 MiB) and MOATLINE_MAX_ARCHIVE_BYTES for the file of a game import, `POST /games/import`
+    (default 20 MiB)."""
 
     model_config = SettingsConfigDict(
         env_prefix="MOATLINE_", populate_by_name=True, extra="ignore", hide_input_in_errors=True
@@ -30,6 +33,22 @@ class Settings(BaseSettings):
     secure_cookies: bool = False  # True behind an HTTPS proxy that forwards plain HTTP; HTTPS requests always get them
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
     max_archive_bytes: int = Field(default=DEFAULT_MAX_ARCHIVE_BYTES, ge=1024)
+    # addresses or networks (comma-separated) of the proxies whose X-Forwarded-For is believed
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        try:
+            _networks(value)
+        except ValueError as exc:
+            raise ValueError(f"MOATLINE_TRUSTED_PROXIES lists addresses or networks like 10.0.0.5 "
+                             f"or 10.0.0.0/24, separated by commas: {exc}") from None
+        return value
+
+    def proxy_networks(self) -> tuple[ProxyNetwork, ...]:
+        """The trusted proxies as networks (a single address is a network of one)."""
+        return _networks(self.trusted_proxies)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -40,6 +59,11 @@ class Settings(BaseSettings):
                 "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
             )
         return self
+
+
+def _networks(listed: str) -> tuple[ProxyNetwork, ...]:
+    parts = [part.strip() for part in listed.split(",") if part.strip()]
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
 
 
 @lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
-from app.services.clock import now  # noqa: E402
+from app.clock import now  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from app.db import create_db_engine, migrate  # noqa: E402

@@ -1,4 +1,5 @@
-"""Instructor accounts: sign up, sign in (rate-limited in the database), and sessions that sign-out really revokes.
+"""Instructor accounts: sign up, sign in (soft-limited in the database), and sessions that sign-out
+really revokes.
 
 Passwords are hashed with argon2id (pwdlib's recommended settings). A session is a random token in a cookie; the
 database keeps only its sha256, so a leaked table opens no session and deleting a row signs that browser out on
@@ -7,31 +8,48 @@ every server process at once.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-import math
 import re
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from pwdlib import PasswordHash
-from sqlalchemy import ColumnElement, delete
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.clock import aware, now
-from app.models import Instructor, InstructorSession, SignInAttempt
+from app.clock import now
+from app.models import Instructor, InstructorSession
+from app.services import throttle
+from app.services.throttle import Limit
 
-PASSWORD_MIN_LENGTH = 10
+PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024  # hashing is slow on purpose; a megabyte "password" would be a denial of service
+# Django's list of 20,000 common passwords (BSD licence, app/data/common-passwords.LICENSE)
+COMMON_PASSWORDS = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt.gz"
+PADDING = "0123456789!?.*#$@&_-+ "  # what people add to a common password to pass a length rule
 DISPLAY_NAME_MAX_LENGTH = 120
 EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SESSION_LIFETIME = timedelta(days=14)
-ATTEMPT_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_IP = 20  # higher: a campus network puts many instructors behind one address
+# soft lockouts (app/services/throttle.py): an attacker slows an email down to one guess a minute,
+# which its owner waits out in a minute at most; an address (a campus network shares one) is slowed
+# only by its own failures
+SIGN_IN_BY_EMAIL = Limit("sign-in-email", free=5, first_wait=timedelta(seconds=1),
+                         longest_wait=timedelta(minutes=1), window=timedelta(hours=1))
+SIGN_IN_BY_ADDRESS = Limit("sign-in-address", free=20, first_wait=timedelta(seconds=1),
+                           longest_wait=timedelta(minutes=5), window=timedelta(hours=1))
+SIGN_UP_BY_ADDRESS = Limit("sign-up-address", free=10, first_wait=timedelta(seconds=30),
+                           longest_wait=timedelta(hours=1), window=timedelta(days=1))
+HASHES_AT_ONCE = 4  # argon2id takes 64 MiB a hash: a burst of sign-ups must not take all memory
+HASH_QUEUE_SECONDS = 10.0  # how long a sign-in waits for a hashing slot before it is told to retry
 
 
 class AccountError(Exception):
@@ -52,12 +70,20 @@ class WrongCredentials(AccountError):
 
 
 class TooManyAttempts(AccountError):
-    """Sign-in refused without checking the password until enough failures leave the window."""
+    """Refused without checking the password: this email or this address must wait a little."""
 
     def __init__(self, wait: timedelta):
-        self.minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        unit = "minute" if self.minutes == 1 else "minutes"
-        super().__init__(f"Too many attempts; try again in {self.minutes} {unit}.")
+        self.wait, self.seconds = wait, throttle.whole_seconds(wait)
+        super().__init__(f"Too many attempts; wait {throttle.wait_words(wait)}.")
+
+
+class EmailTaken(AccountError):
+    """A sign-up for an email that has an account; answered as a new one, so it reveals nothing."""
+
+
+class ServerBusy(AccountError):
+    def __init__(self) -> None:
+        super().__init__("Moatline is busy signing other people in; try again in a few seconds.")
 
 
 @dataclass(frozen=True)
@@ -80,50 +106,88 @@ def _hasher() -> PasswordHash:
 
 
 @lru_cache(maxsize=1)
+def _hash_slots() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(HASHES_AT_ONCE)
+
+
+@contextmanager
+def _hashing() -> Iterator[None]:
+    """At most HASHES_AT_ONCE password hashes run at once in this process; others queue a while."""
+    if not _hash_slots().acquire(timeout=HASH_QUEUE_SECONDS):
+        raise ServerBusy()
+    try:
+        yield
+    finally:
+        _hash_slots().release()
+
+
+@lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """A hash to verify against when the email is unknown, so that a wrong email takes as long as a wrong password."""
     return _hasher().hash(secrets.token_urlsafe(16))
 
 
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as listed:
+        return frozenset(line.strip().casefold() for line in listed if line.strip())
+
+
 # --- signing up ------------------------------------------------------------------------------------
 
 
-def sign_up(session: Session, new: InstructorCreate) -> Instructor:
-    """A new instructor account; raises SignUpRejected with every problem at its field."""
-    problems = sign_up_problems(session, new)
+def sign_up(session: Session, new: InstructorCreate, client_ip: str | None = None,
+            at: datetime | None = None) -> Instructor:
+    """A new instructor account. Raises SignUpRejected with every problem at its field,
+    TooManyAttempts when this address (None: not from the web) signed up too often, and EmailTaken
+    after the same work as a new account when the email has one, so that the two take as long."""
+    problems = sign_up_problems(new)
     if problems:
         raise SignUpRejected(problems)
-    person = Instructor(email=normalise_email(new.email), display_name=new.display_name.strip(),
-                        password_hash=_hasher().hash(new.password), created_at=now())
+    counted = _count_sign_up(session, client_ip, at) if client_ip is not None else None
+    try:
+        with _hashing():
+            password_hash = _hasher().hash(new.password)
+    except ServerBusy:
+        if counted is not None:
+            throttle.give_back(session, counted)
+        raise
+    email = normalise_email(new.email)
+    if session.exec(select(Instructor.id).where(Instructor.email == email)).first() is not None:
+        raise EmailTaken()
+    person = Instructor(email=email, display_name=new.display_name.strip(),
+                        password_hash=password_hash, created_at=now())
     session.add(person)
     try:
         session.commit()
     except IntegrityError:  # the same email signed up a moment ago in another request
         session.rollback()
-        raise SignUpRejected({"email": _taken_message()}) from None
+        raise EmailTaken() from None
     session.refresh(person)
     return person
 
 
-def sign_up_problems(session: Session, new: InstructorCreate) -> dict[str, str]:
-    out = {"email": _email_problem(session, new.email), "display_name": _name_problem(new.display_name),
+def _count_sign_up(session: Session, client_ip: str, at: datetime | None) -> throttle.Claim:
+    try:
+        return throttle.claim(session, [(SIGN_UP_BY_ADDRESS, throttle.key_of(client_ip))], at)
+    except throttle.TooManyTries as refused:
+        raise TooManyAttempts(refused.wait) from None
+
+
+def sign_up_problems(new: InstructorCreate) -> dict[str, str]:
+    """What is wrong with a sign-up, by field; never whether the email has an account."""
+    out = {"email": _email_problem(new.email), "display_name": _name_problem(new.display_name),
            "password": password_problem(new.password, new.email)}
     return {k: v for k, v in out.items() if v}
 
 
-def _email_problem(session: Session, email: str) -> str:
+def _email_problem(email: str) -> str:
     email = normalise_email(email)
     if not email:
         return "Enter your email address."
     if len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email):
         return "Enter an email address like name@school.edu."
-    if session.exec(select(Instructor.id).where(Instructor.email == email)).first() is not None:
-        return _taken_message()
     return ""
-
-
-def _taken_message() -> str:
-    return "An account with this email already exists; sign in instead."
 
 
 def _name_problem(name: str) -> str:
@@ -140,68 +204,81 @@ def password_problem(password: str, email: str = "") -> str:
         return f"Use at least {PASSWORD_MIN_LENGTH} characters (you typed {len(password)})."
     if len(password) > PASSWORD_MAX_LENGTH:
         return f"Use at most {PASSWORD_MAX_LENGTH} characters."
+    if len(set(password)) == 1:
+        return "Use more than one character over and over: a repeated character is guessed at once."
+    if _is_common(password):
+        return "That is one of the most common passwords, which are guessed first; choose another."
+    if _is_email(password, email):
+        return "Do not use your email address as your password."
     return ""
+
+
+def _is_common(password: str) -> bool:
+    """On the bundled list, ignoring case, also without digits and symbols added at the end."""
+    folded = password.strip().casefold()
+    return folded in _common_passwords() or folded.rstrip(PADDING) in _common_passwords()
+
+
+def _is_email(password: str, email: str) -> bool:
+    folded, email = password.strip().casefold(), normalise_email(email).casefold()
+    return bool(email) and folded in {email, email.partition("@")[0]}
 
 
 # --- signing in ------------------------------------------------------------------------------------
 
 
 def authenticate(session: Session, email: str, password: str, client_ip: str, at: datetime | None = None) -> Instructor:
-    """The instructor with this email and password. Raises TooManyAttempts (without checking the password) after
-    too many recent failures for this email or this address, else WrongCredentials, which is then counted."""
-    at = at or now()
+    """The instructor with this email and password. Raises TooManyAttempts (without checking the
+    password) while this email or this address must wait after recent failures, else
+    WrongCredentials, which is then counted."""
     email = normalise_email(email)[:EMAIL_MAX_LENGTH]
-    wait = retry_after(session, email, client_ip, at)
-    if wait is not None:
-        raise TooManyAttempts(wait)
-    person = session.exec(select(Instructor).where(Instructor.email == email)).first()
-    if person is None or len(password) > PASSWORD_MAX_LENGTH:
-        _hasher().verify(password[:PASSWORD_MAX_LENGTH], _dummy_hash())
-        _record_failure(session, email, client_ip, at)
-        raise WrongCredentials()
-    valid, rehashed = _hasher().verify_and_update(password, person.password_hash)
-    if not valid:
-        _record_failure(session, email, client_ip, at)
-        raise WrongCredentials()
+    try:
+        tried = throttle.claim(session, _sign_in_limits(email, client_ip), at)
+    except throttle.TooManyTries as refused:
+        raise TooManyAttempts(refused.wait) from None
+    try:
+        person, rehashed = _checked(session, email, password)
+    except ServerBusy:
+        throttle.give_back(session, tried)
+        raise
+    throttle.give_back(session, tried)
     _forget_failures(session, email, person, rehashed)
     return person
 
 
-def retry_after(session: Session, email: str, client_ip: str, at: datetime) -> timedelta | None:
+def _checked(session: Session, email: str, password: str) -> tuple[Instructor, str | None]:
+    """The instructor if the password is theirs, and a new hash when the hash settings changed."""
+    person = session.exec(select(Instructor).where(Instructor.email == email)).first()
+    with _hashing():
+        if person is None or len(password) > PASSWORD_MAX_LENGTH:
+            _hasher().verify(password[:PASSWORD_MAX_LENGTH], _dummy_hash())
+            raise WrongCredentials()
+        valid, rehashed = _hasher().verify_and_update(password, person.password_hash)
+    if not valid:
+        raise WrongCredentials()
+    return person, rehashed
+
+
+def _sign_in_limits(email: str, client_ip: str) -> list[tuple[Limit, str]]:
+    return [(SIGN_IN_BY_EMAIL, throttle.key_of(email)),
+            (SIGN_IN_BY_ADDRESS, throttle.key_of(client_ip))]
+
+
+def retry_after(session: Session, email: str, client_ip: str,
+                at: datetime | None = None) -> timedelta | None:
     """How long until this email and this address may try again; None if they may now."""
-    since = at - ATTEMPT_WINDOW
-    by_email = _failure_times(session, col(SignInAttempt.email) == normalise_email(email), since)
-    by_ip = _failure_times(session, col(SignInAttempt.client_ip) == client_ip, since)
-    waits = [w for w in (_wait(by_email, MAX_FAILURES_PER_EMAIL, at), _wait(by_ip, MAX_FAILURES_PER_IP, at)) if w]
-    return max(waits) if waits else None
-
-
-def _failure_times(session: Session, who: ColumnElement[bool], since: datetime) -> list[datetime]:
-    rows = session.exec(select(SignInAttempt.attempted_at).where(who, col(SignInAttempt.attempted_at) > since)
-                        .order_by(col(SignInAttempt.attempted_at)))
-    return [aware(t) for t in rows]
-
-
-def _wait(failures: list[datetime], limit: int, at: datetime) -> timedelta | None:
-    """Blocked while `limit` failures lie in the window: until the one that brings the count under it leaves."""
-    if len(failures) < limit:
-        return None
-    return failures[len(failures) - limit] + ATTEMPT_WINDOW - at
-
-
-def _record_failure(session: Session, email: str, client_ip: str, at: datetime) -> None:
-    session.execute(delete(SignInAttempt).where(col(SignInAttempt.attempted_at) <= at - ATTEMPT_WINDOW))
-    session.add(SignInAttempt(email=email, client_ip=client_ip[:64], attempted_at=at))
-    session.commit()
+    waits = [throttle.retry_after(session, limit, key, at) for limit, key in
+             _sign_in_limits(normalise_email(email), client_ip)]
+    return max((w for w in waits if w), default=None)
 
 
 def _forget_failures(session: Session, email: str, person: Instructor, rehashed: str | None) -> None:
     """A success clears this email's failures (not the address's: one good account must not reset an attacker)."""
-    session.execute(delete(SignInAttempt).where(col(SignInAttempt.email) == email))
+    throttle.forget(session, SIGN_IN_BY_EMAIL, throttle.key_of(email))
     if rehashed is not None:  # the recommended hash settings changed since this password was set
         person.password_hash = rehashed
         session.add(person)
-    session.commit()
+        session.commit()
     session.refresh(person)
 
 

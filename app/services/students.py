@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -17,13 +18,34 @@ from app.engine.state import State
 from app.engine.world import World
 from app.errors import GameError, GameNotFound
 from app.models import Game, Seat, Student
+from app.services import throttle
 from app.services.cache import cached
 from app.services.games import row_by_id, scenario_of, seats_of
 from app.services.rounds import played_rounds, results_key
+from app.services.throttle import Limit
 
 PIN_DIGITS = 6
 LAST_SEEN_EVERY = timedelta(seconds=30)
 MAX_NAME = 60
+# Unicode categories no name may use: control, format (zero-width), surrogate, private, unassigned
+INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+FIRST_SUFFIX = 2  # a second "Ann" in a game is "Ann 2"
+# PIN guesses (app/services/throttle.py): one student's PIN is slowed to a guess every 5 minutes, a
+# whole game to one a minute (1,440 a day: a 0.14% chance a day of finding any PIN), one address to
+# one every 5 minutes across every game
+PIN_BY_NAME = Limit("pin-name", free=5, first_wait=timedelta(seconds=2),
+                    longest_wait=timedelta(minutes=5), window=timedelta(days=1))
+PIN_BY_GAME = Limit("pin-game", free=20, first_wait=timedelta(seconds=1),
+                    longest_wait=timedelta(minutes=1), window=timedelta(days=1))
+PIN_BY_ADDRESS = Limit("pin-address", free=10, first_wait=timedelta(seconds=2),
+                       longest_wait=timedelta(minutes=5), window=timedelta(days=1))
+# join codes that open no game, per address: finding one of 1,000 live games among 32**6 codes at
+# a try a minute takes two years; a class mistyping codes behind one address stays under 30 an hour
+CODE_BY_ADDRESS = Limit("code-address", free=30, first_wait=timedelta(seconds=1),
+                        longest_wait=timedelta(minutes=1), window=timedelta(hours=1))
+WRONG_PIN = "That name and PIN do not match a student of this game."
+REPLACED_BY_DEVICE = "device"
+REPLACED_BY_INSTRUCTOR = "instructor"
 
 
 @dataclass(frozen=True)
@@ -36,10 +58,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def game_by_code(session: Session, code: str) -> Game:
+def game_by_code(session: Session, code: str, client_ip: str | None = None) -> Game:
+    """The game with this join code. From a browser (`client_ip`), codes that open no game are
+    counted, and an address that tried too many waits (TooManyTries) before it may try another."""
+    address = throttle.key_of(client_ip) if client_ip is not None else None
+    if address is not None and (wait := throttle.retry_after(session, CODE_BY_ADDRESS, address)):
+        raise throttle.TooManyTries(wait)
     game = session.exec(select(Game).where(Game.join_code == code.strip().upper())).first()
     if game is None:
-        raise GameNotFound(f"No game has the code {code.strip().upper()!r}. Check it with your instructor.")
+        if address is not None:
+            throttle.claim(session, [(CODE_BY_ADDRESS, address)])
+        shown = code.strip().upper()
+        raise GameNotFound(f"No game has the code {shown!r}. Check it with your instructor.")
     return game
 
 
@@ -49,17 +79,24 @@ def team_sizes(session: Session, game: Game) -> dict[int, int]:
 
 
 def join(session: Session, game: Game, seat_id: int | None, display_name: str) -> Joined:
-    """Put a student on a team; every problem comes back at once, keyed by field."""
+    """Put a student on a team; every problem comes back at once, keyed by field. A name another
+    student of the game has already is numbered ("Ann 2"): the same answer as a free name gets."""
     problems = join_problems(session, game, seat_id, display_name)
     if problems:
         raise JoinError(problems)
+    name = free_name(session, game, clean_name(display_name))
     token = secrets.token_urlsafe(24)
-    student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=display_name.strip(), token_hash=hash_token(token),
-                      pin="".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS)), created_at=now(), last_seen=now())
+    student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=name,
+                      name_key=name_key(name), token_hash=hash_token(token), pin=_new_pin(),
+                      created_at=now(), last_seen=now())
     session.add(student)
     session.commit()
     session.refresh(student)
     return Joined(student, token)
+
+
+def _new_pin() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
 
 
 class JoinError(GameError):
@@ -68,15 +105,43 @@ class JoinError(GameError):
         self.problems = problems
 
 
+def clean_name(typed: str) -> str:
+    """A name as shown: Unicode compatibility forms folded (NFKC), spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", typed).split())
+
+
+def name_key(typed: str) -> str:
+    """A name as compared: ÉLODIE is élodie and full-width ＡＮＮ is Ann, on every database."""
+    return " ".join(unicodedata.normalize("NFKC", clean_name(typed).casefold()).split())
+
+
+def free_name(session: Session, game: Game, name: str) -> str:
+    """The name itself if no student of the game has it, else the first free "name 2", "name 3"...
+    A taken name is never refused, so the join form's answer tells no one which names exist."""
+    taken = set(session.exec(select(Student.name_key).where(Student.game_id == game.id)))
+    candidate, n = name, FIRST_SUFFIX
+    while name_key(candidate) in taken:
+        suffix = f" {n}"
+        candidate, n = name[:MAX_NAME - len(suffix)].rstrip() + suffix, n + 1
+    return candidate
+
+
+def name_problem(typed: str) -> str:
+    name = clean_name(typed)
+    if not name:
+        return "Enter the name your teammates know you by."
+    if len(name) > MAX_NAME:
+        return f"Keep your name under {MAX_NAME} characters."
+    if any(unicodedata.category(c) in INVISIBLE for c in name):
+        return ("Use only letters, digits, spaces and punctuation: "
+                "your name has an invisible character.")
+    return ""
+
+
 def join_problems(session: Session, game: Game, seat_id: int | None, display_name: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    name = display_name.strip()
-    if not name:
-        out["display_name"] = "Enter the name your teammates know you by."
-    elif len(name) > MAX_NAME:
-        out["display_name"] = f"Keep your name under {MAX_NAME} characters."
-    elif session.exec(select(Student).where(Student.game_id == game.id, func.lower(Student.display_name) == name.lower())).first():
-        out["display_name"] = f"Someone in this game is already called {name!r}; add an initial."
+    if problem := name_problem(display_name):
+        out["display_name"] = problem
     seats = {s.id: s for s in seats_of(session, game) if s.persona is None}
     if seat_id not in seats:
         out["seat_id"] = "Choose your team."
@@ -102,18 +167,67 @@ def student_by_token(session: Session, token: str | None) -> Student | None:
 
 
 
-def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str) -> Joined:
-    """Come back on another device with the game code, your name and your PIN; issues a fresh secret link."""
-    student = session.exec(select(Student).where(Student.game_id == game.id, func.lower(Student.display_name) == display_name.strip().lower())).first()
-    if student is None or not secrets.compare_digest(student.pin, pin.strip()):
-        raise JoinError({"pin": "That name and PIN do not match a student of this game."})
-    token = secrets.token_urlsafe(24)
-    student.token_hash = hash_token(token)
-    student.last_seen = now()
+def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str, client_ip: str,
+                    at: datetime | None = None) -> Joined:
+    """Come back on another device with the game code, your name and your PIN; issues a fresh secret
+    link, and the device it replaces is told so on its next visit. Guesses are limited per student,
+    per game and per address (TooManyTries); a wrong name and a wrong PIN get the same answer after
+    the same work."""
+    key = name_key(display_name)[:MAX_NAME * 4]
+    by_name = throttle.key_of(game.id or 0, key)
+    tried = throttle.claim(session, [(PIN_BY_NAME, by_name),
+                                     (PIN_BY_GAME, throttle.key_of(game.id or 0)),
+                                     (PIN_BY_ADDRESS, throttle.key_of(client_ip))], at)
+    named = select(Student).where(Student.game_id == game.id, Student.name_key == key)
+    student = session.exec(named).first()
+    expected = student.pin if student else _new_pin()  # the same comparison for a name nobody has
+    matches = secrets.compare_digest(expected.encode(), pin.strip().encode())
+    if student is None or not matches:
+        raise JoinError({"pin": WRONG_PIN})
+    throttle.give_back(session, tried)
+    throttle.forget(session, PIN_BY_NAME, by_name)
+    token = _replace_token(student, REPLACED_BY_DEVICE)
     session.add(student)
     session.commit()
     session.refresh(student)
     return Joined(student, token)
+
+
+def _replace_token(student: Student, by: str) -> str:
+    """A new secret for the student; the old one's hash is kept, so its browser can be told why."""
+    token = secrets.token_urlsafe(24)
+    student.replaced_token_hash, student.replaced_at = student.token_hash, now()
+    student.replaced_by = by
+    student.token_hash = hash_token(token)
+    student.last_seen = now()
+    return token
+
+
+def replaced_student(session: Session, token: str | None) -> Student | None:
+    """The student whose old secret this is, since a PIN rejoin or a PIN reset replaced it."""
+    if not token:
+        return None
+    replaced = select(Student).where(Student.replaced_token_hash == hash_token(token))
+    return session.exec(replaced).first()
+
+
+def student_in(session: Session, game: Game, student_id: int) -> Student:
+    student = row_by_id(session, Student, student_id)
+    if student is None or student.game_id != game.id:
+        raise GameError("That student is not in this game.")
+    return student
+
+
+def reset_pin(session: Session, game: Game, student_id: int) -> Student:
+    """The instructor gives a student a new PIN: the old PIN and all their devices stop working."""
+    student = student_in(session, game, student_id)
+    student.pin = _new_pin()
+    _replace_token(student, REPLACED_BY_INSTRUCTOR)
+    throttle.forget(session, PIN_BY_NAME, throttle.key_of(game.id or 0, student.name_key))
+    session.add(student)
+    session.commit()
+    session.refresh(student)
+    return student
 
 
 def seat_of(session: Session, student: Student) -> Seat:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app import clock, lifecycle
 from app.errors import GameError, GameNotFound, SetupRejected
-from app.models import Game, Instructor
+from app.models import Game, Instructor, Student
 from app.scenario import Scenario
 from app.services import archives, exports, games, live, rounds, setup, students
 from app.web import play
@@ -141,7 +141,9 @@ def console(request: Request, game_id: int, session: SessionDep, me: SignedInIns
     return _console_page(request, session, game, notice=notice)
 
 
-def _console_page(request: Request, session: Session, game: Game, notice: str = "", problem: str = "", status_code: int = 200) -> Response:
+def _console_page(request: Request, session: Session, game: Game, notice: str = "",
+                  problem: str = "", status_code: int = 200,
+                  pin_reset: dict[str, Student] | None = None) -> Response:
     seats = games.seats_of(session, game)
     link = str(request.url_for("join", code=game.join_code))
     scoreboard = rounds.report_of(session, game, game.current_round)["market"]["scoreboard"] if game.current_round else []
@@ -150,7 +152,8 @@ def _console_page(request: Request, session: Session, game: Game, notice: str = 
                "scenario_name": _scenario_name(game), "notice": notice, "problem": problem,
                "teams": live.team_status(session, game), "events": list(enumerate(games.scenario_of(game).events)),
                "queued": live.queued_events(session, game), "now": clock.now(),
-               "roster": students.roster(session, game), "team_seats": [s for s in seats if s.persona is None]}
+               "roster": students.roster(session, game),
+               "team_seats": [s for s in seats if s.persona is None], "pin_reset": pin_reset or {}}
     return render(request, "instructor/console.html", context, status_code=status_code)
 
 
@@ -176,10 +179,14 @@ def control(request: Request, game_id: int, session: SessionDep, me: SignedInIns
 
 @router.post("/games/{game_id}/students", name="students")
 def manage_students(request: Request, game_id: int, session: SessionDep, me: SignedInInstructor, action: Annotated[str, Form()] = "",
-                    student_id: Annotated[str, Form()] = "", seat_id: Annotated[str, Form()] = "") -> Response:
-    """Move a student to another team, remove a student, or lock and unlock the teams."""
+                    student_id: Annotated[str, Form()] = "", seat_id: Annotated[str, Form()] = "",
+                    sure: Annotated[str, Form()] = "") -> Response:
+    """Move a student to another team, remove a student, reset a student's PIN, or lock and unlock
+    the teams."""
     game = _own(session, game_id, me)
     try:
+        if action == "reset_pin" and student_id.isdigit():
+            return _reset_pin(request, session, game, int(student_id), sure == "yes")
         if action in {"lock", "unlock"}:
             students.set_teams_locked(session, game, action == "lock")
             notice = "Teams are locked: nobody else can join." if action == "lock" else "Teams are open to new students."
@@ -193,6 +200,17 @@ def manage_students(request: Request, game_id: int, session: SessionDep, me: Sig
     except GameError as exc:
         return _console_page(request, session, game, problem=str(exc), status_code=409)
     return _console_page(request, session, games.get_game(session, game_id), notice=notice)
+
+
+def _reset_pin(request: Request, session: Session, game: Game, student_id: int,
+               sure: bool) -> Response:
+    """First a confirmation in the roster; then the new PIN, shown to the instructor this once."""
+    if not sure:
+        asked = students.student_in(session, game, student_id)
+        return _console_page(request, session, game, pin_reset={"confirm": asked})
+    student = students.reset_pin(session, game, student_id)
+    notice = f"{student.display_name} has a new PIN; every device signed in as them was signed out."
+    return _console_page(request, session, game, notice=notice, pin_reset={"done": student})
 
 
 @router.get("/games/{game_id}/teams/{seat_id}", name="team_dashboard")

@@ -14,9 +14,11 @@ from app.errors import DecisionRejected, GameError, RoundMoved, StaleDraft
 from app.models import Game, Seat, Student
 from app.scenario import PERSONAS
 from app.services import drafts, games, history, rounds, students
+from app.services.throttle import TooManyTries
 from app.web import decision_form
 from app.web.deps import STUDENT_COOKIE, FormDep, SessionDep, StudentDep, current_student
 from app.web.page_cache import PageCache
+from app.web.security import client_address
 from app.web.templating import render
 
 router = APIRouter()
@@ -29,67 +31,97 @@ def _with_cookie(response: Response, request: Request, token: str) -> Response:
     return response
 
 
-def _join_page(request: Request, session: Session, game: Game, form: dict[str, Any], problems: dict[str, str], status: int = 200) -> Response:
+def _join_page(request: Request, session: Session, game: Game, form: dict[str, Any],
+               problems: dict[str, str], status: int = 200,
+               headers: dict[str, str] | None = None) -> Response:
     seats = [s for s in games.seats_of(session, game) if s.persona is None]
     sizes = students.team_sizes(session, game)
-    return render(request, "play/join.html", {"game": game, "seats": seats, "sizes": sizes, "form": form, "problems": problems,
-                                              "scenario": games.scenario_of(game)}, status_code=status)
+    context = {"game": game, "seats": seats, "sizes": sizes, "form": form, "problems": problems,
+               "scenario": games.scenario_of(game), "replaced": _replaced(request, session, game)}
+    response = render(request, "play/join.html", context, status_code=status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _replaced(request: Request, session: Session, game: Game | None) -> Student | None:
+    """The student whose session this browser had, if a PIN rejoin or a PIN reset replaced it."""
+    student = students.replaced_student(session, request.cookies.get(STUDENT_COOKIE))
+    return student if student is not None and (game is None or student.game_id == game.id) else None
 
 
 @router.get("/join", name="join_form")
 def join_form(request: Request, session: SessionDep, code: str = "") -> Response:
     """Enter a join code."""
     if code.strip():
-        game = _game_by_code(session, code)
+        game = _game_by_code(request, session, code)
         return RedirectResponse(request.url_for("join", code=game.join_code).path, status_code=303)
+    replaced = _replaced(request, session, None)
+    if replaced is not None:  # sent here: another device or the instructor took the session over
+        return _join_page(request, session, games.get_game(session, replaced.game_id), {}, {})
     return render(request, "play/code.html", {"code": "", "problem": None})
 
 
 class UnknownCode(Exception):
-    """A join code that opens no game: answered with the code page, the problem shown where it was typed."""
+    """A join code that opens no game (404), or one looked up too soon after many such (429):
+    answered with the code page, the problem shown where it was typed."""
 
-    def __init__(self, code: str, problem: str):
+    def __init__(self, code: str, problem: str, wait: TooManyTries | None = None):
         super().__init__(problem)
-        self.code, self.problem = code, problem
+        self.code, self.problem, self.wait = code, problem, wait
 
 
 async def unknown_code(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UnknownCode)
-    return render(request, "play/code.html", {"code": exc.code, "problem": exc.problem}, status_code=404)
+    context = {"code": exc.code, "problem": exc.problem}
+    if exc.wait is None:
+        return render(request, "play/code.html", context, status_code=404)
+    response = render(request, "play/code.html", context, status_code=429)
+    response.headers["Retry-After"] = str(exc.wait.seconds)
+    return response
 
 
-def _game_by_code(session: Session, code: str) -> Game:
+def _game_by_code(request: Request, session: Session, code: str) -> Game:
     try:
-        return students.game_by_code(session, code)
+        return students.game_by_code(session, code, client_address(request))
+    except TooManyTries as refused:
+        raise UnknownCode(code, str(refused), refused) from None
     except GameError as exc:
         raise UnknownCode(code, str(exc)) from None
 
 
 @router.get("/join/{code}", name="join")
 def join_page(request: Request, code: str, session: SessionDep) -> Response:
-    return _join_page(request, session, _game_by_code(session, code), {}, {})
+    return _join_page(request, session, _game_by_code(request, session, code), {}, {})
 
 
 @router.post("/join/{code}", name="join_submit")
 def join_submit(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
                 seat_id: Annotated[str, Form()] = "") -> Response:
-    game = _game_by_code(session, code)
+    """Join a team; a taken name is numbered, never refused (a refusal would tell who plays)."""
+    game = _game_by_code(request, session, code)
     seat = int(seat_id) if seat_id.isdigit() else None
     try:
         joined = students.join(session, game, seat, display_name)
     except students.JoinError as exc:
-        return _join_page(request, session, game, {"display_name": display_name, "seat_id": seat}, exc.problems, status=422)
-    return _with_cookie(RedirectResponse(request.url_for("dashboard").path + "?welcome=1", status_code=303), request, joined.token)
+        typed = {"display_name": display_name, "seat_id": seat}
+        return _join_page(request, session, game, typed, exc.problems, status=422)
+    welcome = RedirectResponse(request.url_for("dashboard").path + "?welcome=1", status_code=303)
+    return _with_cookie(welcome, request, joined.token)
 
 
 @router.post("/join/{code}/pin", name="rejoin_pin")
 def rejoin_pin(request: Request, code: str, session: SessionDep, display_name: Annotated[str, Form()] = "",
                pin: Annotated[str, Form()] = "") -> Response:
-    game = _game_by_code(session, code)
+    """Come back with name and PIN; guesses are limited per student, game and address (a 429)."""
+    game = _game_by_code(request, session, code)
+    typed = {"rejoin_name": display_name}
     try:
-        joined = students.rejoin_with_pin(session, game, display_name, pin)
+        joined = students.rejoin_with_pin(session, game, display_name, pin, client_address(request))
+    except TooManyTries as refused:
+        return _join_page(request, session, game, typed, {"pin": str(refused)}, status=429,
+                          headers={"Retry-After": str(refused.seconds)})
     except students.JoinError as exc:
-        return _join_page(request, session, game, {"rejoin_name": display_name}, exc.problems, status=422)
+        return _join_page(request, session, game, typed, exc.problems, status=422)
     return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, joined.token)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.services.accounts import SESSION_LIFETIME
-from app.settings import Settings
+from app.settings import ProxyNetwork, Settings
 from app.web.deps import SAFE_METHODS, SESSION_COOKIE, SignInRequired
 from app.web.templating import render
 
@@ -203,8 +204,32 @@ def _secure_request(request: Request) -> bool:
 
 
 def client_address(request: Request) -> str:
-    """The address the rate limit counts (behind a proxy, run uvicorn with --proxy-headers to see the real one)."""
-    return request.client.host if request.client else "unknown"
+    """The address the attempt limits count: the connection's peer, unless that peer is a proxy
+    listed in MOATLINE_TRUSTED_PROXIES; then the nearest address in X-Forwarded-For that is not one
+    of those proxies (the leftmost entries are whatever the client typed, so never believed)."""
+    peer = request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
+    trusted = settings.proxy_networks()
+    if not trusted or not _within(peer, trusted):
+        return peer
+    header = request.headers.get("x-forwarded-for", "")
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
+    for hop in reversed(forwarded):
+        if not _within(hop, trusted):
+            return hop if _address(hop) is not None else peer
+    return peer
+
+
+def _within(host: str, networks: tuple[ProxyNetwork, ...]) -> bool:
+    address = _address(host)
+    return address is not None and any(address in network for network in networks)
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 def session_token(request: Request) -> str | None:

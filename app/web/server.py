@@ -27,7 +27,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     print(f"Open {open_url(host, port)} and create an instructor account to set up a game", flush=True)
     if demo:
         print(f"or sign in as {demo} with password {DEMO_PASSWORD} to open a demo class (development only)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # the app reads X-Forwarded-For only from MOATLINE_TRUSTED_PROXIES (app/web/security.py), never
+    # uvicorn, which would otherwise believe it from 127.0.0.1
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def prepare_database(settings: Settings) -> str | None:

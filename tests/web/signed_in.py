@@ -26,7 +26,10 @@ def post_form(client: TestClient, path: str, data: dict[str, str], from_page: st
 
 
 def sign_up(client: TestClient, email: str = "ada@example.edu", name: str = "Ada Lovelace", password: str = PASSWORD) -> None:
+    """Sign up, then sign in (signing up never signs in: that would tell the email was new)."""
     response = post_form(client, "/signup", {"email": email, "display_name": name, "password": password})
+    assert response.status_code == 200 and "Your account is ready" in response.text, response.text
+    response = post_form(client, "/signin", {"email": email, "password": password})
     assert response.status_code == 200 and response.url.path == "/games", response.text
 
 

@@ -88,7 +88,8 @@ def test_a_multipart_form_is_checked_and_still_reaches_the_route_whole(client: T
     token = csrf_of(client.get("/signup").text)
     fields = {"email": "ada@example.edu", "display_name": "Ada Lovelace", "password": PASSWORD, "csrf_token": token}
     signed_up = client.post("/signup", files={k: (None, v) for k, v in fields.items()})
-    assert signed_up.status_code == 200 and signed_up.url.path == "/games"
+    assert signed_up.status_code == 200 and "Your account is ready" in signed_up.text
+    assert 'value="ada@example.edu"' in signed_up.text  # every field arrived: sign-in is filled in
     assert client.post("/signout", files={"x": (None, "y")}).status_code == 403
 
 
