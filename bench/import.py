@@ -25,9 +25,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
-from app.clock import now  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from app.clock import now  # noqa: E402
 from app.db import create_db_engine, migrate  # noqa: E402
 from app.models import Instructor  # noqa: E402
 from app.scenario import parse_scenario  # noqa: E402
