@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -14,15 +19,44 @@ from sqlmodel import create_engine
 from app import revisions
 from app.settings import PROJECT_ROOT
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # SQLite writers queue for the lock rather than fail
+# The pool rule. A request holds at most one pooled connection at a time, but it may hold it while it waits for a
+# thread: the lookup of who is calling hands its connection back before the route's trip (app/web/deps.py), yet a
+# sync route's session stays open while FastAPI checks its response model in another trip, until the session
+# closes. So the pool is sized from the requests in flight, not from the threads: with room for every request a
+# process works on (app/web/overload.py caps them) plus the connections used beside requests (the deadline clock,
+# two health checks), no thread ever waits for a connection, so none can wait for one held by a request that
+# waits for a thread: no deadlock, no 30 s pool timeout. Threads fewer than requests in flight just queue.
+CONNECTIONS_BESIDE_REQUESTS = 4
+POOL_TIMEOUT_S = 5.0  # by the rule nothing waits for a connection unless the database itself hangs
+T = TypeVar("T")
 
 
-def create_db_engine(url: str, **options: Any) -> Engine:
-    """An engine for a SQLite or PostgreSQL URL, tuned for a small web app; `options` go to `create_engine`."""
+def pool_for(max_in_flight: int) -> dict[str, Any]:
+    """`create_db_engine` options for a process working on at most `max_in_flight` requests at once (the rule)."""
+    return {"pool_size": max_in_flight + CONNECTIONS_BESIDE_REQUESTS, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_S}
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long PostgreSQL may take to accept a connection and to run one statement (SQLite: its busy timeout)."""
+
+    connect_s: int
+    statement_s: float
+
+    def connect_args(self) -> dict[str, Any]:
+        return {"connect_timeout": self.connect_s, "options": f"-c statement_timeout={round(1000 * self.statement_s)}"}
+
+
+def create_db_engine(url: str, timeouts: Timeouts | None = None, **options: Any) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, tuned for a small web app; `options` go to `create_engine`.
+    The web app passes `timeouts`; scripts and migrations wait as long as statements take."""
     revisions.install()
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **options)
+    if timeouts is not None:
+        options["connect_args"] = {**timeouts.connect_args(), **options.get("connect_args", {})}
     return create_engine(url, pool_pre_ping=True, **options)
 
 
@@ -36,6 +70,8 @@ def normalise_url(url: str) -> str:
 
 def _sqlite_engine(url: str, **options: Any) -> Engine:
     _make_sqlite_folder(url)
+    if make_url(url).database in (None, "", ":memory:"):  # one connection for everyone: no pool to size
+        options = {k: v for k, v in options.items() if k not in ("pool_size", "max_overflow", "pool_timeout")}
     engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
     event.listen(engine, "connect", _tune_sqlite)
     return engine
@@ -69,3 +105,41 @@ def alembic_config(url: str) -> Config:
 def migrate(url: str) -> None:
     """Bring a database to the newest schema (`alembic upgrade head`)."""
     command.upgrade(alembic_config(url), "head")
+
+
+# --- calls that must not wait for a hung database --------------------------------------------------
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer in time: the request gets a 503 (app/web/overload.py), not a frozen server."""
+
+
+class Deadline:
+    """Runs blocking database calls in threads of its own, each given `seconds` to answer, at most `slots` at a
+    time. A call past its deadline is left to finish in its thread whenever the database answers, and keeps its
+    slot until then: a hung database costs at most `slots` threads, and never the event loop."""
+
+    def __init__(self, slots: int, seconds: float, name: str):
+        self.slots, self.seconds = slots, seconds
+        self._threads = ThreadPoolExecutor(max_workers=slots, thread_name_prefix=name)
+        self._free: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+    async def run(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` in a thread; DatabaseUnavailable if no answer (or no free slot) within the deadline."""
+        loop = asyncio.get_running_loop()
+        free = self._free.setdefault(loop, asyncio.Semaphore(self.slots))
+        try:
+            async with asyncio.timeout(self.seconds):
+                await free.acquire()
+                answer = loop.run_in_executor(self._threads, call, *args)
+                answer.add_done_callback(lambda done: _settle(done, free))
+                return await asyncio.shield(answer)
+        except TimeoutError as exc:
+            raise DatabaseUnavailable(f"the database did not answer within {self.seconds:g} s") from exc
+
+
+def _settle(done: asyncio.Future[Any], free: asyncio.Semaphore) -> None:
+    """A call's thread is done: its slot is free again (and a late error, which nobody awaits, is read)."""
+    free.release()
+    if not done.cancelled():
+        done.exception()

@@ -30,6 +30,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def hand_back_connection(session: Session) -> None:
+    """End a dependency's lookup transaction, keeping what it loaded, so its connection returns to the pool before
+    the route's own trip to the thread pool: a request waiting for a thread holds no connection (the deadlock of a
+    connection held across two trips, while threads wait for connections, is ruled out by the pool rule in
+    app/db.py; this keeps connections free while requests queue)."""
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
 # --- instructors' browsers -------------------------------------------------------------------------
 
 
@@ -75,6 +87,7 @@ SignedInInstructor = Annotated[Instructor, Depends(require_instructor)]
 def current_student(request: Request, session: SessionDep) -> Student:
     """The student this browser joined as; anyone else is sent to the join page."""
     student = students.student_by_token(session, request.cookies.get(STUDENT_COOKIE))
+    hand_back_connection(session)
     if student is None:
         raise HTTPException(status_code=303, headers={"Location": request.url_for("join_form").path})
     return student
@@ -108,9 +121,10 @@ def caller(session: SessionDep, authorization: Annotated[str, Header()] = "") ->
         raise HTTPException(status_code=401, detail="Send an `Authorization: Bearer <token>` header.",
                             headers={"WWW-Authenticate": "Bearer"})
     instructor = accounts.instructor_for(session, token)
+    student = students.student_by_token(session, token) if instructor is None else None
+    hand_back_connection(session)
     if instructor is not None:
         return Caller(instructor=instructor)
-    student = students.student_by_token(session, token)
     if student is not None:
         return Caller(student=student)
     raise HTTPException(status_code=401, detail="That token is not valid (any more).",
