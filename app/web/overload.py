@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.db import DatabaseUnavailable, Deadline
 from app.settings import Settings
 from app.web.deps import SESSION_COOKIE, STUDENT_COOKIE
+from app.web.security import HARDENING_HEADERS
 
 RETRY_AFTER_S = 1
 HEALTH_DEADLINE_S = 1.5  # a load balancer's probe is answered within 2 s whatever the database does
@@ -74,7 +75,9 @@ class InFlightLimit:
             return
         client = client_of(scope)
         if self.in_flight >= self.max_in_flight or (client and self.by_client[client] >= self.per_client):
-            await try_again(scope["path"], BUSY)(scope, receive, send)
+            refusal = try_again(scope["path"], BUSY)
+            refusal.raw_headers.extend(HARDENING_HEADERS)  # refused before the security middleware adds them
+            await refusal(scope, receive, send)
             return
         self.in_flight += 1
         self.by_client[client] += 1
