@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import socket
+import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,15 +26,19 @@ from app.settings import PROJECT_ROOT
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # SQLite writers queue for the lock rather than fail
 # The pool rule. A request holds at most one pooled connection at a time, but it may hold it while it waits for a
-# thread: the lookup of who is calling hands its connection back before the route's trip (app/web/deps.py), yet a
-# sync route's session stays open while FastAPI checks its response model in another trip, until the session
-# closes. So the pool is sized from the requests in flight, not from the threads: with room for every request a
+# thread: the lookup of who is calling hands its connection back before the route's trip, and sessions close in
+# threads of their own (app/web/deps.py), yet a sync route's session stays open while FastAPI checks its response
+# model in another trip. So the pool is sized from the requests in flight, not from the threads: with room for every request a
 # process works on (app/web/overload.py caps them) plus the connections used beside requests (the deadline clock,
 # two health checks), no thread ever waits for a connection, so none can wait for one held by a request that
 # waits for a thread: no deadlock, no 30 s pool timeout. Threads fewer than requests in flight just queue.
 CONNECTIONS_BESIDE_REQUESTS = 4
 POOL_TIMEOUT_S = 5.0  # by the rule nothing waits for a connection unless the database itself hangs
+WATCHDOG_GRACE_S = 1.0  # past the statement timeout: the server's own timeout answers first when it can
+WATCHDOG_ROUND_S = 0.25
+WATCHED_DIALECT_CALLS = ("do_ping", "do_commit", "do_rollback")  # besides statements: what may wait on the server
 T = TypeVar("T")
+log = logging.getLogger("moatline.db")
 
 
 def pool_for(max_in_flight: int) -> dict[str, Any]:
@@ -55,9 +64,12 @@ def create_db_engine(url: str, timeouts: Timeouts | None = None, **options: Any)
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **options)
-    if timeouts is not None:
-        options["connect_args"] = {**timeouts.connect_args(), **options.get("connect_args", {})}
-    return create_engine(url, pool_pre_ping=True, **options)
+    if timeouts is None:
+        return create_engine(url, pool_pre_ping=True, **options)
+    options["connect_args"] = {**timeouts.connect_args(), **options.get("connect_args", {})}
+    engine = create_engine(url, pool_pre_ping=True, **options)
+    WATCHDOG.watch(engine, timeouts.statement_s + WATCHDOG_GRACE_S)
+    return engine
 
 
 def normalise_url(url: str) -> str:
@@ -143,3 +155,73 @@ def _settle(done: asyncio.Future[Any], free: asyncio.Semaphore) -> None:
     free.release()
     if not done.cancelled():
         done.exception()
+
+
+class Watchdog:
+    """Ends the statements a PostgreSQL server never answers. `statement_timeout` is the server's own: a stopped,
+    frozen or cut-off server never applies it, and the thread waiting on its socket would wait until the kernel
+    gives up (hours). Past the timeout plus a grace, the watchdog shuts that socket down: the driver raises an
+    OperationalError (the request gets a 503), the pool drops the connection, the thread is free again.
+    One thread patrols for every engine, started at the first statement watched."""
+
+    def __init__(self) -> None:
+        self._due: dict[int, tuple[float, Any]] = {}  # thread -> (deadline, the DBAPI connection it waits on)
+        self._lock = threading.Lock()
+        self._patrol: threading.Thread | None = None
+
+    def watch(self, engine: Engine, seconds: float) -> None:
+        """Watch every statement, pre-ping, commit and rollback of this (PostgreSQL) engine."""
+        event.listen(engine, "before_cursor_execute", lambda conn, *_: self.start(conn.connection.dbapi_connection, seconds))
+        event.listen(engine, "after_cursor_execute", lambda *_: self.stop())
+        event.listen(engine, "handle_error", lambda _: self.stop())
+        for call in WATCHED_DIALECT_CALLS:
+            setattr(engine.dialect, call, self._watched(getattr(engine.dialect, call), seconds))
+
+    def _watched(self, call: Callable[[Any], T], seconds: float) -> Callable[[Any], T]:
+        """A dialect call on a DBAPI connection (pre-ping, commit, the rollback of a connection handed back), watched."""
+
+        def watched(dbapi_connection: Any) -> T:
+            self.start(dbapi_connection, seconds)
+            try:
+                return call(dbapi_connection)
+            finally:
+                self.stop()
+
+        return watched
+
+    def start(self, dbapi_connection: Any, seconds: float) -> None:
+        """This thread now waits on this connection, for at most `seconds`."""
+        with self._lock:
+            self._due[threading.get_ident()] = (time.monotonic() + seconds, dbapi_connection)
+            if self._patrol is None:
+                self._patrol = threading.Thread(target=self._walk, name="moatline-db-watchdog", daemon=True)
+                self._patrol.start()
+
+    def stop(self) -> None:
+        """This thread got its answer (or an error)."""
+        with self._lock:
+            self._due.pop(threading.get_ident(), None)
+
+    def _walk(self) -> None:
+        while True:
+            time.sleep(WATCHDOG_ROUND_S)
+            now = time.monotonic()
+            with self._lock:
+                late = [(key, connection) for key, (due, connection) in self._due.items() if due < now]
+                for key, _ in late:
+                    del self._due[key]
+            for _, connection in late:
+                _cut(connection)
+
+
+def _cut(dbapi_connection: Any) -> None:
+    """Shut down a psycopg connection's socket under the thread waiting on it (which then gets an error)."""
+    try:
+        with socket.socket(fileno=os.dup(dbapi_connection.fileno())) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+        log.warning("the database did not answer a statement in time: connection cut")
+    except (OSError, ValueError, AttributeError) as exc:  # closed meanwhile, or not a socket
+        log.debug("could not cut a database connection: %s", exc)
+
+
+WATCHDOG = Watchdog()

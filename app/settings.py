@@ -15,7 +15,7 @@ DEFAULT_THREADS = 16  # worker threads per process for the synchronous routes (A
 DEFAULT_MAX_IN_FLIGHT = 32  # requests one process works on at once: ~15 ms each on a core, 0.5 s for all
 DEFAULT_MAX_IN_FLIGHT_PER_CLIENT = 6  # one browser or token: a browser opens at most 6 connections per host
 DEFAULT_DB_CONNECT_TIMEOUT_S = 3  # libpq counts whole seconds, 2 at least
-DEFAULT_DB_STATEMENT_TIMEOUT_S = 10.0  # longer than any statement of a 40-team advance or an import
+DEFAULT_DB_STATEMENT_TIMEOUT_S = 5.0  # far longer than any statement of a 40-team advance or an import
 
 
 class Settings(BaseSettings):

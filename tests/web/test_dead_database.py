@@ -11,10 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
+from app.db import create_db_engine
+from app.services import games, students
 from app.settings import Settings
 from app.web.main import create_app
 from app.web.security import CSRF_COOKIE, new_csrf_token
+from tests.classroom import TWO_TEAMS, a_game
+from tests.conftest import prepared_database
 
 HANG_GUARD_S = 30.0  # only there to turn a hang into a failure; each answer comes within the deadlines
 
@@ -64,3 +70,89 @@ def test_a_database_that_never_answers_gets_503s_while_static_files_serve(silent
     for answer in (dashboard, decide, api):
         assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
     assert "try again" in dashboard.text and api.json()["detail"].startswith("Moatline's database is not answering")
+
+
+class FreezableProxy:
+    """A TCP relay to a real PostgreSQL that can freeze: while frozen it keeps every socket open and passes no byte
+    either way, as a stopped (SIGSTOP) or cut-off server does."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        self.upstream, self.frozen, self.closing = upstream, threading.Event(), threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.sockets: list[socket.socket] = []
+        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+        self.acceptor.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.listener.getsockname()[1])
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            try:
+                client = self.listener.accept()[0]
+            except TimeoutError:
+                continue
+            server = socket.create_connection(self.upstream)
+            self.sockets += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                while self.frozen.is_set() and not self.closing.is_set():
+                    self.closing.wait(0.05)
+                target.sendall(data)
+        except OSError:
+            pass
+        for end in (source, target):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.closing.set()
+        self.acceptor.join()
+        for end in self.sockets:
+            end.close()
+        self.listener.close()
+
+
+@pytest.mark.postgres
+def test_a_frozen_postgresql_gets_503s_within_the_statement_timeout_and_the_app_recovers_when_it_thaws(
+        empty_postgres_url: str) -> None:
+    url = make_url(prepared_database(empty_postgres_url))
+    proxy = FreezableProxy((url.host or "127.0.0.1", url.port or 5432))
+    engine = create_db_engine(url.render_as_string(hide_password=False))
+    with Session(engine) as session:
+        game = a_game(session, seats=TWO_TEAMS)
+        seat = next(s for s in games.seats_of(session, game) if s.persona is None)
+        token, game_id = students.join(session, game, seat.id, "Ada").token, game.id
+    engine.dispose()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    settings = Settings(database_url=proxied, db_statement_timeout_s=1, db_connect_timeout_s=2)
+    try:
+        with TestClient(create_app(settings), cookies={"moatline_student": token}) as client, ThreadPoolExecutor(8) as pool:
+            warm = [pool.submit(client.get, "/play/decide") for _ in range(6)]  # the pool keeps open connections
+            assert [f.result(HANG_GUARD_S).status_code for f in warm] == [200] * 6
+            assert client.get("/healthz").status_code == 200
+            proxy.frozen.set()
+            frozen = [pool.submit(client.get, path) for path in ("/healthz", "/healthz", "/play/decide", "/play/decide")]
+            api = pool.submit(client.get, f"/api/v1/games/{game_id}/decision", headers={"Authorization": f"Bearer {token}"})
+            static = pool.submit(client.get, "/static/app.css")
+            assert static.result(HANG_GUARD_S).status_code == 200
+            answers = [f.result(HANG_GUARD_S) for f in [*frozen, api]]
+            assert [a.status_code for a in answers] == [503] * 5
+            assert all(a.headers["retry-after"] == "1" for a in answers[2:])
+            proxy.frozen.clear()
+            assert ok_again(client, "/healthz") and ok_again(client, "/play/decide")
+    finally:
+        proxy.close()
+
+
+def ok_again(client: TestClient, path: str, tries: int = 5) -> bool:
+    """Whether the path answers 200 within a few tries (the first may meet a connection cut while frozen)."""
+    return any(client.get(path).status_code == 200 for _ in range(tries))
