@@ -25,13 +25,14 @@ from app import revisions
 from app.settings import PROJECT_ROOT
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # SQLite writers queue for the lock rather than fail
-# The pool rule. A request holds at most one pooled connection at a time, but it may hold it while it waits for a
-# thread: the lookup of who is calling hands its connection back before the route's trip, and sessions close in
-# threads of their own (app/web/deps.py), yet a sync route's session stays open while FastAPI checks its response
-# model in another trip. So the pool is sized from the requests in flight, not from the threads: with room for every request a
-# process works on (app/web/overload.py caps them) plus the connections used beside requests (the deadline clock,
-# two health checks), no thread ever waits for a connection, so none can wait for one held by a request that
-# waits for a thread: no deadlock, no 30 s pool timeout. Threads fewer than requests in flight just queue.
+# The pool rule. A request holds at most one pooled connection at a time, but it may hold it while it waits
+# for a thread: the lookup of who is calling hands its connection back before the route's trip, and sessions
+# close in threads of their own (app/web/deps.py), yet a sync route's session stays open while FastAPI checks
+# its response model in another trip. So the pool is sized from the requests in flight, not from the threads:
+# with room for every request a process works on (app/web/overload.py caps them) plus the connections used
+# beside requests (the deadline clock, two health checks), no thread ever waits for a connection, so none can
+# wait for one held by a request that waits for a thread: no deadlock, no 30 s pool timeout. Threads fewer
+# than requests in flight just queue, holding nothing.
 CONNECTIONS_BESIDE_REQUESTS = 4
 POOL_TIMEOUT_S = 5.0  # by the rule nothing waits for a connection unless the database itself hangs
 WATCHDOG_GRACE_S = 1.0  # past the statement timeout: the server's own timeout answers first when it can
@@ -43,7 +44,8 @@ log = logging.getLogger("moatline.db")
 
 def pool_for(max_in_flight: int) -> dict[str, Any]:
     """`create_db_engine` options for a process working on at most `max_in_flight` requests at once (the rule)."""
-    return {"pool_size": max_in_flight + CONNECTIONS_BESIDE_REQUESTS, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_S}
+    return {"pool_size": max_in_flight + CONNECTIONS_BESIDE_REQUESTS, "max_overflow": 0,
+            "pool_timeout": POOL_TIMEOUT_S}
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class Timeouts:
     statement_s: float
 
     def connect_args(self) -> dict[str, Any]:
-        return {"connect_timeout": self.connect_s, "options": f"-c statement_timeout={round(1000 * self.statement_s)}"}
+        statement_ms = round(1000 * self.statement_s)
+        return {"connect_timeout": self.connect_s, "options": f"-c statement_timeout={statement_ms}"}
 
 
 def create_db_engine(url: str, timeouts: Timeouts | None = None, **options: Any) -> Engine:
@@ -134,7 +137,8 @@ class Deadline:
     def __init__(self, slots: int, seconds: float, name: str):
         self.slots, self.seconds = slots, seconds
         self._threads = ThreadPoolExecutor(max_workers=slots, thread_name_prefix=name)
-        self._free: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+        self._free: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._free = weakref.WeakKeyDictionary()  # per event loop (each test client has its own)
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         """`call(*args)` in a thread; DatabaseUnavailable if no answer (or no free slot) within the deadline."""
@@ -171,14 +175,15 @@ class Watchdog:
 
     def watch(self, engine: Engine, seconds: float) -> None:
         """Watch every statement, pre-ping, commit and rollback of this (PostgreSQL) engine."""
-        event.listen(engine, "before_cursor_execute", lambda conn, *_: self.start(conn.connection.dbapi_connection, seconds))
+        event.listen(engine, "before_cursor_execute",
+                     lambda conn, *_: self.start(conn.connection.dbapi_connection, seconds))
         event.listen(engine, "after_cursor_execute", lambda *_: self.stop())
         event.listen(engine, "handle_error", lambda _: self.stop())
         for call in WATCHED_DIALECT_CALLS:
             setattr(engine.dialect, call, self._watched(getattr(engine.dialect, call), seconds))
 
     def _watched(self, call: Callable[[Any], T], seconds: float) -> Callable[[Any], T]:
-        """A dialect call on a DBAPI connection (pre-ping, commit, the rollback of a connection handed back), watched."""
+        """A dialect call on a DBAPI connection (pre-ping, commit, the rollback of a returned one), watched."""
 
         def watched(dbapi_connection: Any) -> T:
             self.start(dbapi_connection, seconds)

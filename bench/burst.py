@@ -216,6 +216,11 @@ def judge(label: str, shots: list[Shot], saved_db: set[str] | None = None) -> bo
     emit(f"{label}_p50_ms", statistics.median(times))
     emit(f"{label}_p95_ms", percentile(times, 95))
     emit(f"{label}_max_ms", max(times))
+    for status in (200, 503):  # the refusals should be the fast ones
+        of_status = [s.ms for s in shots if s.status == status]
+        if of_status:
+            emit(f"{label}_{status}_p50_ms", statistics.median(of_status))
+            emit(f"{label}_{status}_max_ms", max(of_status))
     problems = [f"HTTP {st} x{n}" for st, n in statuses.items() if st not in (200, 503)]
     problems += ["503 without Retry-After"] * any(s.status == 503 and s.retry_after != "1" for s in shots)
     problems += [f"{sum(t > DEADLINE_MS for t in times)} answers after 2 s"] * any(t > DEADLINE_MS for t in times)

@@ -43,7 +43,8 @@ def install_overload(app: FastAPI, settings: Settings) -> None:
     """The in-flight caps (outermost, so refusing costs nothing), the 503 for a failing database and the health
     check's deadline."""
     app.state.health_checks = Deadline(HEALTH_SLOTS, HEALTH_DEADLINE_S, name="healthz")
-    app.add_middleware(InFlightLimit, max_in_flight=settings.max_in_flight, per_client=settings.max_in_flight_per_client)
+    app.add_middleware(InFlightLimit, max_in_flight=settings.max_in_flight,
+                       per_client=settings.max_in_flight_per_client)
     for error in (DatabaseUnavailable, OperationalError, PoolTimeout):
         app.add_exception_handler(error, _database_down)
 

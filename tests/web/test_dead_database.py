@@ -3,6 +3,7 @@ pages and the API answer 503 instead of hanging, and static files keep serving."
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.db import create_db_engine
+from app.db import DatabaseUnavailable, Deadline, create_db_engine
 from app.services import games, students
 from app.settings import Settings
 from app.web.main import create_app
@@ -156,3 +157,20 @@ def test_a_frozen_postgresql_gets_503s_within_the_statement_timeout_and_the_app_
 def ok_again(client: TestClient, path: str, tries: int = 5) -> bool:
     """Whether the path answers 200 within a few tries (the first may meet a connection cut while frozen)."""
     return any(client.get(path).status_code == 200 for _ in range(tries))
+
+
+def test_a_call_past_its_deadline_keeps_its_slot_until_its_thread_is_done() -> None:
+    """A hung database costs at most `slots` threads: later calls are refused at their deadline, not queued
+    behind the hung one for ever, and the slot is free again once the database answers."""
+    deadline = Deadline(slots=1, seconds=0.5, name="test-deadline")
+    database_answers = threading.Event()
+
+    async def scenario() -> int:
+        with pytest.raises(DatabaseUnavailable):
+            await deadline.run(database_answers.wait)
+        with pytest.raises(DatabaseUnavailable):
+            await deadline.run(int)  # instant, but the hung call still has the only slot
+        database_answers.set()
+        return await deadline.run(int, "7")
+
+    assert asyncio.run(scenario()) == 7
