@@ -11,8 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = "sqlite:///var/moatline.db"
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # refused outside development
-DEFAULT_THREADS = 16  # worker threads per process for the synchronous routes (AnyIO's default is 40)
-DEFAULT_MAX_IN_FLIGHT = 32  # requests one process works on at once: ~15 ms each on a core, 0.5 s for all
+DEFAULT_THREADS = 8  # threads per process for the synchronous routes (AnyIO's 40 only fight over the GIL)
+# requests one process works on at once: a 40-team decision page costs ~50 ms of a core, so 16 take ~0.8 s
+DEFAULT_MAX_IN_FLIGHT = 16
 DEFAULT_MAX_IN_FLIGHT_PER_CLIENT = 6  # one browser or token: a browser opens at most 6 connections per host
 DEFAULT_DB_CONNECT_TIMEOUT_S = 3  # libpq counts whole seconds, 2 at least
 DEFAULT_DB_STATEMENT_TIMEOUT_S = 5.0  # far longer than any statement of a 40-team advance or an import
