@@ -37,7 +37,8 @@ CONNECTIONS_BESIDE_REQUESTS = 4
 POOL_TIMEOUT_S = 5.0  # by the rule nothing waits for a connection unless the database itself hangs
 WATCHDOG_GRACE_S = 1.0  # past the statement timeout: the server's own timeout answers first when it can
 WATCHDOG_ROUND_S = 0.25
-WATCHED_DIALECT_CALLS = ("do_ping", "do_commit", "do_rollback")  # besides statements: what may wait on the server
+WATCHED_DIALECT_CALLS = ("do_commit", "do_rollback")  # besides statements and pings: what may wait on the server
+PING_DEADLINE_S = 2.0  # a pre-ping is a trivial query: a server silent this long is not answering
 T = TypeVar("T")
 log = logging.getLogger("moatline.db")
 
@@ -179,8 +180,9 @@ class Watchdog:
                      lambda conn, *_: self.start(conn.connection.dbapi_connection, seconds))
         event.listen(engine, "after_cursor_execute", lambda *_: self.stop())
         event.listen(engine, "handle_error", lambda _: self.stop())
-        for call in WATCHED_DIALECT_CALLS:
-            setattr(engine.dialect, call, self._watched(getattr(engine.dialect, call), seconds))
+        deadlines = {**dict.fromkeys(WATCHED_DIALECT_CALLS, seconds), "do_ping": min(seconds, PING_DEADLINE_S)}
+        for call, deadline in deadlines.items():
+            setattr(engine.dialect, call, self._watched(getattr(engine.dialect, call), deadline))
 
     def _watched(self, call: Callable[[Any], T], seconds: float) -> Callable[[Any], T]:
         """A dialect call on a DBAPI connection (pre-ping, commit, the rollback of a returned one), watched."""

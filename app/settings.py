@@ -15,7 +15,7 @@ DEFAULT_THREADS = 8  # threads per process for the synchronous routes (AnyIO's 4
 # requests one process works on at once: a 40-team decision page costs ~50 ms of a core, so 16 take ~0.8 s
 DEFAULT_MAX_IN_FLIGHT = 16
 DEFAULT_MAX_IN_FLIGHT_PER_CLIENT = 6  # one browser or token: a browser opens at most 6 connections per host
-DEFAULT_DB_CONNECT_TIMEOUT_S = 3  # libpq counts whole seconds, 2 at least
+DEFAULT_DB_CONNECT_TIMEOUT_S = 2  # libpq counts whole seconds, 2 at least
 DEFAULT_DB_STATEMENT_TIMEOUT_S = 5.0  # far longer than any statement of a 40-team advance or an import
 
 
