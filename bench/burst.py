@@ -11,6 +11,7 @@ Servers, each a subprocess stopped at the end:
 The class: 5 games of 40 companies (frontier-race cloned), 200 students each alone on a team, joined in-process.
 Every student's client opens its connection first (a static file), then all requests of a scenario leave at once:
   pages       200 students GET /play/decide
+  dashboards  200 students GET /play (a real browser's cookies: the page cache reads the revision counters first)
   autosaves   200 students POST /play/decide/autosave (htmx, CSRF header), each a first draft at version 0
   one_student one student's token on 60 connections GETs /api/v1/games/{id}/decision, while 140 other students
               GET /play/decide (`others_200` says how many of them were served)
@@ -160,7 +161,7 @@ class Shot:
     """One request of a burst, and what came back."""
 
     who: Student
-    kind: str  # page, autosave, api
+    kind: str  # page, dashboard, autosave, api
     status: int = 0  # 0: no answer (connection error or timeout)
     ms: float = 0.0
     retry_after: str | None = None
@@ -221,6 +222,8 @@ def request_of(port: int, shot: Shot) -> bytes:
     s = shot.who
     if shot.kind == "page":
         return http_request(port, "GET", "/play/decide", s)
+    if shot.kind == "dashboard":
+        return http_request(port, "GET", "/play", s)
     if shot.kind == "api":
         return http_request(port, "GET", f"/api/v1/games/{s.game_id}/decision", s, {"Authorization": f"Bearer {s.token}"})
     form = {"version": "0", "products.prices.consumer": PRICE, "csrf_token": s.csrf}
@@ -306,6 +309,9 @@ def run_scenarios(prefix: str, base: str, port: int, url: str, class_: list[Stud
     pages = [Shot(s, "page") for s in class_]
     asyncio.run(burst(port, pages))
     ok = judge(f"{prefix}_pages", pages)
+    dashboards = [Shot(s, "dashboard") for s in class_]
+    asyncio.run(burst(port, dashboards))
+    ok &= judge(f"{prefix}_dashboards", dashboards)
     autosaves = [Shot(s, "autosave") for s in class_]
     asyncio.run(burst(port, autosaves))
     ok &= judge(f"{prefix}_autosaves", autosaves, saved_in_database(url, {s.name for s in class_}))
