@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import socket
 import threading
@@ -51,14 +52,22 @@ def pool_for(max_in_flight: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """How long PostgreSQL may take to accept a connection and to run one statement (SQLite: its busy timeout)."""
+    """How long PostgreSQL may take to accept a connection and to run one statement; a statement timeout of 0
+    sends none (for a pooler that refuses the `options` startup parameter). SQLite writers wait for the lock
+    SQLITE_BUSY_TIMEOUT_MS instead."""
 
     connect_s: int
     statement_s: float
 
     def connect_args(self) -> dict[str, Any]:
-        statement_ms = round(1000 * self.statement_s)
-        return {"connect_timeout": self.connect_s, "options": f"-c statement_timeout={statement_ms}"}
+        if self.statement_s <= 0:
+            return {"connect_timeout": self.connect_s}
+        return {"connect_timeout": self.connect_s, "options": f"-c statement_timeout={round(1000 * self.statement_s)}"}
+
+    @property
+    def watched_s(self) -> float:
+        """How long the watchdog lets a statement wait for a silent server."""
+        return self.statement_s + WATCHDOG_GRACE_S if self.statement_s > 0 else math.inf
 
 
 def create_db_engine(url: str, timeouts: Timeouts | None = None, **options: Any) -> Engine:
@@ -72,7 +81,7 @@ def create_db_engine(url: str, timeouts: Timeouts | None = None, **options: Any)
         return create_engine(url, pool_pre_ping=True, **options)
     options["connect_args"] = {**timeouts.connect_args(), **options.get("connect_args", {})}
     engine = create_engine(url, pool_pre_ping=True, **options)
-    WATCHDOG.watch(engine, timeouts.statement_s + WATCHDOG_GRACE_S)
+    WATCHDOG.watch(engine, timeouts.watched_s)
     return engine
 
 

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, ge=1)  # beyond, a fast 503; sizes the pool (app/db.py)
     max_in_flight_per_client: int = Field(default=DEFAULT_MAX_IN_FLIGHT_PER_CLIENT, ge=1)
     db_connect_timeout_s: int = Field(default=DEFAULT_DB_CONNECT_TIMEOUT_S, ge=1)  # PostgreSQL
-    db_statement_timeout_s: float = Field(default=DEFAULT_DB_STATEMENT_TIMEOUT_S, gt=0)  # PostgreSQL
+    db_statement_timeout_s: float = Field(default=DEFAULT_DB_STATEMENT_TIMEOUT_S, ge=0)  # PostgreSQL; 0: none
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

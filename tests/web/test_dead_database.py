@@ -174,3 +174,13 @@ def test_a_call_past_its_deadline_keeps_its_slot_until_its_thread_is_done() -> N
         return await deadline.run(int, "7")
 
     assert asyncio.run(scenario()) == 7
+
+
+@pytest.mark.postgres
+def test_the_apps_postgresql_connections_carry_the_statement_timeout_of_the_settings(postgres_url: str) -> None:
+    for seconds, shown in ((3, "3s"), (0, "0")):
+        app = create_app(Settings(database_url=postgres_url, db_statement_timeout_s=seconds))
+        with app.state.engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW statement_timeout").scalar_one() == shown
+        app.state.engine.dispose()
+        app.state.pages.close()
