@@ -27,11 +27,12 @@ def fail(message: str) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Server processes (more than one: PostgreSQL, or SQLite in WAL)."),
 ) -> None:
     """Apply pending database migrations and serve the web app."""
     from app.web.server import serve as run_server
 
-    run_server(host=host, port=port)
+    run_server(host=host, port=port, workers=workers)
 
 
 @scenario_cli.command("validate")

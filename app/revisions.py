@@ -108,10 +108,10 @@ _MARKS = (select(Student.id, Student.seat_id, Student.last_seen, Game.revision, 
 
 
 class MarksReader:
-    """Reads a student's marks with one indexed query on a connection of its own, through the driver directly
-    (no ORM, no pool contention): cheap enough to run on the event loop before every cached page.
-
-    Not thread-safe: one reader per event loop (the app keeps one)."""
+    """Reads a student's marks with one indexed query through the driver directly (no ORM), on its engine's own
+    pool (no contention with the pages' connections): cheap enough to run before every cached page. Blocking:
+    call it from a thread (app/web/page_cache.py gives it a deadline). Thread-safe: each read checks out its own
+    connection."""
 
     def __init__(self, engine: Engine):
         self.engine = engine

@@ -15,13 +15,20 @@ DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # refused outside 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # a decision or a form is a few kB; a page's largest form far below this
 DEFAULT_MAX_ARCHIVE_BYTES = 20 * 1024 * 1024  # a 40-round game of 40 teams archives to about 2 MB
 ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+DEFAULT_THREADS = 8  # threads per process for the synchronous routes (AnyIO's 40 only fight over the GIL)
+# requests one process works on at once: a 40-team decision page costs ~50 ms of a core, so 16 take ~0.8 s
+DEFAULT_MAX_IN_FLIGHT = 16
+DEFAULT_MAX_IN_FLIGHT_PER_CLIENT = 6  # one browser or token: a browser opens at most 6 connections per host
+DEFAULT_DB_CONNECT_TIMEOUT_S = 2  # libpq counts whole seconds, 2 at least
+DEFAULT_DB_STATEMENT_TIMEOUT_S = 5.0  # far longer than any statement of a 40-team advance or an import
 
 
 class Settings(BaseSettings):
     """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT, MOATLINE_SECURE_COOKIES,
-    MOATLINE_TRUSTED_PROXIES, and the request size limits (app/web/limits.py): MOATLINE_MAX_BODY_BYTES for any
-    request (default 1 MiB) and MOATLINE_MAX_ARCHIVE_BYTES for the file of a game import, `POST /games/import`
-    (default 20 MiB)."""
+    MOATLINE_TRUSTED_PROXIES; the request size limits (app/web/limits.py): MOATLINE_MAX_BODY_BYTES for any
+    request (default 1 MiB) and MOATLINE_MAX_ARCHIVE_BYTES for the file of a game import (default 20 MiB); and
+    how much one server process takes on (MOATLINE_THREADS, MOATLINE_MAX_IN_FLIGHT,
+    MOATLINE_MAX_IN_FLIGHT_PER_CLIENT, MOATLINE_DB_CONNECT_TIMEOUT_S, MOATLINE_DB_STATEMENT_TIMEOUT_S)."""
 
     model_config = SettingsConfigDict(
         env_prefix="MOATLINE_", populate_by_name=True, extra="ignore", hide_input_in_errors=True
@@ -35,6 +42,11 @@ class Settings(BaseSettings):
     max_archive_bytes: int = Field(default=DEFAULT_MAX_ARCHIVE_BYTES, ge=1024)
     # addresses or networks (comma-separated) of the proxies whose X-Forwarded-For is believed
     trusted_proxies: str = ""
+    threads: int = Field(default=DEFAULT_THREADS, ge=1)
+    max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, ge=1)  # beyond, a fast 503; sizes the pool (app/db.py)
+    max_in_flight_per_client: int = Field(default=DEFAULT_MAX_IN_FLIGHT_PER_CLIENT, ge=1)
+    db_connect_timeout_s: int = Field(default=DEFAULT_DB_CONNECT_TIMEOUT_S, ge=1)  # PostgreSQL
+    db_statement_timeout_s: float = Field(default=DEFAULT_DB_STATEMENT_TIMEOUT_S, ge=0)  # PostgreSQL; 0: none
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from app.db import create_db_engine
+from app.db import Timeouts, create_db_engine, pool_for
 from app.revisions import MarksReader
 from app.services.scenarios import UnknownScenario
 from app.settings import PROJECT_ROOT, Settings, get_settings
@@ -28,7 +29,8 @@ from app.web.deps import current_instructor
 from app.web.headers import install_headers
 from app.web.instructor import router as instructor_router
 from app.web.limits import install_body_limits
-from app.web.page_cache import PageCache
+from app.web.overload import install_overload
+from app.web.page_cache import MARKS_SLOTS, PageCache
 from app.web.pages import router
 from app.web.play import NotOnATeam, UnknownCode, not_on_a_team, unknown_code
 from app.web.play import router as play_router
@@ -37,8 +39,8 @@ from app.web.security import install_security
 from app.web.templating import build_templates, render
 
 GZIP_MINIMUM_BYTES = 1024  # pages, scripts and styles travel compressed (classroom Wi-Fi is slow)
-# the page cache's counter reads: one connection, used on the event loop only, outside any transaction
-MARKS_CONNECTION = {"pool_size": 1, "max_overflow": 0, "isolation_level": "AUTOCOMMIT"}
+# the page cache's counter reads: a connection per read in flight, outside any transaction
+MARKS_CONNECTION = {"pool_size": MARKS_SLOTS, "max_overflow": 0, "isolation_level": "AUTOCOMMIT"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,8 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="JSON API for LMS scripts and analysts; see /docs.",
                   dependencies=[Depends(current_instructor)])  # every page's header knows who is signed in
     app.state.settings = settings
-    app.state.engine = create_db_engine(settings.database_url)
-    app.state.pages = PageCache(MarksReader(create_db_engine(settings.database_url, **MARKS_CONNECTION)))
+    timeouts = Timeouts(settings.db_connect_timeout_s, settings.db_statement_timeout_s)
+    app.state.engine = create_db_engine(settings.database_url, timeouts, **pool_for(settings.max_in_flight))
+    app.state.pages = PageCache(MarksReader(create_db_engine(settings.database_url, timeouts, **MARKS_CONNECTION)))
     app.state.templates = build_templates()
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(router)
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_headers(app)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     install_body_limits(app, settings)  # outermost: no body is read past its limit, even by the CSRF check
+    install_overload(app, settings)  # outermost of all: a burst is refused before any work
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -73,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
     clock = asyncio.create_task(deadline_loop(app.state.engine))
     yield
     clock.cancel()

@@ -23,6 +23,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from app.clock import now
+from app.db import Deadline
 from app.revisions import MarksReader
 from app.services.students import LAST_SEEN_EVERY, hash_token
 from app.web.deps import SESSION_COOKIE
@@ -32,6 +33,8 @@ MAX_BYTES = 64 * 1024 * 1024  # per process, raw and gzip: 200 students' ~25 KB 
 GZIP_LEVEL = 6
 VARY = "HX-Request"  # the gzip middleware adds Accept-Encoding to the pages it passes (all but the gzipped ones)
 KEPT_HEADERS = ("content-type",)
+MARKS_SLOTS = 4  # counter reads at once, each in a thread with its own connection (~1 ms each)
+MARKS_DEADLINE_S = 1.0  # longer means the database is not answering: the request gets a 503 (app/web/overload.py)
 
 
 @dataclass(frozen=True)
@@ -55,21 +58,24 @@ class Kept:
 
 
 class PageCache:
-    """Rendered student pages, per browser, least recently used dropped first. Used on the event loop only."""
+    """Rendered student pages, per browser, least recently used dropped first. Used on the event loop only; the
+    counters are read in threads of their own with a deadline, so a hung database never blocks the loop."""
 
     def __init__(self, reader: MarksReader, max_bytes: int = MAX_BYTES):
         self.reader, self.max_bytes = reader, max_bytes
+        self.counter_reads = Deadline(MARKS_SLOTS, MARKS_DEADLINE_S, name="page-cache-marks")
         self._pages: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
         self.held_bytes = 0  # bodies kept, raw and gzip
         self.hits = 0  # pages served again (for tests and for anyone curious how well it works)
 
-    def ticket(self, request: Request, student_token: str | None) -> Ticket | None:
+    async def ticket(self, request: Request, student_token: str | None) -> Ticket | None:
         """The ticket for this request's page, or None when the page must be rendered and not kept (see above);
-        an unknown token is rendered too, and so sent to the join page. Runs one query."""
+        an unknown token is rendered too, and so sent to the join page. Runs one query, in a thread; raises
+        DatabaseUnavailable when it gets no answer within MARKS_DEADLINE_S."""
         csrf = request.state.csrf_token
         if not student_token or request.url.query or SESSION_COOKIE in request.cookies or request.cookies.get(CSRF_COOKIE) != csrf:
             return None
-        marks = self.reader.marks(hash_token(student_token))
+        marks = await self.counter_reads.run(self.reader.marks, hash_token(student_token))
         if marks is None or now() - marks.last_seen > LAST_SEEN_EVERY:  # unknown, or a visit worth recording
             return None
         hx = request.headers.get("HX-Request") == "true"

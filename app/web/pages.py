@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.db import DatabaseUnavailable, Deadline
 from app.services.demo import demo_game
 from app.services.scenarios import get_stored_scenario, list_stored_scenarios
 from app.web.deps import SessionDep
@@ -41,10 +42,18 @@ def demo(request: Request, scenario_id: str, session: SessionDep, round: int | N
 
 
 @router.get("/healthz", name="healthz")
-def healthz(session: SessionDep) -> JSONResponse:
-    """Liveness for load balancers: the app answers and the database runs a query."""
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness for load balancers: the app answers and the database runs a query, in a thread of its own with a
+    deadline (app/web/overload.py `HEALTH_DEADLINE_S`): a hung database holds neither the event loop nor the page
+    threads, and the answer is a 503 within 2 s."""
+    checks: Deadline = request.app.state.health_checks
     try:
-        session.execute(text("SELECT 1")).scalar_one()
-    except SQLAlchemyError:
+        await checks.run(_database_answers, request.app.state.engine)
+    except (SQLAlchemyError, DatabaseUnavailable):
         return JSONResponse({"status": "error", "detail": "database unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+def _database_answers(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1")).scalar_one()

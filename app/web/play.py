@@ -169,7 +169,7 @@ async def dashboard(request: Request, welcome: int = 0) -> Response:
     """The company at a glance: money, models, market position, news, rivals' public moves. Served again from
     the page cache while nothing it shows has changed (app/web/page_cache.py)."""
     pages: PageCache = request.app.state.pages
-    ticket = pages.ticket(request, request.cookies.get(STUDENT_COOKIE))
+    ticket = await pages.ticket(request, request.cookies.get(STUDENT_COOKIE))
     if ticket is not None and (kept := pages.get(request, ticket)) is not None:
         return kept
     return pages.keep(ticket, await run_in_threadpool(_dashboard_page, request, bool(welcome)))

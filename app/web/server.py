@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import uvicorn
 from sqlmodel import Session
@@ -14,10 +15,17 @@ from app.settings import Settings, get_settings
 from app.web.main import create_app
 
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+APP_FACTORY = "app.web.main:create_app"  # what each worker process builds when there are several
+KEEP_ALIVE_S = 5  # idle browser connections closed after this (uvicorn's default, said here)
+# A backstop far above the in-flight caps (app/web/overload.py): open connections plus requests per worker beyond
+# which uvicorn itself answers 503, so a flood of idle connections cannot exhaust file descriptors. A class of 200
+# browsers keeps up to ~2 keep-alive connections each.
+CONNECTIONS_BACKSTOP = 1000
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Prepare the database and serve the web app until interrupted."""
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Prepare the database and serve the web app until interrupted, in `workers` processes (each with its own
+    thread and in-flight limits and its own database pool: PostgreSQL for more than one, or SQLite in WAL)."""
     settings = get_settings()
     if not port_is_free(host, port):
         raise SystemExit(
@@ -29,7 +37,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
         print(f"or sign in as {demo} with password {DEMO_PASSWORD} to open a demo class (development only)", flush=True)
     # the app reads X-Forwarded-For only from MOATLINE_TRUSTED_PROXIES (app/web/security.py), never
     # uvicorn, which would otherwise believe it from 127.0.0.1
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "timeout_keep_alive": KEEP_ALIVE_S,
+                               "limit_concurrency": CONNECTIONS_BACKSTOP, "proxy_headers": False}
+    if workers > 1:  # each worker builds the app from the environment's settings, as this process did
+        uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 def prepare_database(settings: Settings) -> str | None:
