@@ -111,7 +111,16 @@
     failures += 1;
     var offline = navigator.onLine === false;
     say("Not saved — retrying" + (offline ? " when you are back online" : "") + "… What you typed is kept in this browser.", true);
-    retryTimer = setTimeout(retry, RETRY_AFTER_MS[Math.min(failures, RETRY_AFTER_MS.length) - 1]);
+    retryTimer = setTimeout(retry, retryDelay(xhr));
+  }
+
+  // the wait before the next try: the backoff, at least the server's Retry-After (a busy server's 503),
+  // spread by up to half again so that a class refused in the same second does not come back in one
+  function retryDelay(xhr) {
+    var wait = RETRY_AFTER_MS[Math.min(failures, RETRY_AFTER_MS.length) - 1];
+    var asked = xhr ? parseInt(xhr.getResponseHeader("Retry-After") || "", 10) : NaN;
+    if (asked > 0) wait = Math.max(wait, asked * 1000);
+    return wait + Math.floor(Math.random() * wait / 2);
   }
 
   function retry() {
