@@ -92,6 +92,8 @@ class Student(SQLModel, table=True):
     pin: str = Field(max_length=8)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     last_seen: datetime = Field(sa_type=DateTime(timezone=True))
+    token_issued_at: datetime = Field(sa_type=DateTime(timezone=True))  # the token expires some days after
+    link_salt: str = Field(max_length=64)  # the rejoin link is derived from it (app/services/students.py)
 
 
 class TeamDecision(SQLModel, table=True):
@@ -147,6 +149,7 @@ class InstructorSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
+    kind: str = Field(default="browser", max_length=8, sa_column_kwargs={"server_default": "browser"})  # | api
 
 
 class SignInAttempt(SQLModel, table=True):
@@ -158,3 +161,15 @@ class SignInAttempt(SQLModel, table=True):
     email: str = Field(max_length=254, index=True)
     client_ip: str = Field(max_length=64, index=True)
     attempted_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time link to set a new password: the sha256 of its token, valid until used or expired."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    instructor_id: int = Field(foreign_key="instructor.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)

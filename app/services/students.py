@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,13 +55,10 @@ def join(session: Session, game: Game, seat_id: int | None, display_name: str) -
     problems = join_problems(session, game, seat_id, display_name)
     if problems:
         raise JoinError(problems)
-    token = secrets.token_urlsafe(24)
-    student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=display_name.strip(), token_hash=hash_token(token),
-                      pin="".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS)), created_at=now(), last_seen=now())
-    session.add(student)
-    session.commit()
-    session.refresh(student)
-    return Joined(student, token)
+    student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=display_name.strip(), token_hash="",
+                      pin="".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS)), created_at=now(),
+                      last_seen=now(), token_issued_at=now(), link_salt="")
+    return _issue_token(session, student, new_link=True)
 
 
 class JoinError(GameError):
@@ -89,11 +88,30 @@ def join_problems(session: Session, game: Game, seat_id: int | None, display_nam
     return out
 
 
-def student_by_token(session: Session, token: str | None) -> Student | None:
-    if not token:
+# --- students' tokens --------------------------------------------------------------------------------
+# A student's browser (or script) holds a random token, stored as its sha256, that expires some days after
+# it was issued and when the game ends. The rejoin link is another secret, derived from the server's key and
+# the student's link salt: opening it issues a fresh token, so the link is never the live cookie, and it
+# keeps working (from any device) until the game ends or the student rejoins with their PIN.
+
+TOKEN_REFUSALS = {
+    "expired": "This device's sign-in to your game has expired. Come back with your game's code, your name and "
+               "your PIN, or open your rejoin link.",
+    "ended": "Your game has ended, so its team pages are closed. Your instructor has the results.",
+    "unknown": "This device is no longer signed in to a game: you were signed in on another device with your "
+               "link or PIN, or your instructor took you out of the game. Come back with your game's code, "
+               "your name and your PIN.",
+}
+LINK_MAC_BYTES = 24
+
+
+def student_by_token(session: Session, token: str | None, lifetime: timedelta) -> Student | None:
+    """The student a token belongs to, while it is unexpired and their game has not ended."""
+    found = _token_holder(session, token)
+    if found is None or _refusal(found[0], found[1], lifetime):
         return None
-    student = session.exec(select(Student).where(Student.token_hash == hash_token(token))).first()
-    if student is not None and now() - aware(student.last_seen) > LAST_SEEN_EVERY:  # not a write on every request
+    student = found[0]
+    if now() - aware(student.last_seen) > LAST_SEEN_EVERY:  # not a write on every request
         student.last_seen = now()
         session.add(student)
         session.commit()
@@ -101,19 +119,85 @@ def student_by_token(session: Session, token: str | None) -> Student | None:
     return student
 
 
+def token_refusal(session: Session, token: str | None, lifetime: timedelta) -> str:
+    """Why a token opens nothing: a key of TOKEN_REFUSALS."""
+    found = _token_holder(session, token)
+    return (_refusal(found[0], found[1], lifetime) if found else "") or "unknown"
+
+
+def _token_holder(session: Session, token: str | None) -> tuple[Student, Game] | None:
+    if not token:
+        return None
+    query = (select(Student, Game).join(Game, col(Game.id) == col(Student.game_id))
+             .where(Student.token_hash == hash_token(token)))
+    row = session.exec(query).first()
+    return (row[0], row[1]) if row else None
+
+
+def _refusal(student: Student, game: Game, lifetime: timedelta) -> str:
+    if game.status == "ended":
+        return "ended"
+    if now() >= aware(student.token_issued_at) + lifetime:
+        return "expired"
+    return ""
+
+
+def rejoin_token(student: Student, secret: str) -> str:
+    """The secret of the student's rejoin link: their id and a MAC of their link salt."""
+    return f"{student.id}.{_link_mac(student, secret)}"
+
+
+def _link_mac(student: Student, secret: str) -> str:
+    message = f"rejoin:{student.id}:{student.link_salt}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()[:LINK_MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def exchange_rejoin_link(session: Session, link: str, secret: str) -> Joined:
+    """A fresh token for the student whose rejoin link this is (any other device of theirs is signed out)."""
+    student = _link_holder(session, link, secret)
+    if student is None:
+        raise GameError("That rejoin link is not valid any more. Use your game code, name and PIN.")
+    if _game_status(session, student) == "ended":
+        raise GameError(TOKEN_REFUSALS["ended"])
+    return _issue_token(session, student)
+
+
+def _link_holder(session: Session, link: str, secret: str) -> Student | None:
+    """The student of a rejoin link; a link from before links were derived is the old token, once."""
+    sid, dot, mac = link.partition(".")
+    if not dot:
+        found = _token_holder(session, link)
+        return found[0] if found else None
+    student = row_by_id(session, Student, int(sid)) if sid.isdigit() else None
+    if student is None or not hmac.compare_digest(mac, _link_mac(student, secret)):
+        return None
+    return student
+
+
+def _game_status(session: Session, student: Student) -> str:
+    game = session.get(Game, student.game_id)
+    return game.status if game else "ended"
+
+
+def _issue_token(session: Session, student: Student, new_link: bool = False) -> Joined:
+    """A fresh token for the student (the old one stops working); with new_link, a fresh rejoin link too."""
+    token = secrets.token_urlsafe(24)
+    student.token_hash, student.token_issued_at, student.last_seen = hash_token(token), now(), now()
+    if new_link:
+        student.link_salt = secrets.token_urlsafe(24)
+    session.add(student)
+    session.commit()
+    session.refresh(student)
+    return Joined(student, token)
+
 
 def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str) -> Joined:
     """Come back on another device with the game code, your name and your PIN; issues a fresh secret link."""
     student = session.exec(select(Student).where(Student.game_id == game.id, func.lower(Student.display_name) == display_name.strip().lower())).first()
     if student is None or not secrets.compare_digest(student.pin, pin.strip()):
         raise JoinError({"pin": "That name and PIN do not match a student of this game."})
-    token = secrets.token_urlsafe(24)
-    student.token_hash = hash_token(token)
-    student.last_seen = now()
-    session.add(student)
-    session.commit()
-    session.refresh(student)
-    return Joined(student, token)
+    return _issue_token(session, student, new_link=True)
 
 
 def seat_of(session: Session, student: Student) -> Seat:

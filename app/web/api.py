@@ -128,12 +128,29 @@ def token(request: Request, body: TokenRequest, session: SessionDep) -> TokenRes
         raise HTTPException(status_code=429, detail=str(exc)) from None
     except accounts.AccountError as exc:
         raise HTTPException(status_code=401, detail=str(exc)) from None
-    return TokenResponse(token=accounts.open_session(session, person.id or 0), role="instructor")
+    return TokenResponse(token=accounts.open_api_token(session, person.id or 0), role="instructor")
+
+
+@router.delete("/token", status_code=204, name="api_revoke_token")
+def revoke_token(session: SessionDep, who: CallerDep) -> Response:
+    """Revoke the instructor's API token this call is made with."""
+    _instructor_only(who)
+    accounts.close_session(session, who.token)
+    return Response(status_code=204)
+
+
+@router.delete("/tokens", status_code=204, name="api_revoke_everything")
+def revoke_everything(session: SessionDep, who: CallerDep) -> Response:
+    """Sign out everywhere: revoke every API token and close every browser session of the instructor."""
+    _instructor_only(who)
+    assert who.instructor is not None
+    accounts.close_every_session(session, who.instructor.id or 0)
+    return Response(status_code=204)
 
 
 @router.post("/join", response_model=JoinResponse, name="api_join")
 def join(body: JoinRequest, session: SessionDep) -> JoinResponse | JSONResponse:
-    """Join a game's team as a student; the token works as the rejoin secret."""
+    """Join a game's team as a student; the token lasts MOATLINE_STUDENT_TOKEN_DAYS, or until the game ends."""
     try:
         game = students.game_by_code(session, body.code)
     except GameNotFound as exc:

@@ -1,19 +1,25 @@
-"""Instructor accounts on the web: sign up, sign in, sign out."""
+"""Instructor accounts on the web: sign up, sign in, sign out (here or everywhere), change or reset a password."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.services import accounts
+from app.models import Instructor
+from app.services import accounts, mail
 from app.services.accounts import InstructorCreate, SignUpRejected, TooManyAttempts, WrongCredentials
-from app.web.deps import CurrentInstructor, SessionDep
+from app.settings import Settings
+from app.web.deps import CurrentInstructor, SessionDep, SignedInInstructor
 from app.web.security import client_address, end_session, safe_next, session_token, start_session
 from app.web.templating import render
 
 router = APIRouter()
+RESET_PATH = "/reset"
+RESET_MINUTES = int(accounts.RESET_LIFETIME.total_seconds() // 60)
+SIGNIN_NOTICES = {"everywhere": "You are signed out on every browser, and every API token is revoked."}
+NO_STORE = {"Cache-Control": "no-store"}
 
 FormText = Annotated[str, Form()]
 
@@ -46,10 +52,10 @@ def _signup_page(request: Request, typed: dict[str, str], problems: dict[str, st
 
 
 @router.get("/signin", name="signin")
-def signin_form(request: Request, instructor: CurrentInstructor, next: str = "") -> Response:
+def signin_form(request: Request, instructor: CurrentInstructor, next: str = "", notice: str = "") -> Response:
     if instructor is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return _signin_page(request, {"next": safe_next(next), "email": ""}, "")
+    return _signin_page(request, {"next": safe_next(next), "email": ""}, "", notice=SIGNIN_NOTICES.get(notice, ""))
 
 
 @router.post("/signin", name="signin_submit")
@@ -66,9 +72,10 @@ def signin(request: Request, session: SessionDep, email: FormText = "", password
     return _signed_in(request, accounts.open_session(session, person.id), typed["next"])
 
 
-def _signin_page(request: Request, typed: dict[str, str], problem: str, status_code: int = 200) -> Response:
-    return render(request, "auth/signin.html", {"title": "Sign in", "nav": "signin", "typed": typed, "problem": problem},
-                  status_code=status_code)
+def _signin_page(request: Request, typed: dict[str, str], problem: str, status_code: int = 200,
+                 notice: str = "") -> Response:
+    context = {"title": "Sign in", "nav": "signin", "typed": typed, "problem": problem, "notice": notice}
+    return render(request, "auth/signin.html", context, status_code=status_code)
 
 
 def _signed_in(request: Request, token: str, next_path: str) -> Response:
@@ -85,4 +92,104 @@ def signout(request: Request, session: SessionDep) -> Response:
         accounts.close_session(session, token)
     response = RedirectResponse("/", status_code=303)
     end_session(response, request)
+    return response
+
+
+@router.post("/signout/everywhere", name="signout_everywhere")
+def signout_everywhere(request: Request, session: SessionDep, me: SignedInInstructor) -> Response:
+    """Close every session and revoke every API token of this instructor, this browser's too."""
+    accounts.close_every_session(session, me.id or 0)
+    response = RedirectResponse(request.url_for("signin").path + "?notice=everywhere", status_code=303)
+    end_session(response, request)
+    return response
+
+
+# --- the account page: change the password ---------------------------------------------------------
+
+
+@router.get("/account", name="account")
+def account(request: Request, me: SignedInInstructor) -> Response:
+    return _account_page(request, me, {})
+
+
+@router.post("/account/password", name="change_password")
+def change_password(request: Request, session: SessionDep, me: SignedInInstructor, current: FormText = "",
+                    password: FormText = "") -> Response:
+    """A new password, with the current one; every other browser and API token is signed out."""
+    try:
+        accounts.change_password(session, me, current, password, client_address(request), session_token(request))
+    except accounts.PasswordRejected as rejected:
+        return _account_page(request, me, rejected.problems, status_code=422)
+    except TooManyAttempts as refused:
+        return _account_page(request, me, {"current": str(refused)}, status_code=429)
+    notice = "Your password is changed. Every other browser and API token is signed out."
+    return _account_page(request, me, {}, notice=notice)
+
+
+def _account_page(request: Request, me: Instructor, problems: dict[str, str], status_code: int = 200,
+                  notice: str = "") -> Response:
+    context = {"title": "Your account", "nav": "account", "me": me, "problems": problems, "notice": notice,
+               "min_password": accounts.PASSWORD_MIN_LENGTH}
+    return render(request, "auth/account.html", context, status_code=status_code)
+
+
+# --- resetting a forgotten password ----------------------------------------------------------------
+
+
+@router.get(RESET_PATH, name="forgot")
+def forgot(request: Request) -> Response:
+    """Ask for a reset link by email, when this site sends email; else how the operator prints one."""
+    return _forgot_page(request, sent=False)
+
+
+@router.post(RESET_PATH, name="forgot_submit")
+def forgot_submit(request: Request, session: SessionDep, tasks: BackgroundTasks, email: FormText = "") -> Response:
+    """Email a reset link: the same answer, as fast, whether or not the email has an account."""
+    settings: Settings = request.app.state.settings
+    if not settings.mail_configured:
+        return _forgot_page(request, sent=False, status_code=404)
+    token = accounts.issue_reset(session, email[: accounts.EMAIL_MAX_LENGTH], every=accounts.RESET_EMAIL_EVERY)
+    if token is not None:
+        to = accounts.normalise_email(email)
+        message = mail.reset_message(settings, to, reset_url(settings.public_url, token), RESET_MINUTES)
+        tasks.add_task(mail.send, settings, message)
+    return _forgot_page(request, sent=True, email=email)
+
+
+def _forgot_page(request: Request, sent: bool, email: str = "", status_code: int = 200) -> Response:
+    settings: Settings = request.app.state.settings
+    context = {"title": "Forgot your password?", "mail": settings.mail_configured, "sent": sent, "email": email,
+               "minutes": RESET_MINUTES}
+    return render(request, "auth/forgot.html", context, status_code=status_code)
+
+
+def reset_url(base: str, token: str) -> str:
+    """The one-time link, on the site's own address."""
+    return f"{base.rstrip('/')}{RESET_PATH}/{token}"
+
+
+@router.get(RESET_PATH + "/{token}", name="reset_form")
+def reset_form(request: Request, session: SessionDep, token: str) -> Response:
+    person = accounts.reset_holder(session, token)
+    return _reset_page(request, token, person, {}, status_code=200 if person else 404)
+
+
+@router.post(RESET_PATH + "/{token}", name="reset_submit")
+def reset_submit(request: Request, session: SessionDep, token: str, password: FormText = "") -> Response:
+    """Set the new password (once) and sign this browser in."""
+    try:
+        person = accounts.reset_password(session, token, password)
+    except accounts.PasswordRejected as rejected:
+        return _reset_page(request, token, accounts.reset_holder(session, token), rejected.problems, 422)
+    except accounts.ResetLinkInvalid:
+        return _reset_page(request, token, None, {}, status_code=404)
+    return _signed_in(request, accounts.open_session(session, person.id or 0), "/games")
+
+
+def _reset_page(request: Request, token: str, person: Instructor | None, problems: dict[str, str],
+                status_code: int) -> Response:
+    context = {"title": "Choose a new password", "person": person, "token": token, "problems": problems,
+               "problem": str(accounts.ResetLinkInvalid()), "min_password": accounts.PASSWORD_MIN_LENGTH}
+    response = render(request, "auth/reset.html", context, status_code=status_code)
+    response.headers.update(NO_STORE)
     return response

@@ -25,8 +25,7 @@ from fastapi.responses import Response
 from app.clock import now
 from app.revisions import MarksReader
 from app.services.students import LAST_SEEN_EVERY, hash_token
-from app.web.deps import SESSION_COOKIE
-from app.web.security import CSRF_COOKIE
+from app.web.deps import SESSION_COOKIE, read_cookie
 
 MAX_PAGES = 1000  # per server process: a 40-team class of 200 students, at ~25 KB a page (raw and gzip)
 GZIP_LEVEL = 6
@@ -62,7 +61,8 @@ class PageCache:
         """The ticket for this request's page, or None when the page must be rendered and not kept (see above);
         an unknown token is rendered too, and so sent to the join page. Runs one query."""
         csrf = request.state.csrf_token
-        if not student_token or request.url.query or SESSION_COOKIE in request.cookies or request.cookies.get(CSRF_COOKIE) != csrf:
+        signed_in = read_cookie(request, SESSION_COOKIE) is not None
+        if not student_token or request.url.query or signed_in or not request.state.csrf_kept:
             return None
         marks = self.reader.marks(hash_token(student_token))
         if marks is None or now() - marks.last_seen > LAST_SEEN_EVERY:  # unknown, or a visit worth recording

@@ -15,17 +15,26 @@ from app.models import Game, Seat, Student
 from app.scenario import PERSONAS
 from app.services import drafts, games, history, rounds, students
 from app.web import decision_form
-from app.web.deps import STUDENT_COOKIE, FormDep, SessionDep, StudentDep, current_student
+from app.web.deps import (
+    STUDENT_COOKIE,
+    FormDep,
+    SessionDep,
+    StudentDep,
+    current_student,
+    read_cookie,
+    student_token_lifetime,
+)
 from app.web.page_cache import PageCache
+from app.web.security import delete_cookie, set_cookie
 from app.web.templating import render
 
 router = APIRouter()
-COOKIE_DAYS = 180
 
 
 def _with_cookie(response: Response, request: Request, token: str) -> Response:
-    response.set_cookie(STUDENT_COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https")
+    """The student's cookie, for as long as their token lives (MOATLINE_STUDENT_TOKEN_DAYS)."""
+    lifetime = int(student_token_lifetime(request).total_seconds())
+    set_cookie(response, request, STUDENT_COOKIE, token, lifetime)
     return response
 
 
@@ -37,12 +46,16 @@ def _join_page(request: Request, session: Session, game: Game, form: dict[str, A
 
 
 @router.get("/join", name="join_form")
-def join_form(request: Request, session: SessionDep, code: str = "") -> Response:
-    """Enter a join code."""
+def join_form(request: Request, session: SessionDep, code: str = "", signed_out: str = "") -> Response:
+    """Enter a join code; a browser whose student token no longer works is told why (and forgets it)."""
     if code.strip():
         game = _game_by_code(session, code)
         return RedirectResponse(request.url_for("join", code=game.join_code).path, status_code=303)
-    return render(request, "play/code.html", {"code": "", "problem": None})
+    notice = students.TOKEN_REFUSALS.get(signed_out)
+    response = render(request, "play/code.html", {"code": "", "problem": None, "notice": notice})
+    if notice and read_cookie(request, STUDENT_COOKIE):
+        delete_cookie(response, request, STUDENT_COOKIE)
+    return response
 
 
 class UnknownCode(Exception):
@@ -95,9 +108,14 @@ def rejoin_pin(request: Request, code: str, session: SessionDep, display_name: A
 
 @router.get("/rejoin/{token}", name="rejoin")
 def rejoin(request: Request, token: str, session: SessionDep) -> Response:
-    if students.student_by_token(session, token) is None:
-        return render(request, "play/code.html", {"code": "", "problem": "That rejoin link is not valid any more. Use your game code, name and PIN."}, status_code=404)
-    return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, token)
+    """A rejoin link, exchanged for a fresh cookie token (the link itself is never the cookie; the access log
+    shows it redacted, app/web/access_log.py)."""
+    secret = request.app.state.settings.secret_key
+    try:
+        joined = students.exchange_rejoin_link(session, token, secret)
+    except GameError as exc:
+        return render(request, "play/code.html", {"code": "", "problem": str(exc)}, status_code=404)
+    return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, joined.token)
 
 
 class NotOnATeam(Exception):
@@ -137,7 +155,7 @@ async def dashboard(request: Request, welcome: int = 0) -> Response:
     """The company at a glance: money, models, market position, news, rivals' public moves. Served again from
     the page cache while nothing it shows has changed (app/web/page_cache.py)."""
     pages: PageCache = request.app.state.pages
-    ticket = pages.ticket(request, request.cookies.get(STUDENT_COOKIE))
+    ticket = pages.ticket(request, read_cookie(request, STUDENT_COOKIE))
     if ticket is not None and (kept := pages.get(request, ticket)) is not None:
         return kept
     return pages.keep(ticket, await run_in_threadpool(_dashboard_page, request, bool(welcome)))
@@ -153,9 +171,11 @@ def round_watch(request: Request, student: StudentDep, session: SessionDep, seen
 
 def _dashboard_page(request: Request, welcome: bool) -> Response:
     with Session(request.app.state.engine) as session:
-        ctx = _context(session, current_student(request, session))
+        student = current_student(request, session)
+        ctx = _context(session, student)
         ctx["welcome"] = welcome
-        ctx["rejoin_link"] = str(request.url_for("rejoin", token=request.cookies.get(STUDENT_COOKIE, "")))
+        link = students.rejoin_token(student, request.app.state.settings.secret_key)
+        ctx["rejoin_link"] = str(request.url_for("rejoin", token=link))
         return dashboard_page(request, session, ctx)
 
 

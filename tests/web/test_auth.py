@@ -48,8 +48,8 @@ def test_the_session_cookie_is_httponly_samesite_lax_and_only_its_hash_is_stored
     signed_up = client.post("/signup", data={"email": "ada@example.edu", "display_name": "Ada", "password": PASSWORD,
                                              "csrf_token": csrf_of(token_page)}, follow_redirects=False)
     assert signed_up.status_code == 303 and signed_up.headers["location"] == "/games"
-    cookie = signed_up.headers["set-cookie"]
-    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=1209600" in cookie
+    cookie = signed_up.headers.get_list("set-cookie")[0]
+    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=1209600" in cookie
     token = client.cookies[SESSION_COOKIE]
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         assert s.exec(select(InstructorSession.token_hash)).one() == token_hash(token) != token

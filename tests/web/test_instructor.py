@@ -23,7 +23,7 @@ from app.settings import Settings
 from app.web.main import create_app
 
 from .axe import serious_violations
-from .signed_in import PASSWORD, FormFields, create_game, csrf_of, new_game_form, post_form, sign_up, text_of
+from .signed_in import PASSWORD, FormFields, create_game, csrf_of, csrf_token_of, new_game_form, post_form, sign_up, text_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -628,7 +628,7 @@ def test_a_practice_round_is_played_read_then_wiped_by_the_instructor_and_studen
     assert "/play/decide" not in dashboard and "Round 1 (practice) results" in dashboard
     assert "<h1>Nothing to decide yet</h1>" in text_of(ann.get("/play/decide").text)
     refused = ann.post("/play/decide", data={"version": "0", "products.prices.consumer": "3"},
-                       headers={"X-CSRF-Token": ann.cookies.get("moatline_csrf") or ""})
+                       headers={"X-CSRF-Token": csrf_token_of(ann)})
     assert refused.status_code == 409 and "The practice round is over" in text_of(refused.text)
 
     started = post_form(client, f"/games/{gid}/control", {"action": "finish_practice"}, from_page=f"/games/{gid}")
