@@ -23,7 +23,17 @@ from app.settings import Settings
 from app.web.main import create_app
 
 from .axe import serious_violations
-from .signed_in import PASSWORD, FormFields, create_game, csrf_of, csrf_token_of, new_game_form, post_form, sign_up, text_of
+from .signed_in import (
+    PASSWORD,
+    FormFields,
+    create_game,
+    csrf_of,
+    csrf_token_of,
+    new_game_form,
+    post_form,
+    sign_up,
+    text_of,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
