@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 from urllib.parse import quote, urlsplit
 
@@ -56,6 +57,7 @@ HARDENING_HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy",
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")  # two years, as hstspreload.org asks
 API_PREFIX = "/api/"
 DEFAULT_AFTER_SIGN_IN = "/games"
+log = logging.getLogger(__name__)
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:
@@ -155,6 +157,15 @@ def _own_origins(scope: Scope, settings: Settings, host: str) -> set[str]:
     return own | ({_origin_of(settings.public_url).lower()} if settings.public_url else set())
 
 
+def _log_cross_site(scope: Scope, settings: Settings) -> None:
+    """Say what was refused, for an operator whose proxy rewrites Host (MOATLINE_PUBLIC_URL then helps)."""
+    headers = Headers(scope=scope)
+    sent = headers.get("origin") or _origin_of(headers.get("referer", ""))
+    own = sorted(_own_origins(scope, settings, headers.get("host", "")))
+    log.warning("refused %s %s from origin %r: this site is %s (if that origin is this site's address, "
+                "set MOATLINE_PUBLIC_URL to it)", scope["method"], scope["path"], sent, ", ".join(own))
+
+
 class CSRFMiddleware:
     """Checks the origin and token of every state-changing request and gives a token cookie to any page that
     lacks one; adds the hardening headers (and HSTS when secure) to every response."""
@@ -184,6 +195,7 @@ class CSRFMiddleware:
 
     async def _check(self, scope: Scope, receive: Receive, send: Send, token: str, known: bool) -> None:
         if not same_origin(scope, self.settings):
+            _log_cross_site(scope, self.settings)
             await _refuse(scope, receive, send, reason="cross_site")
             return
         try:

@@ -4,8 +4,10 @@ API tokens kept apart from browser cookies, sign out (everywhere), password chan
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -324,3 +326,20 @@ def test_an_expired_reset_link_is_refused(client: TestClient) -> None:
 def test_mail_settings_without_the_sites_address_are_refused_at_startup() -> None:
     with pytest.raises(ValueError, match="MOATLINE_PUBLIC_URL"):
         Settings(smtp_host="smtp.school.edu", smtp_from="moatline@school.edu")
+
+
+def test_the_student_token_lifetime_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOATLINE_STUDENT_TOKEN_DAYS", "3")
+    assert Settings().student_token_lifetime == timedelta(days=3)
+    monkeypatch.setenv("MOATLINE_STUDENT_TOKEN_DAYS", "0")
+    with pytest.raises(ValueError, match="student_token_days"):
+        Settings()
+
+
+def test_a_refused_cross_site_form_is_logged_with_a_hint_for_operators(
+        client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    token = csrf_of(client.get("/signin").text)
+    with caplog.at_level(logging.WARNING, logger="app.web.security"):
+        client.post("/signin", data={"csrf_token": token}, headers={"Origin": EVIL})
+    assert f"from origin '{EVIL}': this site is http://testserver" in caplog.text
+    assert "MOATLINE_PUBLIC_URL" in caplog.text
