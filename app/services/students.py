@@ -153,9 +153,9 @@ def _link_mac(student: Student, secret: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
-def exchange_rejoin_link(session: Session, link: str, secret: str) -> Joined:
+def exchange_rejoin_link(session: Session, link: str, secret: str, lifetime: timedelta) -> Joined:
     """A fresh token for the student whose rejoin link this is (any other device of theirs is signed out)."""
-    student = _link_holder(session, link, secret)
+    student = _link_holder(session, link, secret, lifetime)
     if student is None:
         raise GameError("That rejoin link is not valid any more. Use your game code, name and PIN.")
     if _game_status(session, student) == "ended":
@@ -163,12 +163,13 @@ def exchange_rejoin_link(session: Session, link: str, secret: str) -> Joined:
     return _issue_token(session, student)
 
 
-def _link_holder(session: Session, link: str, secret: str) -> Student | None:
-    """The student of a rejoin link; a link from before links were derived is the old token, once."""
+def _link_holder(session: Session, link: str, secret: str, lifetime: timedelta) -> Student | None:
+    """The student of a rejoin link. A link from before links were derived is the token itself: it works
+    once, and only while that token is live (an expired cookie token renews nothing)."""
     sid, dot, mac = link.partition(".")
     if not dot:
         found = _token_holder(session, link)
-        return found[0] if found else None
+        return found[0] if found and not _refusal(found[0], found[1], lifetime) else None
     student = row_by_id(session, Student, int(sid)) if sid.isdigit() else None
     if student is None or not hmac.compare_digest(mac, _link_mac(student, secret)):
         return None

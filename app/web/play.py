@@ -112,7 +112,7 @@ def rejoin(request: Request, token: str, session: SessionDep) -> Response:
     shows it redacted, app/web/access_log.py)."""
     secret = request.app.state.settings.secret_key
     try:
-        joined = students.exchange_rejoin_link(session, token, secret)
+        joined = students.exchange_rejoin_link(session, token, secret, student_token_lifetime(request))
     except GameError as exc:
         return render(request, "play/code.html", {"code": "", "problem": str(exc)}, status_code=404)
     return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, joined.token)

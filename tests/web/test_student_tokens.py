@@ -139,6 +139,14 @@ def test_a_link_from_before_links_were_derived_works_once(app_and_game: tuple[Te
     assert TestClient(client.app).get(old_style).status_code == 404
 
 
+def test_an_expired_token_cannot_be_renewed_as_an_old_style_rejoin_link(
+        app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    age_token(client, "Ann", timedelta(days=TOKEN_DAYS, minutes=1))
+    assert TestClient(client.app).get(f"/rejoin/{client.cookies[STUDENT_COOKIE]}").status_code == 404
+
+
 def test_the_access_log_shows_rejoin_and_reset_links_redacted(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     secret = "12.sEcReT-rejoin-mac"
     with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
