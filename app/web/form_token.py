@@ -44,6 +44,8 @@ class TokenScan:
         return self.token is not None
 
     def field_started(self) -> None:
+        if self.found:  # the rest of the body is the route's to read (and to refuse)
+            return
         self.fields += 1
         if self.fields > MAX_FIELDS:
             raise MalformedForm(f"The form has more than {MAX_FIELDS} fields.")
@@ -132,6 +134,8 @@ class _PartHeaders:
         self.header, self.value = b"", b""
 
     def finished(self) -> None:
+        if self.scan.found:
+            return
         if self.disposition is None:
             raise MalformedForm("The form could not be read: a part has no Content-Disposition.")
         _, options = parse_options_header(self.disposition)
@@ -171,20 +175,22 @@ async def read_token(content_type: str, field: str, receive: Receive) -> tuple[s
             break
         chunk: bytes = message.get("body", b"")
         read += len(chunk)
+        _write(parser, scan, chunk)
         if read > SCAN_LIMIT_BYTES and not scan.found:
             raise MalformedForm("The form is too large.")
-        _write(parser, chunk)
         if not message.get("more_body", False):
             _finish(parser, scan)
             break
     return scan.text(), messages
 
 
-def _write(parser: MultipartParser | QuerystringParser, chunk: bytes) -> None:
+def _write(parser: MultipartParser | QuerystringParser, scan: TokenScan, chunk: bytes) -> None:
+    """Parse a chunk; what is wrong after the token is the route's to refuse."""
     try:
         parser.write(chunk)
     except FormParserError:
-        raise MalformedForm("The form could not be read: it is malformed.") from None
+        if not scan.found:
+            raise MalformedForm("The form could not be read: it is malformed.") from None
 
 
 def _finish(parser: MultipartParser | QuerystringParser, scan: TokenScan) -> None:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.web.form_token import MAX_FIELDS, SCAN_LIMIT_BYTES
 
-from .signed_in import PASSWORD, csrf_of
+from .signed_in import PASSWORD, csrf_of, sign_up, text_of
 
 BOUNDARY = "xYzZy"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
@@ -50,7 +50,7 @@ def test_a_form_with_its_token_first_but_too_big_after_it_is_refused_by_the_rout
     content_type, body = BODIES[case]
     answer = client.post("/signin", content=f"csrf_token={token}&{body}".encode(),
                          headers={"Content-Type": content_type})
-    assert answer.status_code == 400
+    assert answer.status_code == 400 and not answer.text.startswith("The form")  # the route's answer
 
 
 def test_a_multipart_part_with_its_token_first_and_a_broken_rest_is_refused_with_400(client: TestClient) -> None:
@@ -72,3 +72,12 @@ def test_a_form_without_its_token_is_still_the_form_expired_page(client: TestCli
     client.get("/signin")
     answer = client.post("/signin", data={"email": "a@example.edu", "password": "x"})
     assert answer.status_code == 403 and "This form has expired" in answer.text
+
+
+def test_a_large_upload_with_its_token_first_reaches_the_route_even_in_one_chunk(client: TestClient) -> None:
+    sign_up(client)
+    token = csrf_of(client.get("/games").text)
+    junk = "x" * (2 * SCAN_LIMIT_BYTES)
+    answer = client.post("/games/import", data={"csrf_token": token},
+                         files={"archive": ("game.json", junk.encode(), "application/json")})
+    assert answer.status_code == 422 and "not a Moatline game archive" in text_of(answer.text)
