@@ -1,6 +1,8 @@
 """The JSON API under /api/v1 for LMS scripts and analysts: the same services and permissions as the pages.
 
-Authentication is a bearer token: an instructor's from POST /api/v1/token, a student's from POST /api/v1/join.
+Authentication is a bearer token: an instructor's from POST /api/v1/token (no browser session: DELETE
+/api/v1/token revokes it, DELETE /api/v1/tokens every token and session of the instructor), a student's from
+POST /api/v1/join (until MOATLINE_STUDENT_TOKEN_DAYS pass or the game ends).
 Anything a caller may not see answers 404, as on the pages.
 """
 
