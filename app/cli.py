@@ -212,12 +212,12 @@ def import_game(
 
 account_cli = typer.Typer(help="Instructor accounts.", no_args_is_help=True)
 cli.add_typer(account_cli, name="account")
-LOCAL_SITE = "http://127.0.0.1:8000"  # `moatline serve`'s address when MOATLINE_PUBLIC_URL is not set
+LOCAL_SITE = "http://127.0.0.1:8000"  # `moatline serve`'s address, without MOATLINE_PUBLIC_URL
 
 
 @account_cli.command("reset")
 def reset_account(email: str = typer.Argument(..., help="The instructor's email.")) -> None:
-    """Print a one-time link where the instructor chooses a new password (for sites that send no email)."""
+    """Print a one-time link where the instructor sets a new password (for sites without email)."""
     from sqlmodel import Session
 
     from app.db import create_db_engine
@@ -235,7 +235,8 @@ def reset_account(email: str = typer.Argument(..., help="The instructor's email.
     if token is None:
         fail(f"no instructor has the email {email!r}")
         return
-    typer.echo(f"Give this link to {accounts.normalise_email(email)}; it works once, within {RESET_MINUTES} minutes:")
+    who = accounts.normalise_email(email)
+    typer.echo(f"Give this link to {who}; it works once, within {RESET_MINUTES} minutes:")
     typer.echo(reset_url(settings.public_url or LOCAL_SITE, token))
 
 

@@ -92,8 +92,8 @@ class Student(SQLModel, table=True):
     pin: str = Field(max_length=8)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     last_seen: datetime = Field(sa_type=DateTime(timezone=True))
-    token_issued_at: datetime = Field(sa_type=DateTime(timezone=True))  # the token expires some days after
-    link_salt: str = Field(max_length=64)  # the rejoin link is derived from it (app/services/students.py)
+    token_issued_at: datetime = Field(sa_type=DateTime(timezone=True))  # it expires some days after
+    link_salt: str = Field(max_length=64)  # the rejoin link derives from it (services/students.py)
 
 
 class TeamDecision(SQLModel, table=True):
@@ -149,7 +149,8 @@ class InstructorSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
-    kind: str = Field(default="browser", max_length=8, sa_column_kwargs={"server_default": "browser"})  # | api
+    kind: str = Field(default="browser", max_length=8,  # browser | api
+                      sa_column_kwargs={"server_default": "browser"})
 
 
 class SignInAttempt(SQLModel, table=True):
@@ -164,7 +165,7 @@ class SignInAttempt(SQLModel, table=True):
 
 
 class PasswordReset(SQLModel, table=True):
-    """A one-time link to set a new password: the sha256 of its token, valid until used or expired."""
+    """A one-time link to set a new password: the sha256 of its token, valid until used or due."""
 
     __tablename__ = "password_reset"
 

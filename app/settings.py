@@ -15,8 +15,9 @@ DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # refused outside 
 
 
 class Settings(BaseSettings):
-    """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT, MOATLINE_SECURE_COOKIES,
-    MOATLINE_STUDENT_TOKEN_DAYS, MOATLINE_PUBLIC_URL and, to email password-reset links, MOATLINE_SMTP_*."""
+    """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT,
+    MOATLINE_SECURE_COOKIES, MOATLINE_STUDENT_TOKEN_DAYS, MOATLINE_PUBLIC_URL and, to email
+    password-reset links, MOATLINE_SMTP_*."""
 
     model_config = SettingsConfigDict(
         env_prefix="MOATLINE_", populate_by_name=True, extra="ignore", hide_input_in_errors=True
@@ -26,9 +27,9 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     environment: str = "development"
     secure_cookies: bool = False  # True behind an HTTPS proxy that forwards plain HTTP; HTTPS requests always get them
-    student_token_days: int = Field(default=30, ge=1, le=3650)  # a student's browser stays signed in this long
-    public_url: str = ""  # the site's address as students and instructors type it, e.g. https://moatline.school.edu
-    smtp_host: str = ""  # set to email password-reset links; without it, `moatline account reset EMAIL` prints them
+    student_token_days: int = Field(default=30, ge=1, le=3650)  # how long a student stays in
+    public_url: str = ""  # the site's address as people type it, e.g. https://moatline.school.edu
+    smtp_host: str = ""  # to email reset links; without, `moatline account reset EMAIL` prints them
     smtp_port: int = 587
     smtp_username: str = ""
     smtp_password: str = ""
@@ -47,11 +48,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _mail_needs_an_address(self) -> Settings:
-        """Emailed links must name the site itself, never the Host a request claims (a forged Host would
-        send someone's reset link to another site)."""
+        """Emailed links must name the site itself, never the Host a request claims (a forged Host
+        would send someone's reset link to another site)."""
         if self.smtp_host and not (self.public_url and self.smtp_from):
-            raise ValueError("MOATLINE_SMTP_HOST is set: also set MOATLINE_PUBLIC_URL (the site's address, "
-                             "for the links in emails) and MOATLINE_SMTP_FROM (the sender's address).")
+            raise ValueError("MOATLINE_SMTP_HOST is set: also set MOATLINE_PUBLIC_URL (the site's "
+                             "address, for links in emails) and MOATLINE_SMTP_FROM (the sender).")
         return self
 
     @property

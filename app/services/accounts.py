@@ -207,14 +207,15 @@ def _forget_failures(session: Session, email: str, person: Instructor, rehashed:
 
 
 # --- sessions and API tokens ----------------------------------------------------------------------
-# A browser's session and a script's API token are rows of one table told apart by `kind`: a token is
-# accepted only as what it was issued as, so an API token is no session cookie and a cookie no API token.
+# A browser's session and a script's API token are rows of one table told apart by `kind`: a token
+# is accepted only as what it was issued as: an API token is no session cookie, and the other way.
 
 BROWSER = "browser"
 API = "api"
 
 
-def open_session(session: Session, instructor_id: int, at: datetime | None = None, kind: str = BROWSER) -> str:
+def open_session(session: Session, instructor_id: int, at: datetime | None = None,
+                 kind: str = BROWSER) -> str:
     """A new session for a signed-in instructor; returns the token for the cookie (the database keeps its hash)."""
     at = at or now()
     session.execute(delete(InstructorSession).where(col(InstructorSession.expires_at) <= at))
@@ -230,23 +231,25 @@ def open_api_token(session: Session, instructor_id: int, at: datetime | None = N
     return open_session(session, instructor_id, at, kind=API)
 
 
-def instructor_for(session: Session, token: str, at: datetime | None = None, kind: str = BROWSER) -> Instructor | None:
-    """The instructor a session token (or, with kind=API, an API token) belongs to, if open and not expired."""
-    found = session.exec(select(Instructor)
-                         .join(InstructorSession, col(InstructorSession.instructor_id) == col(Instructor.id))
-                         .where(InstructorSession.token_hash == token_hash(token), InstructorSession.kind == kind,
-                                col(InstructorSession.expires_at) > (at or now()))).first()
-    return found
+def instructor_for(session: Session, token: str, at: datetime | None = None,
+                   kind: str = BROWSER) -> Instructor | None:
+    """The instructor a session token (with kind=API: an API token) belongs to, while it is open."""
+    query = (select(Instructor)
+             .join(InstructorSession, col(InstructorSession.instructor_id) == col(Instructor.id))
+             .where(col(InstructorSession.token_hash) == token_hash(token),
+                    col(InstructorSession.kind) == kind,
+                    col(InstructorSession.expires_at) > (at or now())))
+    return session.exec(query).first()
 
 
 def close_session(session: Session, token: str) -> None:
-    """Sign a browser out (or revoke an API token): its row goes, so it opens nothing anywhere any more."""
+    """Sign a browser out (or revoke an API token): its row goes, so it opens nothing any more."""
     session.execute(delete(InstructorSession).where(col(InstructorSession.token_hash) == token_hash(token)))
     session.commit()
 
 
 def close_every_session(session: Session, instructor_id: int, keep: str | None = None) -> None:
-    """Sign out everywhere: every browser session and API token of the instructor goes (but `keep`'s)."""
+    """Sign out everywhere: every session and API token of the instructor goes (but `keep`'s)."""
     query = delete(InstructorSession).where(col(InstructorSession.instructor_id) == instructor_id)
     if keep is not None:
         query = query.where(col(InstructorSession.token_hash) != token_hash(keep))
@@ -258,7 +261,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# --- changing and resetting a password --------------------------------------------------------------
+# --- changing and resetting a password ------------------------------------------------------------
 
 RESET_LIFETIME = timedelta(minutes=60)
 RESET_EMAIL_EVERY = timedelta(minutes=5)  # a form anyone can post must not flood someone's inbox
@@ -279,8 +282,8 @@ class ResetLinkInvalid(AccountError):
 
 def change_password(session: Session, person: Instructor, current: str, new: str, client_ip: str,
                     keep: str | None = None) -> None:
-    """Set a new password after checking the current one (counted like a sign-in, so it cannot be guessed
-    from a stolen session); every other session and API token is revoked, `keep`'s stays."""
+    """Set a new password after checking the current one (counted like a sign-in, so that it cannot
+    be guessed from a stolen session); every other session and API token goes, `keep`'s stays."""
     try:
         authenticate(session, person.email, current, client_ip)
     except WrongCredentials:
@@ -293,10 +296,11 @@ def change_password(session: Session, person: Instructor, current: str, new: str
 
 def issue_reset(session: Session, email: str, at: datetime | None = None,
                 every: timedelta | None = None) -> str | None:
-    """A one-time reset token for the account with this email (None when there is none, or when `every` has
-    not passed since the last one); the database keeps its hash."""
+    """A one-time reset token for the account with this email (None when there is none, or when
+    `every` has not passed since the last one); the database keeps its hash."""
     at = at or now()
-    person = session.exec(select(Instructor).where(Instructor.email == normalise_email(email))).first()
+    found = select(Instructor).where(Instructor.email == normalise_email(email))
+    person = session.exec(found).first()
     if person is None or person.id is None:
         return None
     session.execute(delete(PasswordReset).where(col(PasswordReset.expires_at) <= at))
@@ -318,14 +322,17 @@ def _reset_since(session: Session, instructor_id: int, since: datetime) -> bool:
 
 def reset_holder(session: Session, token: str, at: datetime | None = None) -> Instructor | None:
     """Whose password a reset token may set, while it is unused and unexpired."""
-    query = (select(Instructor).join(PasswordReset, col(PasswordReset.instructor_id) == col(Instructor.id))
-             .where(PasswordReset.token_hash == token_hash(token), col(PasswordReset.expires_at) > (at or now())))
+    query = (select(Instructor)
+             .join(PasswordReset, col(PasswordReset.instructor_id) == col(Instructor.id))
+             .where(PasswordReset.token_hash == token_hash(token),
+                    col(PasswordReset.expires_at) > (at or now())))
     return session.exec(query).first()
 
 
-def reset_password(session: Session, token: str, new: str, at: datetime | None = None) -> Instructor:
-    """Set a new password with a reset token, once: every reset link, session and API token of the account
-    is revoked, and its sign-in failures forgotten."""
+def reset_password(session: Session, token: str, new: str,
+                   at: datetime | None = None) -> Instructor:
+    """Set a new password with a reset token, once: every reset link, session and API token of the
+    account is revoked, and its sign-in failures forgotten."""
     person = reset_holder(session, token, at)
     if person is None:
         raise ResetLinkInvalid()

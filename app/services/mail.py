@@ -17,7 +17,8 @@ def reset_message(settings: Settings, to: str, link: str, minutes: int) -> Email
     message.set_content(
         f"Someone (we hope you) asked to set a new password for the Moatline account {to}.\n\n"
         f"Open this link within {minutes} minutes to choose it (the link works once):\n{link}\n\n"
-        "If you did not ask, ignore this email: your password stays as it is.\n")
+        "If you did not ask, ignore this email: your password stays as it is.\n"
+    )
     return message
 
 

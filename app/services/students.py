@@ -55,9 +55,10 @@ def join(session: Session, game: Game, seat_id: int | None, display_name: str) -
     problems = join_problems(session, game, seat_id, display_name)
     if problems:
         raise JoinError(problems)
-    student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=display_name.strip(), token_hash="",
-                      pin="".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS)), created_at=now(),
-                      last_seen=now(), token_issued_at=now(), link_salt="")
+    pin = "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
+    student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=display_name.strip(),
+                      pin=pin, created_at=now(), last_seen=now(), token_hash="",
+                      token_issued_at=now(), link_salt="")
     return _issue_token(session, student, new_link=True)
 
 
@@ -88,19 +89,20 @@ def join_problems(session: Session, game: Game, seat_id: int | None, display_nam
     return out
 
 
-# --- students' tokens --------------------------------------------------------------------------------
-# A student's browser (or script) holds a random token, stored as its sha256, that expires some days after
-# it was issued and when the game ends. The rejoin link is another secret, derived from the server's key and
-# the student's link salt: opening it issues a fresh token, so the link is never the live cookie, and it
-# keeps working (from any device) until the game ends or the student rejoins with their PIN.
+# --- students' tokens -----------------------------------------------------------------------------
+# A student's browser (or script) holds a random token, stored as its sha256, that expires some days
+# after it was issued and when the game ends. The rejoin link is another secret, derived from the
+# server's key and the student's link salt: opening it issues a fresh token, so the link is never
+# the live cookie, and it keeps working (on any device) until the game ends or the student rejoins
+# with their PIN.
 
 TOKEN_REFUSALS = {
-    "expired": "This device's sign-in to your game has expired. Come back with your game's code, your name and "
-               "your PIN, or open your rejoin link.",
+    "expired": "This device's sign-in to your game has expired. Come back with your game's code, "
+               "your name and your PIN, or open your rejoin link.",
     "ended": "Your game has ended, so its team pages are closed. Your instructor has the results.",
-    "unknown": "This device is no longer signed in to a game: you were signed in on another device with your "
-               "link or PIN, or your instructor took you out of the game. Come back with your game's code, "
-               "your name and your PIN.",
+    "unknown": "This device is no longer signed in to a game: you were signed in on another device "
+               "with your link or PIN, or your instructor took you out of the game. Come back with "
+               "your game's code, your name and your PIN.",
 }
 LINK_MAC_BYTES = 24
 
@@ -117,6 +119,14 @@ def student_by_token(session: Session, token: str | None, lifetime: timedelta) -
         session.commit()
         session.refresh(student)
     return student
+
+
+def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str) -> Joined:
+    """Come back on another device with the game code, your name and your PIN; issues a fresh secret link."""
+    student = session.exec(select(Student).where(Student.game_id == game.id, func.lower(Student.display_name) == display_name.strip().lower())).first()
+    if student is None or not secrets.compare_digest(student.pin, pin.strip()):
+        raise JoinError({"pin": "That name and PIN do not match a student of this game."})
+    return _issue_token(session, student, new_link=True)
 
 
 def token_refusal(session: Session, token: str | None, lifetime: timedelta) -> str:
@@ -154,7 +164,7 @@ def _link_mac(student: Student, secret: str) -> str:
 
 
 def exchange_rejoin_link(session: Session, link: str, secret: str, lifetime: timedelta) -> Joined:
-    """A fresh token for the student whose rejoin link this is (any other device of theirs is signed out)."""
+    """A fresh token for the student whose rejoin link this is (their other devices sign out)."""
     student = _link_holder(session, link, secret, lifetime)
     if student is None:
         raise GameError("That rejoin link is not valid any more. Use your game code, name and PIN.")
@@ -164,8 +174,8 @@ def exchange_rejoin_link(session: Session, link: str, secret: str, lifetime: tim
 
 
 def _link_holder(session: Session, link: str, secret: str, lifetime: timedelta) -> Student | None:
-    """The student of a rejoin link. A link from before links were derived is the token itself: it works
-    once, and only while that token is live (an expired cookie token renews nothing)."""
+    """The student of a rejoin link. A link from before links were derived is the token itself: it
+    works once, and only while that token is live (an expired cookie token renews nothing)."""
     sid, dot, mac = link.partition(".")
     if not dot:
         found = _token_holder(session, link)
@@ -182,7 +192,7 @@ def _game_status(session: Session, student: Student) -> str:
 
 
 def _issue_token(session: Session, student: Student, new_link: bool = False) -> Joined:
-    """A fresh token for the student (the old one stops working); with new_link, a fresh rejoin link too."""
+    """A fresh token for the student (the old one stops working); with new_link, a new link too."""
     token = secrets.token_urlsafe(24)
     student.token_hash, student.token_issued_at, student.last_seen = hash_token(token), now(), now()
     if new_link:
@@ -191,14 +201,6 @@ def _issue_token(session: Session, student: Student, new_link: bool = False) -> 
     session.commit()
     session.refresh(student)
     return Joined(student, token)
-
-
-def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str) -> Joined:
-    """Come back on another device with the game code, your name and your PIN; issues a fresh secret link."""
-    student = session.exec(select(Student).where(Student.game_id == game.id, func.lower(Student.display_name) == display_name.strip().lower())).first()
-    if student is None or not secrets.compare_digest(student.pin, pin.strip()):
-        raise JoinError({"pin": "That name and PIN do not match a student of this game."})
-    return _issue_token(session, student, new_link=True)
 
 
 def seat_of(session: Session, student: Student) -> Seat:

@@ -26,12 +26,12 @@ class RedactSecretPaths(logging.Filter):
         if isinstance(args, tuple) and len(args) > PATH_ARG:
             path = args[PATH_ARG]
             if isinstance(path, str):
-                record.args = (*args[:PATH_ARG], redacted(path), *args[PATH_ARG + 1:])
+                record.args = (*args[:PATH_ARG], redacted(path), *args[PATH_ARG + 1 :])
         return True
 
 
 def install_access_log_redaction() -> None:
-    """Put the filter on uvicorn's access logger, once (uvicorn's logging setup keeps a logger's filters)."""
+    """Put the filter on uvicorn's access logger, once (uvicorn's log setup keeps its filters)."""
     logger = logging.getLogger(ACCESS_LOGGER)
     if not any(isinstance(f, RedactSecretPaths) for f in logger.filters):
         logger.addFilter(RedactSecretPaths())

@@ -1,8 +1,8 @@
 """The JSON API under /api/v1 for LMS scripts and analysts: the same services and permissions as the pages.
 
-Authentication is a bearer token: an instructor's from POST /api/v1/token (no browser session: DELETE
-/api/v1/token revokes it, DELETE /api/v1/tokens every token and session of the instructor), a student's from
-POST /api/v1/join (until MOATLINE_STUDENT_TOKEN_DAYS pass or the game ends).
+Authentication is a bearer token: an instructor's from POST /api/v1/token (no browser session:
+DELETE /api/v1/token revokes it, DELETE /api/v1/tokens every token and session of the instructor),
+a student's from POST /api/v1/join (until MOATLINE_STUDENT_TOKEN_DAYS pass or the game ends).
 Anything a caller may not see answers 404, as on the pages.
 """
 
@@ -143,7 +143,7 @@ def revoke_token(session: SessionDep, who: CallerDep) -> Response:
 
 @router.delete("/tokens", status_code=204, name="api_revoke_everything")
 def revoke_everything(session: SessionDep, who: CallerDep) -> Response:
-    """Sign out everywhere: revoke every API token and close every browser session of the instructor."""
+    """Sign out everywhere: revoke every API token and browser session of the instructor."""
     _instructor_only(who)
     assert who.instructor is not None
     accounts.close_every_session(session, who.instructor.id or 0)
@@ -152,7 +152,7 @@ def revoke_everything(session: SessionDep, who: CallerDep) -> Response:
 
 @router.post("/join", response_model=JoinResponse, name="api_join")
 def join(body: JoinRequest, session: SessionDep) -> JoinResponse | JSONResponse:
-    """Join a game's team as a student; the token lasts MOATLINE_STUDENT_TOKEN_DAYS, or until the game ends."""
+    """Join a team as a student; the token lasts MOATLINE_STUDENT_TOKEN_DAYS or to the end."""
     try:
         game = students.game_by_code(session, body.code)
     except GameNotFound as exc:

@@ -18,8 +18,9 @@ from app.models import Instructor, Student
 from app.services import accounts, students
 from app.settings import Settings
 
-# cookie names, as set over plain HTTP; a site served securely sets and reads them with the __Host- prefix
-# (the browser then keeps them for this host alone, Secure, on every path: no sibling site can plant one)
+# cookie names, as set over plain HTTP; a site served securely sets and reads them with the __Host-
+# prefix (the browser keeps them for this host alone, Secure, on every path: no sibling site can
+# plant one)
 SESSION_COOKIE = "moatline_session"
 STUDENT_COOKIE = "moatline_student"
 HOST_PREFIX = "__Host-"
@@ -27,7 +28,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def cookies_secure(settings: Settings, scheme: str) -> bool:
-    """Whether cookies are Secure (and __Host- named): under MOATLINE_SECURE_COOKIES or over HTTPS."""
+    """Whether cookies are Secure (and __Host- named): MOATLINE_SECURE_COOKIES or HTTPS."""
     return settings.secure_cookies or scheme == "https"
 
 
@@ -36,7 +37,7 @@ def cookie_name(base: str, secure: bool) -> str:
 
 
 def read_cookie(request: HTTPConnection, base: str) -> str | None:
-    """A cookie under the name in force for this request (`__Host-moatline_session` on a secure site)."""
+    """A cookie under the name in force for this request (`__Host-moatline_session` if secure)."""
     secure = cookies_secure(request.app.state.settings, request.url.scheme)
     return request.cookies.get(cookie_name(base, secure))
 
@@ -94,8 +95,8 @@ SignedInInstructor = Annotated[Instructor, Depends(require_instructor)]
 
 
 def current_student(request: Request, session: SessionDep) -> Student:
-    """The student this browser joined as; anyone else is sent to the join page, which says why a browser that
-    had joined is signed out (its token expired, its game ended, or another device took over)."""
+    """The student this browser joined as; anyone else is sent to the join page, which says why a
+    browser that had joined is signed out (its token expired, its game ended, another device)."""
     token = read_cookie(request, STUDENT_COOKIE)
     lifetime = student_token_lifetime(request)
     student = students.student_by_token(session, token, lifetime)
@@ -134,9 +135,10 @@ class Caller(BaseModel):
     model_config = {"arbitrary_types_allowed": True}
 
 
-def caller(request: Request, session: SessionDep, authorization: Annotated[str, Header()] = "") -> Caller:
-    """Who is calling, from the bearer token (an instructor's API token, never a browser's session, or a
-    student's token); no valid token is a 401."""
+def caller(request: Request, session: SessionDep,
+           authorization: Annotated[str, Header()] = "") -> Caller:
+    """Who is calling, from the bearer token (an instructor's API token, never a browser's session,
+    or a student's token); no valid token is a 401."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(status_code=401, detail="Send an `Authorization: Bearer <token>` header.",

@@ -1,9 +1,9 @@
 """The CSRF token of a posted form, read from the front of its body as it streams in.
 
-Every form Moatline renders puts its token first, so the middleware reads only until the token field
-ends (a few hundred bytes) and hands what it read, then the rest, to the route. It never holds more than
-`SCAN_LIMIT_BYTES` of an unauthenticated body, and a body it cannot read is a `MalformedForm` (a 400),
-never a server error.
+Every form Moatline renders puts its token first, so the middleware reads only until the token
+field ends (a few hundred bytes) and hands what it read, then the rest, to the route. It never
+holds more than `SCAN_LIMIT_BYTES` of an unauthenticated body, and a body it cannot read is a
+`MalformedForm` (a 400), never a server error.
 """
 
 from __future__ import annotations
@@ -94,13 +94,19 @@ def urlencoded_parser(scan: TokenScan) -> QuerystringParser:
         name_done()
         scan.field_ended()
 
-    callbacks = {"on_field_start": scan.field_started, "on_field_name": _callback(name_part),
-                 "on_field_data": _on_first_data(name_done, scan.value_part),
-                 "on_field_end": field_ended, "on_end": scan.ended}
+    callbacks = {
+        "on_field_start": scan.field_started,
+        "on_field_name": _callback(name_part),
+        "on_field_data": _on_first_data(name_done, scan.value_part),
+        "on_field_end": field_ended,
+        "on_end": scan.ended,
+    }
     return QuerystringParser(callbacks)  # type: ignore[arg-type]
 
 
-def _on_first_data(first: Callable[[], None], then: Callable[[bytes], None]) -> Callable[[bytes, int, int], None]:
+def _on_first_data(
+    first: Callable[[], None], then: Callable[[bytes], None]
+) -> Callable[[bytes, int, int], None]:
     """Field data: the name before it is complete once data starts."""
 
     def on_data(data: bytes, start: int, end: int) -> None:
@@ -148,10 +154,16 @@ def multipart_parser(scan: TokenScan, content_type: str) -> MultipartParser:
     if not boundary:
         raise MalformedForm("The form could not be read: it names no multipart boundary.")
     part = _PartHeaders(scan)
-    callbacks = {"on_part_begin": part.begin, "on_header_field": _callback(part.field),
-                 "on_header_value": _callback(part.value_part), "on_header_end": part.header_end,
-                 "on_headers_finished": part.finished, "on_part_data": _callback(scan.value_part),
-                 "on_part_end": scan.field_ended, "on_end": scan.ended}
+    callbacks = {
+        "on_part_begin": part.begin,
+        "on_header_field": _callback(part.field),
+        "on_header_value": _callback(part.value_part),
+        "on_header_end": part.header_end,
+        "on_headers_finished": part.finished,
+        "on_part_data": _callback(scan.value_part),
+        "on_part_end": scan.field_ended,
+        "on_end": scan.ended,
+    }
     return MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
 
 
@@ -162,7 +174,7 @@ def form_kind(content_type: str) -> str | None:
 
 
 async def read_token(content_type: str, field: str, receive: Receive) -> tuple[str, list[Message]]:
-    """The token a form body carries ("" if none), and the messages read, to be replayed to the route."""
+    """The token a form body carries ("" if none) and the messages read, to replay to the route."""
     urlencoded = form_kind(content_type) == URLENCODED
     scan = TokenScan(field, urlencoded)
     parser = urlencoded_parser(scan) if urlencoded else multipart_parser(scan, content_type)

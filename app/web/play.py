@@ -46,8 +46,9 @@ def _join_page(request: Request, session: Session, game: Game, form: dict[str, A
 
 
 @router.get("/join", name="join_form")
-def join_form(request: Request, session: SessionDep, code: str = "", signed_out: str = "") -> Response:
-    """Enter a join code; a browser whose student token no longer works is told why (and forgets it)."""
+def join_form(request: Request, session: SessionDep, code: str = "",
+              signed_out: str = "") -> Response:
+    """Enter a join code; a browser whose student token stopped working is told why."""
     if code.strip():
         game = _game_by_code(session, code)
         return RedirectResponse(request.url_for("join", code=game.join_code).path, status_code=303)
@@ -108,14 +109,16 @@ def rejoin_pin(request: Request, code: str, session: SessionDep, display_name: A
 
 @router.get("/rejoin/{token}", name="rejoin")
 def rejoin(request: Request, token: str, session: SessionDep) -> Response:
-    """A rejoin link, exchanged for a fresh cookie token (the link itself is never the cookie; the access log
-    shows it redacted, app/web/access_log.py)."""
-    secret = request.app.state.settings.secret_key
+    """A rejoin link, exchanged for a fresh cookie token (the link itself is never the cookie; the
+    access log shows it redacted, app/web/access_log.py)."""
+    secret, lifetime = request.app.state.settings.secret_key, student_token_lifetime(request)
     try:
-        joined = students.exchange_rejoin_link(session, token, secret, student_token_lifetime(request))
+        joined = students.exchange_rejoin_link(session, token, secret, lifetime)
     except GameError as exc:
-        return render(request, "play/code.html", {"code": "", "problem": str(exc)}, status_code=404)
-    return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, joined.token)
+        context = {"code": "", "problem": str(exc)}
+        return render(request, "play/code.html", context, status_code=404)
+    to_dashboard = RedirectResponse(request.url_for("dashboard").path, status_code=303)
+    return _with_cookie(to_dashboard, request, joined.token)
 
 
 class NotOnATeam(Exception):

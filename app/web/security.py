@@ -1,14 +1,14 @@
-"""Web security: CSRF protection on every state-changing request, the one helper that sets every cookie,
-HSTS, and the instructor's session cookie.
+"""Web security: CSRF protection on every state-changing request, the one helper that sets every
+cookie, HSTS, and the instructor's session cookie.
 
-CSRF: the HttpOnly `moatline_csrf` cookie holds a random per-browser secret signed by the server; a page's
-token is an HMAC of that secret and the browser's session (its instructor session and student cookies), so
-a pair minted on another visit, or planted by another site, matches no one else's session, and signing in
-or out changes it. Every POST, PUT, PATCH or DELETE must repeat the token in the `csrf_token` form field
-(first in the form) or the `X-CSRF-Token` header (base.html puts that header on every htmx request), and,
-when the browser says where it comes from (Origin, else Referer), come from this site. Pages get the token
-from the Jinja globals `csrf_input()` and `csrf_token()`. A refused request gets a 403 page; a form body
-that cannot be read gets a 400.
+CSRF: the HttpOnly `moatline_csrf` cookie holds a random per-browser secret signed by the server;
+a page's token is an HMAC of that secret and the browser's session (its instructor session and
+student cookies), so a pair minted on another visit, or planted by another site, matches no one
+else's session, and signing in or out changes it. Every POST, PUT, PATCH or DELETE must repeat the
+token in the `csrf_token` form field (first in the form) or the `X-CSRF-Token` header (base.html
+puts it on every htmx request), and, when the browser says where it comes from (Origin, else
+Referer), come from this site. Pages get the token from the Jinja globals `csrf_input()` and
+`csrf_token()`. A refused request gets a 403 page; a form body that cannot be read gets a 400.
 
 Cookies are Secure under MOATLINE_SECURE_COOKIES or over HTTPS, and then carry the `__Host-` prefix.
 """
@@ -54,35 +54,38 @@ CSRF_COOKIE_MAX_AGE_S = 30 * 24 * 3600  # outlives a tab left open between weekl
 # link's secret) leaks to another site, and no file is sniffed into a type it was not served as
 HARDENING_HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'"),
                      (b"referrer-policy", b"same-origin"), (b"x-content-type-options", b"nosniff")]
-HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")  # two years, as hstspreload.org asks
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")  # two years
 API_PREFIX = "/api/"
 DEFAULT_AFTER_SIGN_IN = "/games"
 log = logging.getLogger(__name__)
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:
-    """CSRF middleware, the Jinja globals that put the token in pages, the sign-in redirect, and the access
-    log's redaction of secret links."""
+    """CSRF middleware, the Jinja globals that put the token in pages, the sign-in redirect, and the
+    access log's redaction of secret links."""
     install_access_log_redaction()
     app.add_middleware(CSRFMiddleware, settings=settings)
     add_csrf_globals(app.state.templates.env)
     app.add_exception_handler(SignInRequired, _to_sign_in)
 
 
-# --- cookies and HSTS ------------------------------------------------------------------------------
+# --- cookies and HSTS ----------------------------------------------------------------------------
 
 
 def cookie_header(settings: Settings, scheme: str, base: str, value: str, max_age: int) -> str:
-    """The Set-Cookie value for every cookie Moatline sets: HttpOnly, SameSite=Lax, Path=/ and no Domain;
-    Secure and `__Host-` named under MOATLINE_SECURE_COOKIES or over HTTPS."""
+    """The Set-Cookie value for every cookie Moatline sets: HttpOnly, SameSite=Lax, Path=/ and no
+    Domain; Secure and `__Host-` named under MOATLINE_SECURE_COOKIES or over HTTPS."""
     secure = cookies_secure(settings, scheme)
-    parts = [f"{cookie_name(base, secure)}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
+    name = cookie_name(base, secure)
+    parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
     return "; ".join([*parts, "Secure"] if secure else parts)
 
 
-def set_cookie(response: Response, request: HTTPConnection, base: str, value: str, max_age: int) -> None:
+def set_cookie(response: Response, request: HTTPConnection, base: str, value: str,
+               max_age: int) -> None:
     settings: Settings = request.app.state.settings
-    response.headers.append("set-cookie", cookie_header(settings, request.url.scheme, base, value, max_age))
+    header = cookie_header(settings, request.url.scheme, base, value, max_age)
+    response.headers.append("set-cookie", header)
 
 
 def delete_cookie(response: Response, request: HTTPConnection, base: str) -> None:
@@ -90,7 +93,7 @@ def delete_cookie(response: Response, request: HTTPConnection, base: str) -> Non
 
 
 def hsts_headers(settings: Settings, scope: Scope) -> list[tuple[bytes, bytes]]:
-    """Strict-Transport-Security for a response served over HTTPS or by a site that sets secure cookies."""
+    """Strict-Transport-Security for a response over HTTPS or from a site with secure cookies."""
     return [HSTS] if cookies_secure(settings, str(scope.get("scheme", ""))) else []
 
 
@@ -104,7 +107,7 @@ def new_csrf_token(secret: str) -> str:
 
 
 def csrf_token_is_valid(secret: str, token: str) -> bool:
-    """Whether this server signed the cookie's secret (so a value planted by a sibling site is refused)."""
+    """Whether this server signed the cookie's secret (a value planted by a sibling site is not)."""
     nonce, _, signature = token.partition(".")
     return bool(nonce) and hmac.compare_digest(signature, _mac(secret, b"csrf:" + nonce.encode()))
 
@@ -115,8 +118,9 @@ def csrf_token_for(secret: str, browser_secret: str, binding: str) -> str:
 
 
 def csrf_binding(request: HTTPConnection) -> str:
-    """What the token is bound to: the hash of the browser's instructor session and student cookies."""
-    joined = f"{read_cookie(request, SESSION_COOKIE) or ''}|{read_cookie(request, STUDENT_COOKIE) or ''}"
+    """What the token is bound to: a hash of the browser's session and student cookies."""
+    session, student = read_cookie(request, SESSION_COOKIE), read_cookie(request, STUDENT_COOKIE)
+    joined = f"{session or ''}|{student or ''}"
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
@@ -136,8 +140,8 @@ def csrf_exempt(scope: Scope) -> bool:
 
 
 def same_origin(scope: Scope, settings: Settings) -> bool:
-    """Whether a state-changing request comes from this site, as far as the browser says (Origin, else
-    Referer); a request that says nothing (an old browser, a script) is left to the token alone."""
+    """Whether a state-changing request comes from this site, as far as the browser says (Origin,
+    else Referer); a request that says nothing (an old browser, a script) is left to the token."""
     headers = Headers(scope=scope)
     origin = headers.get("origin") or _origin_of(headers.get("referer", ""))
     if not origin:
@@ -146,29 +150,34 @@ def same_origin(scope: Scope, settings: Settings) -> bool:
 
 
 def _origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL; "null" for one that names no site, "" for none."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ("null" if url else "")
+    if parts.scheme and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return "null" if url else ""
 
 
 def _own_origins(scope: Scope, settings: Settings, host: str) -> set[str]:
-    """This site's origins: the address asked for, over HTTPS too behind a TLS proxy, and MOATLINE_PUBLIC_URL."""
+    """This site's origins: the address asked for (also over HTTPS behind a TLS proxy) and
+    MOATLINE_PUBLIC_URL."""
     schemes = {str(scope.get("scheme", "http"))} | ({"https"} if settings.secure_cookies else set())
     own = {f"{scheme}://{host.lower()}" for scheme in schemes}
     return own | ({_origin_of(settings.public_url).lower()} if settings.public_url else set())
 
 
 def _log_cross_site(scope: Scope, settings: Settings) -> None:
-    """Say what was refused, for an operator whose proxy rewrites Host (MOATLINE_PUBLIC_URL then helps)."""
+    """Say what was refused, for an operator whose proxy rewrites Host (see MOATLINE_PUBLIC_URL)."""
     headers = Headers(scope=scope)
     sent = headers.get("origin") or _origin_of(headers.get("referer", ""))
     own = sorted(_own_origins(scope, settings, headers.get("host", "")))
-    log.warning("refused %s %s from origin %r: this site is %s (if that origin is this site's address, "
-                "set MOATLINE_PUBLIC_URL to it)", scope["method"], scope["path"], sent, ", ".join(own))
+    log.warning("refused %s %s from origin %r: this site is %s (if that origin is this site's "
+                "address, set MOATLINE_PUBLIC_URL to it)", scope["method"], scope["path"], sent,
+                ", ".join(own))
 
 
 class CSRFMiddleware:
-    """Checks the origin and token of every state-changing request and gives a token cookie to any page that
-    lacks one; adds the hardening headers (and HSTS when secure) to every response."""
+    """Checks the origin and token of every state-changing request and gives a token cookie to any
+    page that lacks one; adds the hardening headers (and HSTS when secure) to every response."""
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app, self.settings, self.secret = app, settings, settings.secret_key
@@ -193,7 +202,8 @@ class CSRFMiddleware:
             return
         await self.app(scope, receive, send)
 
-    async def _check(self, scope: Scope, receive: Receive, send: Send, token: str, known: bool) -> None:
+    async def _check(self, scope: Scope, receive: Receive, send: Send, token: str,
+                     known: bool) -> None:
         if not same_origin(scope, self.settings):
             _log_cross_site(scope, self.settings)
             await _refuse(scope, receive, send, reason="cross_site")
@@ -210,8 +220,8 @@ class CSRFMiddleware:
 
 
 async def _submitted_token(scope: Scope, receive: Receive) -> tuple[str, Receive]:
-    """The token from the header, else from the front of the form body; and a receive that replays what was
-    read of the body for the route."""
+    """The token from the header, else from the front of the form body; and a receive that
+    replays what was read of the body for the route."""
     headers = Headers(scope=scope)
     if headers.get(CSRF_HEADER):
         return headers[CSRF_HEADER], receive
@@ -270,7 +280,7 @@ REFUSAL_TITLES = {"missing": "This form has expired", "stale": "This form has ex
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, reason: str) -> None:
-    """The 403 page: `missing` (no security cookie), `stale` (another session's token), `cross_site`."""
+    """The 403 page: `missing` (no security cookie), `stale` (another session's), `cross_site`."""
     scope.setdefault("router", scope["app"].router)  # middleware runs before the router sets it; url_for needs it
     request = Request(scope, receive)
     context = {"title": REFUSAL_TITLES[reason], "missing": reason == "missing", "reason": reason}
@@ -314,7 +324,7 @@ def safe_next(value: str | None) -> str:
 
 
 def start_session(response: Response, request: Request, token: str) -> None:
-    """The session cookie for a signed-in browser, with a fresh CSRF secret (tokens of before are void)."""
+    """The session cookie of a signed-in browser, and a fresh CSRF secret (old tokens are void)."""
     set_cookie(response, request, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
     rotate_csrf(response, request)
 
@@ -326,7 +336,8 @@ def end_session(response: Response, request: Request) -> None:
 
 def rotate_csrf(response: Response, request: Request) -> None:
     settings: Settings = request.app.state.settings
-    set_cookie(response, request, CSRF_COOKIE, new_csrf_token(settings.secret_key), CSRF_COOKIE_MAX_AGE_S)
+    secret = new_csrf_token(settings.secret_key)
+    set_cookie(response, request, CSRF_COOKIE, secret, CSRF_COOKIE_MAX_AGE_S)
 
 
 def client_address(request: Request) -> str:

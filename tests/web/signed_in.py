@@ -21,7 +21,7 @@ def csrf_of(page: str) -> str:
 
 
 def csrf_token_of(client: TestClient, path: str = "/") -> str:
-    """The CSRF token a page gives this browser now (bound to its session: never the cookie itself)."""
+    """The CSRF token a page gives this browser now (bound to its session: not the cookie)."""
     return hx_token(client.get(path).text)
 
 

@@ -76,8 +76,8 @@ def test_signed_out_visitors_to_instructor_pages_are_sent_to_sign_in_and_back(cl
 
 def test_a_signed_out_post_to_an_instructor_page_changes_nothing_and_asks_to_sign_in(signed_in: TestClient) -> None:
     game_id = create_game(signed_in)
-    token = csrf_of(signed_in.get("/games").text)
     post_form(signed_in, "/signout", {}, from_page="/games")
+    token = csrf_token_of(signed_in)  # a page opened after signing out (the old token is void)
     response = signed_in.post(f"/games/{game_id}/advance", data={"expected_round": "0", "csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/signin"
     assert game_row(signed_in, game_id).current_round == 0

@@ -1,5 +1,6 @@
-"""Instructor sessions on the web: CSRF tokens bound to the session, the Origin check, secure cookies and HSTS,
-API tokens kept apart from browser cookies, sign out (everywhere), password change and reset."""
+"""Instructor sessions on the web: CSRF tokens bound to the session, the Origin check, secure
+cookies and HSTS, API tokens kept apart from browser cookies, sign out (everywhere), password
+change and reset."""
 
 from __future__ import annotations
 
@@ -45,16 +46,20 @@ def sign_in(client: TestClient, email: str = "ada@example.edu", password: str = 
     assert answer.url.path == "/games", text_of(answer.text)
 
 
-# --- CSRF: bound to the session, rotated, same origin ----------------------------------------------
+# --- CSRF: bound to the session, rotated, same origin ---------------------------------------------
 
 
-def test_a_csrf_pair_minted_by_an_attacker_and_planted_in_the_victims_browser_is_refused(client: TestClient) -> None:
+def test_a_csrf_pair_minted_by_an_attacker_and_planted_in_the_victims_browser_is_refused(
+    client: TestClient,
+) -> None:
     attacker = TestClient(client.app)
     attacker_token = csrf_of(attacker.get("/signin").text)
     sign_up(client)
     gid = create_game(client)
     client.cookies.set(CSRF_COOKIE, attacker.cookies[CSRF_COOKIE])
-    forged = client.post(f"/games/{gid}/control", data={"action": "pause", "csrf_token": attacker_token})
+    forged = client.post(
+        f"/games/{gid}/control", data={"action": "pause", "csrf_token": attacker_token}
+    )
     assert forged.status_code == 403 and "nothing was saved" in text_of(forged.text)
     assert "paused" not in text_of(client.get(f"/games/{gid}").text).lower()
 
@@ -67,7 +72,9 @@ def test_the_token_of_a_page_opened_before_signing_in_is_void_after(client: Test
     gid = create_game(client)
     stale = client.post(f"/games/{gid}/control", data={"action": "pause", "csrf_token": before})
     assert stale.status_code == 403
-    fresh = post_form(client, f"/games/{gid}/control", {"action": "pause"}, from_page=f"/games/{gid}")
+    fresh = post_form(
+        client, f"/games/{gid}/control", {"action": "pause"}, from_page=f"/games/{gid}"
+    )
     assert fresh.status_code == 200
 
 
@@ -79,29 +86,44 @@ def test_signing_out_rotates_the_csrf_secret(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("header", ["Origin", "Referer"])
-def test_a_form_sent_from_another_site_is_refused_even_with_a_valid_token(client: TestClient, header: str) -> None:
+def test_a_form_sent_from_another_site_is_refused_even_with_a_valid_token(
+    client: TestClient, header: str
+) -> None:
     sign_up(client)
     gid = create_game(client)
     token = csrf_of(client.get(f"/games/{gid}").text)
     where = EVIL if header == "Origin" else f"{EVIL}/trap.html"
-    refused = client.post(f"/games/{gid}/control", data={"action": "pause", "csrf_token": token},
-                          headers={header: where})
-    assert refused.status_code == 403 and "This form came from another website" in text_of(refused.text)
-    same = client.post(f"/games/{gid}/control", data={"action": "pause", "csrf_token": token},
-                       headers={"Origin": "http://testserver", "Referer": "http://testserver/games"})
+    refused = client.post(
+        f"/games/{gid}/control",
+        data={"action": "pause", "csrf_token": token},
+        headers={header: where},
+    )
+    assert refused.status_code == 403 and "This form came from another website" in text_of(
+        refused.text
+    )
+    same = client.post(
+        f"/games/{gid}/control",
+        data={"action": "pause", "csrf_token": token},
+        headers={"Origin": "http://testserver", "Referer": "http://testserver/games"},
+    )
     assert same.status_code == 200
 
 
-def test_a_form_from_the_public_address_behind_a_tls_proxy_is_accepted(prepared_sqlite_url: str) -> None:
+def test_a_form_from_the_public_address_behind_a_tls_proxy_is_accepted(
+    prepared_sqlite_url: str,
+) -> None:
     settings = Settings(database_url=prepared_sqlite_url, public_url="https://moatline.school.edu")
     with TestClient(create_app(settings)) as client:
         token = csrf_of(client.get("/signin").text)
-        answer = client.post("/signin", data={"email": "a@example.edu", "password": "x", "csrf_token": token},
-                             headers={"Origin": "https://moatline.school.edu"})
+        answer = client.post(
+            "/signin",
+            data={"email": "a@example.edu", "password": "x", "csrf_token": token},
+            headers={"Origin": "https://moatline.school.edu"},
+        )
         assert answer.status_code == 422  # reached the route: a wrong password, not a refused form
 
 
-# --- cookies and HSTS ------------------------------------------------------------------------------
+# --- cookies and HSTS -----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -116,10 +138,14 @@ def set_cookies(response: object) -> list[str]:
 
 
 def test_under_the_secure_setting_every_cookie_is_secure_and_host_prefixed_and_still_read(
-        secure_client: TestClient) -> None:
+    secure_client: TestClient,
+) -> None:
     first = set_cookies(secure_client.get("/signin"))
-    signed_up = post_form(secure_client, "/signup", {"email": "ada@example.edu", "display_name": "Ada",
-                                                     "password": PASSWORD})
+    signed_up = post_form(
+        secure_client,
+        "/signup",
+        {"email": "ada@example.edu", "display_name": "Ada", "password": PASSWORD},
+    )
     session_cookies = set_cookies(signed_up.history[0])
     gid = create_game(secure_client)
     code = re.search(r"/join/([A-Z0-9]{4,})", secure_client.get(f"/games/{gid}").text)
@@ -128,8 +154,11 @@ def test_under_the_secure_setting_every_cookie_is_secure_and_host_prefixed_and_s
     page = student.get(f"/join/{code.group(1)}").text
     seat = re.search(r'name="seat_id" value="(\d+)"', page)
     assert seat
-    joined = student.post(f"/join/{code.group(1)}", data={"display_name": "Ann", "seat_id": seat.group(1),
-                                                          "csrf_token": csrf_of(page)}, follow_redirects=False)
+    joined = student.post(
+        f"/join/{code.group(1)}",
+        data={"display_name": "Ann", "seat_id": seat.group(1), "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
     cookies = [*first, *session_cookies, *set_cookies(joined)]
     names = {c.split("=")[0] for c in cookies}
     assert names == {"__Host-moatline_csrf", "__Host-moatline_session", "__Host-moatline_student"}
@@ -139,12 +168,16 @@ def test_under_the_secure_setting_every_cookie_is_secure_and_host_prefixed_and_s
     assert student.get("/play").url.path == "/play"
 
 
-def test_over_plain_http_without_the_setting_cookies_are_neither_secure_nor_prefixed(client: TestClient) -> None:
+def test_over_plain_http_without_the_setting_cookies_are_neither_secure_nor_prefixed(
+    client: TestClient,
+) -> None:
     cookie = client.get("/signin").headers["set-cookie"]
     assert cookie.startswith(f"{CSRF_COOKIE}=") and "Secure" not in cookie
 
 
-def test_hsts_is_sent_over_https_and_under_the_secure_setting_only(prepared_sqlite_url: str) -> None:
+def test_hsts_is_sent_over_https_and_under_the_secure_setting_only(
+    prepared_sqlite_url: str,
+) -> None:
     plain = Settings(database_url=prepared_sqlite_url)
     behind_proxy = Settings(database_url=prepared_sqlite_url, secure_cookies=True)
     with TestClient(create_app(plain), base_url="https://testserver") as https:
@@ -155,16 +188,21 @@ def test_hsts_is_sent_over_https_and_under_the_secure_setting_only(prepared_sqli
         assert "strict-transport-security" not in http.get("/").headers
 
 
-# --- browser sessions and API tokens ---------------------------------------------------------------
+# --- browser sessions and API tokens --------------------------------------------------------------
 
 
-def test_an_api_token_is_not_a_browser_session_and_a_session_cookie_is_not_an_api_token(client: TestClient) -> None:
+def test_an_api_token_is_not_a_browser_session_and_a_session_cookie_is_not_an_api_token(
+    client: TestClient,
+) -> None:
     sign_up(client)
     token = api_token(client)
     browser = TestClient(client.app)
     browser.cookies.set(SESSION_COOKIE, token)
     assert not signed_in(browser)
-    assert client.get("/api/v1/games", headers=bearer(client.cookies[SESSION_COOKIE])).status_code == 401
+    assert (
+        client.get("/api/v1/games", headers=bearer(client.cookies[SESSION_COOKIE])).status_code
+        == 401
+    )
     assert client.get("/api/v1/games", headers=bearer(token)).status_code == 200
 
 
@@ -175,7 +213,9 @@ def test_signing_out_revokes_that_browser_only(client: TestClient) -> None:
     token = api_token(client)
     post_form(client, "/signout", {}, from_page="/games")
     assert not signed_in(client)
-    assert signed_in(laptop) and client.get("/api/v1/games", headers=bearer(token)).status_code == 200
+    assert (
+        signed_in(laptop) and client.get("/api/v1/games", headers=bearer(token)).status_code == 200
+    )
 
 
 def test_signing_out_everywhere_ends_every_browser_and_api_token(client: TestClient) -> None:
@@ -185,7 +225,9 @@ def test_signing_out_everywhere_ends_every_browser_and_api_token(client: TestCli
     token = api_token(client)
     out = post_form(client, "/signout/everywhere", {}, from_page="/account")
     assert out.url.path == "/signin"
-    assert "You are signed out on every browser, and every API token is revoked." in text_of(out.text)
+    assert "You are signed out on every browser, and every API token is revoked." in text_of(
+        out.text
+    )
     assert not signed_in(client) and not signed_in(laptop)
     assert client.get("/api/v1/games", headers=bearer(token)).status_code == 401
 
@@ -195,29 +237,43 @@ def test_the_api_revokes_its_own_token_or_every_session_and_token(client: TestCl
     first, second = api_token(client), api_token(client)
     assert client.delete("/api/v1/token", headers=bearer(first)).status_code == 204
     assert client.get("/api/v1/games", headers=bearer(first)).status_code == 401
-    assert client.get("/api/v1/games", headers=bearer(second)).status_code == 200 and signed_in(client)
+    assert client.get("/api/v1/games", headers=bearer(second)).status_code == 200 and signed_in(
+        client
+    )
     assert client.delete("/api/v1/tokens", headers=bearer(second)).status_code == 204
-    assert client.get("/api/v1/games", headers=bearer(second)).status_code == 401 and not signed_in(client)
+    assert client.get("/api/v1/games", headers=bearer(second)).status_code == 401 and not signed_in(
+        client
+    )
 
 
-# --- changing the password -------------------------------------------------------------------------
+# --- changing the password ------------------------------------------------------------------------
 
 
-def test_changing_the_password_needs_the_current_one_and_signs_out_the_other_browsers(client: TestClient) -> None:
+def test_changing_the_password_needs_the_current_one_and_signs_out_the_other_browsers(
+    client: TestClient,
+) -> None:
     sign_up(client)
     laptop = TestClient(client.app)
     sign_in(laptop)
-    wrong = post_form(client, "/account/password", {"current": "not it", "password": NEW_PASSWORD}, "/account")
+    wrong = post_form(
+        client, "/account/password", {"current": "not it", "password": NEW_PASSWORD}, "/account"
+    )
     assert wrong.status_code == 422 and "That is not your current password." in text_of(wrong.text)
-    short = post_form(client, "/account/password", {"current": PASSWORD, "password": "short"}, "/account")
+    short = post_form(
+        client, "/account/password", {"current": PASSWORD, "password": "short"}, "/account"
+    )
     assert short.status_code == 422 and accounts.password_problem("short") in text_of(short.text)
-    changed = post_form(client, "/account/password", {"current": PASSWORD, "password": NEW_PASSWORD}, "/account")
+    changed = post_form(
+        client, "/account/password", {"current": PASSWORD, "password": NEW_PASSWORD}, "/account"
+    )
     assert changed.status_code == 200 and "Your password is changed." in text_of(changed.text)
     assert signed_in(client) and not signed_in(laptop)
     sign_in(laptop, password=NEW_PASSWORD)
 
 
-def test_the_account_page_is_for_signed_in_instructors_and_linked_from_the_header(client: TestClient) -> None:
+def test_the_account_page_is_for_signed_in_instructors_and_linked_from_the_header(
+    client: TestClient,
+) -> None:
     assert client.get("/account").url.path == "/signin"
     sign_up(client)
     games = client.get("/games").text
@@ -226,7 +282,7 @@ def test_the_account_page_is_for_signed_in_instructors_and_linked_from_the_heade
     assert "Change your password" in page and "Sign out everywhere" in page
 
 
-# --- resetting a forgotten password ----------------------------------------------------------------
+# --- resetting a forgotten password ---------------------------------------------------------------
 
 
 class FakeSMTP:
@@ -254,11 +310,17 @@ class FakeSMTP:
 
 
 @pytest.fixture
-def mailing_client(prepared_sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def mailing_client(
+    prepared_sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
     FakeSMTP.sent = []
     monkeypatch.setattr("app.services.mail.smtplib.SMTP", FakeSMTP)
-    settings = Settings(database_url=prepared_sqlite_url, smtp_host="smtp.school.edu", smtp_from="moatline@school.edu",
-                        public_url="https://moatline.school.edu")
+    settings = Settings(
+        database_url=prepared_sqlite_url,
+        smtp_host="smtp.school.edu",
+        smtp_from="moatline@school.edu",
+        public_url="https://moatline.school.edu",
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -276,7 +338,9 @@ def test_without_email_the_forgot_page_says_the_operator_prints_a_link(client: T
     assert "moatline account reset" in page and 'name="email"' not in page
 
 
-def test_with_email_a_reset_link_is_emailed_and_unknown_emails_get_the_same_answer(mailing_client: TestClient) -> None:
+def test_with_email_a_reset_link_is_emailed_and_unknown_emails_get_the_same_answer(
+    mailing_client: TestClient,
+) -> None:
     sign_up(mailing_client)
     post_form(mailing_client, "/signout", {}, from_page="/games")
     known = post_form(mailing_client, "/reset", {"email": "ada@example.edu"})
@@ -289,8 +353,12 @@ def test_with_email_a_reset_link_is_emailed_and_unknown_emails_get_the_same_answ
 
 def same_answer(known: str, unknown: str) -> bool:
     """The pages are alike but for the email typed (and the CSRF token)."""
+
     def bare(page: str) -> str:
-        return re.sub(r'value="[^"]*"|"X-CSRF-Token": "[^"]*"', "", text_of(page)).replace("nobody@", "ada@")
+        return re.sub(r'value="[^"]*"|"X-CSRF-Token": "[^"]*"', "", text_of(page)).replace(
+            "nobody@", "ada@"
+        )
+
     return bare(known) == bare(unknown)
 
 
@@ -328,7 +396,9 @@ def test_mail_settings_without_the_sites_address_are_refused_at_startup() -> Non
         Settings(smtp_host="smtp.school.edu", smtp_from="moatline@school.edu")
 
 
-def test_the_student_token_lifetime_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_student_token_lifetime_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("MOATLINE_STUDENT_TOKEN_DAYS", "3")
     assert Settings().student_token_lifetime == timedelta(days=3)
     monkeypatch.setenv("MOATLINE_STUDENT_TOKEN_DAYS", "0")
@@ -337,7 +407,8 @@ def test_the_student_token_lifetime_comes_from_the_environment(monkeypatch: pyte
 
 
 def test_a_refused_cross_site_form_is_logged_with_a_hint_for_operators(
-        client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     token = csrf_of(client.get("/signin").text)
     with caplog.at_level(logging.WARNING, logger="app.web.security"):
         client.post("/signin", data={"csrf_token": token}, headers={"Origin": EVIL})

@@ -1,5 +1,6 @@
-"""Students' tokens: they expire after MOATLINE_STUDENT_TOKEN_DAYS and when the game ends, the rejoin link is
-exchanged for a fresh cookie token (so the link is never the live cookie), and no link reaches the access log."""
+"""Students' tokens: they expire after MOATLINE_STUDENT_TOKEN_DAYS and when the game ends, the
+rejoin link is exchanged for a fresh cookie token (so the link is never the live cookie), and no
+link reaches the access log."""
 
 from __future__ import annotations
 
@@ -60,18 +61,25 @@ def told(client: TestClient) -> str:
     return f"{landed.url.path}?{landed.url.query.decode()} {html.unescape(landed.text)}"
 
 
-def test_the_student_cookie_lives_as_long_as_the_token(app_and_game: tuple[TestClient, int, str]) -> None:
+def test_the_student_cookie_lives_as_long_as_the_token(
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, _, code = app_and_game
     page = client.get(f"/join/{code}").text
     seat = re.search(r'name="seat_id" value="(\d+)"', page)
     assert seat
-    joined = client.post(f"/join/{code}", data={"display_name": "Ann", "seat_id": seat.group(1), **csrf(page)},
-                         follow_redirects=False)
+    joined = client.post(
+        f"/join/{code}",
+        data={"display_name": "Ann", "seat_id": seat.group(1), **csrf(page)},
+        follow_redirects=False,
+    )
     cookie = next(c for c in joined.headers.get_list("set-cookie") if c.startswith(STUDENT_COOKIE))
     assert f"Max-Age={TOKEN_DAYS * 86400}" in cookie and "HttpOnly" in cookie
 
 
-def test_an_expired_token_sends_the_browser_to_the_join_page_saying_why(app_and_game: tuple[TestClient, int, str]) -> None:
+def test_an_expired_token_sends_the_browser_to_the_join_page_saying_why(
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, gid, code = app_and_game
     join(client, code, "Ann", "Echo")
     token = client.cookies[STUDENT_COOKIE]
@@ -79,17 +87,24 @@ def test_an_expired_token_sends_the_browser_to_the_join_page_saying_why(app_and_
     landing = told(client)
     assert landing.startswith("/join?signed_out=expired") and EXPIRED in landing
     assert STUDENT_COOKIE not in client.cookies  # the join page forgot it
-    assert client.get(f"/api/v1/games/{gid}", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get(f"/api/v1/games/{gid}", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
 
 
-def test_a_token_younger_than_its_lifetime_still_works(app_and_game: tuple[TestClient, int, str]) -> None:
+def test_a_token_younger_than_its_lifetime_still_works(
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, _, code = app_and_game
     join(client, code, "Ann", "Echo")
     age_token(client, "Ann", timedelta(days=TOKEN_DAYS) - timedelta(minutes=1))
     assert client.get("/play").url.path == "/play"
 
 
-def test_when_the_game_ends_its_students_are_signed_out_and_told_so(app_and_game: tuple[TestClient, int, str]) -> None:
+def test_when_the_game_ends_its_students_are_signed_out_and_told_so(
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, gid, code = app_and_game
     link = rejoin_path(join(client, code, "Ann", "Echo"))
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
@@ -101,7 +116,8 @@ def test_when_the_game_ends_its_students_are_signed_out_and_told_so(app_and_game
 
 
 def test_the_rejoin_link_is_exchanged_for_a_fresh_cookie_token_and_signs_the_old_device_out(
-        app_and_game: tuple[TestClient, int, str]) -> None:
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, _, code = app_and_game
     link = rejoin_path(join(client, code, "Ann", "Echo"))
     first = client.cookies[STUDENT_COOKIE]
@@ -116,7 +132,9 @@ def test_the_rejoin_link_is_exchanged_for_a_fresh_cookie_token_and_signs_the_old
     assert TestClient(client.app).get(link).url.path == "/play"  # a bookmarked link keeps working
 
 
-def test_a_pin_rejoin_gives_a_new_rejoin_link_and_voids_the_old_one(app_and_game: tuple[TestClient, int, str]) -> None:
+def test_a_pin_rejoin_gives_a_new_rejoin_link_and_voids_the_old_one(
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, _, code = app_and_game
     welcome = join(client, code, "Ann", "Echo")
     link = rejoin_path(welcome)
@@ -124,13 +142,19 @@ def test_a_pin_rejoin_gives_a_new_rejoin_link_and_voids_the_old_one(app_and_game
     assert pin
     phone = TestClient(client.app)
     page = phone.get(f"/join/{code}").text
-    back = phone.post(f"/join/{code}/pin", data={"display_name": "Ann", "pin": pin.group(1), **csrf(page)})
+    back = phone.post(
+        f"/join/{code}/pin", data={"display_name": "Ann", "pin": pin.group(1), **csrf(page)}
+    )
     assert back.url.path == "/play"
     stale = TestClient(client.app).get(link)
-    assert stale.status_code == 404 and "That rejoin link is not valid any more" in html.unescape(stale.text)
+    assert stale.status_code == 404 and "That rejoin link is not valid any more" in html.unescape(
+        stale.text
+    )
 
 
-def test_a_link_from_before_links_were_derived_works_once(app_and_game: tuple[TestClient, int, str]) -> None:
+def test_a_link_from_before_links_were_derived_works_once(
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, _, code = app_and_game
     join(client, code, "Ann", "Echo")
     old_style = f"/rejoin/{client.cookies[STUDENT_COOKIE]}"  # such links showed the token itself
@@ -140,21 +164,29 @@ def test_a_link_from_before_links_were_derived_works_once(app_and_game: tuple[Te
 
 
 def test_an_expired_token_cannot_be_renewed_as_an_old_style_rejoin_link(
-        app_and_game: tuple[TestClient, int, str]) -> None:
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, _, code = app_and_game
     join(client, code, "Ann", "Echo")
     age_token(client, "Ann", timedelta(days=TOKEN_DAYS, minutes=1))
-    assert TestClient(client.app).get(f"/rejoin/{client.cookies[STUDENT_COOKIE]}").status_code == 404
+    assert (
+        TestClient(client.app).get(f"/rejoin/{client.cookies[STUDENT_COOKIE]}").status_code == 404
+    )
 
 
-def test_the_access_log_shows_rejoin_and_reset_links_redacted(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_access_log_shows_rejoin_and_reset_links_redacted(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = "12.sEcReT-rejoin-mac"
     with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
         for path in (f"/rejoin/{secret}", f"/reset/{secret}?x=1", "/play"):
-            logging.getLogger(ACCESS_LOGGER).info('%s - "%s %s HTTP/%s" %d', "198.51.100.7:5000", "GET", path,
-                                                  "1.1", 303)
+            logging.getLogger(ACCESS_LOGGER).info(
+                '%s - "%s %s HTTP/%s" %d', "198.51.100.7:5000", "GET", path, "1.1", 303
+            )
     lines = [r.getMessage() for r in caplog.records]
-    assert lines == ['198.51.100.7:5000 - "GET /rejoin/[redacted] HTTP/1.1" 303',
-                     '198.51.100.7:5000 - "GET /reset/[redacted] HTTP/1.1" 303',
-                     '198.51.100.7:5000 - "GET /play HTTP/1.1" 303']
+    assert lines == [
+        '198.51.100.7:5000 - "GET /rejoin/[redacted] HTTP/1.1" 303',
+        '198.51.100.7:5000 - "GET /reset/[redacted] HTTP/1.1" 303',
+        '198.51.100.7:5000 - "GET /play HTTP/1.1" 303',
+    ]
     assert secret not in caplog.text
