@@ -104,6 +104,8 @@ def current_student(request: Request, session: SessionDep) -> Student:
         target = request.url_for("join_form").path
         if token:
             target += f"?signed_out={students.token_refusal(session, token, lifetime)}"
+        if request.headers.get("HX-Request") == "true":  # a poll or an autosave: the whole page goes
+            raise HTTPException(status_code=204, headers={"HX-Redirect": target})
         raise HTTPException(status_code=303, headers={"Location": target})
     return student
 

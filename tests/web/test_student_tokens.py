@@ -93,6 +93,15 @@ def test_an_expired_token_sends_the_browser_to_the_join_page_saying_why(
     )
 
 
+def test_an_htmx_poll_with_an_expired_token_sends_the_whole_page_to_the_join_page(
+        app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    age_token(client, "Ann", timedelta(days=TOKEN_DAYS, minutes=1))
+    poll = client.get("/play/round-watch", params={"seen": 0}, headers={"HX-Request": "true"})
+    assert poll.status_code == 204 and poll.headers["HX-Redirect"] == "/join?signed_out=expired"
+
+
 def test_a_token_younger_than_its_lifetime_still_works(
     app_and_game: tuple[TestClient, int, str],
 ) -> None:
