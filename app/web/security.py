@@ -109,7 +109,8 @@ def new_csrf_token(secret: str) -> str:
 def csrf_token_is_valid(secret: str, token: str) -> bool:
     """Whether this server signed the cookie's secret (a value planted by a sibling site is not)."""
     nonce, _, signature = token.partition(".")
-    return bool(nonce) and hmac.compare_digest(signature, _mac(secret, b"csrf:" + nonce.encode()))
+    expected = _mac(secret, b"csrf:" + nonce.encode())
+    return bool(nonce) and hmac.compare_digest(signature.encode(), expected.encode())
 
 
 def csrf_token_for(secret: str, browser_secret: str, binding: str) -> str:
@@ -213,7 +214,7 @@ class CSRFMiddleware:
         except MalformedForm as exc:
             await PlainTextResponse(str(exc), status_code=400)(scope, receive, send)
             return
-        if not (known and submitted and hmac.compare_digest(submitted, token)):
+        if not (known and submitted and hmac.compare_digest(submitted.encode(), token.encode())):
             await _refuse(scope, receive, send, reason="stale" if known else "missing")
             return
         await self.app(scope, receive, send)

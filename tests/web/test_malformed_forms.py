@@ -92,6 +92,20 @@ def test_a_long_well_formed_form_reaches_the_route_whole_after_its_token(
     assert answer.status_code == 200 and answer.url.path == "/games"
 
 
+@pytest.mark.parametrize("where", ["header", "form"])
+def test_a_token_with_characters_no_token_has_is_refused_not_a_crash(
+    client: TestClient, where: str
+) -> None:
+    client.get("/signin")
+    if where == "header":
+        answer = client.post("/signin", headers={"X-CSRF-Token": "\u00e9t\u00e9".encode("latin-1")})
+    else:
+        answer = client.post(
+            "/signin", content=b"csrf_token=%C3%A9t%C3%A9", headers={"Content-Type": URLENCODED}
+        )
+    assert answer.status_code == 403
+
+
 def test_a_form_without_its_token_is_still_the_form_expired_page(client: TestClient) -> None:
     client.get("/signin")
     answer = client.post("/signin", data={"email": "a@example.edu", "password": "x"})

@@ -94,7 +94,8 @@ def test_an_expired_token_sends_the_browser_to_the_join_page_saying_why(
 
 
 def test_an_htmx_poll_with_an_expired_token_sends_the_whole_page_to_the_join_page(
-        app_and_game: tuple[TestClient, int, str]) -> None:
+    app_and_game: tuple[TestClient, int, str],
+) -> None:
     client, _, code = app_and_game
     join(client, code, "Ann", "Echo")
     age_token(client, "Ann", timedelta(days=TOKEN_DAYS, minutes=1))
@@ -158,6 +159,16 @@ def test_a_pin_rejoin_gives_a_new_rejoin_link_and_voids_the_old_one(
     stale = TestClient(client.app).get(link)
     assert stale.status_code == 404 and "That rejoin link is not valid any more" in html.unescape(
         stale.text
+    )
+
+
+@pytest.mark.parametrize(
+    "link", ["1.%C3%A9t%C3%A9", "99999999999999999999999.abc", "abc.def", "%C3%A9"]
+)
+def test_a_made_up_rejoin_link_is_refused_with_the_join_page(client: TestClient, link: str) -> None:
+    refused = client.get(f"/rejoin/{link}")
+    assert refused.status_code == 404 and "That rejoin link is not valid any more" in html.unescape(
+        refused.text
     )
 
 
