@@ -145,7 +145,9 @@ def _account_page(request: Request, me: Instructor, problems: dict[str, str],
                   status_code: int = 200, notice: str = "") -> Response:
     context = {"title": "Your account", "nav": "account", "me": me, "problems": problems,
                "notice": notice, "min_password": accounts.PASSWORD_MIN_LENGTH}
-    return render(request, "auth/account.html", context, status_code=status_code)
+    response = render(request, "auth/account.html", context, status_code=status_code)
+    response.headers.update(NO_STORE)
+    return response
 
 
 # --- resetting a forgotten password --------------------------------------------------------------

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -210,3 +211,10 @@ def test_the_access_log_shows_rejoin_and_reset_links_redacted(
         '198.51.100.7:5000 - "GET /play HTTP/1.1" 303',
     ]
     assert secret not in caplog.text
+
+
+def test_uvicorn_itself_logs_a_rejoin_link_redacted(live_server: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+        answer = httpx.get(f"{live_server}/rejoin/7.sEcReT-from-uvicorn")
+    assert answer.status_code == 404
+    assert "GET /rejoin/[redacted] HTTP/1.1" in caplog.text and "sEcReT" not in caplog.text
