@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from email.message import EmailMessage
 
 from app.settings import Settings
 
 SMTP_TIMEOUT_S = 15
+log = logging.getLogger(__name__)
 
 
 def reset_message(settings: Settings, to: str, link: str, minutes: int) -> EmailMessage:
@@ -30,3 +32,12 @@ def send(settings: Settings, message: EmailMessage) -> None:
         if settings.smtp_username:
             smtp.login(settings.smtp_username, settings.smtp_password)
         smtp.send_message(message)
+
+
+def send_or_log(settings: Settings, message: EmailMessage) -> None:
+    """`send`, after the answer has gone: a mail server that fails is logged for the operator."""
+    try:
+        send(settings, message)
+    except (OSError, smtplib.SMTPException):
+        log.exception("could not email %r to %s through %s", message["Subject"], message["To"],
+                      settings.smtp_host)

@@ -171,7 +171,7 @@ def forgot_submit(request: Request, session: SessionDep, tasks: BackgroundTasks,
     if token is not None:
         link = reset_url(settings.public_url, token)
         message = mail.reset_message(settings, accounts.normalise_email(typed), link, RESET_MINUTES)
-        tasks.add_task(mail.send, settings, message)  # after the answer, so it takes no longer
+        tasks.add_task(mail.send_or_log, settings, message)  # after the answer: it takes no longer
     return _forgot_page(request, sent=True, email=typed)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import smtplib
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -360,6 +361,22 @@ def same_answer(known: str, unknown: str) -> bool:
         )
 
     return bare(known) == bare(unknown)
+
+
+def test_a_mail_server_that_fails_is_logged_and_the_answer_is_the_same(
+    mailing_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    sign_up(mailing_client)
+    post_form(mailing_client, "/signout", {}, from_page="/games")
+
+    def refuse(message: EmailMessage) -> None:
+        raise smtplib.SMTPRecipientsRefused({"ada@example.edu": (550, b"no")})
+
+    monkeypatch.setattr(FakeSMTP, "send_message", lambda self, message: refuse(message))
+    with caplog.at_level(logging.ERROR, logger="app.services.mail"):
+        answer = post_form(mailing_client, "/reset", {"email": "ada@example.edu"})
+    assert answer.status_code == 200 and "on its way" in text_of(answer.text)
+    assert "could not email 'Set a new Moatline password' to ada@example.edu" in caplog.text
 
 
 def test_the_emailed_link_sets_a_new_password_once_and_signs_in(mailing_client: TestClient) -> None:
