@@ -218,6 +218,36 @@ def import_game(
         engine.dispose()
 
 
+account_cli = typer.Typer(help="Instructor accounts.", no_args_is_help=True)
+cli.add_typer(account_cli, name="account")
+LOCAL_SITE = "http://127.0.0.1:8000"  # `moatline serve`'s address, without MOATLINE_PUBLIC_URL
+
+
+@account_cli.command("reset")
+def reset_account(email: str = typer.Argument(..., help="The instructor's email.")) -> None:
+    """Print a one-time link where the instructor sets a new password (for sites without email)."""
+    from sqlmodel import Session
+
+    from app.db import create_db_engine
+    from app.services import accounts
+    from app.settings import get_settings
+    from app.web.auth import RESET_MINUTES, reset_url
+
+    settings = get_settings()
+    engine = create_db_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            token = accounts.issue_reset(session, email)
+    finally:
+        engine.dispose()
+    if token is None:
+        fail(f"no instructor has the email {email!r}")
+        return
+    who = accounts.normalise_email(email)
+    typer.echo(f"Give this link to {who}; it works once, within {RESET_MINUTES} minutes:")
+    typer.echo(reset_url(settings.public_url or LOCAL_SITE, token))
+
+
 def _scenario_or_fail(name: str) -> Scenario:
     try:
         return find_scenario(name)

@@ -99,6 +99,8 @@ class Student(SQLModel, table=True):
     replaced_token_hash: str | None = Field(default=None, max_length=64, index=True)
     replaced_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     replaced_by: str | None = Field(default=None, max_length=16)  # device | instructor
+    token_issued_at: datetime = Field(sa_type=DateTime(timezone=True))  # it expires some days after
+    link_salt: str = Field(max_length=64)  # the rejoin link derives from it (services/students.py)
 
 
 class TeamDecision(SQLModel, table=True):
@@ -154,6 +156,8 @@ class InstructorSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
+    kind: str = Field(default="browser", max_length=8,  # browser | api
+                      sa_column_kwargs={"server_default": "browser"})
 
 
 class Attempt(SQLModel, table=True):
@@ -167,3 +171,15 @@ class Attempt(SQLModel, table=True):
     kind: str = Field(max_length=32)  # which limit counts it
     key: str = Field(max_length=64)  # sha256 of what is counted: an address, an email, a name
     attempted_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time link to set a new password: the sha256 of its token, valid until used or due."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    instructor_id: int = Field(foreign_key="instructor.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)

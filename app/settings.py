@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +26,8 @@ DEFAULT_DB_STATEMENT_TIMEOUT_S = 5.0  # far longer than any statement of a 40-te
 
 class Settings(BaseSettings):
     """Moatline's settings: DATABASE_URL, MOATLINE_SECRET_KEY, MOATLINE_ENVIRONMENT, MOATLINE_SECURE_COOKIES,
-    MOATLINE_TRUSTED_PROXIES; the request size limits (app/web/limits.py): MOATLINE_MAX_BODY_BYTES for any
+    MOATLINE_TRUSTED_PROXIES, MOATLINE_STUDENT_TOKEN_DAYS, MOATLINE_PUBLIC_URL, MOATLINE_SMTP_* (to email
+    password-reset links); the request size limits (app/web/limits.py): MOATLINE_MAX_BODY_BYTES for any
     request (default 1 MiB) and MOATLINE_MAX_ARCHIVE_BYTES for the file of a game import (default 20 MiB); and
     how much one server process takes on (MOATLINE_THREADS, MOATLINE_MAX_IN_FLIGHT,
     MOATLINE_MAX_IN_FLIGHT_PER_CLIENT, MOATLINE_DB_CONNECT_TIMEOUT_S, MOATLINE_DB_STATEMENT_TIMEOUT_S)."""
@@ -47,6 +49,15 @@ class Settings(BaseSettings):
     max_in_flight_per_client: int = Field(default=DEFAULT_MAX_IN_FLIGHT_PER_CLIENT, ge=1)
     db_connect_timeout_s: int = Field(default=DEFAULT_DB_CONNECT_TIMEOUT_S, ge=1)  # PostgreSQL
     db_statement_timeout_s: float = Field(default=DEFAULT_DB_STATEMENT_TIMEOUT_S, ge=0)  # PostgreSQL; 0: none
+
+    student_token_days: int = Field(default=30, ge=1, le=3650)  # how long a student stays in
+    public_url: str = ""  # the site's address as people type it, e.g. https://moatline.school.edu
+    smtp_host: str = ""  # to email reset links; without, `moatline account reset EMAIL` prints them
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_starttls: bool = True
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -71,6 +82,23 @@ class Settings(BaseSettings):
                 "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
             )
         return self
+
+    @model_validator(mode="after")
+    def _mail_needs_an_address(self) -> Settings:
+        """Emailed links must name the site itself, never the Host a request claims (a forged Host
+        would send someone's reset link to another site)."""
+        if self.smtp_host and not (self.public_url and self.smtp_from):
+            raise ValueError("MOATLINE_SMTP_HOST is set: also set MOATLINE_PUBLIC_URL (the site's "
+                             "address, for links in emails) and MOATLINE_SMTP_FROM (the sender).")
+        return self
+
+    @property
+    def student_token_lifetime(self) -> timedelta:
+        return timedelta(days=self.student_token_days)
+
+    @property
+    def mail_configured(self) -> bool:
+        return bool(self.smtp_host)
 
 
 def _networks(listed: str) -> tuple[ProxyNetwork, ...]:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.clock import now
-from app.models import Instructor, InstructorSession
+from app.models import Instructor, InstructorSession, PasswordReset
 from app.services import throttle
 from app.services.throttle import Limit
 
@@ -283,33 +283,147 @@ def _forget_failures(session: Session, email: str, person: Instructor, rehashed:
 
 
 
-# --- sessions --------------------------------------------------------------------------------------
+# --- sessions and API tokens ----------------------------------------------------------------------
+# A browser's session and a script's API token are rows of one table told apart by `kind`: a token
+# is accepted only as what it was issued as: an API token is no session cookie, and the other way.
+
+BROWSER = "browser"
+API = "api"
 
 
-def open_session(session: Session, instructor_id: int, at: datetime | None = None) -> str:
+def open_session(session: Session, instructor_id: int, at: datetime | None = None,
+                 kind: str = BROWSER) -> str:
     """A new session for a signed-in instructor; returns the token for the cookie (the database keeps its hash)."""
     at = at or now()
     session.execute(delete(InstructorSession).where(col(InstructorSession.expires_at) <= at))
     token = secrets.token_urlsafe(32)
     session.add(InstructorSession(instructor_id=instructor_id, token_hash=token_hash(token), created_at=at,
-                                  expires_at=at + SESSION_LIFETIME))
+                                  expires_at=at + SESSION_LIFETIME, kind=kind))
     session.commit()
     return token
 
 
-def instructor_for(session: Session, token: str, at: datetime | None = None) -> Instructor | None:
-    """The instructor a session token belongs to, if the session is open and has not expired."""
-    found = session.exec(select(Instructor).join(InstructorSession, col(InstructorSession.instructor_id) == col(Instructor.id))
-                         .where(InstructorSession.token_hash == token_hash(token),
-                                col(InstructorSession.expires_at) > (at or now()))).first()
-    return found
+def open_api_token(session: Session, instructor_id: int, at: datetime | None = None) -> str:
+    """A bearer token for the JSON API, which no browser accepts as a session cookie."""
+    return open_session(session, instructor_id, at, kind=API)
+
+
+def instructor_for(session: Session, token: str, at: datetime | None = None,
+                   kind: str = BROWSER) -> Instructor | None:
+    """The instructor a session token (with kind=API: an API token) belongs to, while it is open."""
+    query = (select(Instructor)
+             .join(InstructorSession, col(InstructorSession.instructor_id) == col(Instructor.id))
+             .where(col(InstructorSession.token_hash) == token_hash(token),
+                    col(InstructorSession.kind) == kind,
+                    col(InstructorSession.expires_at) > (at or now())))
+    return session.exec(query).first()
 
 
 def close_session(session: Session, token: str) -> None:
-    """Sign a browser out: its session row goes, so its cookie opens nothing anywhere any more."""
+    """Sign a browser out (or revoke an API token): its row goes, so it opens nothing any more."""
     session.execute(delete(InstructorSession).where(col(InstructorSession.token_hash) == token_hash(token)))
+    session.commit()
+
+
+def close_every_session(session: Session, instructor_id: int, keep: str | None = None) -> None:
+    """Sign out everywhere: every session and API token of the instructor goes (but `keep`'s)."""
+    query = delete(InstructorSession).where(col(InstructorSession.instructor_id) == instructor_id)
+    if keep is not None:
+        query = query.where(col(InstructorSession.token_hash) != token_hash(keep))
+    session.execute(query)
     session.commit()
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- changing and resetting a password ------------------------------------------------------------
+
+RESET_LIFETIME = timedelta(minutes=60)
+RESET_EMAIL_EVERY = timedelta(minutes=5)  # a form anyone can post must not flood someone's inbox
+
+
+class PasswordRejected(AccountError):
+    """What is wrong with a password change or reset, by form field (current, password)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+class ResetLinkInvalid(AccountError):
+    def __init__(self) -> None:
+        super().__init__("This reset link has expired or has been used already. Ask for a new one.")
+
+
+def change_password(session: Session, person: Instructor, current: str, new: str, client_ip: str,
+                    keep: str | None = None) -> None:
+    """Set a new password after checking the current one (counted like a sign-in, so that it cannot
+    be guessed from a stolen session); every other session and API token goes, `keep`'s stays."""
+    try:
+        authenticate(session, person.email, current, client_ip)
+    except WrongCredentials:
+        raise PasswordRejected({"current": "That is not your current password."}) from None
+    problem = password_problem(new, person.email)
+    if problem:
+        raise PasswordRejected({"password": problem})
+    _set_password(session, person, new, keep)
+
+
+def issue_reset(session: Session, email: str, at: datetime | None = None,
+                every: timedelta | None = None) -> str | None:
+    """A one-time reset token for the account with this email (None when there is none, or when
+    `every` has not passed since the last one); the database keeps its hash."""
+    at = at or now()
+    found = select(Instructor).where(Instructor.email == normalise_email(email))
+    person = session.exec(found).first()
+    if person is None or person.id is None:
+        return None
+    session.execute(delete(PasswordReset).where(col(PasswordReset.expires_at) <= at))
+    if every is not None and _reset_since(session, person.id, at - every):
+        session.commit()
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(PasswordReset(instructor_id=person.id, token_hash=token_hash(token), created_at=at,
+                              expires_at=at + RESET_LIFETIME))
+    session.commit()
+    return token
+
+
+def _reset_since(session: Session, instructor_id: int, since: datetime) -> bool:
+    query = select(PasswordReset.id).where(PasswordReset.instructor_id == instructor_id,
+                                           col(PasswordReset.created_at) > since)
+    return session.exec(query).first() is not None
+
+
+def reset_holder(session: Session, token: str, at: datetime | None = None) -> Instructor | None:
+    """Whose password a reset token may set, while it is unused and unexpired."""
+    query = (select(Instructor)
+             .join(PasswordReset, col(PasswordReset.instructor_id) == col(Instructor.id))
+             .where(PasswordReset.token_hash == token_hash(token),
+                    col(PasswordReset.expires_at) > (at or now())))
+    return session.exec(query).first()
+
+
+def reset_password(session: Session, token: str, new: str,
+                   at: datetime | None = None) -> Instructor:
+    """Set a new password with a reset token, once: every reset link, session and API token of the
+    account is revoked, and its sign-in failures forgotten."""
+    person = reset_holder(session, token, at)
+    if person is None:
+        raise ResetLinkInvalid()
+    problem = password_problem(new, person.email)
+    if problem:
+        raise PasswordRejected({"password": problem})
+    throttle.forget(session, SIGN_IN_BY_EMAIL, throttle.key_of(person.email))
+    _set_password(session, person, new, keep=None)
+    return person
+
+
+def _set_password(session: Session, person: Instructor, new: str, keep: str | None) -> None:
+    person.password_hash = _hasher().hash(new)
+    session.add(person)
+    session.execute(delete(PasswordReset).where(col(PasswordReset.instructor_id) == person.id))
+    close_every_session(session, person.id or 0, keep)
+    session.refresh(person)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -85,14 +87,10 @@ def join(session: Session, game: Game, seat_id: int | None, display_name: str) -
     if problems:
         raise JoinError(problems)
     name = free_name(session, game, clean_name(display_name))
-    token = secrets.token_urlsafe(24)
     student = Student(game_id=game.id or 0, seat_id=seat_id, display_name=name,
-                      name_key=name_key(name), token_hash=hash_token(token), pin=_new_pin(),
-                      created_at=now(), last_seen=now())
-    session.add(student)
-    session.commit()
-    session.refresh(student)
-    return Joined(student, token)
+                      name_key=name_key(name), token_hash="", pin=_new_pin(), created_at=now(),
+                      last_seen=now(), token_issued_at=now(), link_salt="")
+    return _issue_token(session, student, new_link=True)
 
 
 def _new_pin() -> str:
@@ -154,17 +152,36 @@ def join_problems(session: Session, game: Game, seat_id: int | None, display_nam
     return out
 
 
-def student_by_token(session: Session, token: str | None) -> Student | None:
-    if not token:
+# --- students' tokens -----------------------------------------------------------------------------
+# A student's browser (or script) holds a random token, stored as its sha256, that expires some days
+# after it was issued and when the game ends. The rejoin link is another secret, derived from the
+# server's key and the student's link salt: opening it issues a fresh token, so the link is never
+# the live cookie, and it keeps working (on any device) until the game ends or the student rejoins
+# with their PIN.
+
+TOKEN_REFUSALS = {
+    "expired": "This device's sign-in to your game has expired. Come back with your game's code, "
+               "your name and your PIN, or open your rejoin link.",
+    "ended": "Your game has ended, so its team pages are closed. Your instructor has the results.",
+    "unknown": "This device is no longer signed in to a game: you were signed in on another device "
+               "with your link or PIN, or your instructor took you out of the game. Come back with "
+               "your game's code, your name and your PIN.",
+}
+LINK_MAC_BYTES = 24
+
+
+def student_by_token(session: Session, token: str | None, lifetime: timedelta) -> Student | None:
+    """The student a token belongs to, while it is unexpired and their game has not ended."""
+    found = _token_holder(session, token)
+    if found is None or _refusal(found[0], found[1], lifetime):
         return None
-    student = session.exec(select(Student).where(Student.token_hash == hash_token(token))).first()
-    if student is not None and now() - aware(student.last_seen) > LAST_SEEN_EVERY:  # not a write on every request
+    student = found[0]
+    if now() - aware(student.last_seen) > LAST_SEEN_EVERY:  # not a write on every request
         student.last_seen = now()
         session.add(student)
         session.commit()
         session.refresh(student)
     return student
-
 
 
 def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str, client_ip: str,
@@ -186,6 +203,54 @@ def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str, c
         raise JoinError({"pin": WRONG_PIN})
     throttle.give_back(session, tried)
     throttle.forget(session, PIN_BY_NAME, by_name)
+    token = _replace_token(student, REPLACED_BY_DEVICE, new_link=True)  # a PIN rejoin voids the old link
+    session.add(student)
+    session.commit()
+    session.refresh(student)
+    return Joined(student, token)
+
+
+def token_refusal(session: Session, token: str | None, lifetime: timedelta) -> str:
+    """Why a token opens nothing: a key of TOKEN_REFUSALS."""
+    found = _token_holder(session, token)
+    return (_refusal(found[0], found[1], lifetime) if found else "") or "unknown"
+
+
+def _token_holder(session: Session, token: str | None) -> tuple[Student, Game] | None:
+    if not token:
+        return None
+    query = (select(Student, Game).join(Game, col(Game.id) == col(Student.game_id))
+             .where(Student.token_hash == hash_token(token)))
+    row = session.exec(query).first()
+    return (row[0], row[1]) if row else None
+
+
+def _refusal(student: Student, game: Game, lifetime: timedelta) -> str:
+    if game.status == "ended":
+        return "ended"
+    if now() >= aware(student.token_issued_at) + lifetime:
+        return "expired"
+    return ""
+
+
+def rejoin_token(student: Student, secret: str) -> str:
+    """The secret of the student's rejoin link: their id and a MAC of their link salt."""
+    return f"{student.id}.{_link_mac(student, secret)}"
+
+
+def _link_mac(student: Student, secret: str) -> str:
+    message = f"rejoin:{student.id}:{student.link_salt}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()[:LINK_MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def exchange_rejoin_link(session: Session, link: str, secret: str, lifetime: timedelta) -> Joined:
+    """A fresh token for the student whose rejoin link this is (their other devices sign out)."""
+    student = _link_holder(session, link, secret, lifetime)
+    if student is None:
+        raise GameError("That rejoin link is not valid any more. Use your game code, name and PIN.")
+    if _game_status(session, student) == "ended":
+        raise GameError(TOKEN_REFUSALS["ended"])
     token = _replace_token(student, REPLACED_BY_DEVICE)
     session.add(student)
     session.commit()
@@ -193,13 +258,45 @@ def rejoin_with_pin(session: Session, game: Game, display_name: str, pin: str, c
     return Joined(student, token)
 
 
-def _replace_token(student: Student, by: str) -> str:
+def _link_holder(session: Session, link: str, secret: str, lifetime: timedelta) -> Student | None:
+    """The student of a rejoin link. A link from before links were derived is the token itself: it
+    works once, and only while that token is live (an expired cookie token renews nothing)."""
+    sid, dot, mac = link.partition(".")
+    if not dot:
+        found = _token_holder(session, link)
+        return found[0] if found and not _refusal(found[0], found[1], lifetime) else None
+    student = row_by_id(session, Student, int(sid)) if sid.isdigit() else None
+    if student is None:
+        return None
+    expected = _link_mac(student, secret)
+    return student if hmac.compare_digest(mac.encode(), expected.encode()) else None
+
+
+def _game_status(session: Session, student: Student) -> str:
+    game = session.get(Game, student.game_id)
+    return game.status if game else "ended"
+
+
+def _issue_token(session: Session, student: Student, new_link: bool = False) -> Joined:
+    """A fresh token for the student (the old one stops working); with new_link, a new link too."""
+    token = secrets.token_urlsafe(24)
+    student.token_hash, student.token_issued_at, student.last_seen = hash_token(token), now(), now()
+    if new_link:
+        student.link_salt = secrets.token_urlsafe(24)
+    session.add(student)
+    session.commit()
+    session.refresh(student)
+    return Joined(student, token)
+
+
+def _replace_token(student: Student, by: str, new_link: bool = False) -> str:
     """A new secret for the student; the old one's hash is kept, so its browser can be told why."""
     token = secrets.token_urlsafe(24)
     student.replaced_token_hash, student.replaced_at = student.token_hash, now()
     student.replaced_by = by
-    student.token_hash = hash_token(token)
-    student.last_seen = now()
+    student.token_hash, student.token_issued_at, student.last_seen = hash_token(token), now(), now()
+    if new_link:  # the old rejoin link stops working too
+        student.link_salt = secrets.token_urlsafe(24)
     return token
 
 
@@ -222,7 +319,7 @@ def reset_pin(session: Session, game: Game, student_id: int) -> Student:
     """The instructor gives a student a new PIN: the old PIN and all their devices stop working."""
     student = student_in(session, game, student_id)
     student.pin = _new_pin()
-    _replace_token(student, REPLACED_BY_INSTRUCTOR)
+    _replace_token(student, REPLACED_BY_INSTRUCTOR, new_link=True)
     throttle.forget(session, PIN_BY_NAME, throttle.key_of(game.id or 0, student.name_key))
     session.add(student)
     session.commit()

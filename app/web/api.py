@@ -1,6 +1,8 @@
 """The JSON API under /api/v1 for LMS scripts and analysts: the same services and permissions as the pages.
 
-Authentication is a bearer token: an instructor's from POST /api/v1/token, a student's from POST /api/v1/join.
+Authentication is a bearer token: an instructor's from POST /api/v1/token (no browser session:
+DELETE /api/v1/token revokes it, DELETE /api/v1/tokens every token and session of the instructor),
+a student's from POST /api/v1/join (until MOATLINE_STUDENT_TOKEN_DAYS pass or the game ends).
 Anything a caller may not see answers 404, as on the pages.
 """
 
@@ -128,12 +130,29 @@ def token(request: Request, body: TokenRequest, session: SessionDep) -> TokenRes
         raise HTTPException(status_code=429, detail=str(exc)) from None
     except accounts.AccountError as exc:
         raise HTTPException(status_code=401, detail=str(exc)) from None
-    return TokenResponse(token=accounts.open_session(session, person.id or 0), role="instructor")
+    return TokenResponse(token=accounts.open_api_token(session, person.id or 0), role="instructor")
+
+
+@router.delete("/token", status_code=204, name="api_revoke_token")
+def revoke_token(session: SessionDep, who: CallerDep) -> Response:
+    """Revoke the instructor's API token this call is made with."""
+    _instructor_only(who)
+    accounts.close_session(session, who.token)
+    return Response(status_code=204)
+
+
+@router.delete("/tokens", status_code=204, name="api_revoke_everything")
+def revoke_everything(session: SessionDep, who: CallerDep) -> Response:
+    """Sign out everywhere: revoke every API token and browser session of the instructor."""
+    _instructor_only(who)
+    assert who.instructor is not None
+    accounts.close_every_session(session, who.instructor.id or 0)
+    return Response(status_code=204)
 
 
 @router.post("/join", response_model=JoinResponse, name="api_join")
 def join(body: JoinRequest, session: SessionDep) -> JoinResponse | JSONResponse:
-    """Join a game's team as a student; the token works as the rejoin secret."""
+    """Join a team as a student; the token lasts MOATLINE_STUDENT_TOKEN_DAYS or to the end."""
     try:
         game = students.game_by_code(session, body.code)
     except GameNotFound as exc:

@@ -1,13 +1,15 @@
-"""Instructor accounts on the web: sign up, sign in, sign out."""
+"""Instructor accounts on the web: sign up, sign in, sign out (here or everywhere), change or reset
+a password."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.services import accounts, throttle
+from app.models import Instructor
+from app.services import accounts, mail, throttle
 from app.services.accounts import (
     EmailTaken,
     InstructorCreate,
@@ -16,11 +18,26 @@ from app.services.accounts import (
     TooManyAttempts,
     WrongCredentials,
 )
-from app.web.deps import CurrentInstructor, SessionDep
-from app.web.security import client_address, end_session, safe_next, session_token, start_session
+from app.settings import Settings
+from app.web.deps import CurrentInstructor, SessionDep, SignedInInstructor
+from app.web.security import (
+    DEFAULT_AFTER_SIGN_IN,
+    client_address,
+    end_session,
+    safe_next,
+    session_token,
+    start_session,
+)
 from app.web.templating import render
 
 router = APIRouter()
+RESET_PATH = "/reset"
+RESET_MINUTES = int(accounts.RESET_LIFETIME.total_seconds() // 60)
+SIGNIN_NOTICES = {
+    "everywhere": "You are signed out on every browser, and every API token is revoked.",
+}
+PASSWORD_CHANGED = "Your password is changed. Every other browser and API token is signed out."
+NO_STORE = {"Cache-Control": "no-store"}
 
 FormText = Annotated[str, Form()]
 
@@ -76,10 +93,12 @@ def _signup_page(request: Request, typed: dict[str, str], problems: dict[str, st
 
 
 @router.get("/signin", name="signin")
-def signin_form(request: Request, instructor: CurrentInstructor, next: str = "") -> Response:
+def signin_form(request: Request, instructor: CurrentInstructor, next: str = "",
+                notice: str = "") -> Response:
     if instructor is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return _signin_page(request, {"next": safe_next(next), "email": ""}, "")
+    typed = {"next": safe_next(next), "email": ""}
+    return _signin_page(request, typed, "", notice=SIGNIN_NOTICES.get(notice, ""))
 
 
 @router.post("/signin", name="signin_submit")
@@ -123,4 +142,115 @@ def signout(request: Request, session: SessionDep) -> Response:
         accounts.close_session(session, token)
     response = RedirectResponse("/", status_code=303)
     end_session(response, request)
+    return response
+
+
+@router.post("/signout/everywhere", name="signout_everywhere")
+def signout_everywhere(request: Request, session: SessionDep, me: SignedInInstructor) -> Response:
+    """Close every session and revoke every API token of this instructor, this browser's too."""
+    accounts.close_every_session(session, me.id or 0)
+    target = request.url_for("signin").path + "?notice=everywhere"
+    response = RedirectResponse(target, status_code=303)
+    end_session(response, request)
+    return response
+
+
+# --- the account page: change the password -------------------------------------------------------
+
+
+@router.get("/account", name="account")
+def account(request: Request, me: SignedInInstructor) -> Response:
+    return _account_page(request, me, {})
+
+
+@router.post("/account/password", name="change_password")
+def change_password(request: Request, session: SessionDep, me: SignedInInstructor,
+                    current: FormText = "", password: FormText = "") -> Response:
+    """A new password, with the current one; every other browser and API token is signed out."""
+    here = session_token(request)
+    try:
+        accounts.change_password(session, me, current, password, client_address(request), here)
+    except accounts.PasswordRejected as rejected:
+        return _account_page(request, me, rejected.problems, status_code=422)
+    except TooManyAttempts as refused:
+        return _account_page(request, me, {"current": str(refused)}, status_code=429)
+    except ServerBusy as busy:
+        return _account_page(request, me, {"current": str(busy)}, status_code=503)
+    return _account_page(request, me, {}, notice=PASSWORD_CHANGED)
+
+
+def _account_page(request: Request, me: Instructor, problems: dict[str, str],
+                  status_code: int = 200, notice: str = "") -> Response:
+    context = {"title": "Your account", "nav": "account", "me": me, "problems": problems,
+               "notice": notice, "min_password": accounts.PASSWORD_MIN_LENGTH}
+    response = render(request, "auth/account.html", context, status_code=status_code)
+    response.headers.update(NO_STORE)
+    return response
+
+
+# --- resetting a forgotten password --------------------------------------------------------------
+
+
+@router.get(RESET_PATH, name="forgot")
+def forgot(request: Request) -> Response:
+    """Ask for a reset link by email if this site sends email; else how the operator prints one."""
+    return _forgot_page(request, sent=False)
+
+
+@router.post(RESET_PATH, name="forgot_submit")
+def forgot_submit(request: Request, session: SessionDep, tasks: BackgroundTasks,
+                  email: FormText = "") -> Response:
+    """Email a reset link: the same answer, as fast, whether or not the email has an account."""
+    settings: Settings = request.app.state.settings
+    if not settings.mail_configured:
+        return _forgot_page(request, sent=False, status_code=404)
+    typed = email[: accounts.EMAIL_MAX_LENGTH]
+    token = accounts.issue_reset(session, typed, every=accounts.RESET_EMAIL_EVERY)
+    if token is not None:
+        link = reset_url(settings.public_url, token)
+        message = mail.reset_message(settings, accounts.normalise_email(typed), link, RESET_MINUTES)
+        tasks.add_task(mail.send_or_log, settings, message)  # after the answer: it takes no longer
+    return _forgot_page(request, sent=True, email=typed)
+
+
+def _forgot_page(request: Request, sent: bool, email: str = "", status_code: int = 200) -> Response:
+    settings: Settings = request.app.state.settings
+    context = {"title": "Forgot your password?", "mail": settings.mail_configured, "sent": sent,
+               "email": email, "minutes": RESET_MINUTES}
+    return render(request, "auth/forgot.html", context, status_code=status_code)
+
+
+def reset_url(base: str, token: str) -> str:
+    """The one-time link, on the site's own address."""
+    return f"{base.rstrip('/')}{RESET_PATH}/{token}"
+
+
+@router.get(RESET_PATH + "/{token}", name="reset_form")
+def reset_form(request: Request, session: SessionDep, token: str) -> Response:
+    person = accounts.reset_holder(session, token)
+    return _reset_page(request, token, person, {}, status_code=200 if person else 404)
+
+
+@router.post(RESET_PATH + "/{token}", name="reset_submit")
+def reset_submit(request: Request, session: SessionDep, token: str,
+                 password: FormText = "") -> Response:
+    """Set the new password (once) and sign this browser in."""
+    try:
+        person = accounts.reset_password(session, token, password)
+    except accounts.PasswordRejected as rejected:
+        holder = accounts.reset_holder(session, token)
+        return _reset_page(request, token, holder, rejected.problems, status_code=422)
+    except accounts.ResetLinkInvalid:
+        return _reset_page(request, token, None, {}, status_code=404)
+    token = accounts.open_session(session, person.id or 0)
+    return _signed_in(request, token, DEFAULT_AFTER_SIGN_IN)
+
+
+def _reset_page(request: Request, token: str, person: Instructor | None,
+                problems: dict[str, str], status_code: int) -> Response:
+    context = {"title": "Choose a new password", "person": person, "token": token,
+               "problems": problems, "problem": str(accounts.ResetLinkInvalid()),
+               "min_password": accounts.PASSWORD_MIN_LENGTH}
+    response = render(request, "auth/reset.html", context, status_code=status_code)
+    response.headers.update(NO_STORE)
     return response

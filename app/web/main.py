@@ -35,7 +35,7 @@ from app.web.pages import router
 from app.web.play import NotOnATeam, UnknownCode, not_on_a_team, unknown_code
 from app.web.play import router as play_router
 from app.web.projector import router as projector_router
-from app.web.security import install_security
+from app.web.security import hsts_headers, install_security
 from app.web.templating import build_templates, render
 
 GZIP_MINIMUM_BYTES = 1024  # pages, scripts and styles travel compressed (classroom Wi-Fi is slow)
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(instructor_router)
     install_security(app, settings)
-    install_headers(app)
+    install_headers(app, extra=lambda scope: hsts_headers(settings, scope))  # every response, errors too
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     install_body_limits(app, settings)  # outermost: no body is read past its limit, even by the CSRF check
     install_overload(app, settings)  # outermost of all: a burst is refused before any work

@@ -26,8 +26,7 @@ from app.clock import now
 from app.db import Deadline
 from app.revisions import MarksReader
 from app.services.students import LAST_SEEN_EVERY, hash_token
-from app.web.deps import SESSION_COOKIE
-from app.web.security import CSRF_COOKIE
+from app.web.deps import SESSION_COOKIE, read_cookie
 
 MAX_BYTES = 64 * 1024 * 1024  # per process, raw and gzip: 200 students' ~25 KB pages many times over
 GZIP_LEVEL = 6
@@ -73,7 +72,8 @@ class PageCache:
         an unknown token is rendered too, and so sent to the join page. Runs one query, in a thread; raises
         DatabaseUnavailable when it gets no answer within MARKS_DEADLINE_S."""
         csrf = request.state.csrf_token
-        if not student_token or request.url.query or SESSION_COOKIE in request.cookies or request.cookies.get(CSRF_COOKIE) != csrf:
+        signed_in = read_cookie(request, SESSION_COOKIE) is not None
+        if not student_token or request.url.query or signed_in or not request.state.csrf_kept:
             return None
         marks = await self.counter_reads.run(self.reader.marks, hash_token(student_token))
         if marks is None or now() - marks.last_seen > LAST_SEEN_EVERY:  # unknown, or a visit worth recording

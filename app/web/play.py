@@ -16,18 +16,26 @@ from app.scenario import PERSONAS
 from app.services import drafts, games, history, rounds, students
 from app.services.throttle import TooManyTries
 from app.web import decision_form
-from app.web.deps import STUDENT_COOKIE, FormDep, SessionDep, StudentDep, current_student
+from app.web.deps import (
+    STUDENT_COOKIE,
+    FormDep,
+    SessionDep,
+    StudentDep,
+    current_student,
+    read_cookie,
+    student_token_lifetime,
+)
 from app.web.page_cache import PageCache
-from app.web.security import client_address
+from app.web.security import client_address, delete_cookie, set_cookie
 from app.web.templating import render
 
 router = APIRouter()
-COOKIE_DAYS = 180
 
 
 def _with_cookie(response: Response, request: Request, token: str) -> Response:
-    response.set_cookie(STUDENT_COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https")
+    """The student's cookie, for as long as their token lives (MOATLINE_STUDENT_TOKEN_DAYS)."""
+    lifetime = int(student_token_lifetime(request).total_seconds())
+    set_cookie(response, request, STUDENT_COOKIE, token, lifetime)
     return response
 
 
@@ -45,20 +53,26 @@ def _join_page(request: Request, session: Session, game: Game, form: dict[str, A
 
 def _replaced(request: Request, session: Session, game: Game | None) -> Student | None:
     """The student whose session this browser had, if a PIN rejoin or a PIN reset replaced it."""
-    student = students.replaced_student(session, request.cookies.get(STUDENT_COOKIE))
+    student = students.replaced_student(session, read_cookie(request, STUDENT_COOKIE))
     return student if student is not None and (game is None or student.game_id == game.id) else None
 
 
 @router.get("/join", name="join_form")
-def join_form(request: Request, session: SessionDep, code: str = "") -> Response:
-    """Enter a join code."""
+def join_form(request: Request, session: SessionDep, code: str = "",
+              signed_out: str = "") -> Response:
+    """Enter a join code; a browser whose student token stopped working is told why."""
     if code.strip():
         game = _game_by_code(request, session, code)
         return RedirectResponse(request.url_for("join", code=game.join_code).path, status_code=303)
     replaced = _replaced(request, session, None)
     if replaced is not None:  # sent here: another device or the instructor took the session over
-        return _join_page(request, session, games.get_game(session, replaced.game_id), {}, {})
-    return render(request, "play/code.html", {"code": "", "problem": None})
+        response = _join_page(request, session, games.get_game(session, replaced.game_id), {}, {})
+    else:
+        notice = students.TOKEN_REFUSALS.get(signed_out)
+        response = render(request, "play/code.html", {"code": "", "problem": None, "notice": notice})
+    if (replaced is not None or signed_out in students.TOKEN_REFUSALS) and read_cookie(request, STUDENT_COOKIE):
+        delete_cookie(response, request, STUDENT_COOKIE)
+    return response
 
 
 class UnknownCode(Exception):
@@ -127,9 +141,16 @@ def rejoin_pin(request: Request, code: str, session: SessionDep, display_name: A
 
 @router.get("/rejoin/{token}", name="rejoin")
 def rejoin(request: Request, token: str, session: SessionDep) -> Response:
-    if students.student_by_token(session, token) is None:
-        return render(request, "play/code.html", {"code": "", "problem": "That rejoin link is not valid any more. Use your game code, name and PIN."}, status_code=404)
-    return _with_cookie(RedirectResponse(request.url_for("dashboard").path, status_code=303), request, token)
+    """A rejoin link, exchanged for a fresh cookie token (the link itself is never the cookie; the
+    access log shows it redacted, app/web/access_log.py)."""
+    secret, lifetime = request.app.state.settings.secret_key, student_token_lifetime(request)
+    try:
+        joined = students.exchange_rejoin_link(session, token, secret, lifetime)
+    except GameError as exc:
+        context = {"code": "", "problem": str(exc)}
+        return render(request, "play/code.html", context, status_code=404)
+    to_dashboard = RedirectResponse(request.url_for("dashboard").path, status_code=303)
+    return _with_cookie(to_dashboard, request, joined.token)
 
 
 class NotOnATeam(Exception):
@@ -169,7 +190,7 @@ async def dashboard(request: Request, welcome: int = 0) -> Response:
     """The company at a glance: money, models, market position, news, rivals' public moves. Served again from
     the page cache while nothing it shows has changed (app/web/page_cache.py)."""
     pages: PageCache = request.app.state.pages
-    ticket = await pages.ticket(request, request.cookies.get(STUDENT_COOKIE))
+    ticket = await pages.ticket(request, read_cookie(request, STUDENT_COOKIE))
     if ticket is not None and (kept := pages.get(request, ticket)) is not None:
         return kept
     return pages.keep(ticket, await run_in_threadpool(_dashboard_page, request, bool(welcome)))
@@ -185,9 +206,11 @@ def round_watch(request: Request, student: StudentDep, session: SessionDep, seen
 
 def _dashboard_page(request: Request, welcome: bool) -> Response:
     with Session(request.app.state.engine) as session:
-        ctx = _context(session, current_student(request, session))
+        student = current_student(request, session)
+        ctx = _context(session, student)
         ctx["welcome"] = welcome
-        ctx["rejoin_link"] = str(request.url_for("rejoin", token=request.cookies.get(STUDENT_COOKIE, "")))
+        link = students.rejoin_token(student, request.app.state.settings.secret_key)
+        ctx["rejoin_link"] = str(request.url_for("rejoin", token=link))
         return dashboard_page(request, session, ctx)
 
 

@@ -1,9 +1,16 @@
-"""Web security: CSRF protection on every state-changing request, and the instructor's session cookie.
+"""Web security: CSRF protection on every state-changing request, the one helper that sets every
+cookie, HSTS, and the instructor's session cookie.
 
-CSRF uses the signed double-submit pattern: a random token, signed with the secret key, lives in the HttpOnly
-`moatline_csrf` cookie; every POST, PUT, PATCH or DELETE must repeat it in the `csrf_token` form field or the
-`X-CSRF-Token` header (base.html puts that header on every htmx request). Pages get the token from the Jinja
-globals `csrf_input()` and `csrf_token()`. A missing or different token gets a 403 page.
+CSRF: the HttpOnly `moatline_csrf` cookie holds a random per-browser secret signed by the server;
+a page's token is an HMAC of that secret and the browser's session (its instructor session and
+student cookies), so a pair minted on another visit, or planted by another site, matches no one
+else's session, and signing in or out changes it. Every POST, PUT, PATCH or DELETE must repeat the
+token in the `csrf_token` form field (first in the form) or the `X-CSRF-Token` header (base.html
+puts it on every htmx request), and, when the browser says where it comes from (Origin, else
+Referer), come from this site. Pages get the token from the Jinja globals `csrf_input()` and
+`csrf_token()`. A refused request gets a 403 page; a form body that cannot be read gets a 400.
+
+Cookies are Secure under MOATLINE_SECURE_COOKIES or over HTTPS, and then carry the `__Host-` prefix.
 """
 
 from __future__ import annotations
@@ -12,54 +19,112 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import logging
 import secrets
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.services.accounts import SESSION_LIFETIME
 from app.settings import ProxyNetwork, Settings
-from app.web.deps import SAFE_METHODS, SESSION_COOKIE, SignInRequired
+from app.web.access_log import install_access_log_redaction
+from app.web.deps import (
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    STUDENT_COOKIE,
+    SignInRequired,
+    cookie_name,
+    cookies_secure,
+    read_cookie,
+)
+from app.web.form_token import MalformedForm, form_kind, read_token
 from app.web.templating import render
 
 CSRF_COOKIE = "moatline_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_COOKIE_MAX_AGE_S = 30 * 24 * 3600  # outlives a tab left open between weekly classes
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+HSTS = ("strict-transport-security", "max-age=63072000; includeSubDomains")  # two years
 API_PREFIX = "/api/"
 DEFAULT_AFTER_SIGN_IN = "/games"
+log = logging.getLogger(__name__)
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:
-    """CSRF middleware, the Jinja globals that put the token in pages, and the sign-in redirect."""
-    app.add_middleware(CSRFMiddleware, secret=settings.secret_key, secure_cookies=settings.secure_cookies)
+    """CSRF middleware, the Jinja globals that put the token in pages, the sign-in redirect, and the
+    access log's redaction of secret links."""
+    install_access_log_redaction()
+    app.add_middleware(CSRFMiddleware, settings=settings)
     add_csrf_globals(app.state.templates.env)
     app.add_exception_handler(SignInRequired, _to_sign_in)
+
+
+# --- cookies and HSTS ----------------------------------------------------------------------------
+
+
+def cookie_header(settings: Settings, scheme: str, base: str, value: str, max_age: int) -> str:
+    """The Set-Cookie value for every cookie Moatline sets: HttpOnly, SameSite=Lax, Path=/ and no
+    Domain; Secure and `__Host-` named under MOATLINE_SECURE_COOKIES or over HTTPS."""
+    secure = cookies_secure(settings, scheme)
+    name = cookie_name(base, secure)
+    parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
+    return "; ".join([*parts, "Secure"] if secure else parts)
+
+
+def set_cookie(response: Response, request: HTTPConnection, base: str, value: str,
+               max_age: int) -> None:
+    settings: Settings = request.app.state.settings
+    header = cookie_header(settings, request.url.scheme, base, value, max_age)
+    response.headers.append("set-cookie", header)
+
+
+def delete_cookie(response: Response, request: HTTPConnection, base: str) -> None:
+    set_cookie(response, request, base, "", 0)
+
+
+def hsts_headers(settings: Settings, scope: Scope) -> list[tuple[str, str]]:
+    """Strict-Transport-Security for a response over HTTPS or from a site with secure cookies (added to
+    every response, errors included, by app/web/headers.py)."""
+    return [HSTS] if cookies_secure(settings, str(scope.get("scheme", ""))) else []
 
 
 # --- CSRF tokens -----------------------------------------------------------------------------------
 
 
 def new_csrf_token(secret: str) -> str:
+    """A fresh per-browser secret for the CSRF cookie, signed by this server."""
     nonce = secrets.token_urlsafe(32)
-    return f"{nonce}.{_signature(secret, nonce)}"
+    return f"{nonce}.{_mac(secret, b'csrf:' + nonce.encode())}"
 
 
 def csrf_token_is_valid(secret: str, token: str) -> bool:
-    """Whether this server signed the token (so a value planted in the cookie by a sibling site is refused)."""
+    """Whether this server signed the cookie's secret (a value planted by a sibling site is not)."""
     nonce, _, signature = token.partition(".")
-    return bool(nonce) and hmac.compare_digest(signature, _signature(secret, nonce))
+    expected = _mac(secret, b"csrf:" + nonce.encode())
+    return bool(nonce) and hmac.compare_digest(signature.encode(), expected.encode())
 
 
-def _signature(secret: str, nonce: str) -> str:
-    digest = hmac.new(secret.encode(), b"csrf:" + nonce.encode(), hashlib.sha256).digest()
+def csrf_token_for(secret: str, browser_secret: str, binding: str) -> str:
+    """The token a page carries: bound to the browser's secret and to its session."""
+    return _mac(secret, f"csrf-token:{browser_secret}:{binding}".encode())
+
+
+def csrf_binding(request: HTTPConnection) -> str:
+    """What the token is bound to: a hash of the browser's session and student cookies."""
+    session, student = read_cookie(request, SESSION_COOKIE), read_cookie(request, STUDENT_COOKIE)
+    joined = f"{session or ''}|{student or ''}"
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _mac(secret: str, message: bytes) -> str:
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -73,51 +138,96 @@ def csrf_exempt(scope: Scope) -> bool:
     return str(scope["path"]).startswith(API_PREFIX) and (bearer or json_body)
 
 
-class CSRFMiddleware:
-    """Checks the token of every state-changing request and gives a token cookie to any page that lacks one
-    (the hardening headers are app/web/headers.py's)."""
+def same_origin(scope: Scope, settings: Settings) -> bool:
+    """Whether a state-changing request comes from this site, as far as the browser says (Origin,
+    else Referer); a request that says nothing (an old browser, a script) is left to the token."""
+    headers = Headers(scope=scope)
+    origin = headers.get("origin") or _origin_of(headers.get("referer", ""))
+    if not origin:
+        return True
+    return origin.lower() in _own_origins(scope, settings, headers.get("host", ""))
 
-    def __init__(self, app: ASGIApp, secret: str, secure_cookies: bool = False):
-        self.app, self.secret, self.secure_cookies = app, secret, secure_cookies
+
+def _origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL; "null" for one that names no site, "" for none."""
+    parts = urlsplit(url)
+    if parts.scheme and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return "null" if url else ""
+
+
+def _own_origins(scope: Scope, settings: Settings, host: str) -> set[str]:
+    """This site's origins: the address asked for (also over HTTPS behind a TLS proxy) and
+    MOATLINE_PUBLIC_URL."""
+    schemes = {str(scope.get("scheme", "http"))} | ({"https"} if settings.secure_cookies else set())
+    own = {f"{scheme}://{host.lower()}" for scheme in schemes}
+    return own | ({_origin_of(settings.public_url).lower()} if settings.public_url else set())
+
+
+def _log_cross_site(scope: Scope, settings: Settings) -> None:
+    """Say what was refused, for an operator whose proxy rewrites Host (see MOATLINE_PUBLIC_URL)."""
+    headers = Headers(scope=scope)
+    sent = headers.get("origin") or _origin_of(headers.get("referer", ""))
+    own = sorted(_own_origins(scope, settings, headers.get("host", "")))
+    log.warning("refused %s %s from origin %r: this site is %s (if that origin is this site's "
+                "address, set MOATLINE_PUBLIC_URL to it)", scope["method"], scope["path"], sent,
+                ", ".join(own))
+
+
+class CSRFMiddleware:
+    """Checks the origin and token of every state-changing request and gives a token cookie to any
+    page that lacks one (the hardening headers and HSTS are app/web/headers.py's)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app, self.settings, self.secret = app, settings, settings.secret_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cookie = Request(scope).cookies.get(CSRF_COOKIE, "")
-        known = cookie if cookie and csrf_token_is_valid(self.secret, cookie) else ""
-        token = known or new_csrf_token(self.secret)
-        scope.setdefault("state", {})["csrf_token"] = token
+        request = HTTPConnection(scope)
+        held = read_cookie(request, CSRF_COOKIE) or ""
+        known = held if held and csrf_token_is_valid(self.secret, held) else ""
+        browser_secret = known or new_csrf_token(self.secret)
+        token = csrf_token_for(self.secret, browser_secret, csrf_binding(request))
+        scope.setdefault("state", {}).update(csrf_token=token, csrf_kept=bool(known))
         if not known:
-            send = _with_cookie(send, _cookie_header(CSRF_COOKIE, token, CSRF_COOKIE_MAX_AGE_S, self._secure(scope)))
+            cookie = cookie_header(self.settings, str(scope["scheme"]), CSRF_COOKIE, browser_secret,
+                                   CSRF_COOKIE_MAX_AGE_S)
+            send = _with_cookie(send, cookie)
         if scope["method"] not in SAFE_METHODS and not csrf_exempt(scope):
-            submitted, receive = await _submitted_token(scope, receive)
-            if not (known and submitted and hmac.compare_digest(submitted, known)):
-                await _refuse(scope, receive, send, missing=not known)
-                return
+            await self._check(scope, receive, send, token, bool(known))
+            return
         await self.app(scope, receive, send)
 
-    def _secure(self, scope: Scope) -> bool:
-        return self.secure_cookies or scope.get("scheme") == "https"
+    async def _check(self, scope: Scope, receive: Receive, send: Send, token: str,
+                     known: bool) -> None:
+        if not same_origin(scope, self.settings):
+            _log_cross_site(scope, self.settings)
+            await _refuse(scope, receive, send, reason="cross_site")
+            return
+        try:
+            submitted, receive = await _submitted_token(scope, receive)
+        except MalformedForm as exc:
+            await PlainTextResponse(str(exc), status_code=400)(scope, receive, send)
+            return
+        if not (known and submitted and hmac.compare_digest(submitted.encode(), token.encode())):
+            await _refuse(scope, receive, send, reason="stale" if known else "missing")
+            return
+        await self.app(scope, receive, send)
 
 
 async def _submitted_token(scope: Scope, receive: Receive) -> tuple[str, Receive]:
-    """The token from the header, else from the form body; and a receive that replays the body for the route."""
+    """The token from the header, else from the front of the form body; and a receive that
+    replays what was read of the body for the route."""
     headers = Headers(scope=scope)
     if headers.get(CSRF_HEADER):
         return headers[CSRF_HEADER], receive
-    if not headers.get("content-type", "").startswith(FORM_TYPES):
+    content_type = headers.get("content-type", "")
+    if form_kind(content_type) is None:
         return "", receive
-    messages: list[Message] = []
-
-    async def recording() -> Message:
-        messages.append(await receive())
-        return messages[-1]
-
-    form = await Request(scope, recording).form()
-    value = form.get(CSRF_FIELD)
-    await form.close()
-    return (value if isinstance(value, str) else ""), _replaying(messages, receive)
+    token, messages = await read_token(content_type, CSRF_FIELD, receive)
+    return token, _replaying(messages, receive)
 
 
 def _replaying(messages: list[Message], receive: Receive) -> Receive:
@@ -142,16 +252,17 @@ def _with_cookie(send: Send, cookie: str) -> Send:
     return sending
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, missing: bool) -> None:
+REFUSAL_TITLES = {"missing": "This form has expired", "stale": "This form has expired",
+                  "cross_site": "This form came from another website"}
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+    """The 403 page: `missing` (no security cookie), `stale` (another session's), `cross_site`."""
     scope.setdefault("router", scope["app"].router)  # middleware runs before the router sets it; url_for needs it
     request = Request(scope, receive)
-    response = render(request, "auth/forbidden.html", {"title": "This form has expired", "missing": missing}, status_code=403)
+    context = {"title": REFUSAL_TITLES[reason], "missing": reason == "missing", "reason": reason}
+    response = render(request, "auth/forbidden.html", context, status_code=403)
     await response(scope, receive, send)
-
-
-def _cookie_header(name: str, value: str, max_age: int, secure: bool) -> str:
-    parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
-    return "; ".join([*parts, "Secure"] if secure else parts)
 
 
 def add_csrf_globals(env: Environment) -> None:
@@ -190,17 +301,20 @@ def safe_next(value: str | None) -> str:
 
 
 def start_session(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), path="/", httponly=True,
-                        samesite="lax", secure=_secure_request(request))
+    """The session cookie of a signed-in browser, and a fresh CSRF secret (old tokens are void)."""
+    set_cookie(response, request, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
+    rotate_csrf(response, request)
 
 
 def end_session(response: Response, request: Request) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure_request(request))
+    delete_cookie(response, request, SESSION_COOKIE)
+    rotate_csrf(response, request)
 
 
-def _secure_request(request: Request) -> bool:
+def rotate_csrf(response: Response, request: Request) -> None:
     settings: Settings = request.app.state.settings
-    return settings.secure_cookies or request.url.scheme == "https"
+    secret = new_csrf_token(settings.secret_key)
+    set_cookie(response, request, CSRF_COOKIE, secret, CSRF_COOKIE_MAX_AGE_S)
 
 
 def client_address(request: Request) -> str:
@@ -233,4 +347,4 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def session_token(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE)
+    return read_cookie(request, SESSION_COOKIE)

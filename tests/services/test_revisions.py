@@ -18,6 +18,7 @@ from app.models import Seat, Student
 from app.revisions import MarksReader, StudentMarks
 from app.services import drafts, games, live, rounds, students
 from app.services.students import hash_token
+from app.settings import Settings
 from tests.classroom import a_game
 
 
@@ -79,6 +80,7 @@ def draft(k: Class, version: int = 0) -> Callable[[Session, models.Game], object
 
 GAME_ONLY = {"game": True, "team_a": False, "team_b": False}
 TEAM_A_ONLY = {"game": False, "team_a": True, "team_b": False}
+LIFETIME = Settings().student_token_lifetime
 
 
 def test_a_draft_saved_or_edited_moves_only_its_own_teams_counter(klass: Class) -> None:
@@ -112,7 +114,7 @@ def test_the_instructors_controls_move_the_games_counter(klass: Class) -> None:
 
 def test_joining_moving_and_removing_students_move_the_teams_they_touch(klass: Class) -> None:
     assert moved(klass, lambda s, g: students.join(s, g, klass.team_a, "Dee")) == TEAM_A_ONLY
-    bob = students.student_by_token(Session(klass.engine), klass.bob)
+    bob = students.student_by_token(Session(klass.engine), klass.bob, LIFETIME)
     assert bob is not None and bob.id is not None
     assert moved(klass, lambda s, g: students.move_student(s, g, bob.id or 0, klass.team_b)) == {"game": False, "team_a": True, "team_b": True}
     assert moved(klass, lambda s, g: students.remove_student(s, g, bob.id or 0)) == {"game": False, "team_a": False, "team_b": True}
@@ -120,7 +122,7 @@ def test_joining_moving_and_removing_students_move_the_teams_they_touch(klass: C
 
 def test_a_student_coming_back_only_updates_last_seen_and_moves_no_counter(klass: Class) -> None:
     def long_ago(s: Session, game: models.Game) -> None:
-        ann = students.student_by_token(s, klass.ann)
+        ann = students.student_by_token(s, klass.ann, LIFETIME)
         assert ann is not None
         ann.last_seen = clock.now() - timedelta(hours=1)
         s.add(ann)
@@ -129,7 +131,7 @@ def test_a_student_coming_back_only_updates_last_seen_and_moves_no_counter(klass
     long_ago_moves = moved(klass, long_ago)
     assert long_ago_moves == {"game": False, "team_a": False, "team_b": False}
     before = klass.marks(klass.ann)
-    assert moved(klass, lambda s, g: students.student_by_token(s, klass.ann)) == {"game": False, "team_a": False, "team_b": False}
+    assert moved(klass, lambda s, g: students.student_by_token(s, klass.ann, LIFETIME)) == {"game": False, "team_a": False, "team_b": False}
     assert klass.marks(klass.ann).last_seen > before.last_seen  # the visit was recorded
 
 

@@ -11,11 +11,24 @@ from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+HX_TOKEN = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 
 
 def csrf_of(page: str) -> str:
     found = TOKEN.search(page)
     assert found, "the page has no csrf_token field"
+    return found.group(1)
+
+
+def csrf_token_of(client: TestClient, path: str = "/") -> str:
+    """The CSRF token a page gives this browser now (bound to its session: not the cookie)."""
+    return hx_token(client.get(path).text)
+
+
+def hx_token(page: str) -> str:
+    """The CSRF token a page puts on its htmx requests."""
+    found = HX_TOKEN.search(page)
+    assert found, "the page has no hx-headers token"
     return found.group(1)
 
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 PUBLIC = ["/", "/scenarios/frontier-race", "/scenarios/product-builders/demo", "/signin", "/signup", "/join", "/join/{code}",
-          "/no-such-page", "/scenarios/no-such-scenario"]
-INSTRUCTOR = ["/games", "/games/new", "/games/{game}", "/games/{game}/advance", "/games/{game}/rewind", "/games/{game}/join-screen",
+          "/no-such-page", "/scenarios/no-such-scenario", "/reset", "/join?signed_out=expired"]
+INSTRUCTOR = ["/games", "/account", "/games/new", "/games/{game}", "/games/{game}/advance", "/games/{game}/rewind", "/games/{game}/join-screen",
               "/games/{game}/projector", "/games/{game}/teams/{seat}", "/games/{game}/teams/{seat}/decision",
               "/games/{game}/teams/{seat}/results/1"]
 STUDENT = ["/play", "/play/decide", "/play/results/1"]

@@ -61,8 +61,8 @@ def test_the_session_cookie_is_httponly_samesite_lax_and_only_its_hash_is_stored
     signed_in = client.post("/signin", data={"email": "ada@example.edu", "password": PASSWORD,
                                              "csrf_token": csrf_of(token_page)}, follow_redirects=False)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/games"
-    cookie = signed_in.headers["set-cookie"]
-    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=1209600" in cookie
+    cookie = signed_in.headers.get_list("set-cookie")[0]
+    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=1209600" in cookie
     token = client.cookies[SESSION_COOKIE]
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         assert s.exec(select(InstructorSession.token_hash)).one() == token_hash(token) != token

@@ -23,7 +23,17 @@ from app.settings import Settings
 from app.web.main import create_app
 
 from .axe import serious_violations
-from .signed_in import PASSWORD, FormFields, create_game, csrf_of, new_game_form, post_form, sign_up, text_of
+from .signed_in import (
+    PASSWORD,
+    FormFields,
+    create_game,
+    csrf_of,
+    csrf_token_of,
+    new_game_form,
+    post_form,
+    sign_up,
+    text_of,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -66,8 +76,8 @@ def test_signed_out_visitors_to_instructor_pages_are_sent_to_sign_in_and_back(cl
 
 def test_a_signed_out_post_to_an_instructor_page_changes_nothing_and_asks_to_sign_in(signed_in: TestClient) -> None:
     game_id = create_game(signed_in)
-    token = csrf_of(signed_in.get("/games").text)
     post_form(signed_in, "/signout", {}, from_page="/games")
+    token = csrf_token_of(signed_in)  # a page opened after signing out (the old token is void)
     response = signed_in.post(f"/games/{game_id}/advance", data={"expected_round": "0", "csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/signin"
     assert game_row(signed_in, game_id).current_round == 0
@@ -633,7 +643,7 @@ def test_a_practice_round_is_played_read_then_wiped_by_the_instructor_and_studen
     assert "/play/decide" not in dashboard and "Round 1 (practice) results" in dashboard
     assert "<h1>Nothing to decide yet</h1>" in text_of(ann.get("/play/decide").text)
     refused = ann.post("/play/decide", data={"version": "0", "products.prices.consumer": "3"},
-                       headers={"X-CSRF-Token": ann.cookies.get("moatline_csrf") or ""})
+                       headers={"X-CSRF-Token": csrf_token_of(ann)})
     assert refused.status_code == 409 and "The practice round is over" in text_of(refused.text)
 
     started = post_form(client, f"/games/{gid}/control", {"action": "finish_practice"}, from_page=f"/games/{gid}")

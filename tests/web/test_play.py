@@ -16,6 +16,8 @@ from app.settings import Settings
 from app.web.main import create_app
 from tests.classroom import TWO_TEAMS, a_game
 
+from .signed_in import csrf_token_of
+
 
 @pytest.fixture
 def app_and_game(prepared_sqlite_url: str) -> Iterator[tuple[TestClient, int, str]]:
@@ -223,7 +225,7 @@ def test_students_see_the_deadline_a_pause_and_the_end_of_the_game(prepared_sqli
         decide = html.unescape(client.get("/play/decide").text)
         assert "<h1>Nothing left to decide</h1>" in decide and 'id="decision"' not in decide
         refused = client.post("/play/decide", data={"version": "0", "products.prices.consumer": "3"},
-                              headers={"X-CSRF-Token": client.cookies.get("moatline_csrf") or ""})  # a page left open
+                              headers={"X-CSRF-Token": csrf_token_of(client)})  # a page left open
         assert refused.status_code == 409 and "Every round of this game has been played." in html.unescape(refused.text)
 
 
