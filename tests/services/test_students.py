@@ -80,7 +80,7 @@ def test_a_students_pin_waits_after_five_wrong_guesses_and_the_right_one_then_cl
 def test_a_pin_rejoin_replaces_the_old_token_and_remembers_it(session: Session, game: Game) -> None:
     laptop = students.join(session, game, seat(session, game), "Ann")
     phone = students.rejoin_with_pin(session, game, "ann", laptop.student.pin, HOME_IP)
-    assert students.student_by_token(session, laptop.token) is None
+    assert students.student_by_token(session, laptop.token, timedelta(days=30)) is None
     replaced = students.replaced_student(session, laptop.token)
     assert (
         replaced is not None
@@ -96,7 +96,7 @@ def test_a_pin_reset_signs_every_device_out_and_only_the_new_pin_works(
     laptop = students.join(session, game, seat(session, game), "Ann")
     old_pin = laptop.student.pin
     reset = students.reset_pin(session, game, laptop.student.id or 0)
-    assert students.student_by_token(session, laptop.token) is None
+    assert students.student_by_token(session, laptop.token, timedelta(days=30)) is None
     replaced = students.replaced_student(session, laptop.token)
     assert replaced is not None and replaced.replaced_by == "instructor"
     if reset.pin != old_pin:  # one reset in a million draws the same PIN again

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from app.settings import Settings
 from app.web.form_token import MAX_FIELDS, SCAN_LIMIT_BYTES
 
 from .signed_in import PASSWORD, csrf_of, sign_up, text_of
@@ -51,11 +52,14 @@ def test_a_malformed_or_oversized_form_answers_400_with_a_short_message(
     client.get("/signin")
     content_type, body = BODIES[case]
     answer = client.post("/signin", content=body.encode(), headers={"Content-Type": content_type})
+    if len(body) > Settings().max_body_bytes:  # refused by the body limit before the CSRF check reads it
+        assert answer.status_code == 413 and "Too large to send" in answer.text
+        return
     assert answer.status_code == 400, answer.text[:200]
     assert answer.text.startswith("The form") and len(answer.text) < 120
 
 
-@pytest.mark.parametrize("case", ["a 2 MB urlencoded field", "2,000 urlencoded fields"])
+@pytest.mark.parametrize("case", ["2,000 urlencoded fields"])
 def test_a_form_with_its_token_first_but_too_big_after_it_is_refused_by_the_route_with_400(
     client: TestClient, case: str
 ) -> None:
@@ -89,7 +93,7 @@ def test_a_long_well_formed_form_reaches_the_route_whole_after_its_token(
     fields = f"email=ada%40example.edu&display_name=Ada&password={password}"
     body = f"csrf_token={token}&{padding}&{fields}"
     answer = client.post("/signup", content=body.encode(), headers={"Content-Type": URLENCODED})
-    assert answer.status_code == 200 and answer.url.path == "/games"
+    assert answer.status_code == 200 and "Your account is ready" in answer.text
 
 
 @pytest.mark.parametrize("where", ["header", "form"])

@@ -142,12 +142,9 @@ def test_under_the_secure_setting_every_cookie_is_secure_and_host_prefixed_and_s
     secure_client: TestClient,
 ) -> None:
     first = set_cookies(secure_client.get("/signin"))
-    signed_up = post_form(
-        secure_client,
-        "/signup",
-        {"email": "ada@example.edu", "display_name": "Ada", "password": PASSWORD},
-    )
-    session_cookies = set_cookies(signed_up.history[0])
+    post_form(secure_client, "/signup", {"email": "ada@example.edu", "display_name": "Ada", "password": PASSWORD})
+    entered = post_form(secure_client, "/signin", {"email": "ada@example.edu", "password": PASSWORD})
+    session_cookies = set_cookies(entered.history[0])
     gid = create_game(secure_client)
     code = re.search(r"/join/([A-Z0-9]{4,})", secure_client.get(f"/games/{gid}").text)
     assert code
