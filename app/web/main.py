@@ -25,6 +25,7 @@ from app.web.api import router as api_router
 from app.web.auth import router as auth_router
 from app.web.deadlines import deadline_loop
 from app.web.deps import current_instructor
+from app.web.inputs import install_input_guard
 from app.web.instructor import router as instructor_router
 from app.web.page_cache import PageCache
 from app.web.pages import router
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(instructor_router)
     install_security(app, settings)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    install_input_guard(app)  # outermost: odd characters never reach another middleware or a route
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
