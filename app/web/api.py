@@ -91,10 +91,10 @@ class DraftPublic(BaseModel):
 
 
 class DraftWrite(BaseModel):
-    version: int = Field(description="The version this decision was edited from (0 for none).")
+    version: int = Field(ge=0, le=ID_MAX, description="The version this decision was edited from (0 for none).")
     decision: Decision
-    round: int | None = Field(default=None, description="The round this decision is for; if given and that round is "
-                                                        "no longer the open one, nothing is saved (409).")
+    round: int | None = Field(default=None, ge=1, le=ID_MAX, description="The round this decision is for; if given "
+                              "and that round is no longer the open one, nothing is saved (409).")
 
 
 class AdvanceRequest(BaseModel):
