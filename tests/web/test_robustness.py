@@ -5,6 +5,7 @@ values, NUL bytes (which PostgreSQL cannot store) and malformed bodies."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from collections.abc import Iterator
@@ -12,16 +13,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.routing import BaseRoute, Route
+from starlette.types import Message, Receive, Scope, Send
 
 from app.db import migrate
 from app.services import rounds
 from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
+from app.web.inputs import InputGuard
 from app.web.main import create_app
 
 from .signed_in import PASSWORD, create_game, sign_up
@@ -230,3 +234,27 @@ def test_a_malformed_form_body_read_by_the_csrf_check_is_a_400_not_a_server_erro
     with TestClient(create_app(Settings(database_url=prepared_sqlite_url)), raise_server_exceptions=False) as client:
         client.get("/signin")  # a CSRF cookie, but no token in the request: the middleware reads the body for it
         assert _post_raw(client, *MALFORMED_BODIES[name]) in {400, 413}
+
+
+@pytest.mark.parametrize("kind, chunks", [
+    ("application/x-www-form-urlencoded", [b"name=A%0", b"0B&x=1"]),
+    (f"multipart/form-data; boundary={BOUNDARY}", [_multipart(_field("name", NUL))[:60], _multipart(_field("name", NUL))[60:]]),
+])
+def test_a_nul_split_across_body_chunks_is_still_found(kind: str, chunks: list[bytes]) -> None:
+    """The guard reads the body as it streams, chunk by chunk, without keeping it."""
+    async def form_reader(scope: Scope, receive: Receive, send: Send) -> None:
+        await Request(scope, receive).form()
+        await PlainTextResponse("read")(scope, receive, send)
+
+    messages: list[Message] = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/signin", "query_string": b"", "headers": [(b"content-type", kind.encode())]}
+    asyncio.run(InputGuard(form_reader)(scope, receive, send))
+    assert sent[0]["status"] == 400 and b"NUL" in sent[1]["body"]
