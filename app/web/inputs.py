@@ -6,6 +6,7 @@ field or JSON text of Moatline means a control character, and PostgreSQL cannot 
   form field (urlencoded, or a multipart part that is not a file), found as the body streams past, chunk by
   chunk, so nothing is buffered here.
 - `PlainText`: a `str` for API request models that refuses control characters at its field (a 422 there).
+- `ID_MAX`: the bound for ids and counters that arrive in paths and bodies.
 """
 
 from __future__ import annotations
@@ -129,9 +130,10 @@ class _MultipartScan:
 
     def __init__(self, boundary: bytes):
         self.found = self.is_file = self.broken = False
-        self.header = b""
-        self.parser = MultipartParser(boundary, {"on_part_begin": self._begin, "on_header_value": self._header,
-                                                 "on_header_end": self._header_end, "on_part_data": self._data})
+        self.field = self.value = b""
+        self.parser = MultipartParser(boundary, {"on_part_begin": self._begin, "on_header_field": self._field,
+                                                 "on_header_value": self._value, "on_header_end": self._header_end,
+                                                 "on_part_data": self._data})
 
     def __call__(self, chunk: bytes) -> bool:
         if not self.broken:
@@ -144,12 +146,16 @@ class _MultipartScan:
     def _begin(self) -> None:
         self.is_file = False
 
-    def _header(self, data: bytes, start: int, end: int) -> None:
-        self.header += data[start:end]
+    def _field(self, data: bytes, start: int, end: int) -> None:
+        self.field += data[start:end]
+
+    def _value(self, data: bytes, start: int, end: int) -> None:
+        self.value += data[start:end]
 
     def _header_end(self) -> None:
-        self.is_file = self.is_file or b"filename" in self.header.lower()
-        self.header = b""
+        if self.field.strip().lower() == b"content-disposition":
+            self.is_file = b"filename" in parse_options_header(self.value)[1]
+        self.field = self.value = b""
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         self.found = self.found or (not self.is_file and b"\x00" in data[start:end])

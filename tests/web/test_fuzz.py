@@ -3,8 +3,10 @@ operation of the served app as a visitor, an instructor and a student (with thei
 cookies and a valid CSRF token, so requests get past the front door), mid-game, and fails on any 5xx with
 the request to replay it.
 
-Bounded to about a minute in `make test`; `MOATLINE_FUZZ_EXAMPLES=200` fuzzes deeper and `MOATLINE_FUZZ_SEED`
-picks other cases (a fixed seed by default, so every run sends the same requests)."""
+Bounded to about a minute on SQLite (as long again on PostgreSQL, where the test server is set);
+`MOATLINE_FUZZ_EXAMPLES=200` fuzzes deeper and `MOATLINE_FUZZ_SEED` picks other cases (a fixed seed by default, so
+every run sends the same requests). The schema is loaded at import, as `@schema.parametrize()` needs it at
+collection: schemathesis's fixture-based loader (`schemathesis.pytest.from_fixture`) fails on pytest 9.2."""
 
 from __future__ import annotations
 

@@ -180,7 +180,8 @@ def test_a_nul_byte_in_an_address_or_a_form_field_is_a_clear_400(klass: Class) -
               klass.visitor.post("/join/A%00B/pin", data={**form, "display_name": "Ann", "pin": "1234"}),
               klass.visitor.post("/signin", data={**form, "email": f"{NUL}@example.edu", "password": "x"}, files={"f": ("a", b"")}),
               klass.visitor.post("/signin", data={"email": f"{NUL}@example.edu", "password": "x"}, files={"f": ("a", b"")},
-                                 headers={"X-CSRF-Token": form["csrf_token"]})]
+                                 headers={"X-CSRF-Token": form["csrf_token"]}),
+              klass.visitor.post("/signin", data={**form, "filename": NUL}, files={"f": ("a", b"")})]  # a field, not a file
     for answer in asked + posted:
         assert answer.status_code == 400, (answer.request.method, answer.request.url, answer.text)
         assert "control character" in answer.json()["detail"] or "NUL" in answer.json()["detail"]
