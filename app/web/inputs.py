@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI
@@ -24,7 +24,10 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-ID_MAX = 2**31 - 1  # the largest id every database holds: PostgreSQL's INTEGER columns (SQLite's go to 2**63 - 1)
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
+ID_MAX = 2**31 - 1  # the largest id every database holds: PostgreSQL's INTEGER (SQLite's go to 2**63 - 1)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]")
 TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line breaks are text
@@ -56,6 +59,8 @@ class NulInForm(HTTPException):
 
 
 class InputGuard:
+    """The ASGI middleware: addresses checked at once, form bodies as they are read."""
+
     def __init__(self, app: ASGIApp):
         self.app = app
 
@@ -89,8 +94,8 @@ class InputGuard:
 
 
 def _control_in_address(scope: Scope) -> bool:
-    query: bytes = scope.get("query_string", b"")
-    return bool(CONTROL.search(scope["path"]) or CONTROL_BYTES.search(unquote_to_bytes(query.replace(b"+", b" "))))
+    query = unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" "))
+    return bool(CONTROL.search(scope["path"]) or CONTROL_BYTES.search(query))
 
 
 def _scanning(receive: Receive, scan: Callable[[bytes], bool]) -> Receive:
@@ -131,9 +136,10 @@ class _MultipartScan:
     def __init__(self, boundary: bytes):
         self.found = self.is_file = self.broken = False
         self.field = self.value = b""
-        self.parser = MultipartParser(boundary, {"on_part_begin": self._begin, "on_header_field": self._field,
-                                                 "on_header_value": self._value, "on_header_end": self._header_end,
-                                                 "on_part_data": self._data})
+        callbacks: MultipartCallbacks = {"on_part_begin": self._begin, "on_header_field": self._field,
+                                         "on_header_value": self._value, "on_header_end": self._header_end,
+                                         "on_part_data": self._data}
+        self.parser = MultipartParser(boundary, callbacks)
 
     def __call__(self, chunk: bytes) -> bool:
         if not self.broken:
