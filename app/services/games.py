@@ -17,7 +17,7 @@ from app.scenario.schema import Scoring
 from app.services.cache import cached
 
 T = TypeVar("T")
-ROW_ID_MAX = 2**63 - 1  # the largest id a table can hold (SQLite INTEGER, PostgreSQL BIGINT)
+ROW_ID_MAX = 2**31 - 1  # the largest id every table can hold (ids and versions are INTEGER on PostgreSQL)
 
 
 def row_by_id(session: Session, table: type[T], row_id: int) -> T | None:

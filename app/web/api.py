@@ -9,9 +9,9 @@ Anything a caller may not see answers 404, as on the pages.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -23,14 +23,23 @@ from app.errors import DecisionRejected, GameError, GameNotFound, RoundAlreadyRe
 from app.models import Game, Seat
 from app.services import accounts, drafts, exports, games, rounds, students
 from app.web.deps import Caller, CallerDep, SessionDep
+from app.web.inputs import ID_MAX, PlainText
 from app.web.security import client_address
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+# what any call may answer besides its own codes (and FastAPI's 422 for a value out of range)
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A control character (such as NUL) in the address"},
+    401: {"description": "No valid bearer token"},
+    404: {"description": "No such game, or not one the caller may see"},
+}
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=ANSWERS)
+GameId = Annotated[int, Path(ge=1, le=ID_MAX, description="The game's id.")]
+RoundNumber = Annotated[int, Path(ge=1, le=ID_MAX, description="A resolved round, from 1.")]
 
 
 class TokenRequest(BaseModel):
-    email: str
-    password: str
+    email: PlainText
+    password: PlainText
 
 
 class TokenResponse(BaseModel):
@@ -39,9 +48,9 @@ class TokenResponse(BaseModel):
 
 
 class JoinRequest(BaseModel):
-    code: str
-    company: str = Field(description="The team's company name.")
-    display_name: str
+    code: PlainText
+    company: PlainText = Field(description="The team's company name.")
+    display_name: PlainText
 
 
 class JoinResponse(BaseModel):
@@ -84,16 +93,16 @@ class DraftPublic(BaseModel):
 
 
 class DraftWrite(BaseModel):
-    version: int = Field(description="The version this decision was edited from (0 for none).")
+    version: int = Field(ge=0, le=ID_MAX, description="The version this decision was edited from (0 for none).")
     decision: Decision
-    round: int | None = Field(default=None, description="The round this decision is for; if given and that round is "
-                                                        "no longer the open one, nothing is saved (409).")
+    round: int | None = Field(default=None, ge=1, le=ID_MAX, description="The round this decision is for; if given "
+                              "and that round is no longer the open one, nothing is saved (409).")
 
 
 class AdvanceRequest(BaseModel):
     expected_round: int = Field(description="The game's current round; the call fails if someone advanced first.")
-    absent_rule: str | None = Field(None, description="What happens to teams that did not submit, from this round on: "
-                                                      "'carry_on' or a persona name (default: the game's current rule).")
+    absent_rule: PlainText | None = Field(None, description="What happens to teams that did not submit, from this "
+                                          "round on: 'carry_on' or a persona name (default: the game's current rule).")
 
 
 def _game_for(session: Session, who: Caller, game_id: int) -> Game:
@@ -121,7 +130,8 @@ def _student_seat(session: Session, who: Caller) -> Seat:
         raise HTTPException(status_code=409, detail="You are not on a team right now: ask your instructor to put you on one.") from None
 
 
-@router.post("/token", response_model=TokenResponse, name="api_token")
+@router.post("/token", response_model=TokenResponse, name="api_token",
+             responses={429: {"description": "Too many sign-in attempts: wait and try again"}})
 def token(request: Request, body: TokenRequest, session: SessionDep) -> TokenResponse:
     """Sign in as an instructor (rate-limited like the sign-in page)."""
     try:
@@ -150,7 +160,8 @@ def revoke_everything(session: SessionDep, who: CallerDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/join", response_model=JoinResponse, name="api_join")
+@router.post("/join", response_model=JoinResponse, name="api_join",
+             responses={422: {"description": "A problem with the name or team, by field (`problems`)"}})
 def join(body: JoinRequest, session: SessionDep) -> JoinResponse | JSONResponse:
     """Join a team as a student; the token lasts MOATLINE_STUDENT_TOKEN_DAYS or to the end."""
     try:
@@ -177,7 +188,7 @@ def list_games(session: SessionDep, who: CallerDep) -> list[GamePublic]:
 
 
 @router.get("/games/{game_id}", response_model=GamePublic, name="api_get_game")
-def get_game(game_id: int, session: SessionDep, who: CallerDep) -> GamePublic:
+def get_game(game_id: GameId, session: SessionDep, who: CallerDep) -> GamePublic:
     return _public(session, _game_for(session, who, game_id), who)
 
 
@@ -191,7 +202,7 @@ def _public(session: Session, game: Game, who: Caller) -> GamePublic:
 
 
 @router.get("/games/{game_id}/decision", response_model=DraftPublic, name="api_read_draft")
-def read_draft(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic:
+def read_draft(game_id: GameId, session: SessionDep, who: CallerDep) -> DraftPublic:
     """The team's current draft for the coming round."""
     game = _game_for(session, who, game_id)
     seat = _student_seat(session, who)
@@ -205,7 +216,7 @@ def read_draft(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic
 
 
 @router.put("/games/{game_id}/decision", response_model=DraftPublic, responses={409: {"description": "A teammate saved first"}, 422: {"description": "Problems"}}, name="api_write_draft")
-def write_draft(game_id: int, body: DraftWrite, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
+def write_draft(game_id: GameId, body: DraftWrite, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
     """Save the team's draft on top of `version`; a newer teammate save is a 409. A draft may hold problems
     (listed by field in the answer), which must be fixed before it can be submitted."""
     game = _game_for(session, who, game_id)
@@ -221,12 +232,12 @@ def write_draft(game_id: int, body: DraftWrite, session: SessionDep, who: Caller
 
 @router.post("/games/{game_id}/submit", response_model=DraftPublic, name="api_submit",
              responses={422: {"description": "The decision has problems to fix first"}})
-def submit(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
+def submit(game_id: GameId, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
     return _set_submitted(game_id, session, who, True)
 
 
 @router.post("/games/{game_id}/unsubmit", response_model=DraftPublic, name="api_unsubmit")
-def unsubmit(game_id: int, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
+def unsubmit(game_id: GameId, session: SessionDep, who: CallerDep) -> DraftPublic | JSONResponse:
     return _set_submitted(game_id, session, who, False)
 
 
@@ -242,7 +253,7 @@ def _set_submitted(game_id: int, session: Session, who: Caller, value: bool) -> 
 
 
 @router.post("/games/{game_id}/advance", response_model=GamePublic, responses={409: {"description": "Already resolved"}}, name="api_advance")
-def advance(game_id: int, body: AdvanceRequest, session: SessionDep, who: CallerDep) -> GamePublic | JSONResponse:
+def advance(game_id: GameId, body: AdvanceRequest, session: SessionDep, who: CallerDep) -> GamePublic | JSONResponse:
     """Resolve the next round (instructors); exactly once, however many calls race."""
     _instructor_only(who)
     game = _game_for(session, who, game_id)
@@ -254,7 +265,7 @@ def advance(game_id: int, body: AdvanceRequest, session: SessionDep, who: Caller
 
 
 @router.get("/games/{game_id}/reports/{rnd}", name="api_report")
-def report(game_id: int, rnd: int, session: SessionDep, who: CallerDep) -> dict[str, Any]:
+def report(game_id: GameId, rnd: RoundNumber, session: SessionDep, who: CallerDep) -> dict[str, Any]:
     """A resolved round's report: all of it for the instructor, the team's own view for a student."""
     game = _game_for(session, who, game_id)
     try:
@@ -267,7 +278,7 @@ def report(game_id: int, rnd: int, session: SessionDep, who: CallerDep) -> dict[
 
 
 @router.get("/games/{game_id}/export/{kind}", response_class=Response, name="api_export")
-def export(game_id: int, kind: str, session: SessionDep, who: CallerDep) -> Response:
+def export(game_id: GameId, kind: str, session: SessionDep, who: CallerDep) -> Response:
     """`results.csv`, `results.xlsx` or `archive.json` (instructors)."""
     _instructor_only(who)
     game = _game_for(session, who, game_id)

@@ -27,6 +27,7 @@ from app.web.auth import router as auth_router
 from app.web.deadlines import deadline_loop
 from app.web.deps import current_instructor
 from app.web.headers import install_headers
+from app.web.inputs import install_input_guard
 from app.web.instructor import router as instructor_router
 from app.web.limits import install_body_limits
 from app.web.overload import install_overload
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     install_body_limits(app, settings)  # outermost: no body is read past its limit, even by the CSRF check
     install_overload(app, settings)  # outermost of all: a burst is refused before any work
+    install_input_guard(app)  # outermost of all (it runs before the overload cap): odd characters never reach another middleware or a route
     app.add_exception_handler(UnknownScenario, _unknown_scenario)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
