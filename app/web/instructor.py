@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -17,7 +17,7 @@ from app.models import Game, Instructor, Student
 from app.scenario import Scenario
 from app.services import archives, exports, games, live, rounds, setup, students
 from app.web import play
-from app.web.deps import SessionDep, SignedInInstructor
+from app.web.deps import FormDep, SessionDep, SignedInInstructor
 from app.web.game_form import (
     absent_options,
     default_form,
@@ -99,14 +99,9 @@ def new_game_scenario_fields(request: Request, me: SignedInInstructor, scenario:
     return response
 
 
-async def typed_form(request: Request) -> dict[str, str]:
-    """A form's text fields, for forms whose field names depend on the scenario (`seat_3`)."""
-    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-
-
 @router.post("/games/new", name="create_game")
 def create_game(request: Request, session: SessionDep, me: SignedInInstructor,
-                typed: Annotated[dict[str, str], Depends(typed_form)]) -> Response:
+                typed: FormDep) -> Response:
     """Create the game and open its console; otherwise show each problem at its field, keeping what was typed."""
     scenario = shipped_scenarios().get(typed.get("scenario", ""))
     problems = {} if scenario else {"scenario": "Choose one of the shipped scenarios."}
