@@ -157,9 +157,26 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     _wait_until_started(server)
+    LIVE_DATABASES.append(url)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+LIVE_DATABASES: list[str] = []  # the live server's database, once it runs
+
+
+@pytest.fixture(autouse=True)
+def _fresh_attempt_limits(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each browser test starts with no attempts counted: every browser connects from 127.0.0.1, so the
+    per-address limits (ten sign-ups a day) would otherwise carry one test's sign-ups into the next."""
+    if "live_server" in request.fixturenames:
+        request.getfixturevalue("live_server")
+        engine = create_db_engine(LIVE_DATABASES[-1])
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM attempt"))
+        engine.dispose()
+    yield
 
 
 def _wait_until_started(server: uvicorn.Server) -> None:

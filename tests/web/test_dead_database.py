@@ -3,7 +3,6 @@ pages and the API answer 503 instead of hanging, and static files keep serving."
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from app.services import games, students
 from app.settings import Settings
 from app.web.main import create_app
 from app.web.security import CSRF_COOKIE, new_csrf_token
+from tests.aio import run_apart
 from tests.classroom import TWO_TEAMS, a_game
 from tests.conftest import prepared_database
 
@@ -173,7 +173,7 @@ def test_a_call_past_its_deadline_keeps_its_slot_until_its_thread_is_done() -> N
         database_answers.set()
         return await deadline.run(int, "7")
 
-    assert asyncio.run(scenario()) == 7
+    assert run_apart(scenario()) == 7
 
 
 @pytest.mark.postgres

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from app.services import games, students
 from app.settings import Settings
 from app.web.main import create_app
 from app.web.overload import InFlightLimit
+from tests.aio import run_apart
 from tests.classroom import a_game
 
 HANG_GUARD_S = 60.0  # only there to turn a deadlock into a failure; a healthy run takes a second or two
@@ -50,7 +52,7 @@ def test_requests_beyond_the_cap_get_an_immediate_503_with_retry_after() -> None
         limited = InFlightLimit(held_app(release), max_in_flight=3, per_client=10)
         return await burst(limited, [("/play/decide", {})] * 10 + [("/api/v1/games", {})] * 2, release)
 
-    answers = asyncio.run(scenario())
+    answers = run_apart(scenario())
     assert Counter(a.status_code for a in answers) == {200: 3, 503: 9}
     refused = [a for a in answers if a.status_code == 503]
     assert all(a.headers["retry-after"] == "1" for a in refused)
@@ -67,7 +69,7 @@ def test_one_client_with_many_connections_gets_its_share_and_leaves_room_for_the
         others = [("/play/decide", {"Cookie": f"moatline_student=s{i}"}) for i in range(5)]
         return await burst(limited, greedy + others, release)
 
-    answers = asyncio.run(scenario())
+    answers = run_apart(scenario())
     assert Counter(a.status_code for a in answers[:15]) == {200: 4, 503: 11}
     assert [a.status_code for a in answers[15:]] == [200] * 5
 
@@ -78,7 +80,7 @@ def test_static_files_and_the_health_check_are_not_counted() -> None:
         limited = InFlightLimit(held_app(release), max_in_flight=1, per_client=1)
         return await burst(limited, [("/play", {})] + [("/static/app.css", {}), ("/healthz", {})] * 5, release)
 
-    assert [a.status_code for a in asyncio.run(scenario())] == [200] * 11
+    assert [a.status_code for a in run_apart(scenario())] == [200] * 11
 
 
 def classroom(app: FastAPI, size: int) -> list[str]:
@@ -106,8 +108,8 @@ def test_sixty_simultaneous_requests_with_few_threads_and_the_smallest_pool_the_
     assert app.state.engine.pool.size() == 6 + CONNECTIONS_BESIDE_REQUESTS
     tokens = classroom(app, 40)
     with Session(app.state.engine) as session:
-        game_id = students.student_by_token(session, tokens[0]).game_id  # type: ignore[union-attr]
-    answers = asyncio.run(student_burst(app, tokens, game_id))
+        game_id = students.student_by_token(session, tokens[0], timedelta(days=1)).game_id  # type: ignore[union-attr]
+    answers = run_apart(student_burst(app, tokens, game_id))
     statuses = Counter(a.status_code for a in answers)
     assert set(statuses) <= {200, 503} and statuses[200] >= 6, statuses
 
@@ -122,15 +124,15 @@ def test_the_lookup_of_who_is_calling_hands_its_connection_back_before_the_route
         async with app.router.lifespan_context(app):
             return await burst(app, [("/play/decide", {"Cookie": f"moatline_student={t}"}) for t in tokens + tokens[:20]])
 
-    assert Counter(a.status_code for a in asyncio.run(pages())) == {200: 60}
+    assert Counter(a.status_code for a in run_apart(pages())) == {200: 60}
 
 
 def test_a_burst_beyond_the_caps_gets_200s_and_503s_and_never_a_server_error(prepared_sqlite_url: str) -> None:
     app = create_app(Settings(database_url=prepared_sqlite_url, max_in_flight=8, max_in_flight_per_client=2))
     tokens = classroom(app, 40)
     with Session(app.state.engine) as session:
-        game_id = students.student_by_token(session, tokens[0]).game_id  # type: ignore[union-attr]
-    answers = asyncio.run(student_burst(app, tokens, game_id))
+        game_id = students.student_by_token(session, tokens[0], timedelta(days=1)).game_id  # type: ignore[union-attr]
+    answers = run_apart(student_burst(app, tokens, game_id))
     statuses = Counter(a.status_code for a in answers)
     assert set(statuses) == {200, 503} and statuses[503] >= 20 - 2  # one token's 20 reads got 2 places at most
     assert all(a.headers["retry-after"] == "1" for a in answers if a.status_code == 503)

@@ -5,7 +5,6 @@ values, NUL bytes (which PostgreSQL cannot store) and malformed bodies."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.inputs import InputGuard
 from app.web.main import create_app
+from tests.aio import run_apart
 
 from .signed_in import PASSWORD, create_game, csrf_token_of, sign_up
 from .test_play import join
@@ -191,7 +191,7 @@ def test_a_nul_byte_in_an_uploaded_file_is_left_to_the_route(klass: Class) -> No
     form = {"csrf_token": csrf_token_of(klass.visitor), "email": "cy@example.edu", "display_name": "Cy",
             "password": PASSWORD}
     answer = klass.visitor.post("/signup", data=form, files={"photo": ("cy.png", b"\x89PNG\x00\x00")}, follow_redirects=False)
-    assert answer.status_code == 303
+    assert answer.status_code == 200 and "Your account is ready" in answer.text  # the route's own answer
 
 
 BOUNDARY = "moatline-test-boundary"
@@ -256,5 +256,5 @@ def test_a_nul_split_across_body_chunks_is_still_found(kind: str, chunks: list[b
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/signin", "query_string": b"", "headers": [(b"content-type", kind.encode())]}
-    asyncio.run(InputGuard(form_reader)(scope, receive, send))
+    run_apart(InputGuard(form_reader)(scope, receive, send))
     assert sent[0]["status"] == 400 and b"NUL" in sent[1]["body"]
