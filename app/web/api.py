@@ -22,6 +22,7 @@ from app.engine.decisions import Decision
 from app.errors import DecisionRejected, GameError, GameNotFound, RoundAlreadyResolved, StaleDraft
 from app.models import Game, Seat
 from app.services import accounts, drafts, exports, games, rounds, students
+from app.services.throttle import TooManyTries
 from app.web.deps import Caller, CallerDep, SessionDep
 from app.web.inputs import ID_MAX, PlainText
 from app.web.security import client_address
@@ -131,13 +132,16 @@ def _student_seat(session: Session, who: Caller) -> Seat:
 
 
 @router.post("/token", response_model=TokenResponse, name="api_token",
-             responses={429: {"description": "Too many sign-in attempts: wait and try again"}})
+             responses={429: {"description": "Too many sign-in attempts: wait and try again"},
+                        503: {"description": "Busy checking other passwords: try again in a second"}})
 def token(request: Request, body: TokenRequest, session: SessionDep) -> TokenResponse:
     """Sign in as an instructor (rate-limited like the sign-in page)."""
     try:
         person = accounts.authenticate(session, body.email, body.password, client_address(request))
     except accounts.TooManyAttempts as exc:
-        raise HTTPException(status_code=429, detail=str(exc)) from None
+        raise HTTPException(status_code=429, detail=str(exc), headers={"Retry-After": str(exc.seconds)}) from None
+    except accounts.ServerBusy as exc:
+        raise HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": "1"}) from None
     except accounts.AccountError as exc:
         raise HTTPException(status_code=401, detail=str(exc)) from None
     return TokenResponse(token=accounts.open_api_token(session, person.id or 0), role="instructor")
@@ -161,13 +165,18 @@ def revoke_everything(session: SessionDep, who: CallerDep) -> Response:
 
 
 @router.post("/join", response_model=JoinResponse, name="api_join",
-             responses={422: {"description": "A problem with the name or team, by field (`problems`)"}})
-def join(body: JoinRequest, session: SessionDep) -> JoinResponse | JSONResponse:
-    """Join a team as a student; the token lasts MOATLINE_STUDENT_TOKEN_DAYS or to the end."""
+             responses={422: {"description": "A problem with the name or team, by field (`problems`)"},
+                        429: {"description": "Too many unknown codes from this address: wait and try again"}})
+def join(request: Request, body: JoinRequest, session: SessionDep) -> JoinResponse | JSONResponse:
+    """Join a team as a student; the token lasts MOATLINE_STUDENT_TOKEN_DAYS or to the end. Unknown codes
+    are slowed per address, as on the join page."""
     try:
-        game = students.game_by_code(session, body.code)
+        game = students.game_by_code(session, body.code, client_address(request))
     except GameNotFound as exc:
         return JSONResponse({"detail": str(exc), "problems": {"code": str(exc)}}, status_code=404)
+    except TooManyTries as exc:
+        return JSONResponse({"detail": str(exc), "problems": {"code": str(exc)}}, status_code=429,
+                            headers={"Retry-After": str(exc.seconds)})
     seat = next((s for s in games.seats_of(session, game) if s.company_name == body.company and s.persona is None), None)
     try:
         joined = students.join(session, game, seat.id if seat else None, body.display_name)

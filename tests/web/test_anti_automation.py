@@ -157,6 +157,19 @@ def test_an_address_trying_many_join_codes_is_slowed_while_others_are_not(
     assert device(client, "203.0.113.5").get(f"/join/{code}").status_code == 200
 
 
+def test_join_codes_guessed_through_the_api_are_slowed_like_the_page(
+    classroom: tuple[TestClient, str], frozen: datetime
+) -> None:
+    client, code = classroom
+    guesser = device(client, "198.51.100.67")
+    body = {"company": "Echo", "display_name": "Zed"}
+    for n in range(students.CODE_BY_ADDRESS.free):
+        assert guesser.post("/api/v1/join", json={**body, "code": f"ZZZ{n:03d}"}).status_code == 404
+    refused = guesser.post("/api/v1/join", json={**body, "code": code})
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert "Too many tries" in refused.json()["problems"]["code"]
+
+
 # --- answers that reveal nothing ------------------------------------------------------------------
 
 
