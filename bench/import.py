@@ -31,7 +31,7 @@ from app.clock import now  # noqa: E402
 from app.db import create_db_engine, migrate  # noqa: E402
 from app.models import Instructor  # noqa: E402
 from app.scenario import parse_scenario  # noqa: E402
-from app.scenario.loader import SCENARIO_DIR  # noqa: E402
+from app.scenario.loader import SCENARIO_DIR, dump_scenario  # noqa: E402
 from app.services import archives  # noqa: E402
 
 ROUNDS = (10, 20, 40)
@@ -49,7 +49,7 @@ def scenario_text(companies: int) -> str:
         for i in range(companies)
     ]
     data["rounds"] = max(ROUNDS)
-    return yaml.safe_dump(data, sort_keys=False)
+    return dump_scenario(data)
 
 
 def archive(text: str, rounds: int) -> str:

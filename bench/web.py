@@ -58,6 +58,7 @@ from app.db import create_db_engine, migrate  # noqa: E402
 from app.engine.decisions import Decision  # noqa: E402
 from app.models import Instructor, Seat  # noqa: E402
 from app.scenario import parse_scenario  # noqa: E402
+from app.scenario.loader import dump_scenario  # noqa: E402
 from app.services import drafts, games, rounds  # noqa: E402
 from app.services.setup import GameSetup, create_game_from  # noqa: E402
 
@@ -158,7 +159,7 @@ def big_scenario_text(n: int) -> str:
     originals = data["companies"]
     data["companies"] = [{**originals[i % len(originals)], "name": f"{originals[i % len(originals)]['name']} #{i // len(originals) + 1}"}
                          for i in range(n)]
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return dump_scenario(data)
 
 
 def set_up_game(url: str) -> tuple[int, str]:

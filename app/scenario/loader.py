@@ -198,5 +198,17 @@ def find_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
     raise ScenarioError(name, [Problem("", None, f"no such scenario file or shipped scenario (shipped: {known})")])
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value met twice out twice: scenario files may hold no anchors or aliases."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def dump_scenario(data: object) -> str:
+    """A scenario's data as YAML this loader reads (no anchors or aliases, whatever the data shares)."""
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
+
+
 def json_schema() -> str:
     return json.dumps(Scenario.model_json_schema(), indent=2)

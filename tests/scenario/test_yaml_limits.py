@@ -4,9 +4,10 @@ end, or come back whole inside an error message."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from app.scenario import ScenarioError, parse_scenario
-from app.scenario.loader import MESSAGE_MAX_CHARS, NESTING_MAX, SCENARIO_TEXT_MAX_CHARS
+from app.scenario.loader import MESSAGE_MAX_CHARS, NESTING_MAX, SCENARIO_TEXT_MAX_CHARS, dump_scenario
 from tests.scenario.test_validation_messages import VALID
 
 
@@ -84,3 +85,13 @@ def test_a_message_that_quotes_a_huge_name_is_cut_short() -> None:
 
 def test_a_scenario_with_no_anchors_still_reads_as_before() -> None:
     assert parse_scenario(VALID).name == "Tiny"
+
+
+def test_a_scenario_whose_data_shares_values_is_written_out_without_aliases_and_reads_back() -> None:
+    data = yaml.safe_load(VALID)
+    data["companies"] = [{**data["companies"][0], "name": f"Lab {i}"} for i in range(3)]  # sharing nested values
+    for c in data["companies"]:
+        c["domain_skill"] = data["companies"][0].get("domain_skill", {})
+    text = dump_scenario(data)
+    assert "&" not in text and "*" not in text
+    assert [c.name for c in parse_scenario(text).companies] == ["Lab 0", "Lab 1", "Lab 2"]
