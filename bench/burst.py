@@ -56,7 +56,7 @@ from app.models import Instructor, TeamDecision  # noqa: E402
 from app.scenario import parse_scenario  # noqa: E402
 from app.services import games, students  # noqa: E402
 from app.services.setup import GameSetup, create_game_from  # noqa: E402
-from app.web.security import CSRF_COOKIE, new_csrf_token  # noqa: E402
+from app.web.security import CSRF_COOKIE, binding_for, csrf_token_for, new_csrf_token  # noqa: E402
 from bench.web import big_scenario_text, emit, free_port, percentile  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -70,7 +70,7 @@ SECRET = "burst-bench-secret-" + "x" * 32
 STUDENT_COOKIE = "moatline_student"
 PRICE = "3.70"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"
-SAVED = "<strong>Saved.</strong>"
+SAVED = "status-message\">Saved.</strong>"  # the status block of templates/play/decide.html
 
 
 # --- the class -------------------------------------------------------------------------------------
@@ -226,8 +226,9 @@ def request_of(port: int, shot: Shot) -> bytes:
         return http_request(port, "GET", "/play", s)
     if shot.kind == "api":
         return http_request(port, "GET", f"/api/v1/games/{s.game_id}/decision", s, {"Authorization": f"Bearer {s.token}"})
-    form = {"version": "0", "products.prices.consumer": PRICE, "csrf_token": s.csrf}
-    return http_request(port, "POST", "/play/decide/autosave", s, {"HX-Request": "true", "X-CSRF-Token": s.csrf}, form)
+    token = csrf_token_for(SECRET, s.csrf, binding_for(None, s.token))  # what the student's page would carry
+    form = {"version": "0", "products.prices.consumer": PRICE, "csrf_token": token}
+    return http_request(port, "POST", "/play/decide/autosave", s, {"HX-Request": "true", "X-CSRF-Token": token}, form)
 
 
 async def fire(connection: Connection, request: bytes, shot: Shot, go: asyncio.Event) -> None:

@@ -118,9 +118,12 @@ def csrf_token_for(secret: str, browser_secret: str, binding: str) -> str:
 
 def csrf_binding(request: HTTPConnection) -> str:
     """What the token is bound to: a hash of the browser's session and student cookies."""
-    session, student = read_cookie(request, SESSION_COOKIE), read_cookie(request, STUDENT_COOKIE)
-    joined = f"{session or ''}|{student or ''}"
-    return hashlib.sha256(joined.encode()).hexdigest()
+    return binding_for(read_cookie(request, SESSION_COOKIE), read_cookie(request, STUDENT_COOKIE))
+
+
+def binding_for(session_token: str | None, student_token: str | None) -> str:
+    """The binding of a browser holding these cookies (scripts and benchmarks that post as a browser)."""
+    return hashlib.sha256(f"{session_token or ''}|{student_token or ''}".encode()).hexdigest()
 
 
 def _mac(secret: str, message: bytes) -> str:

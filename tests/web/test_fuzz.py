@@ -10,7 +10,6 @@ collection: schemathesis's fixture-based loader (`schemathesis.pytest.from_fixtu
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -37,7 +36,7 @@ from app.services import rounds
 from app.settings import Settings
 from app.web.deps import SESSION_COOKIE, STUDENT_COOKIE
 from app.web.main import create_app
-from app.web.security import CSRF_COOKIE, CSRF_HEADER, csrf_token_for, new_csrf_token
+from app.web.security import CSRF_COOKIE, CSRF_HEADER, binding_for, csrf_token_for, new_csrf_token
 
 from ..conftest import _wait_until_started, free_port, prepared_database, sqlite_url
 from .signed_in import PASSWORD, create_game, sign_up
@@ -136,7 +135,7 @@ def _mid_game(app: FastAPI, settings: Settings) -> tuple[dict[str, dict[str, str
 
     def person(cookies: dict[str, str], token: str | None) -> dict[str, str]:
         cookie = "; ".join(f"{k}={v}" for k, v in {CSRF_COOKIE: csrf, **cookies}.items())
-        bound = csrf_token_for(settings.secret_key, csrf, _binding(cookies))
+        bound = csrf_token_for(settings.secret_key, csrf, binding_for(cookies.get(SESSION_COOKIE), cookies.get(STUDENT_COOKIE)))
         return {CSRF_HEADER: bound, "Cookie": cookie, **({"Authorization": f"Bearer {token}"} if token else {})}
 
     session = browser.cookies[SESSION_COOKIE]  # a browser session (API tokens are no cookies)
@@ -146,12 +145,6 @@ def _mid_game(app: FastAPI, settings: Settings) -> tuple[dict[str, dict[str, str
     real = {"game_id": str(gid), "code": code, "rnd": "1", "seat_id": seat, "token": student,
             "scenario_id": "frontier-race", "kind": "results.csv"}
     return headers, real
-
-
-def _binding(cookies: dict[str, str]) -> str:
-    """What a page's CSRF token is bound to, as security.csrf_binding reads it from a request."""
-    joined = f"{cookies.get(SESSION_COOKIE, '')}|{cookies.get(STUDENT_COOKIE, '')}"
-    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def _found(pattern: str, page: str) -> str:
