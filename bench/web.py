@@ -325,7 +325,7 @@ async def play(s: Student, start_at: float, think: tuple[float, float], team_don
                         data=form, headers=headers)
         if r is None:
             continue
-        if r.status_code == 200 and "<strong>Saved.</strong>" in r.text:
+        if r.status_code == 200 and "status-message\">Saved.</strong>" in r.text:
             stats.saved += 1
             s.version = _version(r.text) or s.version
         else:  # a teammate saved first: expected, not an error; reload like the status line says
