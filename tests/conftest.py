@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -119,12 +120,19 @@ def postgres_url() -> str:
 @pytest.fixture
 def empty_postgres_url(postgres_url: str) -> Iterator[str]:
     """A brand-new, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"moatline_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with throwaway_postgres_database(postgres_url) as url:
+        yield url
+
+
+@contextmanager
+def throwaway_postgres_database(server_url: str, prefix: str = "moatline_t") -> Iterator[str]:
+    """A new, empty database on the test PostgreSQL server, dropped when the block ends."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

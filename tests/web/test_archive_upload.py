@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +14,6 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.db import migrate
@@ -26,7 +23,7 @@ from app.services import drafts, exports, games, rounds
 from app.services.scenarios import load_shipped_scenarios
 from app.settings import Settings
 from app.web.main import create_app
-from tests.conftest import sqlite_url
+from tests.conftest import sqlite_url, throwaway_postgres_database
 from tests.scenario.test_yaml_limits import alias_bomb
 
 from .signed_in import create_game, csrf_of, sign_up, text_of
@@ -64,17 +61,8 @@ def database_url(
     if request.param == "sqlite":
         yield sqlite_url(tmp_path_factory.mktemp("archives"))
         return
-    server = str(request.getfixturevalue("postgres_url"))
-    name = f"moatline_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres_database(str(request.getfixturevalue("postgres_url"))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import os
 import re
 import tempfile
 import threading
-import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,8 +27,6 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from schemathesis.checks import not_a_server_error
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.services import rounds
@@ -38,7 +35,7 @@ from app.web.deps import SESSION_COOKIE, STUDENT_COOKIE
 from app.web.main import create_app
 from app.web.security import CSRF_COOKIE, CSRF_HEADER, binding_for, csrf_token_for, new_csrf_token
 
-from ..conftest import _wait_until_started, free_port, prepared_database, sqlite_url
+from ..conftest import _wait_until_started, free_port, prepared_database, sqlite_url, throwaway_postgres_database
 from .signed_in import PASSWORD, create_game, sign_up
 from .test_play import join
 
@@ -84,23 +81,8 @@ def served_class(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         if request.param == "sqlite":
             url = sqlite_url(Path(tmp_path_factory.mktemp("fuzz")))
         else:
-            url = stack.enter_context(_postgres_database(request.getfixturevalue("postgres_url")))
+            url = stack.enter_context(throwaway_postgres_database(request.getfixturevalue("postgres_url"), "moatline_fuzz"))
         yield stack.enter_context(_served(request.param, Settings(database_url=prepared_database(url))))
-
-
-@contextmanager
-def _postgres_database(server_url: str) -> Iterator[str]:
-    """A new PostgreSQL database on the test server for this module's fuzz, dropped afterwards."""
-    name = f"moatline_fuzz_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
