@@ -195,55 +195,58 @@ class DecisionArrays:
         return DecisionArrays(**out)
 
 
-def base_code(name: str | None, world: World, company: int, current: int) -> int:
-    """The base-model code for a product company's choice ('open' or a lab's name)."""
-    if world.is_lab[company]:
-        return OWN_MODEL
-    if name is None:
-        return current
-    if name == "open":
-        return OPEN_MODEL
-    return world.company_names.index(name) if name in world.company_names else current
-
-
 def to_arrays(decisions: list[Decision], world: World, state_base: np.ndarray, state_prices: np.ndarray, state_api: np.ndarray, staff: np.ndarray) -> DecisionArrays:
-    """Stack one game's decisions (one per company) into arrays with R=1."""
+    """Stack one decision per company into arrays for every run of the state given (R runs: the same decision in
+    each, its empty fields read from that run's state: today's headcount, last round's prices and base model)."""
+    out = blank_arrays(world, state_base, state_prices, state_api, staff)
+    for c, d in enumerate(decisions):
+        fill(out, slice(None), c, d, world)
+    return DecisionArrays(**out)
+
+
+def blank_arrays(world: World, state_base: np.ndarray, state_prices: np.ndarray, state_api: np.ndarray, staff: np.ndarray) -> dict[str, np.ndarray]:
+    """The fields of DecisionArrays for R runs, zero where a decision adds and the state's value where it keeps."""
+    R, C, G, S = state_prices.shape[0], world.n_companies, world.n_gpus, world.n_segments
+    z = lambda *shape: np.zeros((R, C, *shape))  # noqa: E731
+    out = {k: z() for k in ("raise_equity", "borrow", "repay", "serving_share", "pay", "run_total", "run_active", "run_tokens",
+                            "safety", "rag", "marketing")}
+    out.update(buy=z(G), rent=z(G), sft=z(S), price=state_prices.copy(), staff_target=staff.copy(), data_buy=z(3),
+               start_run=np.zeros((R, C), bool), cancel_run=np.zeros((R, C), bool), api_price=state_api.copy(), base=state_base.copy())
+    return out
+
+
+def fill(out: dict[str, np.ndarray], run: int | slice, c: int, d: Decision, world: World) -> None:
+    """Write company c's decision into the arrays of `blank_arrays`, for one run or a slice of runs."""
     gi = {n: i for i, n in enumerate(world.gpu_names)}
     si = {n: i for i, n in enumerate(world.segment_ids)}
-    C, G, S = world.n_companies, world.n_gpus, world.n_segments
-    z = lambda *shape: np.zeros((1, C, *shape))  # noqa: E731
-    buy, rent, sft, price = z(G), z(G), z(S), state_prices[:1].copy()
-    target, data_buy = staff[:1].copy(), z(3)
-    scalars = {k: z() for k in ("raise_equity", "borrow", "repay", "serving_share", "pay", "run_total", "run_active", "run_tokens", "safety", "rag", "marketing")}
-    start, cancel = np.zeros((1, C), bool), np.zeros((1, C), bool)
-    api, base = state_api[:1].copy(), state_base[:1].copy()
-    for c, d in enumerate(decisions):
-        for name, n in d.compute.buy_gpus.items():  # unknown names are left to validation to report
-            buy[0, c, gi.get(name, 0)] += n if name in gi else 0.0
-        for name, n in d.compute.rent_gpus.items():
-            rent[0, c, gi.get(name, 0)] += n if name in gi else 0.0
-        for seg, v in d.tuning.sft_musd.items():
-            sft[0, c, si.get(seg, 0)] += v if seg in si else 0.0
-        for seg, v in d.products.prices.items():
-            if seg in si:
-                price[0, c, si[seg]] = v
-        for r, wanted in enumerate((d.talent.researchers, d.talent.engineers, d.talent.safety_staff)):
-            if wanted is not None:
-                target[0, c, r] = wanted
-        data_buy[0, c] = (d.data.scrape_t_tokens, d.data.license_t_tokens, d.data.synthetic_t_tokens)
-        f = d.finance
-        for k, v in (("raise_equity", f.raise_equity_musd), ("borrow", f.borrow_musd), ("repay", f.repay_musd),
-                     ("serving_share", d.compute.serving_share), ("pay", d.talent.pay_level), ("safety", d.tuning.safety_musd),
-                     ("rag", float(d.tuning.retrieval)), ("marketing", d.products.marketing_musd)):
-            scalars[k][0, c] = v
-        if d.training.start is not None:
-            start[0, c] = True
-            scalars["run_total"][0, c] = d.training.start.params_b
-            scalars["run_active"][0, c] = d.training.start.active
-            scalars["run_tokens"][0, c] = d.training.start.tokens_t
-        cancel[0, c] = d.training.cancel
-        if d.products.api_price is not None:
-            api[0, c] = d.products.api_price
-        base[0, c] = base_code(d.products.base_model, world, c, int(base[0, c]))
-    return DecisionArrays(buy=buy, rent=rent, staff_target=target, data_buy=data_buy, start_run=start, cancel_run=cancel,
-                          sft=sft, price=price, api_price=api, base=base, **scalars)
+    for key, table, index in (("buy", d.compute.buy_gpus, gi), ("rent", d.compute.rent_gpus, gi), ("sft", d.tuning.sft_musd, si)):
+        for name, n in table.items():  # unknown names are left to validation to report
+            if name in index:
+                out[key][run, c, index[name]] += n
+    for seg, v in d.products.prices.items():
+        if seg in si:
+            out["price"][run, c, si[seg]] = v
+    for r, wanted in enumerate((d.talent.researchers, d.talent.engineers, d.talent.safety_staff)):
+        if wanted is not None:
+            out["staff_target"][run, c, r] = wanted
+    out["data_buy"][run, c] = (d.data.scrape_t_tokens, d.data.license_t_tokens, d.data.synthetic_t_tokens)
+    f = d.finance
+    for k, v in (("raise_equity", f.raise_equity_musd), ("borrow", f.borrow_musd), ("repay", f.repay_musd),
+                 ("serving_share", d.compute.serving_share), ("pay", d.talent.pay_level), ("safety", d.tuning.safety_musd),
+                 ("rag", float(d.tuning.retrieval)), ("marketing", d.products.marketing_musd)):
+        out[k][run, c] = v
+    if d.training.start is not None:
+        out["start_run"][run, c] = True
+        out["run_total"][run, c] = d.training.start.params_b
+        out["run_active"][run, c] = d.training.start.active
+        out["run_tokens"][run, c] = d.training.start.tokens_t
+    out["cancel_run"][run, c] = d.training.cancel
+    if d.products.api_price is not None:
+        out["api_price"][run, c] = d.products.api_price
+    if world.is_lab[c]:
+        out["base"][run, c] = OWN_MODEL
+    elif d.products.base_model is not None:
+        name = d.products.base_model
+        code = OPEN_MODEL if name == "open" else world.company_names.index(name) if name in world.company_names else None
+        if code is not None:
+            out["base"][run, c] = code

@@ -71,10 +71,13 @@ def persona_index(name: str) -> int:
     return PERSONAS.index(name)
 
 
+_TABLE = np.array([[getattr(TRAITS[p], f.name) for f in fields(Traits)] for p in PERSONAS])  # (persona, trait)
+_FIELD = {f.name: i for i, f in enumerate(fields(Traits))}
+
+
 def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
     """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites."""
-    table = np.array([[getattr(TRAITS[p], f.name) for f in fields(Traits)] for p in PERSONAS])
-    per_seat = table[seats]  # (C,F)
+    per_seat = _TABLE[seats]  # (C,F)
     out = {f.name: np.broadcast_to(per_seat[:, i], (state.runs, seats.size)) for i, f in enumerate(fields(Traits))}
     wobble = 1.0 + STYLE_SPREAD * (2.0 * uniform(state.seeds, 0, np.arange(seats.size), Purpose.PERSONA_STYLE) - 1.0)
     for name in ("hiring", "gpu_appetite", "sft_share", "marketing_share"):
@@ -84,6 +87,11 @@ def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np
 
 def decide(world: World, state: State, seats: np.ndarray, aggressiveness: np.ndarray, previous: DecisionArrays | None) -> DecisionArrays:
     """Every seat's persona decision for the next round (R,C); never invalid."""
+    return settle(world, state, seats, fit(world, state, seats, plan(world, state, seats, aggressiveness)), previous)
+
+
+def plan(world: World, state: State, seats: np.ndarray, aggressiveness: np.ndarray) -> DecisionArrays:
+    """What every seat's persona would like to do next round (R,C), before it is fitted to its means."""
     t = _trait_arrays(world, seats, state)
     a = 0.5 + np.broadcast_to(aggressiveness, (state.runs, seats.size))  # 0.5 .. 1.5
     base = standing_decisions(world, state)
@@ -97,18 +105,30 @@ def decide(world: World, state: State, seats: np.ndarray, aggressiveness: np.nda
     safety = np.where(safety_gap > 0, t["safety_share"] * revenue * (1.0 + safety_gap / 20.0), 0.2 * t["safety_share"] * revenue)
     staff_target = state.staff * (1.0 + t["hiring"] * a)[:, :, None]
     staff_target[:, :, 0] *= lab  # product companies keep research tiny
-    d = base.replace(
+    return base.replace(
         buy=buy, serving_share=np.where(lab, serving_share, base.serving_share), staff_target=staff_target,
         pay=t["pay"] * np.ones_like(a), data_buy=data_buy, start_run=run["start"], run_total=run["total"],
         run_active=run["active"], run_tokens=run["tokens"], sft=sft, safety=safety, rag=t["retrieval"] * np.ones_like(a),
         price=price, api_price=np.where(lab, _api_price(world, state, t, rnd), 0.0), marketing=t["marketing_share"] * a * revenue,
         base=_base_model(world, state, rnd),
     )
-    d = affordable(world, state, d, t["reserve_rounds"] * np.ones_like(a), t["borrow"] > 0.5)
+
+
+def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) -> DecisionArrays:
+    """A plan fitted to each persona's means: it keeps its own cash reserve and finances the gap its own way."""
+    shape = (state.runs, seats.size)
+    reserve = np.broadcast_to(_TABLE[seats, _FIELD["reserve_rounds"]], shape)
+    prefers_debt = np.broadcast_to(_TABLE[seats, _FIELD["borrow"]] > 0.5, shape)
+    return affordable(world, state, planned, reserve, prefers_debt)
+
+
+def settle(world: World, state: State, seats: np.ndarray, fitted: DecisionArrays, previous: DecisionArrays | None) -> DecisionArrays:
+    """The fitted decisions, except that idle seats carry on (or stand still before their first decision)."""
     idle = seats == persona_index("idle")
-    if idle.any():
-        d = (carried_on(previous) if previous is not None else base).where(np.broadcast_to(idle, a.shape), d)
-    return d
+    if not idle.any():
+        return fitted
+    standing = carried_on(previous) if previous is not None else standing_decisions(world, state)
+    return standing.where(np.broadcast_to(idle, (state.runs, seats.size)), fitted)
 
 
 def _public_capability(world: World, state: State) -> np.ndarray:
@@ -240,4 +260,4 @@ def _compute_and_training(world: World, state: State, t: dict[str, np.ndarray], 
     return serving_share, buy, run, data_buy
 
 
-__all__ = ["DEFAULT_AGGRESSIVENESS", "TRAITS", "Traits", "decide", "persona_index"]
+__all__ = ["DEFAULT_AGGRESSIVENESS", "TRAITS", "Traits", "decide", "fit", "persona_index", "plan", "settle"]

@@ -64,15 +64,25 @@ def running_costs(world: World, state: State, d: DecisionArrays) -> np.ndarray:
 
 def affordable(world: World, state: State, d: DecisionArrays, reserve_rounds: np.ndarray, prefers_debt: np.ndarray) -> DecisionArrays:
     """Fit a persona's plan to its means: finance the gap if it can, else scale discretionary spending down."""
-    spend = spending(world, d)
-    total = sum_last(spend)
+    total = sum_last(spending(world, d))
     reserve = reserve_rounds * np.maximum(running_costs(world, state, d) - 0.5 * state.revenue, 0.0)
     gap = np.maximum(total + reserve - state.cash, 0.0)
     room_debt = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
     raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
     d = d.replace(borrow=borrow, raise_equity=raise_)
-    room = np.maximum(cash_available(state, d) - reserve, 0.0)
+    return _spend_within(d, total, np.maximum(cash_available(state, d) - reserve, 0.0))
+
+
+def within_budget(world: World, state: State, d: DecisionArrays) -> DecisionArrays:
+    """Fit a decision someone wrote (a script, a strategy function) to its means, as personas' plans are fitted:
+    financing cut to its limits, then every spending line scaled down alike until it fits the cash available."""
+    d = financing_within_limits(world, state, d)
+    return _spend_within(d, sum_last(spending(world, d)), np.maximum(cash_available(state, d), 0.0))
+
+
+def _spend_within(d: DecisionArrays, total: np.ndarray, room: np.ndarray) -> DecisionArrays:
+    """Every spending line scaled by one factor (R,C) so that their total fits `room`."""
     scale = np.minimum(1.0, room / np.maximum(total, 1e-9))
     s3 = scale[:, :, None]
     return d.replace(buy=d.buy * s3, rent=d.rent * s3, data_buy=d.data_buy * s3, sft=d.sft * s3,
