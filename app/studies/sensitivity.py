@@ -75,7 +75,7 @@ class Parameter:
             raise SensitivityError(f"parameter path must be a non-empty string, not {self.path!r}")
         for bound in ("low", "high"):
             value = getattr(self, bound)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not math.isfinite(value):
                 raise SensitivityError(f"parameter {self.path!r}: {bound} must be a finite number, not {value!r}")
         if self.low >= self.high:
             raise SensitivityError(f"parameter {self.path!r}: low ({self.low}) must be below high ({self.high})")
@@ -356,13 +356,17 @@ def sample_count(method: str, n_parameters: int, **options: Any) -> int:
     """How many points ``method`` ("morris", "sobol" or "tornado") will send to ``evaluate``.
 
     ``options`` are the method's own: ``trajectories``/``levels`` for Morris, ``base_samples``/
-    ``second_order`` for Sobol', none for tornado; they are checked as the method checks them.
+    ``second_order`` for Sobol', none for tornado; they are checked as the method checks them. The
+    method's other keywords (``seed``, ``batch_size``, ``progress``, tornado's ``baseline``) may be
+    passed too and do not change the count, so one options mapping can serve both calls.
     """
     n = _whole("n_parameters", n_parameters, 1)
     allowed = {"morris": {"trajectories", "levels"}, "sobol": {"base_samples", "second_order"}, "tornado": set()}
+    ignored = {"morris": {"seed", "batch_size", "progress"}, "sobol": {"seed", "batch_size", "progress"},
+               "tornado": {"baseline", "batch_size", "progress"}}
     if method not in allowed:
         raise SensitivityError(f"unknown method {method!r}; expected one of {', '.join(allowed)}")
-    unknown = sorted(set(options) - allowed[method])
+    unknown = sorted(set(options) - allowed[method] - ignored[method])
     if unknown:
         raise SensitivityError(f"unknown option(s) for {method}: {', '.join(unknown)}")
     if method == "morris":

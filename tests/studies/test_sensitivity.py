@@ -211,6 +211,14 @@ def test_sample_count_is_what_evaluate_receives(name, call, options):
     assert sample_count(name, len(UNIT), **options) == len(recorder.points)
 
 
+def test_sample_count_accepts_the_methods_other_keywords():
+    options = {"trajectories": 4, "seed": 3, "batch_size": 8}
+    recorder = Recorder(model(product))
+    morris(UNIT, recorder, ["y"], **options)
+    assert sample_count("morris", 3, **options) == len(recorder.points) == 16
+    assert sample_count("tornado", 3, baseline={"a": 0.2}) == 7
+
+
 def test_evaluate_gets_batches_in_order_and_progress_counts_points_done():
     done: list[int] = []
     recorder = Recorder(model(product))
@@ -301,7 +309,8 @@ def test_bad_parameters(build, message):
     (lambda: tornado(UNIT, ok, ["y"], baseline={"a": 2.0}), r"baseline for 'a' \(2.0\) is outside its range"),
     (lambda: tornado(UNIT, ok, ["y"], baseline={"a": float("nan")}), "baseline for 'a' must be a finite number"),
     (lambda: sample_count("fast", 3), "unknown method 'fast'"),
-    (lambda: sample_count("morris", 3, base_samples=8), "unknown option"),
+    (lambda: sample_count("morris", 3, base_samples=8), "unknown option.*morris: base_samples"),
+    (lambda: sample_count("tornado", 3, seed=1), "unknown option.*tornado: seed"),
     (lambda: sample_count("morris", 0), "n_parameters must be at least 1"),
     (lambda: sample_count("morris", 3, trajectories=1), "trajectories must be at least 2"),
     (lambda: ranked_table(pd.DataFrame({"x": [1]})), "not a sensitivity result"),
