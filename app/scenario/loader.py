@@ -60,14 +60,14 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario text (YAML or JSON)."""
-    node, data = _read_yaml(text, source)
+    node, data = read_yaml(text, source)
     if not isinstance(data, dict):
         raise ScenarioError(source, [Problem("", 1, "a scenario must be a mapping of fields (id, name, compute, ...)")])
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         field_errors = [err for err in exc.errors() if err["loc"] or err["type"] != "value_error"]
-        located = [Problem(_dotted(list(loc)), _line_of(node, list(loc)), msg) for loc, msg in reference_problems(data)]
+        located = [Problem(_dotted(list(loc)), line_of(node, list(loc)), msg) for loc, msg in reference_problems(data)]
         whole = [] if located else [err for err in exc.errors() if not (err["loc"] or err["type"] != "value_error")]
         problems = [_problem(err, node) for err in field_errors + whole] + located
         raise ScenarioError(source, _bounded(problems)) from None
@@ -106,7 +106,7 @@ class LimitedLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
-def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, object]:
+def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, object]:
     """The YAML node tree (for line numbers) and the plain data, read once, within the limits."""
     if len(text) > SCENARIO_TEXT_MAX_CHARS:
         message = f"a scenario has at most {SCENARIO_TEXT_MAX_CHARS:,} characters; "
@@ -131,7 +131,7 @@ def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, object]:
 def _problem(err: object, root: yaml.Node | None) -> Problem:
     assert isinstance(err, dict)
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-    return Problem(_dotted(loc), _line_of(root, loc), plain_message(err))
+    return Problem(_dotted(loc), line_of(root, loc), plain_message(err))
 
 
 def _dotted(loc: list[object]) -> str:
@@ -165,7 +165,7 @@ def shown(value: object) -> str:
     return text if len(text) <= SHOWN_VALUE_MAX_CHARS else text[:SHOWN_VALUE_MAX_CHARS] + "…"
 
 
-def _line_of(node: yaml.Node | None, loc: list[object]) -> int | None:
+def line_of(node: yaml.Node | None, loc: list[object]) -> int | None:
     """Follow a pydantic location through the YAML node tree to a 1-based line."""
     line = node.start_mark.line + 1 if node is not None else None
     for key in loc:

@@ -1,0 +1,244 @@
+"""Running a study: jobs of runs in worker processes (or on a Dask cluster), rows streamed to Parquet,
+final-round measures kept for the summaries, output written whole or not at all.
+
+Jobs are (arm, sweep point, first run, count); seeds derive from (study seed, run) on the client, so every
+arm and sweep point plays the same draws and a job's result never depends on which worker ran it. Results
+are consumed in job order, so the files are the same, byte for byte, on any backend and with any workers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+import shutil
+import signal
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from app.engine.batch import default_workers
+from app.studies.files import Prepared
+from app.studies.play import MEASURES, Chunk, play
+from app.studies.summary import headline, summarise
+
+DEFAULT_CHUNK = 2_500  # runs a job plays together: from ~1,000 up bigger saves little, and costs memory
+RUNS_FILE, SUMMARY_CSV, SUMMARY_JSON, MANIFEST = "runs.parquet", "summary.csv", "summary.json", "study.json"
+BACKENDS = ("local", "dask")
+
+
+class RunError(RuntimeError):
+    """A study that stopped: a failing strategy or worker, an unreachable scheduler, an output that cannot be written."""
+
+
+@dataclass
+class StudyResult:
+    """A finished study: its summary table, its rows (kept in memory or in `out`), and the terminal summary."""
+
+    prepared: Prepared
+    summary: pd.DataFrame
+    out: Path | None = None
+    _runs: pd.DataFrame | None = None
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """Every row: arm x sweep point x run x round x company."""
+        if self._runs is None:
+            if self.out is None:
+                raise RunError("this study kept no rows (run it with keep_runs=True or an output folder)")
+            self._runs = pd.read_parquet(self.out / RUNS_FILE)
+        return self._runs
+
+    @property
+    def differences(self) -> pd.DataFrame:
+        """Rows of the summary for arms after the first: paired differences from the baseline."""
+        return self.summary[self.summary.diff_mean.notna()].reset_index(drop=True)
+
+    def text(self) -> str:
+        return headline(self.summary, self.prepared.arm_names)
+
+
+def jobs(prepared: Prepared, chunk: int, workers: int) -> list[tuple[int, int, int]]:
+    """(config index, first run, count): each configuration cut into pieces of at most `chunk` runs, and into at
+    least as many pieces overall as there are workers (so a small study still uses them all)."""
+    runs, configs = prepared.study.runs, len(prepared.configs)
+    pieces_each = max(math.ceil(runs / chunk), math.ceil(workers / configs))
+    size = max(1, math.ceil(runs / pieces_each))
+    return [(i, first, min(size, runs - first)) for i in range(configs) for first in range(0, runs, size)]
+
+
+def run(prepared: Prepared, out: str | Path | None = None, workers: int | None = None, backend: str = "local",
+        scheduler: str | None = None, progress: Callable[[int], None] | None = None, chunk: int = DEFAULT_CHUNK,
+        keep_runs: bool | None = None) -> StudyResult:
+    """Play the study; write runs.parquet, summary.csv, summary.json and study.json to `out` (a folder), all or none.
+
+    keep_runs: also return the rows in memory (default: when there is no `out`)."""
+    if backend not in BACKENDS:
+        raise RunError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if chunk < 1:
+        raise RunError("chunk must be at least 1")
+    keep = out is None if keep_runs is None else keep_runs
+    workers = default_workers() if workers is None else max(1, workers)
+    target = _Output(Path(out)) if out is not None else None
+    work = jobs(prepared, chunk, workers)
+    finals: dict[tuple[int, int], list[np.ndarray]] = {}
+    tables: list[pa.Table] = []
+    try:
+        with _executor(backend, scheduler, workers, len(work)) as pool:
+            for result in _in_order(pool, prepared, work, workers):
+                finals.setdefault((result.arm, result.point), []).append(result.final)
+                if target:
+                    target.write(result.table)
+                if keep:
+                    tables.append(result.table)
+                if progress:
+                    progress(result.final.shape[0])
+        summary = summarise({k: np.concatenate(v) for k, v in finals.items()}, prepared.arm_names,
+                            [c.name for c in prepared.scenario.companies], prepared.study.sweep_points)
+        if target:
+            target.finish(prepared, summary)
+    except BaseException:
+        if target:
+            target.abandon()
+        raise
+    rows = pa.concat_tables(tables).to_pandas() if keep and tables else None
+    return StudyResult(prepared, summary, target.folder if target else None, rows)
+
+
+def _in_order(pool: Executor | None, prepared: Prepared, work: list[tuple[int, int, int]], workers: int) -> Iterator[Chunk]:
+    """Each job's result in job order; a few jobs ahead are in flight, so memory stays bounded."""
+    args = (prepared.study.seed, prepared.labels, prepared.arm_names, prepared.sweep_paths)
+    if pool is None:
+        for i, first, n in work:
+            yield play(prepared.configs[i], args[0], first, n, *args[1:])
+        return
+    pending: deque[Future[Chunk]] = deque()
+    try:
+        for i, first, n in work:
+            pending.append(pool.submit(play, prepared.configs[i], args[0], first, n, *args[1:]))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for f in pending:
+            f.cancel()
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them; a worker never prints a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _executor(backend: str, scheduler: str | None, workers: int, jobs: int) -> Iterator[Executor | None]:
+    if backend == "dask":
+        with _dask(scheduler) as pool:
+            yield pool
+        return
+    if workers <= 1 or jobs <= 1:
+        yield None
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_quiet_worker)
+    try:
+        yield pool
+    except BaseException:
+        _stop(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now: nothing the study started outlives it."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.kill()
+
+
+@contextmanager
+def _dask(scheduler: str | None) -> Iterator[Executor]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RunError("the Dask backend needs the dask extra: pip install -e '.[dask]'") from None
+    if not scheduler:
+        raise RunError("the Dask backend needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    try:
+        client = Client(scheduler, timeout=10, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise RunError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+
+
+class _Output:
+    """A study's output folder: files are written in a hidden folder beside them and moved in at the end."""
+
+    def __init__(self, folder: Path):
+        if folder.exists() and not folder.is_dir():
+            raise RunError(f"{folder} is a file; --out names a folder")
+        if not folder.parent.exists():
+            raise RunError(f"folder {str(folder.parent)!r} does not exist")
+        folder.mkdir(exist_ok=True)
+        self.folder = folder
+        self.partial = folder / f".partial-{os.getpid()}"
+        shutil.rmtree(self.partial, ignore_errors=True)
+        self.partial.mkdir()
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            floats = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+            self.writer = pq.ParquetWriter(self.partial / RUNS_FILE, table.schema, compression="snappy", use_dictionary=floats)
+        self.writer.write_table(table)
+
+    def finish(self, prepared: Prepared, summary: pd.DataFrame) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        summary.to_csv(self.partial / SUMMARY_CSV, index=False, float_format="%.10g")
+        (self.partial / SUMMARY_JSON).write_text(json.dumps(_summary_json(prepared, summary), indent=1, allow_nan=False))
+        (self.partial / MANIFEST).write_text(json.dumps(_manifest(prepared), indent=1))
+        for name in (RUNS_FILE, SUMMARY_CSV, SUMMARY_JSON, MANIFEST):
+            if (self.partial / name).exists():
+                os.replace(self.partial / name, self.folder / name)
+        self.partial.rmdir()
+
+    def abandon(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except Exception:  # noqa: BLE001 - the folder goes anyway
+                pass
+        shutil.rmtree(self.partial, ignore_errors=True)
+
+
+def _manifest(prepared: Prepared) -> dict[str, Any]:
+    s = prepared.study
+    return {"complete": True, "study": prepared.source, "scenario": prepared.scenario.id, "runs": s.runs, "seed": s.seed,
+            "arms": list(prepared.arm_names), "sweep": s.sweep, "games": s.total_runs, "measures": list(MEASURES),
+            "seats": {arm.name: {c.seats[k].company: c.seats[k].label for k in range(len(c.seats))}
+                      for arm, c in zip(s.arms, prepared.configs[:: len(s.sweep_points)], strict=True)}}
+
+
+def _summary_json(prepared: Prepared, summary: pd.DataFrame) -> dict[str, Any]:
+    records = summary.astype(object).where(summary.notna(), None).to_dict(orient="records")
+    return {**_manifest(prepared), "rows": records}
