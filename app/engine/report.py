@@ -7,6 +7,7 @@ company's own books ("private"); `view_for` gives one company its view.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,15 +152,25 @@ def news(world: World, p: PlayedRound) -> list[str]:
 
 def _public(world: World, p: PlayedRound, c: int) -> Json:
     o, a = p.outcome, p.after
+    return public_page(world, c, o.offers.price[0, c], a.api_price[0, c], o.effective_capability[0, c], o.share[0, c],
+                       int(a.base[0, c]), a.brand[0, c], o.score[0, c])
+
+
+def public_page(world: World, c: int, prices: Sequence[float], api_price: float, capability: float, share: Sequence[float],
+                base: int, brand: float, score: float | None) -> Json:
+    """Company c's public page: all that rivals may see of it (list prices and market share by segment, API price,
+    the capability of what it sells, kind, base model, brand, score). The one definition of "public", shared by
+    round reports and the player views of `app.engine.views`; `score` is None before any round is scored."""
+    segments = world.segment_ids
     return {
-        "prices": {s: _r(o.offers.price[0, c, i]) for i, s in enumerate(world.segment_ids)},
-        "api_price": _r(a.api_price[0, c]) if world.is_lab[c] else None,
-        "capability": _r(o.effective_capability[0, c]),
-        "share": {s: _r(o.share[0, c, i]) for i, s in enumerate(world.segment_ids)},
+        "prices": {s: _r(v) for s, v in zip(segments, prices, strict=True)},
+        "api_price": _r(api_price) if world.is_lab[c] else None,
+        "capability": _r(capability),
+        "share": {s: _r(v) for s, v in zip(segments, share, strict=True)},
         "kind": world.scenario.companies[c].kind,
-        "base_model": _base_name(world, int(a.base[0, c])),
-        "brand": _r(a.brand[0, c]),
-        "score": _r(o.score[0, c]),
+        "base_model": _base_name(world, base),
+        "brand": _r(brand),
+        "score": None if score is None else _r(score),
     }
 
 

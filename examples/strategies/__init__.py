@@ -1,0 +1,1 @@
+"""Example strategies: functions that take a PlayerView and return a decision."""
