@@ -9,11 +9,13 @@ from pathlib import Path
 import typer
 
 from app.scenario import Scenario, ScenarioError, find_scenario, json_schema, load_scenario
+from app.studies.cli import study_cli
 
 cli = typer.Typer(help="Moatline: a strategy simulator of the AI industry.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
 scenario_cli = typer.Typer(help="Check and describe scenario files.", no_args_is_help=True)
 cli.add_typer(scenario_cli, name="scenario")
+cli.add_typer(study_cli, name="study")
 
 USAGE_ERROR = 2
 

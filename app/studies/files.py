@@ -87,10 +87,46 @@ def parse_study(text: str, source: str = "<study>", base: Path | None = None, mo
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem(_dotted(loc := [p for p in e["loc"] if not str(p).startswith("function-")]), line_of(node, loc),
-                            plain_message(e, DOCS)) for e in exc.errors()]
+        problems = _shape_problems(exc, node)
+        rest = _without(data, exc)  # the parts that are well formed are still checked against the scenario
+        if rest is not None:
+            try:
+                prepare(rest, source, base or Path.cwd(), node, most_runs)
+            except StudyError as more:
+                problems += [p for p in more.problems if p not in problems]
         raise StudyError(source, problems) from None
     return prepare(study, source, base or Path.cwd(), node, most_runs)
+
+
+def _shape_problems(exc: ValidationError, node: yaml.Node | None) -> list[Problem]:
+    out = []
+    for e in exc.errors():
+        loc = [p for p in e["loc"] if not str(p).startswith("function-")]
+        message = "needs at least one value" if e["type"] == "too_short" else plain_message(e, DOCS)
+        out.append(Problem(_dotted(loc), line_of(node, loc), message))
+    return out
+
+
+def _without(data: dict[str, Any], exc: ValidationError) -> Study | None:
+    """The study with every badly formed entry left out, if what remains is a study (to check the rest)."""
+    import copy
+
+    rest = copy.deepcopy(data)
+    for e in exc.errors():
+        loc = list(e["loc"])
+        depth = 2 if loc and loc[0] in {"seats", "overrides", "sweep", "inject", "arms"} and len(loc) > 1 else 1
+        parent: Any = rest
+        for key in loc[:depth - 1]:
+            parent = parent.get(key) if isinstance(parent, dict) else parent[key] if isinstance(parent, list) and isinstance(key, int) and key < len(parent) else None
+        key = loc[depth - 1] if loc else None
+        if isinstance(parent, dict) and key in parent:
+            del parent[key]
+        elif isinstance(parent, list) and isinstance(key, int) and key < len(parent):
+            parent[key] = {"name": f"(arm {key + 1})"}
+    try:
+        return Study.model_validate(rest)
+    except ValidationError:
+        return None
 
 
 def prepare(study: Study, source: str = "<study>", base: Path | None = None, node: yaml.Node | None = None,

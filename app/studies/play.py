@@ -232,13 +232,10 @@ class _Seats:
                 raise StrategyFailed(f"{seat.company}'s strategy {seat.strategy} raised {type(exc).__name__}: {exc} "
                                      f"(round {rnd}, run {run})") from None
             try:
-                decision = views.decision_from(result, seat.company, rnd)
+                decision = views.decision_from(result, seat.company, rnd, previous=last[run])
             except ValueError as exc:
                 raise StrategyFailed(f"{exc} (run {run})") from None
-            if decision is None:
-                prior = last[run]
-                decision = prior.carried_on() if prior is not None else Decision()
-            else:
+            if result is not None:
                 last[run] = decision
             out.append(decision)
         return out

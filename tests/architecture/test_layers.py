@@ -11,6 +11,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 # a module in the key's layer may import none of the listed packages
 FORBIDDEN = {
     "app.engine": ("app.services", "app.web", "app.models", "app.db", "sqlmodel", "sqlalchemy", "fastapi", "jinja2"),
+    "app.studies": ("app.services", "app.web", "app.models", "app.db", "sqlmodel", "sqlalchemy", "fastapi", "jinja2"),
     "app.scenario": ("app.engine", "app.services", "app.web", "app.models"),
     "app.services": ("app.web", "fastapi", "starlette", "jinja2"),
     "app.lifecycle": ("app.services", "app.web", "sqlmodel", "sqlalchemy"),
