@@ -64,7 +64,7 @@ def headline(summary: pd.DataFrame, arms: tuple[str, ...]) -> str:
     lines = []
     sweep = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
     wins = summary[summary.measure == "win"]
-    for point, at_point in wins.groupby("point", sort=True):
+    for _point, at_point in wins.groupby("point", sort=True):
         if sweep:
             first = at_point.iloc[0]
             lines.append("at " + ", ".join(f"{k} = {first[k]:g}" for k in sweep))
