@@ -114,6 +114,7 @@ class _ListOf:
     item: Any
     key: str | None = None  # the field that names an item, or None: by position only
     noun: str = "item"  # "no GPU called 'H900'; the catalogue has ..."
+    plural: str = "items"
     called: str = "called"
     has: str = "the list has"
     optional: bool = False
@@ -137,11 +138,13 @@ class _Other:
 
 
 _LISTS: dict[tuple[type, str], dict[str, Any]] = {
-    (Scenario, "companies"): {"key": "name", "noun": "company", "called": "called", "has": "the scenario has"},
-    (Compute, "gpus"): {"key": "name", "noun": "GPU", "called": "called", "has": "the catalogue has"},
-    (Market, "segments"): {"key": "id", "noun": "segment", "called": "with id", "has": "the segments are"},
-    (Data, "sources"): {"key": "kind", "noun": "data source", "called": "of kind", "has": "the sources are"},
-    (Scenario, "events"): {"noun": "event"},
+    (Scenario, "companies"): {"key": "name", "noun": "company", "plural": "companies", "has": "the scenario has"},
+    (Compute, "gpus"): {"key": "name", "noun": "GPU", "plural": "GPUs", "has": "the catalogue has"},
+    (Market, "segments"): {"key": "id", "noun": "segment", "plural": "segments", "called": "with id",
+                           "has": "the segments are"},
+    (Data, "sources"): {"key": "kind", "noun": "data source", "plural": "data sources", "called": "of kind",
+                        "has": "the sources are"},
+    (Scenario, "events"): {"noun": "event", "plural": "events"},
 }
 _DICTS: dict[tuple[type, str], dict[str, Any]] = {
     (CompanyStart, "gpus"): {"keys_from": ("compute", "gpus"), "key": "name", "noun": "GPU",
@@ -364,7 +367,7 @@ def _resolve(scenario: Scenario, path: object) -> Resolved:
 
 
 def _list_position(desc: _ListOf, items: list[Any], token: _Token, where: str) -> int:
-    count = f"{len(items)} {desc.noun}{'' if len(items) == 1 else 's'}"
+    count = f"{len(items)} {desc.noun if len(items) == 1 else desc.plural}"
     if token.position is not None:
         if token.position < len(items):
             return token.position
@@ -372,7 +375,7 @@ def _list_position(desc: _ListOf, items: list[Any], token: _Token, where: str) -
         return _fail(f"no {desc.noun} at position {at}; there are {count}" + (
             f", at positions 0 to {len(items) - 1}" if items else ""))
     if desc.key is None:
-        return _fail(f"{desc.noun}s are picked by position (0 to {len(items) - 1}), not by name; got "
+        return _fail(f"{desc.plural} are picked by position (0 to {len(items) - 1}), not by name; got "
                      f"{shown(token.text)}")
     names = [str(getattr(item, desc.key)) for item in items]
     if token.text in names:
