@@ -333,7 +333,7 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.di
                                                                                             max_size=2), max_leaves=5)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides=st.dictionaries(paths, values, max_size=4))
 def test_odd_input_gives_a_scenario_or_an_override_error(overrides: dict[Any, Any]) -> None:
     before = frontier().model_dump()
@@ -368,3 +368,24 @@ def test_the_original_is_never_changed_and_only_the_paths_set_differ(picks: dict
             target = resolve_path(after, path)
             assert target.current == value and type(target.current) is target.number
     assert scenario.model_dump() == before
+
+
+def test_other_kinds_of_real_numbers_are_numbers() -> None:
+    from decimal import Decimal
+
+    import numpy as np
+
+    after = apply_overrides(frontier(), {"rounds": np.int64(10), "compute.pue": np.float64(1.2),
+                                         "scoring.profit": Decimal("2.5"), "scoring.brand": Fraction(3, 2)})
+    assert (after.rounds, after.compute.pue, after.scoring.profit, after.scoring.brand) == (10, 1.2, 2.5, 1.5)
+    assert type(after.rounds) is int and type(after.compute.pue) is float
+    problems = problems_of(frontier(), {"scoring.profit": np.bool_(True), "scoring.brand": Decimal("NaN"),
+                                        "compute.pue": Decimal("-1")})
+    assert [p.message.split(",")[0] for p in problems] == ["must be a number", "must be a finite number",
+                                                          "must be greater than or equal to 1"]
+
+
+def test_resolve_path_reports_a_bad_path_as_an_override_error() -> None:
+    with pytest.raises(OverrideError) as caught:
+        resolve_path(frontier(), 7)  # type: ignore[arg-type]
+    assert caught.value.problems == [OverrideProblem("7", "a path must be text, got 7")]
