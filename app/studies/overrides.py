@@ -13,14 +13,14 @@ Path rules
 * Any list item may also be picked by position, from 0, bare or in brackets: ``compute.gpus.0.price_usd``
   and ``compute.gpus[0].price_usd`` are the first GPU of the catalogue.
 * **Digits are always a position, never a name.** ``compute.gpus.0`` is the first GPU even if some GPU is
-  called "0"; to reach that one, quote the name: ``compute.gpus["0"]``. So adding or renaming an item never
-  changes what a bare-digit path means.
+  called "0"; to reach that one, quote the name: ``compute.gpus["0"]``. So a bare-digit path means the same
+  whatever the items are called (a position does follow the order of the list).
 * A dict of numbers (a company's ``gpus`` by GPU name, its ``domain_skill`` by segment id) is picked by key;
   a dict has no positions, so there digits are a key like any other (``gpus.100`` is the GPU called "100").
   A key the company does not hold yet may be set if the scenario has it (a GPU of the catalogue, a segment
   id): that adds the entry, e.g. ``companies[2].gpus.H100: 1000`` gives the third company 1,000 H100s.
-* Names are written as they are, spaces included: ``companies.Aurora AI.cash_musd``. Spaces around a name are
-  dropped.
+* Names are written as they are, spaces included: ``companies.Aurora AI.cash_musd``. Spaces around an unquoted
+  name or position are dropped (``compute . gpus[ 1 ]`` works); in quotes they are kept.
 * **A dot outside quotes always separates.** A name with a dot, a bracket, or spaces at its ends must be
   quoted in brackets: ``companies["Acme 2.0"].cash_musd`` (single quotes work too; in quotes a backslash makes
   the next character literal). Brackets without quotes hold a name with no ``]`` in it or a position:
@@ -36,6 +36,13 @@ product company's ``model``) has nothing to set.
 Values: an int, a float, or another real number (Fraction, Decimal, numpy scalars). Not a bool, text, a list,
 None, NaN or infinity. An int field keeps ints (3.0 is taken as 3; 2.5 gets the field's own message); a float
 field gets floats (60000 is written as 60000.0).
+
+Problems: ``OverrideError.problems`` lists every one, in the order of the overrides, each at the path as written
+(cut at 200 characters) with a message of at most 300. A value the changed scenario refuses gets the field's own
+message ("must be greater than or equal to 0, got -5"); a check of a whole section (a model's active parameters
+within its total, a metric range's low below its high, some scoring weight above zero) is told at every override
+inside that section; an event scheduled past the last round is told at ``rounds`` (or at the event's ``round``).
+Two paths to the same field are a problem at the second.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ from pydantic import BaseModel, ValidationError
 from app.scenario.loader import MESSAGE_MAX_CHARS, plain_message, shown
 from app.scenario.references import reference_problems
 from app.scenario.schema import CompanyStart, Compute, Data, Market, Scenario
+
+__all__ = ["OverrideError", "OverrideProblem", "Resolved", "apply_overrides", "numeric_paths", "resolve_path"]
 
 Loc = tuple[str | int, ...]
 PATH_SHOWN_MAX_CHARS = 200  # how much of a path a problem repeats
@@ -114,6 +123,7 @@ class _ListOf:
     item: Any
     key: str | None = None  # the field that names an item, or None: by position only
     noun: str = "item"  # "no GPU called 'H900'; the catalogue has ..."
+    plural: str = "items"
     called: str = "called"
     has: str = "the list has"
     optional: bool = False
@@ -137,11 +147,13 @@ class _Other:
 
 
 _LISTS: dict[tuple[type, str], dict[str, Any]] = {
-    (Scenario, "companies"): {"key": "name", "noun": "company", "called": "called", "has": "the scenario has"},
-    (Compute, "gpus"): {"key": "name", "noun": "GPU", "called": "called", "has": "the catalogue has"},
-    (Market, "segments"): {"key": "id", "noun": "segment", "called": "with id", "has": "the segments are"},
-    (Data, "sources"): {"key": "kind", "noun": "data source", "called": "of kind", "has": "the sources are"},
-    (Scenario, "events"): {"noun": "event"},
+    (Scenario, "companies"): {"key": "name", "noun": "company", "plural": "companies", "has": "the scenario has"},
+    (Compute, "gpus"): {"key": "name", "noun": "GPU", "plural": "GPUs", "has": "the catalogue has"},
+    (Market, "segments"): {"key": "id", "noun": "segment", "plural": "segments", "called": "with id",
+                           "has": "the segments are"},
+    (Data, "sources"): {"key": "kind", "noun": "data source", "plural": "data sources", "called": "of kind",
+                        "has": "the sources are"},
+    (Scenario, "events"): {"noun": "event", "plural": "events"},
 }
 _DICTS: dict[tuple[type, str], dict[str, Any]] = {
     (CompanyStart, "gpus"): {"keys_from": ("compute", "gpus"), "key": "name", "noun": "GPU",
@@ -317,7 +329,7 @@ def resolve_path(scenario: Scenario, path: str) -> Resolved:
     try:
         return _resolve(scenario, path)
     except _Bad as bad:
-        raise OverrideError([_problem(path, str(bad))]) from None
+        raise OverrideError([_problem(path if isinstance(path, str) else shown(path), str(bad))]) from None
 
 
 def _resolve(scenario: Scenario, path: object) -> Resolved:
@@ -364,7 +376,7 @@ def _resolve(scenario: Scenario, path: object) -> Resolved:
 
 
 def _list_position(desc: _ListOf, items: list[Any], token: _Token, where: str) -> int:
-    count = f"{len(items)} {desc.noun}{'' if len(items) == 1 else 's'}"
+    count = f"{len(items)} {desc.noun if len(items) == 1 else desc.plural}"
     if token.position is not None:
         if token.position < len(items):
             return token.position
@@ -372,7 +384,7 @@ def _list_position(desc: _ListOf, items: list[Any], token: _Token, where: str) -
         return _fail(f"no {desc.noun} at position {at}; there are {count}" + (
             f", at positions 0 to {len(items) - 1}" if items else ""))
     if desc.key is None:
-        return _fail(f"{desc.noun}s are picked by position (0 to {len(items) - 1}), not by name; got "
+        return _fail(f"{desc.plural} are picked by position (0 to {len(items) - 1}), not by name; got "
                      f"{shown(token.text)}")
     names = [str(getattr(item, desc.key)) for item in items]
     if token.text in names:
@@ -554,7 +566,7 @@ def _validation_problems(exc: ValidationError, data: dict[str, Any],
         if not loc and err["type"] == "value_error" and located:
             continue  # the cross-reference check: its problems come located below
         written = next((a.value for a in applied if a.loc == loc), None)
-        if written is not None and "input" in err:
+        if type(written) in (int, float) and "input" in err:
             err = {**err, "input": written}  # quote the value as the user wrote it (-5, not -5.0)
         found.append((loc, _message(dict(err))))
     found += [(tuple(loc), message) for loc, message in located]
