@@ -318,7 +318,7 @@ def _prepared(study: Study, scenario: Scenario, inject: dict[int, tuple[int, ...
     for i, arm in enumerate(study.arms):
         arm_scenario = apply_overrides(scenario, arm.overrides) if arm.overrides else scenario
         seats = seat_plans(arm_scenario, study.seats, arm.seats, base)
-        labels += [s.label for s in seats if s.label not in labels]
+        labels += [label for label in dict.fromkeys(s.label for s in seats) if label not in labels]
         for j, point in enumerate(study.sweep_points):
             sc = apply_overrides(arm_scenario, point) if point else arm_scenario
             configs.append(Config(i, j, sc, seats, tuple(sorted(inject.items())), tuple((k, float(v)) for k, v in point.items())))
@@ -336,7 +336,8 @@ def seat_plans(scenario: Scenario, study_seats: dict[str, Seat], arm_seats: dict
             plan = SeatPlan(company.name, "strategy", company.persona, tweaks=tweaks, strategy=seat.strategy,
                             label=f"strategy {seat.strategy}")
         elif seat and seat.script:
-            plan = SeatPlan(company.name, "script", company.persona, tweaks=tweaks,
+            aggr = seat.aggressiveness if seat.aggressiveness is not None else personas.DEFAULT_AGGRESSIVENESS
+            plan = SeatPlan(company.name, "script", company.persona, aggr, tweaks=tweaks,
                             script=script(world, seat, company.name, base), label=f"script {seat.script}")
         else:
             persona = seat.persona if seat and seat.persona else company.persona
@@ -364,3 +365,28 @@ def _merged(study_seat: Seat | None, arm_seat: Seat | None) -> Seat | None:
 
 def _dotted(loc: list[Any]) -> str:
     return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
+
+
+def study_from_archive(text: str, script_name: str = "game.json", scenario_name: str = "scenario.yaml") -> tuple[str, str]:
+    """A study that replays an exported game (`moatline game export`): (scenario YAML, study YAML). Team seats
+    replay their decisions and stand-ins from the archive (saved beside it as `script_name`), computer seats play
+    their personas, the instructor's injected events are injected; one run on the game's own seed."""
+    from app.scenario import parse_scenario
+    from app.scenario.loader import dump_scenario
+    from app.scenario.schema import Scoring
+
+    try:
+        data = json.loads(text)
+        scenario = parse_scenario(data["scenario_text"], "the archive's scenario").model_copy(
+            update={"rounds": data["rounds"], "scoring": Scoring.model_validate(data["scoring"])})
+        seats: dict[str, dict[str, Any]] = {}
+        for s in data["seats"]:
+            seat: dict[str, Any] = {"persona": s["persona"]} if s["persona"] else {"script": script_name}
+            seats[s["company"]] = {**seat, "aggressiveness": float(s["aggressiveness"])}
+        inject = {int(p["round"]): list(p["inputs"]["injected"]) for p in data["played"] if p["inputs"].get("injected")}
+        seed = int(data["seed"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StudyError("archive", [Problem("", None, f"not a Moatline game archive ({type(exc).__name__}: {exc})")]) from None
+    study = {"scenario": scenario_name, "runs": 1, "seed": seed, "seats": seats, **({"inject": inject} if inject else {})}
+    header = f"# Replays the exported game {data.get('name', '')!r}: {len(data['played'])} round(s) played of {scenario.rounds}.\n"
+    return dump_scenario(scenario.model_dump(mode="json")), header + yaml.safe_dump(study, sort_keys=False, allow_unicode=True)

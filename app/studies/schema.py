@@ -58,7 +58,8 @@ class Seat(Strict):
     A seat given only `tweaks` (or `aggressiveness`) keeps the strategy it had (the study's seat, else the scenario's persona)."""
 
     persona: Persona | None = Field(None, description="A computer-run persona.")
-    aggressiveness: float | None = Field(None, ge=0, le=1, description="How hard the persona pushes (0 timid, 1 bold; default 0.5).")
+    aggressiveness: float | None = Field(None, ge=0, le=1, description="How hard the persona pushes (0 timid, 1 bold; default 0.5); "
+                                                                        "for a script, the persona of its stand-in rounds.")
     strategy: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PATH)] | None = Field(
         None, description="A Python function `package.module:function` (or `path/to/file.py:function`) that receives what a "
                           "player could see and returns its decision (see `examples/strategies/`).")
@@ -72,8 +73,8 @@ class Seat(Strict):
         given = [k for k in ("persona", "strategy", "script") if getattr(self, k) is not None]
         if len(given) > 1:
             raise ValueError(f"a seat has one player: give one of persona, strategy or script (got {', '.join(given)})")
-        if self.aggressiveness is not None and given and given[0] != "persona":
-            raise ValueError("aggressiveness belongs to a persona")
+        if self.aggressiveness is not None and given == ["strategy"]:
+            raise ValueError("aggressiveness belongs to a persona (or a script's stand-in rounds)")
         if self.company is not None and self.script is None:
             raise ValueError("company names whose decisions a script replays; give a script too")
         return self
