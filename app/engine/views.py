@@ -239,7 +239,7 @@ def _own(world: World, state: State, run: int, c: int, rnd: int, outcome: Outcom
     if is_lab:
         capacity = float(market.serving_capacity(world, peak, compute.memory_gb(world, gpus),
                                                  at(state.model_active), at(state.model_total), at(state.algo), np.ones((1, 1), bool))[0, 0])
-        unit_cost = float(market.cloud_cost_per_m_tokens(world, max(f(state.model_active), 1e-3), f(state.algo), rnd))
+        unit_cost = float(market.cloud_cost_per_m_tokens(world, np.maximum(at(state.model_active), 1e-3), at(state.algo), rnd)[0, 0])
     else:
         capacity = None
         unit_cost = market.open_serving_cost(world, rnd) if base == OPEN_MODEL else float(state.api_price[run, base])
