@@ -214,7 +214,7 @@ class _Output:
     def finish(self, prepared: Prepared, summary: pd.DataFrame) -> None:
         if self.writer is not None:
             self.writer.close()
-        summary.to_csv(self.partial / SUMMARY_CSV, index=False, float_format="%.10g")
+        summary.to_csv(self.partial / SUMMARY_CSV, index=False)
         (self.partial / SUMMARY_JSON).write_text(json.dumps(_summary_json(prepared, summary), indent=1, allow_nan=False))
         (self.partial / MANIFEST).write_text(json.dumps(_manifest(prepared), indent=1))
         for name in (RUNS_FILE, SUMMARY_CSV, SUMMARY_JSON, MANIFEST):
