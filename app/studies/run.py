@@ -33,6 +33,7 @@ from app.studies.play import MEASURES, Chunk, play
 from app.studies.summary import headline, summarise
 
 DEFAULT_CHUNK = 2_500  # runs a job plays together: from ~1,000 up bigger saves little, and costs memory
+ROW_GROUP_ROWS = 2**18  # rows per Parquet row group, whatever the jobs: the file never depends on chunks or workers
 RUNS_FILE, SUMMARY_CSV, SUMMARY_JSON, MANIFEST = "runs.parquet", "summary.csv", "summary.json", "study.json"
 BACKENDS = ("local", "dask")
 
@@ -204,14 +205,24 @@ class _Output:
         shutil.rmtree(self.partial, ignore_errors=True)
         self.partial.mkdir()
         self.writer: pq.ParquetWriter | None = None
+        self.pending: pa.Table | None = None
 
     def write(self, table: pa.Table) -> None:
+        """Append rows; they are written in row groups of ROW_GROUP_ROWS, so the bytes never depend on the jobs."""
+        self.pending = pa.concat_tables([self.pending, table]) if self.pending is not None else table
+        while self.pending.num_rows >= ROW_GROUP_ROWS:
+            self._group(self.pending.slice(0, ROW_GROUP_ROWS))
+            self.pending = self.pending.slice(ROW_GROUP_ROWS)
+
+    def _group(self, table: pa.Table) -> None:
         if self.writer is None:
-            floats = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
-            self.writer = pq.ParquetWriter(self.partial / RUNS_FILE, table.schema, compression="snappy", use_dictionary=floats)
-        self.writer.write_table(table)
+            keep = [f.name for f in table.schema if not pa.types.is_floating(f.type)]  # dictionaries pay only for labels
+            self.writer = pq.ParquetWriter(self.partial / RUNS_FILE, table.schema, compression="snappy", use_dictionary=keep)
+        self.writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
 
     def finish(self, prepared: Prepared, summary: pd.DataFrame) -> None:
+        if self.pending is not None and self.pending.num_rows:
+            self._group(self.pending)
         if self.writer is not None:
             self.writer.close()
         summary.to_csv(self.partial / SUMMARY_CSV, index=False)
