@@ -10,7 +10,7 @@
 """
 
 from app.studies.files import Prepared, StudyError, load_study, parse_study, prepare
-from app.studies.run import RunError, StudyResult, run
+from app.studies.runner import RunError, StudyResult, run
 from app.studies.schema import Arm, Seat, Sensitivity, Study, Tweak
 from app.studies.screen import screen
 

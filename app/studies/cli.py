@@ -73,8 +73,8 @@ def run(
 ) -> None:
     """Play every arm at every sweep point on the same seeds; write the rows and the paired summaries."""
     from app.studies.play import StrategyFailed
-    from app.studies.run import RunError
-    from app.studies.run import run as run_study
+    from app.studies.runner import RunError
+    from app.studies.runner import run as run_study
 
     prepared = _load(file, max_runs or None)
     total = prepared.study.total_runs
@@ -108,7 +108,7 @@ def sensitivity(
     """Screen the named parameter ranges: Morris elementary effects, Sobol indices or a tornado; print and write the ranking."""
     from app.studies import sensitivity as sa
     from app.studies.files import StudyError
-    from app.studies.run import RunError
+    from app.studies.runner import RunError
     from app.studies.screen import point_count, screen
 
     prepared = _load(file)

@@ -18,7 +18,7 @@ from app.studies import sensitivity as sa
 from app.studies.files import Prepared, StudyError
 from app.studies.overrides import apply_overrides, resolve_path
 from app.studies.play import MEASURES, Config
-from app.studies.run import _executor, _in_order, default_workers
+from app.studies.runner import _executor, _in_order, default_workers
 from app.studies.schema import Sensitivity
 
 METHODS = ("morris", "sobol", "tornado")

@@ -49,14 +49,14 @@ def test_dask_local_processes_and_one_process_write_identical_files(tmp_path: Pa
 
 
 def test_chunking_never_changes_a_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("app.studies.run.ROW_GROUP_ROWS", 1000)  # row groups that straddle the jobs
+    monkeypatch.setattr("app.studies.runner.ROW_GROUP_ROWS", 1000)  # row groups that straddle the jobs
     prepared = parse_study(STUDY, "study.yaml")
     run(prepared, tmp_path / "a", workers=1, chunk=30)
     run(prepared, tmp_path / "b", workers=1, chunk=4)
     assert files(tmp_path / "a") == files(tmp_path / "b")
     import pyarrow.parquet as pq
 
-    assert pq.ParquetFile(tmp_path / "a" / "runs.parquet").metadata.num_row_groups == 9
+    assert pq.ParquetFile(tmp_path / "a" / "runs.parquet").metadata.num_row_groups == 8  # 7,200 rows
 
 
 def test_an_unreachable_scheduler_is_named_and_nothing_is_written(tmp_path: Path) -> None:
