@@ -11,14 +11,11 @@ regenerated docs fails the build.
 
 from __future__ import annotations
 
-import types
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import get_args
 
-import annotated_types
-from pydantic import BaseModel, StringConstraints
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+from pydantic import BaseModel
 
+from app.scenario import schemadoc
 from app.scenario.schema import Event, Scenario
 
 # Sections in reading order; any model reachable from Scenario but missing here is
@@ -204,168 +201,26 @@ SOURCES = [
 ]
 
 
-# --------------------------------------------------------------------------- model walking
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """Pydantic models mentioned anywhere in a type annotation."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+# --------------------------------------------------------------------------- sections
 
 
 def section_models(root: type[BaseModel] = Scenario) -> list[type[BaseModel]]:
     """Every model reachable from ``root``, in :data:`SECTION_ORDER`, extras last."""
-    seen: dict[str, type[BaseModel]] = {}
-    stack = [root]
-    while stack:
-        model = stack.pop(0)
-        if model.__name__ in seen:
-            continue
-        seen[model.__name__] = model
-        for field in model.model_fields.values():
-            stack.extend(_models_in(field.annotation))
-    ordered = [seen[n] for n in SECTION_ORDER if n in seen]
-    return ordered + [m for n, m in seen.items() if n not in SECTION_ORDER]
-
-
-def _anchor(name: str) -> str:
-    return name.lower()
-
-
-def _type_name(annotation: Any) -> str:
-    """A plain-language type for the table."""
-    origin = get_origin(annotation)
-    args = get_args(annotation)
-    if annotation is type(None):
-        return "empty"
-    if origin is Annotated:
-        inner = _limits(args[0], _metadata(args[1:]))
-        return _type_name(args[0]) + (f" ({inner})" if inner else "")
-    if origin is Literal:
-        return "one of " + ", ".join(f"`{a}`" for a in args)
-    if origin in (Union, types.UnionType):
-        parts = [a for a in args if a is not type(None)]
-        text = " or ".join(_type_name(a) for a in parts)
-        return text + " or empty" if len(parts) < len(args) else text
-    if origin is list:
-        return f"list of {_type_name(args[0])}"
-    if origin is dict:
-        return f"mapping of {_type_name(args[0])} to {_type_name(args[1])}"
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return f"[{annotation.__name__}](#{_anchor(annotation.__name__)})"
-    simple = {float: "number", int: "integer", str: "text", bool: "true/false"}
-    if annotation in simple:
-        return simple[annotation]
-    return str(annotation).replace("typing.", "")
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e9:
-            return str(int(value))
-        if abs(value) >= 1e9:
-            return f"{value:.6g}".replace("e+", "e")
-    return str(value)
-
-
-def _default(field: FieldInfo) -> str:
-    if field.default_factory is not None:
-        made = field.default_factory()  # type: ignore[call-arg]
-        if isinstance(made, BaseModel):
-            return "(section defaults)"
-        if isinstance(made, list) and not made:
-            return "`[]` (none)"
-        if isinstance(made, dict) and not made:
-            return "`{}` (none)"
-        return f"`{made!r}`"
-    if field.default is PydanticUndefined:
-        return "**required**"
-    if field.default is None:
-        return "empty"
-    if isinstance(field.default, str):
-        return f"`{field.default}`"
-    return f"`{_number(field.default)}`"
-
-
-def _metadata(items: Any) -> list[Any]:
-    """Constraint objects, unpacked from any FieldInfo among them (Annotated[float, Field(...)])."""
-    return [m for item in items for m in (item.metadata if isinstance(item, FieldInfo) else [item])]
-
-
-def _amount(value: Any) -> str:
-    """A bound as it reads in a table: 50,000 rather than 50000 (years and 1e12 stay as written)."""
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    whole = number and float(value).is_integer()
-    return f"{int(value):,}" if whole and 1e4 <= abs(value) < 1e10 else _number(value)
-
-
-def _limits(annotation: Any, metadata: list[Any]) -> str:
-    """The bounds, sizes and pattern a field's metadata puts on its values, in words."""
-    unit = "characters" if annotation is str else "items"
-    parts: list[str] = []
-    for meta in metadata:
-        if isinstance(meta, annotated_types.Gt):
-            parts.append(f"> {_amount(meta.gt)}")
-        elif isinstance(meta, annotated_types.Ge):
-            parts.append(f"≥ {_amount(meta.ge)}")
-        elif isinstance(meta, annotated_types.Lt):
-            parts.append(f"< {_amount(meta.lt)}")
-        elif isinstance(meta, annotated_types.Le):
-            parts.append(f"≤ {_amount(meta.le)}")
-        elif isinstance(meta, annotated_types.MinLen):
-            parts.append(f"at least {meta.min_length} item{'s' if meta.min_length != 1 else ''}")
-        elif isinstance(meta, annotated_types.MaxLen):
-            parts.append(f"at most {_amount(meta.max_length)} {unit}")
-        elif isinstance(meta, StringConstraints) and meta.max_length is not None:
-            parts.append(f"at most {_amount(meta.max_length)} characters")
-        elif getattr(meta, "pattern", None):
-            parts.append(f"matches `{meta.pattern}`")
-    return ", ".join(parts)
-
-
-def _constraints(field: FieldInfo) -> str:
-    return _limits(field.annotation, field.metadata)
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return schemadoc.section_models(root, SECTION_ORDER)
 
 
 def _section(model: type[BaseModel]) -> str:
     name = model.__name__
-    lines = [f"### {name}", ""]
-    place = SECTION_PLACE.get(name)
-    if place:
-        lines += [f"Written at {place}.", ""]
-    doc = model.__dict__.get("__doc__")
-    if doc:
-        lines += [" ".join(doc.split()), ""]
-    lines += ["| field | type | default | constraints | description |", "|---|---|---|---|---|"]
-    for field_name, field in model.model_fields.items():
-        row = [
-            f"`{field_name}`",
-            _type_name(field.annotation),
-            _default(field),
-            _constraints(field),
-            field.description or "",
-        ]
-        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    checks = SECTION_CHECKS.get(name)
-    if checks:
-        lines += ["", "Checks across fields:", ""] + [f"- {c}" for c in checks]
-    return "\n".join(lines)
+    return schemadoc.section(model, SECTION_PLACE.get(name), SECTION_CHECKS.get(name))
 
 
 def render_docs() -> str:
     """The Markdown reference of the scenario format (the content of docs/scenarios.md)."""
     models = section_models()
     parts = [INTRO]
-    parts.append("Contents: " + ", ".join(f"[{m.__name__}](#{_anchor(m.__name__)})" for m in models) + ".\n")
+    parts.append("Contents: " + ", ".join(f"[{m.__name__}](#{schemadoc.anchor(m.__name__)})" for m in models) + ".\n")
     parts += [_section(m) + "\n" for m in models]
-    event_rows = "\n".join(f"| `{k}` | {_cell(mag)} | {_cell(effect)} |" for k, mag, effect in EVENT_KINDS)
+    event_rows = "\n".join(f"| `{k}` | {schemadoc.cell(mag)} | {schemadoc.cell(effect)} |" for k, mag, effect in EVENT_KINDS)
     parts.append(
         "## Event kinds\n\n" + EVENT_TIMING + "\n"
         "| kind | `magnitude` means | effect while it lasts |\n|---|---|---|\n" + event_rows + "\n"

@@ -34,6 +34,50 @@ VALUE_COLUMNS = KPIS + METRIC_COLUMNS + BUDGET_COLUMNS
 # of its planned spending over the game that was cut.
 MEASURES = VALUE_COLUMNS + ("win", "cut_rounds_share", "cut_spend_share")
 CUT_TOLERANCE_MUSD = 1e-6  # a cut smaller than a dollar is rounding, not a cut
+# The columns of runs.parquet, in order: ID_COLUMNS[:2], one column per sweep path, ID_COLUMNS[2:], VALUE_COLUMNS.
+ID_COLUMNS = ("arm", "point", "run", "seed", "round", "company", "strategy")
+SWEEP_COLUMN_DOC = "One column per sweep path (named by the path as written): that parameter's value at this sweep point."
+_METRIC_DOCS = {
+    "profit": "cumulative net income over the company's starting value",
+    "revenue_growth": "log of this round's revenue over round 1's",
+    "share": "log of its share of all tokens bought over its share at the start",
+    "valuation": "log of the founders' stake over the starting value",
+    "brand": "brand (0-100)",
+    "safety_record": "minus the incidents to date",
+    "capability": "capability of what it sells (0-100)",
+    "solvency": "minus the rescues to date",
+}
+# What every column of runs.parquet and every summary measure means: the one place docs/studies.md reads.
+COLUMN_DOCS: dict[str, str] = {
+    "arm": "The arm's name (the first arm is the baseline).",
+    "point": "The sweep point, numbered from 0 (always 0 without a sweep).",
+    "run": "The run, numbered from 0; run r plays the same seed in every arm and at every sweep point.",
+    "seed": "The game's seed, derived from the study seed and the run.",
+    "round": "The round (quarter), from 1.",
+    "company": "The company's name.",
+    "strategy": "Who played the seat: a persona (with its aggressiveness if not the default), `strategy module:function` "
+                "or `script FILE`, with `+ N tweak(s)`.",
+    "cash": "Cash at the end of the round (US$M).",
+    "revenue": "Revenue in the round, retail and wholesale API (US$M).",
+    "net_income": "Net income in the round (US$M).",
+    "share_tokens": "Share of all tokens the segments bought in the round (the open-weight option included).",
+    "share_revenue": "Share of the round's retail revenue of all companies.",
+    "capability": "Capability of what the company sells (0-100), after the alignment tax.",
+    "brand": "Brand (0-100).",
+    "safety": "Safety level (0-100).",
+    "incidents": "Incidents to date.",
+    "valuation": "Valuation at the end of the round (US$M).",
+    "rescues": "Rescues to date (bail-outs when cash ran out).",
+    "score": "Balanced-scorecard score (0-100).",
+    "rank": "Rank by score among the companies (1 = top).",
+    **{f"metric_{m}": f"Raw scorecard metric {m}: {_METRIC_DOCS[m]}." for m in scoring.METRICS},
+    **{f"scaled_{m}": f"Scorecard metric {m} placed on the scenario's range, 0 to 1." for m in scoring.METRICS},
+    "spend_planned_musd": "Spending the seat planned for the round, tweaks included, before it was fitted to its means (US$M).",
+    "spend_cut_musd": "How much of the planned spending the budget fit cut (US$M).",
+    "win": "1 if the company had the top final score, else 0 (its mean is the win rate).",
+    "cut_rounds_share": "Share of the game's rounds in which the company's spending had to be cut to fit its means.",
+    "cut_spend_share": "Share of the company's planned spending over the game that was cut.",
+}
 
 
 class StrategyFailed(RuntimeError):
