@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 from app.engine import personas
 from app.engine.decisions import Decision, RunPlan
 from app.scenario import schemadoc
-from app.studies import files, play, run, schema, sensitivity, summary, tweaks
+from app.studies import files, play, runner, schema, sensitivity, summary, tweaks
 from app.studies.schema import Sensitivity, Study
 
 SECTION_ORDER = ("Study", "Seat", "Tweak", "Arm", "Sensitivity")
@@ -204,7 +204,7 @@ moatline study sensitivity FILE [--method morris|sobol|tornado] [--out CSV]    #
 path and value, company names, tweak fields, strategy modules, scripts, injected events and the study's size.
 `run` shows a progress bar with the time left and ends with each arm's win rates and the largest score
 differences from the baseline, with their 95% intervals. `--workers` defaults to one process per core,
-`--chunk` (default {run.DEFAULT_CHUNK:,}) is how many runs a job plays together and `--max-runs` lowers the
+`--chunk` (default {runner.DEFAULT_CHUNK:,}) is how many runs a job plays together and `--max-runs` lowers the
 size limit for one command. `sensitivity` writes its ranked table to `--out` (default `sensitivity.csv` beside
 the study file) and prints it; `--top N` shows only the largest effects of each output.
 
@@ -490,27 +490,27 @@ the files are written in a hidden folder inside `DIR` and moved in only when the
 interrupted or failed study (Ctrl-C, a strategy that raises, a lost worker) leaves earlier results in `DIR`
 untouched and no half-written file.
 
-### {run.RUNS_FILE}
+### {runner.RUNS_FILE}
 
 One row per arm x sweep point x run x round x company, ordered by run, round and company within each arm
 and point. Read it with `pandas.read_parquet`, DuckDB, Polars or R's `arrow`.
 
 {schemadoc.table(["column", "meaning"], runs_rows)}
 
-### {run.SUMMARY_CSV} and {run.SUMMARY_JSON}
+### {runner.SUMMARY_CSV} and {runner.SUMMARY_JSON}
 
 One row per arm x sweep point x company x measure, over the runs' final round ({quantiles} are percentiles).
-`{run.SUMMARY_JSON}` holds the same rows under `rows`, with the fields of `{run.MANIFEST}` beside them; an empty
+`{runner.SUMMARY_JSON}` holds the same rows under `rows`, with the fields of `{runner.MANIFEST}` beside them; an empty
 value is `null` there.
 
 {schemadoc.table(["column", "meaning"], summary_rows)}
 
-The measures (the `measure` column), in this order: every value column of `{run.RUNS_FILE}` at the final round
+The measures (the `measure` column), in this order: every value column of `{runner.RUNS_FILE}` at the final round
 ({values}), then:
 
 {schemadoc.table(["measure", "meaning"], measure_rows)}
 
-### {run.MANIFEST}
+### {runner.MANIFEST}
 
 What was played:
 

@@ -101,8 +101,8 @@ def parse_study(text: str, source: str = "<study>", base: Path | None = None, mo
 def _shape_problems(exc: ValidationError, node: yaml.Node | None) -> list[Problem]:
     out = []
     for e in exc.errors():
-        loc = [p for p in e["loc"] if not str(p).startswith("function-")]
-        message = "needs at least one value" if e["type"] == "too_short" else plain_message(e, DOCS)
+        loc: list[object] = [p for p in e["loc"] if not str(p).startswith("function-")]
+        message = "needs at least one value" if e["type"] == "too_short" else plain_message(dict(e), DOCS)
         out.append(Problem(_dotted(loc), line_of(node, loc), message))
     return out
 
@@ -116,9 +116,9 @@ def _without(data: dict[str, Any], exc: ValidationError) -> Study | None:
         loc = list(e["loc"])
         depth = 2 if loc and loc[0] in {"seats", "overrides", "sweep", "inject", "arms"} and len(loc) > 1 else 1
         parent: Any = rest
-        for key in loc[:depth - 1]:
-            parent = parent.get(key) if isinstance(parent, dict) else parent[key] if isinstance(parent, list) and isinstance(key, int) and key < len(parent) else None
-        key = loc[depth - 1] if loc else None
+        for step in loc[:depth - 1]:
+            parent = parent.get(step) if isinstance(parent, dict) else None
+        key: object = loc[depth - 1] if loc else None
         if isinstance(parent, dict) and key in parent:
             del parent[key]
         elif isinstance(parent, list) and isinstance(key, int) and key < len(parent):
@@ -251,7 +251,7 @@ def _entry(entry: object, where: str) -> Decision | str | None:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{where}: {loc or 'decision'}: {plain_message(first)} ({len(exc.errors())} problem(s) in all)") from None
+        raise ValueError(f"{where}: {loc or 'decision'}: {plain_message(dict(first))} ({len(exc.errors())} problem(s) in all)") from None
 
 
 def _from_archive(data: dict[str, Any], company: str, name: str) -> tuple[Decision | str | None, ...]:

@@ -243,7 +243,7 @@ class _Seats:
         """Decisions of script and strategy seats as arrays (other seats hold blanks, replaced by the caller)."""
         world = self.world
         out = blank_arrays(world, state.base, state.prices, state.api_price, state.staff)
-        for c in np.flatnonzero(written):
+        for c in map(int, np.flatnonzero(written)):
             seat = self.config.seats[c]
             if seat.kind == "script":
                 entry = seat.script[rnd - 1] if rnd - 1 < len(seat.script) else None

@@ -185,6 +185,7 @@ def _bounds(field: str) -> tuple[float, float]:
 def _field_info(field: str) -> FieldInfo | None:
     """The pydantic field behind a form path; for a mapping, the field of its values."""
     parts = field.split(".")
+    model: object
     if parts[:2] == ["training", "start"]:
         model, rest = RunPlan, parts[2:]
     else:

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel
 
 from app.scenario import find_scenario
-from app.studies import docs, files, play, run, summary, tweaks
+from app.studies import docs, files, play, runner, summary, tweaks
 from app.studies.overrides import resolve_path
 from app.studies.schema import Study
 
@@ -80,12 +80,12 @@ def test_every_runs_column_has_one_meaning() -> None:
 def test_the_documented_columns_are_those_a_study_writes(tmp_path: Path) -> None:
     text = yaml.safe_load(docs.EXAMPLE)
     text.update(runs=2, sweep={"market.outside.gain_per_round": [1.5]})
-    result = run.run(files.parse_study(json.dumps(text)), out=tmp_path / "out", workers=1)
+    result = runner.run(files.parse_study(json.dumps(text)), out=tmp_path / "out", workers=1)
     sweep = ["market.outside.gain_per_round"]
     assert list(result.runs.columns) == [*play.ID_COLUMNS[:2], *sweep, *play.ID_COLUMNS[2:], *play.VALUE_COLUMNS]
     assert list(result.summary.columns) == [*summary.SUMMARY_COLUMNS[:2], *sweep, *summary.SUMMARY_COLUMNS[2:]]
     assert tuple(result.summary.measure.unique()) == play.MEASURES
-    manifest = json.loads((tmp_path / "out" / run.MANIFEST).read_text())
+    manifest = json.loads((tmp_path / "out" / runner.MANIFEST).read_text())
     assert set(manifest) == set(docs.STUDY_JSON_DOCS)
 
 
