@@ -137,6 +137,32 @@ def sensitivity(
     typer.echo(f"wrote {target}")
 
 
+@study_cli.command("from-game")
+def from_game(
+    archive: Path = typer.Argument(..., help="A game archive (.json) from `moatline game export`."),
+    out: Path = typer.Option(..., help="Folder for study.yaml, scenario.yaml and a copy of the archive (game.json)."),
+) -> None:
+    """Write a study that replays an exported game: its teams' decisions as fixed scripts, its personas, its seed."""
+    from app.studies.files import StudyError, study_from_archive
+
+    try:
+        text = archive.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {archive} ({exc.strerror if isinstance(exc, OSError) else 'not text'})")
+        return
+    try:
+        scenario_yaml, study_yaml = study_from_archive(text)
+    except StudyError as exc:
+        _fail(f"{archive}: {exc.problems[0].message}")
+        return
+    if not out.parent.exists():
+        _fail(f"folder {str(out.parent)!r} does not exist")
+    out.mkdir(exist_ok=True)
+    for name, content in (("game.json", text), ("scenario.yaml", scenario_yaml), ("study.yaml", study_yaml)):
+        (out / name).write_text(content, encoding="utf-8")
+    typer.echo(f"wrote {out}/study.yaml; run it with: moatline study run {out}/study.yaml --out {out}/results")
+
+
 @contextmanager
 def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A progress bar with time left, on a terminal; silent otherwise."""
