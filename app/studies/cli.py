@@ -99,7 +99,7 @@ def run(
 def sensitivity(
     file: Path = typer.Argument(..., help="A study file with a sensitivity section."),
     method: str = typer.Option("", help="morris, sobol or tornado (default: the file's)."),
-    out: Path = typer.Option(None, help="CSV file for the ranked table (default: sensitivity.csv beside the study file)."),
+    out: Path = typer.Option(None, help="CSV file for the ranked table (default: STUDY-sensitivity.csv beside the study file)."),
     workers: int = typer.Option(0, help="Worker processes (default: one per core)."),
     backend: str = typer.Option("local", help="local or dask."),
     scheduler: str = typer.Option("", help="With --backend dask: the scheduler's address."),
@@ -112,7 +112,7 @@ def sensitivity(
     from app.studies.screen import point_count, screen
 
     prepared = _load(file)
-    target = out or file.with_name("sensitivity.csv")
+    target = out or file.with_name(f"{file.stem}-sensitivity.csv")
     if not target.parent.exists():
         _fail(f"folder {str(target.parent)!r} does not exist")
     s = prepared.study.sensitivity

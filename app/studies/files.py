@@ -21,7 +21,7 @@ from app.engine.decisions import Decision
 from app.engine.world import World
 from app.scenario import Problem, Scenario, ScenarioError, find_scenario
 from app.scenario.loader import line_of, plain_message, read_yaml
-from app.studies.overrides import OverrideError, apply_overrides
+from app.studies.overrides import OverrideError, apply_overrides, resolve_path
 from app.studies.play import Config, SeatPlan
 from app.studies.schema import Seat, Study
 from app.studies.tweaks import TweakError, resolve
@@ -157,13 +157,14 @@ def prepare(study: Study, source: str = "<study>", base: Path | None = None, nod
     for i, arm in enumerate(study.arms):
         _overridden(scenario, arm.overrides, ["arms", i, "overrides"], bad)
     for path, values in study.sweep.items():
-        for j, value in enumerate(values):
-            _overridden(scenario, {path: value}, ["sweep", path, j], bad)
+        if _known_path(scenario, path, ["sweep", path], bad):
+            for j, value in enumerate(values):
+                _overridden(scenario, {path: value}, ["sweep", path, j], bad, located=True)
     inject = _injected(study, scenario, bad)
     if study.sensitivity is not None:
         _check_sensitivity(study, scenario, bad)
     if problems:
-        raise StudyError(source, problems)
+        raise StudyError(source, list(dict.fromkeys(problems)))  # a path wrong at several values is said once per line
     return _prepared(study, scenario, inject, base, source)
 
 
@@ -179,16 +180,26 @@ def _scenario(study: Study, base: Path, bad) -> Scenario | None:  # noqa: ANN001
         return None
 
 
-def _overridden(scenario: Scenario, overrides: dict[str, Any], where: list[Any], bad) -> Scenario | None:  # noqa: ANN001
+def _overridden(scenario: Scenario, overrides: dict[str, Any], where: list[Any], bad, located: bool = False) -> Scenario | None:  # noqa: ANN001
+    """The scenario with the overrides; problems go to `where` + the path (or to `where` itself when `located`)."""
     if not overrides:
         return scenario
     try:
         return apply_overrides(scenario, overrides)
     except OverrideError as exc:
         for p in exc.problems:
-            loc = where if where and where[0] == "sweep" else [*where, p.path]
-            bad(loc, p.message if where[0] != "sweep" else f"{p.path}: {p.message}")
+            bad(where if located else [*where, p.path], p.message)
         return None
+
+
+def _known_path(scenario: Scenario, path: str, where: list[Any], bad) -> bool:  # noqa: ANN001
+    try:
+        resolve_path(scenario, path)
+        return True
+    except OverrideError as exc:
+        for p in exc.problems:
+            bad(where, p.message)
+        return False
 
 
 def _check_seat(world: World, seat: Seat, where: list[Any], base: Path, bad) -> None:  # noqa: ANN001
@@ -309,8 +320,8 @@ def _check_sensitivity(study: Study, scenario: Scenario, bad) -> None:  # noqa: 
         if not low < high:
             bad(["sensitivity", "parameters", path], f"the range's low ({low:g}) must be below its high ({high:g})")
             continue
-        for value in (low, high):
-            _overridden(scenario, {path: value}, ["sensitivity", "parameters", path], bad)
+        for j, value in enumerate((low, high)) if _known_path(scenario, path, ["sensitivity", "parameters", path], bad) else ():
+            _overridden(scenario, {path: value}, ["sensitivity", "parameters", path, j], bad, located=True)
 
 
 def _prepared(study: Study, scenario: Scenario, inject: dict[int, tuple[int, ...]], base: Path, source: str) -> Prepared:
