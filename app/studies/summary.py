@@ -72,6 +72,13 @@ def headline(summary: pd.DataFrame, arms: tuple[str, ...]) -> str:
             row = at_point[at_point.arm == arm].sort_values("mean", ascending=False)
             rates = ", ".join(f"{r.company} {r.mean:.1%}" for r in row.itertuples())
             lines.append(f"  {arm}: wins {rates}")
+    cuts = summary[(summary.measure == "cut_rounds_share") & (summary["mean"] > 0)]
+    if len(cuts):
+        lines.append("decisions cut to fit the budget (share of rounds; share of planned spending):")
+        spend = summary[summary.measure == "cut_spend_share"].set_index(["arm", "point", "company"])["mean"]
+        for r in cuts.sort_values("mean", ascending=False).head(12).itertuples():
+            lines.append(f"  {r.arm}, {r.company}: {r.mean:.0%} of rounds; {spend[(r.arm, r.point, r.company)]:.1%} of spending"
+                         + (f"  [sweep point {r.point}]" if sweep else ""))
     diffs = summary[(summary.measure == "score") & summary.diff_mean.notna()].copy()
     if len(diffs):
         diffs["size"] = diffs.diff_mean.abs()
