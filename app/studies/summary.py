@@ -86,6 +86,7 @@ def headline(summary: pd.DataFrame, arms: tuple[str, ...]) -> str:
         for r in diffs.sort_values("size", ascending=False).head(12).itertuples():
             win = summary[(summary.measure == "win") & (summary.arm == r.arm) & (summary.point == r.point) & (summary.company == r.company)]
             win_diff = float(win.diff_mean.iloc[0]) if len(win) else float("nan")
-            lines.append(f"  {r.arm}, {r.company}: score {r.diff_mean:+.2f} (95% CI {r.diff_ci_low:+.2f} to {r.diff_ci_high:+.2f}), "
+            interval = "one run: no interval" if math.isnan(r.diff_ci_low) else f"95% CI {r.diff_ci_low:+.2f} to {r.diff_ci_high:+.2f}"
+            lines.append(f"  {r.arm}, {r.company}: score {r.diff_mean:+.2f} ({interval}), "
                          f"win rate {win_diff:+.1%}" + (f"  [sweep point {r.point}]" if sweep else ""))
     return "\n".join(lines)

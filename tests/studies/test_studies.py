@@ -270,3 +270,37 @@ def test_a_study_larger_than_the_machine_allows_is_refused(monkeypatch: pytest.M
         study(f"scenario: {SCENARIO}\nruns: 200\narms: [{{name: a}}, {{name: b}}]\nsweep: {{finance.tax_rate: [0.1, 0.2, 0.3]}}\n")
     with pytest.raises(StudyError, match="allows 10"):
         prepare(Study(scenario=SCENARIO, runs=11), most_runs=10)
+
+
+KEYS = ["scenario", "runs", "seed", "overrides", "seats", "arms", "sweep", "inject", "sensitivity", "persona", "tweaks", "field",
+        "times", "plus", "set", "rounds", "name", "Aurora AI", "market.outside.gain_per_round", "products.prices", "parameters"]
+
+
+def _values():  # noqa: ANN202
+    from hypothesis import strategies as st
+
+    leaves = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True), st.text(max_size=30),
+                       st.sampled_from(["frontier-race", "fast_follower", "products.prices", "Aurora AI", "idle"]))
+    return st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), inner, max_size=4)),
+                        max_leaves=20)
+
+
+def test_no_study_however_odd_raises_anything_but_a_study_error() -> None:
+    import yaml
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.fixed_dictionaries({"scenario": st.just("frontier-race"), "runs": st.integers(-5, 50)},
+                                 optional={k: _values() for k in KEYS[2:10]}))
+    def check(data: dict) -> None:
+        try:
+            text = yaml.safe_dump(data)
+        except (yaml.YAMLError, ValueError):
+            return
+        try:
+            parse_study(text, "fuzz.yaml", most_runs=10_000)
+        except StudyError as exc:
+            assert exc.problems and all(len(p.message) <= 400 for p in exc.problems)
+
+    check()
