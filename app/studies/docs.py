@@ -198,6 +198,7 @@ moatline study schema > study.schema.json            # the JSON Schema of study 
 moatline study run FILE --out DIR [--workers N]      # play it; write runs.parquet, summary.csv, summary.json, study.json
 moatline study run FILE --out DIR --backend dask --scheduler tcp://HOST:8786   # on a Dask cluster
 moatline study sensitivity FILE [--method morris|sobol|tornado] [--out CSV]    # screen the sensitivity section
+moatline study from-game game.json --out replay     # a study that replays an exported game (its teams' decisions)
 ```
 
 `validate` checks everything before anything runs: the file's shape, the scenario, every override and sweep
@@ -205,8 +206,8 @@ path and value, company names, tweak fields, strategy modules, scripts, injected
 `run` shows a progress bar with the time left and ends with each arm's win rates and the largest score
 differences from the baseline, with their 95% intervals. `--workers` defaults to one process per core,
 `--chunk` (default {runner.DEFAULT_CHUNK:,}) is how many runs a job plays together and `--max-runs` lowers the
-size limit for one command. `sensitivity` writes its ranked table to `--out` (default `sensitivity.csv` beside
-the study file) and prints it; `--top N` shows only the largest effects of each output.
+size limit for one command. `sensitivity` writes its ranked table to `--out` (default `STUDY-sensitivity.csv`
+beside the study file) and prints it; `--top N` shows only the largest effects of each output.
 
 A study plays at most `MOATLINE_STUDY_MAX_RUNS` games (runs x arms x sweep points; default {max_runs}), and so
 does a sensitivity screen (points x `runs_per_point`). A larger one is refused before it starts, with its size.
@@ -426,7 +427,10 @@ persona stand in for that round; rounds past the end of the list carry on.
 
 A game archive from `moatline game export ID --out game.json` works too: it
 replays the decisions the seat's company made in that game (or another company's, with `company:`), with its
-stand-ins. Scripts are at most {files.SCRIPT_MAX_BYTES // 1_000_000} MB.
+stand-ins. `moatline study from-game game.json --out replay` writes a whole study around an archive
+(`replay/study.yaml`, the game's own scenario as `replay/scenario.yaml`, its seed, its personas' seats and
+aggressiveness, the instructor's injected events): run with one run, it reproduces the game's scores exactly.
+Scripts are at most {files.SCRIPT_MAX_BYTES // 1_000_000} MB.
 
 ```yaml
 seats:
