@@ -90,9 +90,10 @@ CHILD = textwrap.dedent("""
     t0 = time.perf_counter()
     result = run(load_study({study!r}), out={out!r})
     wall = time.perf_counter() - t0
+    me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     rows = pq.ParquetFile(Path({out!r}) / RUNS_FILE).metadata.num_rows
-    print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-          default_workers(), rows, (Path({out!r}) / RUNS_FILE).stat().st_size)
+    print(wall, me.ru_maxrss, workers.ru_maxrss, default_workers(), rows, (Path({out!r}) / RUNS_FILE).stat().st_size,
+          me.ru_utime + me.ru_stime, workers.ru_utime + workers.ru_stime)
 """)
 
 
@@ -107,7 +108,7 @@ def big_study(folder: Path, runs: int, seed: int) -> float:
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
         raise SystemExit(f"study child failed with exit code {done.returncode}")
-    wall_s, self_kib, workers_kib, workers, rows, size = done.stdout.split()
+    wall_s, self_kib, workers_kib, workers, rows, size, parent_cpu, workers_cpu = done.stdout.split()
     wall = float(wall_s)
     emit("study_runs", runs)
     emit("study_workers", int(workers))
@@ -115,6 +116,8 @@ def big_study(folder: Path, runs: int, seed: int) -> float:
     emit("study_parquet_mib", int(size) / 2**20)
     emit("study_process_wall_s", process_wall, "the child process: interpreter start, imports, load_study, run")
     emit("study_wall_s", wall, f"load_study + run(out=tmp), target <= {TARGET_STUDY_S:g} s")
+    emit("study_parent_cpu_s", float(parent_cpu), "CPU seconds of the process that runs the study (imports included)")
+    emit("study_workers_cpu_s", float(workers_cpu), "CPU seconds of all its workers together")
     emit("study_parent_peak_rss_mib", int(self_kib) / 1024, "the process that runs the study and writes Parquet")
     emit("study_worker_peak_rss_mib", int(workers_kib) / 1024, f"largest of {workers} worker processes")
     total = (int(self_kib) + int(workers) * int(workers_kib)) / 1024
@@ -198,6 +201,7 @@ def main() -> None:
     emit("quick", int(args.quick))
     emit("cpus", os.cpu_count())
     emit("workers", default_workers())
+    emit("load_average_1min", os.getloadavg()[0], "before the first figure: other work on the machine slows every figure")
 
     with tempfile.TemporaryDirectory(prefix="moatline-study-bench-") as tmp:
         folder = Path(tmp)
