@@ -92,19 +92,22 @@ def run(prepared: Prepared, out: str | Path | None = None, workers: int | None =
     workers = default_workers() if workers is None else max(1, workers)
     target = _Output(Path(out)) if out is not None else None
     work = jobs(prepared, chunk, workers)
-    finals: dict[tuple[int, int], list[np.ndarray]] = {}
+    finals: dict[tuple[int, int], np.ndarray] = {}  # (arm, point) -> (runs, companies, MEASURES), filled as chunks come
     tables: list[pa.Table] = []
     try:
         with _executor(backend, scheduler, workers, len(work)) as pool:
             for result in _in_order(pool, prepared, work, workers):
-                finals.setdefault((result.arm, result.point), []).append(result.final)
+                key, n = (result.arm, result.point), result.final.shape[0]
+                if key not in finals:
+                    finals[key] = np.empty((prepared.study.runs, *result.final.shape[1:]))
+                finals[key][result.first_run:result.first_run + n] = result.final
                 if target:
                     target.write(result.table)
                 if keep:
                     tables.append(result.table)
                 if progress:
                     progress(result.final.shape[0])
-        summary = summarise({k: np.concatenate(v) for k, v in finals.items()}, prepared.arm_names,
+        summary = summarise(finals, prepared.arm_names,
                             [c.name for c in prepared.scenario.companies], prepared.study.sweep_points)
         if target:
             target.finish(prepared, summary)
