@@ -14,11 +14,12 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,19 +93,22 @@ def run(prepared: Prepared, out: str | Path | None = None, workers: int | None =
     workers = default_workers() if workers is None else max(1, workers)
     target = _Output(Path(out)) if out is not None else None
     work = jobs(prepared, chunk, workers)
-    finals: dict[tuple[int, int], list[np.ndarray]] = {}
+    finals: dict[tuple[int, int], np.ndarray] = {}  # (arm, point) -> (runs, companies, MEASURES), filled as chunks come
     tables: list[pa.Table] = []
     try:
         with _executor(backend, scheduler, workers, len(work)) as pool:
             for result in _in_order(pool, prepared, work, workers):
-                finals.setdefault((result.arm, result.point), []).append(result.final)
+                key, n = (result.arm, result.point), result.final.shape[0]
+                if key not in finals:
+                    finals[key] = np.empty((prepared.study.runs, *result.final.shape[1:]))
+                finals[key][result.first_run:result.first_run + n] = result.final
                 if target:
                     target.write(result.table)
                 if keep:
                     tables.append(result.table)
                 if progress:
                     progress(result.final.shape[0])
-        summary = summarise({k: np.concatenate(v) for k, v in finals.items()}, prepared.arm_names,
+        summary = summarise(finals, prepared.arm_names,
                             [c.name for c in prepared.scenario.companies], prepared.study.sweep_points)
         if target:
             target.finish(prepared, summary)
@@ -117,23 +121,60 @@ def run(prepared: Prepared, out: str | Path | None = None, workers: int | None =
 
 
 def _in_order(pool: Executor | None, prepared: Prepared, work: list[tuple[int, int, int]], workers: int) -> Iterator[Chunk]:
-    """Each job's result in job order; a few jobs ahead are in flight, so memory stays bounded."""
+    """Each job's result in job order; a few jobs ahead are in flight, so memory stays bounded.
+
+    Worker processes on this machine hand their rows over as Arrow files in shared memory (see `_play_to_file`)
+    rather than pickled through the pool's pipe; a Dask cluster's workers return them pickled."""
     args = (prepared.study.seed, prepared.labels, prepared.arm_names, prepared.sweep_paths)
     if pool is None:
         for i, first, n in work:
             yield play(prepared.configs[i], args[0], first, n, *args[1:])
         return
-    pending: deque[Future[Chunk]] = deque()
+    local = isinstance(pool, ProcessPoolExecutor)
+    folder = tempfile.mkdtemp(prefix="moatline-study-", dir=_SHARED if os.access(_SHARED, os.W_OK) else None) if local else ""
+    pending: deque[Future[Any]] = deque()
+
+    def submit(j: int, i: int, first: int, n: int) -> Future[Any]:
+        if local:
+            path = os.path.join(folder, f"{j}.arrow")
+            return pool.submit(_play_to_file, path, prepared.configs[i], args[0], first, n, *args[1:])
+        return pool.submit(play, prepared.configs[i], args[0], first, n, *args[1:])
+
+    def take() -> Chunk:
+        done = pending.popleft().result()
+        return _from_file(*done) if local else done
+
     try:
-        for i, first, n in work:
-            pending.append(pool.submit(play, prepared.configs[i], args[0], first, n, *args[1:]))
+        for j, (i, first, n) in enumerate(work):
+            pending.append(submit(j, i, first, n))
             if len(pending) > 2 * workers:
-                yield pending.popleft().result()
+                yield take()
         while pending:
-            yield pending.popleft().result()
+            yield take()
     finally:
         for f in pending:
             f.cancel()
+        if local:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+_SHARED = "/dev/shm"  # memory-backed files on Linux; elsewhere the system's temporary folder
+
+
+def _play_to_file(path: str, *args: Any) -> tuple[Chunk, str]:
+    """`play` in a worker process, its rows written to an Arrow IPC file at `path` instead of pickled back: the
+    parent maps the file, so a chunk's rows are copied once on their way instead of four times."""
+    chunk = play(*args)
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, chunk.table.schema) as writer:
+        writer.write_table(chunk.table)
+    return replace(chunk, table=None), path
+
+
+def _from_file(chunk: Chunk, path: str) -> Chunk:
+    """The chunk with its rows read back (memory-mapped) from the worker's file; the file's name goes at once."""
+    table = pa.ipc.open_file(pa.memory_map(path)).read_all()
+    os.unlink(path)  # the mapping keeps the data until the table is dropped
+    return replace(chunk, table=table)
 
 
 def _quiet_worker() -> None:
