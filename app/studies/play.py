@@ -130,7 +130,8 @@ def play(config: Config, study_seed: int, first_run: int, n: int, labels: tuple[
     seats = _Seats(world, config)
     inject = dict(config.inject)
     state, previous, outcome = initial_state(world, seeds), None, None
-    per_round: list[dict[str, np.ndarray]] = []
+    T = config.scenario.rounds
+    columns = {k: np.empty((n, T, world.n_companies)) for k in VALUE_COLUMNS}  # each round written in place
     cut_rounds, planned_total, cut_total = (np.zeros((n, world.n_companies)) for _ in range(3))
     for rnd in range(1, config.scenario.rounds + 1):
         d, planned = seats.decide(state, previous, outcome, rnd)
@@ -145,10 +146,11 @@ def play(config: Config, study_seed: int, first_run: int, n: int, labels: tuple[
         cut_rounds += values["spend_cut_musd"] > CUT_TOLERANCE_MUSD
         planned_total += planned
         cut_total += values["spend_cut_musd"]
-        per_round.append(values)
+        for k, column in columns.items():
+            column[:, rnd - 1] = values[k]
         previous = d
-    table = _table(world, config, per_round, seeds, first_run, labels, arm_names, sweep_paths)
-    last = per_round[-1]
+    table = _table(world, config, columns, seeds, first_run, labels, arm_names, sweep_paths)
+    last = values
     win = (np.arange(world.n_companies)[None, :] == last["score"].argmax(axis=1)[:, None]).astype(np.float64)
     final = np.stack([last[k] for k in VALUE_COLUMNS] + [win, cut_rounds / config.scenario.rounds,
                                                          cut_total / np.maximum(planned_total, 1e-9)], axis=-1)
@@ -175,10 +177,10 @@ def _round_values(world: World, state: State, o: Outcome) -> dict[str, np.ndarra
     return values
 
 
-def _table(world: World, config: Config, per_round: list[dict[str, np.ndarray]], seeds: np.ndarray, first_run: int,
+def _table(world: World, config: Config, columns: dict[str, np.ndarray], seeds: np.ndarray, first_run: int,
            labels: tuple[str, ...], arm_names: tuple[str, ...], sweep_paths: tuple[str, ...]) -> pa.Table:
     """Rows ordered by run, round, company."""
-    n, C, T = len(seeds), world.n_companies, len(per_round)
+    n, T, C = columns[VALUE_COLUMNS[0]].shape
     rows = n * T * C
     cols: dict[str, pa.Array] = {
         "arm": pa.DictionaryArray.from_arrays(pa.array(np.full(rows, config.arm, np.int32)), pa.array(arm_names)),
@@ -194,8 +196,7 @@ def _table(world: World, config: Config, per_round: list[dict[str, np.ndarray]],
     codes = np.array([labels.index(s.label) for s in config.seats], dtype=np.int32)
     cols["strategy"] = pa.DictionaryArray.from_arrays(pa.array(np.tile(codes, n * T)), pa.array(labels))
     for k in VALUE_COLUMNS:
-        stacked = np.stack([r[k] for r in per_round], axis=1)  # (R, T, C)
-        cols[k] = pa.array(stacked.reshape(-1))
+        cols[k] = pa.array(columns[k].reshape(-1))  # (R, T, C): run, round, company order
     return pa.table(cols)
 
 
