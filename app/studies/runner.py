@@ -8,6 +8,7 @@ are consumed in job order, so the files are the same, byte for byte, on any back
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing as mp
@@ -161,17 +162,25 @@ def _in_order(pool: Executor | None, prepared: Prepared, work: list[tuple[int, i
 _SHARED = "/dev/shm"  # memory-backed files on Linux; elsewhere the system's temporary folder
 
 
-def _play_to_file(path: str, *args: Any) -> tuple[Chunk, str]:
+def _play_to_file(path: str, *args: Any) -> tuple[Chunk, str | None]:
     """`play` in a worker process, its rows written to an Arrow IPC file at `path` instead of pickled back: the
-    parent maps the file, so a chunk's rows are copied once on their way instead of four times."""
+    parent maps the file, so a chunk's rows are copied once on their way instead of four times. Where the file
+    cannot be written (a small /dev/shm, as in a default Docker container) the rows travel pickled instead."""
     chunk = play(*args)
-    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, chunk.table.schema) as writer:
-        writer.write_table(chunk.table)
+    try:
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, chunk.table.schema) as writer:
+            writer.write_table(chunk.table)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return chunk, None
     return replace(chunk, table=None), path
 
 
-def _from_file(chunk: Chunk, path: str) -> Chunk:
+def _from_file(chunk: Chunk, path: str | None) -> Chunk:
     """The chunk with its rows read back (memory-mapped) from the worker's file; the file's name goes at once."""
+    if path is None:
+        return chunk
     table = pa.ipc.open_file(pa.memory_map(path)).read_all()
     os.unlink(path)  # the mapping keeps the data until the table is dropped
     return replace(chunk, table=table)

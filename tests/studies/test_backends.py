@@ -71,3 +71,21 @@ def test_the_dask_backend_needs_an_address(tmp_path: Path) -> None:
         run(parse_study(STUDY, "study.yaml"), tmp_path / "out", backend="dask")
     with pytest.raises(RunError, match="backend must be one of local, dask"):
         run(parse_study(STUDY, "study.yaml"), backend="spark")
+
+
+def test_rows_still_arrive_when_shared_memory_is_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A default Docker container has 64 MB of /dev/shm: a worker that cannot write its rows there sends them pickled."""
+    prepared = parse_study(STUDY, "study.yaml")
+    run(prepared, tmp_path / "normal", workers=2, chunk=7)
+    full = tmp_path / "full"
+    full.mkdir()
+    full.chmod(0o500)  # nothing can be written in it (root ignores this, so the write is made to fail below too)
+    monkeypatch.setattr("app.studies.runner._SHARED", str(full))
+    import pyarrow as pa
+
+    def no_room(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pa, "OSFile", no_room)
+    run(prepared, tmp_path / "pickled", workers=2, chunk=7)
+    assert files(tmp_path / "pickled") == files(tmp_path / "normal")
