@@ -26,7 +26,9 @@ from app.studies.play import Config, SeatPlan
 from app.studies.schema import Seat, Study
 from app.studies.tweaks import TweakError, resolve
 
-DEFAULT_MAX_RUNS = 2_000_000  # games in a study (runs x arms x sweep points); MOATLINE_STUDY_MAX_RUNS changes it
+DEFAULT_MAX_RUNS = 1_000_000  # games in a study (runs x arms x sweep points); MOATLINE_STUDY_MAX_RUNS changes it
+# The summaries keep every game's final-round measures in memory (8 bytes each): at most this much of it.
+SUMMARY_MEMORY_MAX_BYTES = 2 * 2**30
 SCRIPT_MAX_BYTES = 50_000_000
 DOCS = "docs/studies.md"
 
@@ -145,6 +147,13 @@ def prepare(study: Study, source: str = "<study>", base: Path | None = None, nod
     scenario = _scenario(study, base, bad)
     if scenario is None:
         raise StudyError(source, problems)
+    from app.studies.play import MEASURES
+
+    needed = study.total_runs * len(scenario.companies) * len(MEASURES) * 8
+    if needed > SUMMARY_MEMORY_MAX_BYTES and study.total_runs <= most:
+        bad(["runs"], f"the summaries of {study.total_runs:,} games of {len(scenario.companies)} companies need "
+                      f"{needed / 2**30:.1f} GiB of memory, more than {SUMMARY_MEMORY_MAX_BYTES / 2**30:.0f} GiB: play fewer runs, "
+                      "or split the arms or the sweep into several studies")
     scenario = _overridden(scenario, study.overrides, ["overrides"], bad) or scenario
     world = World(scenario)
     names = world.company_names

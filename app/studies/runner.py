@@ -31,13 +31,14 @@ import pyarrow.parquet as pq
 
 from app.engine.batch import default_workers
 from app.studies.files import Prepared
-from app.studies.play import MEASURES, Chunk, play
+from app.studies.play import MEASURES, VALUE_COLUMNS, Chunk, play
 from app.studies.summary import headline, summarise
 
 DEFAULT_CHUNK = 2_500  # runs a job plays together: from ~1,000 up bigger saves little, and costs memory
 ROW_GROUP_ROWS = 2**18  # rows per Parquet row group, whatever the jobs: the file never depends on chunks or workers
 RUNS_FILE, SUMMARY_CSV, SUMMARY_JSON, MANIFEST = "runs.parquet", "summary.csv", "summary.json", "study.json"
 BACKENDS = ("local", "dask")
+KEPT_ROWS_MAX_BYTES = 4 * 2**30  # rows returned in memory (no output folder): past this, write them to a folder
 
 
 class RunError(RuntimeError):
@@ -91,6 +92,11 @@ def run(prepared: Prepared, out: str | Path | None = None, workers: int | None =
     if chunk < 1:
         raise RunError("chunk must be at least 1")
     keep = out is None if keep_runs is None else keep_runs
+    row_count = prepared.study.total_runs * prepared.configs[0].scenario.rounds * len(prepared.scenario.companies)
+    row_bytes = row_count * (len(VALUE_COLUMNS) + 8) * 8
+    if keep and row_bytes > KEPT_ROWS_MAX_BYTES:
+        raise RunError(f"the study's {row_count:,} rows would take about {row_bytes / 2**30:.1f} GiB of memory: "
+                       "give an output folder (out=...) and read runs.parquet in pieces, or keep_runs=False")
     workers = default_workers() if workers is None else max(1, workers)
     target = _Output(Path(out)) if out is not None else None
     work = jobs(prepared, chunk, workers)

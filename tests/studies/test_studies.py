@@ -304,3 +304,15 @@ def test_no_study_however_odd_raises_anything_but_a_study_error() -> None:
             assert exc.problems and all(len(p.message) <= 400 for p in exc.problems)
 
     check()
+
+
+def test_a_study_whose_summaries_would_not_fit_in_memory_is_refused() -> None:
+    with pytest.raises(StudyError, match=r"the summaries of 1,500,000 games of 6 companies need 2.3 GiB of memory, more than 2 GiB"):
+        prepare(Study(scenario=SCENARIO, runs=500_000, arms=[{"name": "a"}, {"name": "b"}, {"name": "c"}]), most_runs=10**8)
+
+
+def test_rows_too_many_to_keep_in_memory_ask_for_an_output_folder() -> None:
+    from app.studies import RunError
+
+    with pytest.raises(RunError, match="give an output folder"):
+        run(prepare(Study(scenario=SCENARIO, runs=400_000)), workers=1)
