@@ -92,7 +92,9 @@ def run(
         _fail(f"the study stopped: {type(exc).__name__}: {exc}\nnothing was written to {out}")
         return
     typer.echo(result.text())
-    typer.echo(f"wrote {total:,} games x {prepared.scenario.rounds} rounds x {len(prepared.scenario.companies)} companies to {out}/")
+    lengths = sorted({c.scenario.rounds for c in prepared.configs})
+    rounds = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]}-{lengths[-1]}"
+    typer.echo(f"wrote {total:,} games x {rounds} rounds x {len(prepared.scenario.companies)} companies to {out}/")
 
 
 @study_cli.command("sensitivity")
