@@ -70,6 +70,9 @@ def affordable(world: World, state: State, d: DecisionArrays, reserve_rounds: np
     room_debt = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
     raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
+    # a plan that already asks for financing (a study's tweak) gets at least that much, within the limits
+    borrow = np.minimum(np.maximum(borrow, d.borrow), room_debt)
+    raise_ = np.minimum(np.maximum(raise_, d.raise_equity), finance.max_raise(world, state.valuation))
     d = d.replace(borrow=borrow, raise_equity=raise_)
     return _spend_within(d, total, np.maximum(cash_available(state, d) - reserve, 0.0))
 

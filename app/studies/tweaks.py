@@ -36,6 +36,7 @@ SCALARS: dict[str, tuple[str, int | None, str]] = {
     "training.start.params_b": ("run_total", None, "number"),
     "training.start.active_params_b": ("run_active", None, "number"),
     "training.start.tokens_t": ("run_tokens", None, "number"),
+    "training.start": ("start_run", None, "switch"),  # set false: start no run this round
     "training.cancel": ("cancel_run", None, "switch"),
     "tuning.safety_musd": ("safety", None, "number"),
     "tuning.retrieval": ("rag", None, "switch"),
@@ -124,6 +125,8 @@ def _set_value(world: World, target: Target, tweak: Tweak) -> float | None:
     if target.kind == "switch":
         if not isinstance(value, bool):
             raise TweakError(f"{tweak.field} is a switch: set it to true or false")
+        if tweak.field == "training.start" and value:
+            raise TweakError("training.start can only be set to false (start no run); a run to start needs its size")
         return float(value)
     if target.kind == "base":
         labs = [n for n, lab in zip(world.company_names, world.is_lab, strict=True) if lab]
