@@ -20,6 +20,15 @@ def _fail(message: str, code: int = USAGE_ERROR) -> None:
     raise typer.Exit(code)
 
 
+def _stopped(message: str, code: int) -> None:
+    """After a study was stopped (Ctrl-C, a dead worker): say so and leave at once. The output is already cleaned
+    up and the workers are gone; the process pool's exit hooks would only wait for its thread, or print its errors."""
+    typer.echo(f"error: {message}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _load(path: Path, most_runs: int | None = None):  # noqa: ANN202
     from app.studies.files import StudyError, load_study
 
@@ -83,13 +92,13 @@ def run(
             result = run_study(prepared, out, workers=workers or None, backend=backend, scheduler=scheduler or None,
                                progress=advance, chunk=chunk)
     except KeyboardInterrupt:
-        _fail(f"interrupted: nothing was written to {out} (earlier results there are untouched)", INTERRUPTED)
+        _stopped(f"interrupted: nothing was written to {out} (earlier results there are untouched)", INTERRUPTED)
         return
     except (RunError, StrategyFailed) as exc:
         _fail(f"{exc}\nnothing was written to {out} (earlier results there are untouched)")
         return
     except Exception as exc:  # a worker that died, a Dask error: never a traceback, never half an output
-        _fail(f"the study stopped: {type(exc).__name__}: {exc}\nnothing was written to {out}")
+        _stopped(f"the study stopped: {type(exc).__name__}: {exc}\nnothing was written to {out}", USAGE_ERROR)
         return
     typer.echo(result.text())
     lengths = sorted({c.scenario.rounds for c in prepared.configs})
@@ -130,7 +139,7 @@ def sensitivity(
         _fail(str(exc))
         return
     except KeyboardInterrupt:
-        _fail("interrupted: nothing was written", INTERRUPTED)
+        _stopped("interrupted: nothing was written", INTERRUPTED)
         return
     tmp = target.with_name(f".{target.name}.partial")
     table.to_csv(tmp, index=False, float_format="%.6g")

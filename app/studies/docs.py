@@ -298,7 +298,7 @@ Every number path of a scenario, as Python lists them: `app.studies.overrides.nu
 def _form_field(path: str) -> FieldInfo | None:
     """The decision form's own field at a path (a mapping field itself, not its values)."""
     parts = path.split(".")
-    model: Any = RunPlan if parts[:2] == ["training", "start"] else Decision
+    model: Any = RunPlan if parts[:2] == ["training", "start"] and len(parts) > 2 else Decision
     rest = parts[2:] if model is RunPlan else parts
     info = None
     for part in rest:

@@ -158,9 +158,7 @@ def _in_order(pool: Executor | None, prepared: Prepared, work: list[tuple[int, i
                 yield take()
         while pending:
             yield take()
-    finally:
-        for f in pending:
-            f.cancel()
+    finally:  # pending jobs are not cancelled one by one: their workers are stopped (`_stop`), or the client closes
         if local:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -217,9 +215,9 @@ def _executor(backend: str, scheduler: str | None, workers: int, jobs: int) -> I
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop every worker now: nothing the study started outlives it."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
+    """Stop every worker now, so nothing the study started outlives it. The pool's own thread then sees its
+    workers gone, fails what was pending and ends by itself: waiting for it here could hang on a dead pipe."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     for p in processes:
         if p.is_alive():
             p.terminate()
@@ -227,6 +225,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=5)
         if p.is_alive():
             p.kill()
+            p.join(timeout=5)
+    pool.shutdown(wait=False)
 
 
 @contextmanager

@@ -189,7 +189,7 @@ def _field_info(field: str) -> FieldInfo | None:
     """The pydantic field behind a form path; for a mapping, the field of its values."""
     parts = field.split(".")
     model: object
-    if parts[:2] == ["training", "start"]:
+    if parts[:2] == ["training", "start"] and len(parts) > 2:
         model, rest = RunPlan, parts[2:]
     else:
         section = Decision.model_fields.get(parts[0])
