@@ -166,6 +166,9 @@ SAFETY_SEAT = {"frontier-race": "Beacon Labs", "mixed-ecosystem": "Halcyon", "pr
 MOE_SEAT = {"frontier-race": "Cinder", "mixed-ecosystem": "Kestrel", "trust-and-safety": "Kite Intelligence"}
 INCUMBENT = {"frontier-race": "Delta Systems", "mixed-ecosystem": "Atlas Intelligence",
              "product-builders": "Corvid Suite", "trust-and-safety": "Paragon"}
+# The company with the largest share of tokens in round 1 (the installed base that switching costs protect).
+START_LEADER = {"frontier-race": "Aurora AI", "mixed-ecosystem": "Kestrel", "product-builders": "Vantage AI",
+                "trust-and-safety": "Paragon"}
 SPEND_SEAT = {"frontier-race": "Beacon Labs", "mixed-ecosystem": "Atlas Intelligence",
               "product-builders": "Ledgerlight", "trust-and-safety": "Sentinel Labs"}
 # The spending lines of the super-lever check: each cut to zero on the seat for the whole game.
@@ -212,7 +215,7 @@ def _rows() -> list[Row]:
         inc = INCUMBENT[sid]
         rows.append(Row("ecosystem", sid, inc, "share_tokens", +1, f"{inc}'s ecosystem +25 points",
                         _plus(sid, inc, "ecosystem", 25)))
-        rows.append(Row("switching-costs", sid, lead if sid != "product-builders" else inc, "share_tokens", +1,
+        rows.append(Row("switching-costs", sid, START_LEADER[sid], "share_tokens", +1,
                         "switching costs up: every segment's churn x0.25", _times_churn(sid, 0.25)))
     return rows
 
@@ -359,7 +362,7 @@ def measure_row(row: Row, path: Path, runs: int | None, workers: int | None = No
                     float(lever.diff_ci_high), float(pick("lever", "score").diff_mean))
 
 
-def line_spending(prepared: Prepared, company: str) -> dict[str, float]:
+def line_spending(prepared: Prepared, company: str) -> tuple[dict[str, float], float]:
     """What each spending line of `company` spent over the game in the baseline arm, mean over runs ($M): the
     baseline replayed in-process on the study's seeds, as `app.studies.play.play` plays it."""
     config = next(c for c in prepared.configs if c.arm == 0 and c.point == 0)
@@ -380,7 +383,7 @@ def line_spending(prepared: Prepared, company: str) -> dict[str, float]:
     means = totals.mean(axis=0)
     out = dict(zip(fields, means[:-1], strict=True))
     out["talent.safety_staff"] = float(means[-1])
-    return out
+    return out, float(outcome.score[:, c].mean())
 
 
 @dataclass
@@ -402,7 +405,10 @@ def measure_super_lever(sid: str, path: Path, runs: int | None, workers: int | N
     prepared = _with_runs(path, runs)
     seat = SPEND_SEAT[sid]
     s = run(prepared, workers=workers).summary
-    spent = line_spending(prepared, seat)
+    spent, replayed = line_spending(prepared, seat)
+    played = float(s[(s.arm == "baseline") & (s.company == seat) & (s.measure == "score")].iloc[0]["mean"])
+    if abs(replayed - played) > 1e-6:  # the replay must be the study's baseline, game for game
+        raise SystemExit(f"{sid}: the in-process replay scores {replayed:.6f}, the study {played:.6f}")
     out = []
     for line in SPEND_LINES:
         r = s[(s.arm == f"no {line}") & (s.company == seat) & (s.measure == "score")].iloc[0]
