@@ -8,8 +8,20 @@ from app.engine import scaling
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import finance, market, tuning
 from app.engine.state import State
-from app.engine.step import own_or_vendor
-from app.engine.world import DATA_KINDS, OPEN_MODEL, World
+from app.engine.world import DATA_KINDS, OPEN_MODEL, OWN_MODEL, World
+from app.scenario.schema import CompanyStart
+
+
+def own_or_vendor(world: World) -> np.ndarray:
+    """Starting base-model codes (R=1): labs use their own, products their scenario vendor."""
+    names = world.company_names
+
+    def code(c: CompanyStart) -> int:
+        if c.kind == "lab":
+            return OWN_MODEL
+        return OPEN_MODEL if c.base_model == "open" else names.index(c.base_model)
+
+    return np.array([[code(c) for c in world.scenario.companies]])
 
 
 def _company_arrays(world: World) -> dict[str, np.ndarray]:

@@ -81,3 +81,28 @@ def memory_gb(world: World, gpus: np.ndarray) -> np.ndarray:
 def peak_flops(world: World, gpus: np.ndarray) -> np.ndarray:
     """Peak FLOPs a fleet can deliver in a quarter (R,C)."""
     return sum_last(gpus, world.gpu_tflops) * 1e12 * SECONDS_PER_ROUND
+
+
+@dataclass(frozen=True, eq=False)
+class FleetSplit:
+    """How a fleet's FLOPs are shared this quarter (R,C)."""
+
+    serving: np.ndarray  # share of the fleet serving customers
+    serving_peak: np.ndarray  # peak FLOPs serving customers
+    training_peak: np.ndarray  # peak FLOPs left for pre-training
+    synthetic: np.ndarray  # trillions of synthetic tokens generated
+
+
+def split_fleet(world: World, peak: np.ndarray, serving_share: np.ndarray,
+                synthetic_wanted: np.ndarray) -> FleetSplit:
+    """Labs serve customers with their chosen share of the fleet; synthetic data is generated with
+    what is left (as far as it goes), and pre-training gets the rest."""
+    sc = world.scenario
+    serving = np.where(world.is_lab[None, :], serving_share, 0.0)
+    serving_peak = peak * serving
+    training_peak = peak - serving_peak
+    synth_flops = 1e12 * sc.data.synthetic_flops_per_token
+    synthetic = np.minimum(synthetic_wanted, training_peak * sc.scaling.mfu / synth_flops)
+    training_peak = training_peak - synthetic * synth_flops / sc.scaling.mfu
+    return FleetSplit(serving=serving, serving_peak=serving_peak, training_peak=training_peak,
+                      synthetic=synthetic)

@@ -39,3 +39,10 @@ def data_shares(held: np.ndarray) -> np.ndarray:
 def proprietary_tokens(world: World, revenue: np.ndarray) -> np.ndarray:
     """The flywheel: a product's users produce training data in proportion to revenue (R,C)."""
     return revenue / 1000.0 * world.scenario.data.proprietary_t_tokens_per_busd_revenue
+
+
+def with_proprietary(world: World, held: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+    """Holdings (R,C,K) once this quarter's users' data joins the corpus."""
+    held = held.copy()
+    held[:, :, PROPRIETARY] += proprietary_tokens(world, revenue)
+    return held

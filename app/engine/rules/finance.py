@@ -22,17 +22,28 @@ def debt_limit(world: World, revenue: np.ndarray, ppe: np.ndarray) -> np.ndarray
     return world.scenario.finance.max_debt_to_revenue * 4.0 * revenue + 0.5 * ppe
 
 
+def debt_room(world: World, revenue: np.ndarray, ppe: np.ndarray, debt: np.ndarray) -> np.ndarray:
+    """New debt lenders will still add: the limit less what is owed, never below zero."""
+    return np.maximum(debt_limit(world, revenue, ppe) - debt, 0.0)
+
+
 def max_raise(world: World, valuation: np.ndarray) -> np.ndarray:
     return world.scenario.finance.max_raise_share * valuation
 
 
-def finance(world: World, raise_: np.ndarray, borrow: np.ndarray, repay: np.ndarray, cash: np.ndarray, debt: np.ndarray,
-            revenue: np.ndarray, ppe: np.ndarray, valuation: np.ndarray, ownership: np.ndarray) -> Financing:
+def raise_money(world: World, raise_: np.ndarray, borrow: np.ndarray, repay: np.ndarray, cash: np.ndarray,
+                debt: np.ndarray, revenue: np.ndarray, ppe: np.ndarray, valuation: np.ndarray,
+                ownership: np.ndarray) -> Financing:
     """Raise equity (diluting the team), borrow within the limit, repay what is owed."""
     raised = np.clip(raise_, 0.0, max_raise(world, valuation))
-    borrowed = np.clip(borrow, 0.0, np.maximum(debt_limit(world, revenue, ppe) - debt, 0.0))
+    borrowed = np.clip(borrow, 0.0, debt_room(world, revenue, ppe, debt))
     repaid = np.clip(repay, 0.0, np.minimum(debt, np.maximum(cash + raised + borrowed, 0.0)))
     return Financing(raised, borrowed, repaid, ownership * valuation / (valuation + raised))
+
+
+def interest(world: World, debt: np.ndarray) -> np.ndarray:
+    """A quarter's interest on the debt carried into it ($M)."""
+    return debt * world.scenario.finance.interest_rate_per_year / 4.0
 
 
 def tax(world: World, pretax: np.ndarray, carryforward: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

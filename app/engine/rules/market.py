@@ -81,6 +81,17 @@ def utility_parts(world: World, offers: Offers, open_cap: np.ndarray, rnd: int) 
     return parts, outside_parts
 
 
+def open_weight_frontier(world: World, previous: np.ndarray, jump: np.ndarray) -> np.ndarray:
+    """The best open-weight model (R,): it gains steadily, jumps on a release, up to its ceiling."""
+    o = world.scenario.market.outside
+    return np.minimum(previous + o.gain_per_round + jump, max(o.max_capability, o.capability))
+
+
+def safety_floor(world: World, min_safety_add: np.ndarray) -> np.ndarray:
+    """Least safety each segment's buyers accept this round (R,S), regulation included."""
+    return world.seg_min_safety + min_safety_add[:, None]
+
+
 def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray) -> Choice:
     """Logit choice probabilities over every offer and the outside option, per segment."""
     w, ref = world.seg_weights * (world.scenario.market.attribute_scale / 10.0), world.reference_price(rnd)
@@ -90,7 +101,7 @@ def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_saf
          - world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref))
     fixed = o.domain * w[:, 1] + o.safety * w[:, 2] + o.freshness * w[:, 3] + o.brand * w[:, 4] + o.ecosystem * w[:, 5]
     u_out = open_cap[:, None] * w[:, 0] + fixed - world.seg_price_sens * np.log(o.price_factor)
-    floor = world.seg_min_safety + min_safety_add[:, None]
+    floor = safety_floor(world, min_safety_add)
     eligible = offers.safety[:, :, None] >= floor[:, None, :]
     u = np.where(eligible, u, -np.inf)  # buyers can always stay with open weights, in-house tools or no AI
     top = np.maximum(max_companies(u), u_out)
@@ -134,6 +145,44 @@ def cloud_cost_per_m_tokens(world: World, active_b: np.ndarray, algo: np.ndarray
     return 2.0 * active_b * 1e9 * 1e6 * per_flop / util / np.maximum(algo, 1.0)
 
 
+def retrieval_cost(world: World, tokens: np.ndarray, rag: np.ndarray, rnd: int) -> np.ndarray:
+    """What retrieval (RAG) adds to serving the quarter's tokens ($M, R,C); it falls with prices."""
+    per_m_tokens = world.scenario.market.rag_cost_per_m_tokens
+    return tokens * rag * per_m_tokens * world.price_index(rnd)
+
+
 def open_serving_cost(world: World, rnd: int) -> float:
     """What a product company pays per million tokens to serve open weights on rented GPUs ($); it falls with prices."""
     return world.scenario.market.outside.serving_cost_per_m_tokens * world.price_index(rnd)
+
+
+@dataclass(frozen=True, eq=False)
+class ApiMarket:
+    """The wholesale market of one quarter (R,C): what product companies pay their vendor lab, what labs
+    earn and spend serving those tokens from the cloud, and what serving open weights costs."""
+
+    fees: np.ndarray  # paid by each product company
+    revenue: np.ndarray  # earned by each lab
+    serving_cost: np.ndarray  # each lab's cloud bill for its API tokens
+    open_serving_cost: np.ndarray  # each open-weight product's serving bill
+    tokens: np.ndarray  # API tokens each lab served
+
+
+def api_market(world: World, base: np.ndarray, api_price: np.ndarray, tokens: np.ndarray,
+               model_active: np.ndarray, algo: np.ndarray, rnd: int) -> ApiMarket:
+    """The two-sided market: product companies pay their vendor lab per token; the lab serves
+    them from the cloud."""
+    open_cost = np.where(base == OPEN_MODEL, tokens * open_serving_cost(world, rnd), 0.0)
+    fees, revenue, api_tokens = np.zeros_like(tokens), np.zeros_like(tokens), np.zeros_like(tokens)
+    for buyer in np.flatnonzero((base >= 0).any(axis=0)):
+        vendor = base[:, buyer]
+        on_lab = vendor >= 0
+        price = np.take_along_axis(api_price, np.maximum(vendor, 0)[:, None], axis=1)[:, 0]
+        fees[:, buyer] = np.where(on_lab, tokens[:, buyer] * price, 0.0)
+        for lab in np.flatnonzero(world.is_lab):
+            mine = vendor == lab
+            revenue[:, lab] += np.where(mine, fees[:, buyer], 0.0)
+            api_tokens[:, lab] += np.where(mine, tokens[:, buyer], 0.0)
+    unit = cloud_cost_per_m_tokens(world, model_active, algo, rnd)
+    return ApiMarket(fees=fees, revenue=revenue, serving_cost=api_tokens * unit,
+                     open_serving_cost=open_cost, tokens=api_tokens)
