@@ -101,7 +101,7 @@ def plan(world: World, state: State, seats: np.ndarray, aggressiveness: np.ndarr
     serving_share, buy, run, data_buy = _compute_and_training(world, state, t, a, rnd)
     revenue = np.maximum(state.revenue, 1.0)
     sft = _sft(world, state, t, a, revenue)
-    safety_gap = np.maximum(t["safety_target"] - _safety_now(world, state), 0.0)
+    safety_gap = np.maximum(t["safety_target"] - tuning.safety_now(world, state), 0.0)
     safety = np.where(safety_gap > 0, t["safety_share"] * revenue * (1.0 + safety_gap / 20.0), 0.2 * t["safety_share"] * revenue)
     staff_target = state.staff * (1.0 + t["hiring"] * a)[:, :, None]
     staff_target[:, :, 0] *= lab  # product companies keep research tiny
@@ -134,10 +134,6 @@ def settle(world: World, state: State, seats: np.ndarray, fitted: DecisionArrays
 def _public_capability(world: World, state: State) -> np.ndarray:
     """The leaderboard: capability of what each company sells (R,C)."""
     return market.base_of(state.base, state.model_cap, state.open_capability)
-
-
-def _safety_now(world: World, state: State) -> np.ndarray:
-    return tuning.safety_level(world, state.safety_start, state.safety_stock, state.staff[:, :, 2])
 
 
 def _best_rival(values: np.ndarray) -> np.ndarray:

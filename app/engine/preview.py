@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.decisions import Decision, to_arrays
-from app.engine.rules import compute, data, talent, training
-from app.engine.rules.events import Conditions
+from app.engine.rules import compute, data, events, talent, training
 from app.engine.state import State
 from app.engine.validation import (
     SPENDING_FIELDS,
@@ -57,8 +56,8 @@ def preview(world: World, state: State, company: int, decision: Decision) -> Pre
     spend = spending(world, d)[0, c]
     funded = financing_within_limits(world, state, d)
     available = float(cash_available(state, funded)[0, c])
-    staff = float(talent.staff_cost(world, d.staff_target, d.pay, _calm(state.runs))[0, c])
-    energy = float(compute.energy_cost(world, compute.energy_mwh(world, state.gpus), _calm(state.runs))[0, c])
+    staff = float(talent.staff_cost(world, d.staff_target, d.pay, events.no_shocks(state.runs))[0, c])
+    energy = float(compute.energy_cost(world, compute.energy_mwh(world, state.gpus), events.no_shocks(state.runs))[0, c])
     committed = float(spend.sum())
     return Preview(
         problems=problems,
@@ -68,12 +67,6 @@ def preview(world: World, state: State, company: int, decision: Decision) -> Pre
         pro_forma_cash=available - committed - staff - energy + float(state.revenue[0, c]),
         training=_training(world, state, c, decision, d.serving_share[0, c]),
     )
-
-
-def _calm(runs: int) -> Conditions:
-    """Conditions with no shock, for estimates."""
-    z, f = np.zeros(runs), np.zeros((runs, 0), bool)
-    return Conditions(f, f, z.astype(bool), z, z + 1.0, z, z, z, z + 1.0, z + 1.0, z + 1.0)
 
 
 def _training(world: World, state: State, c: int, decision: Decision, serving_share: float) -> TrainingPreview | None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.engine.game import PlayedRound
-from app.engine.rules import training
+from app.engine.rules import training, tuning
 from app.engine.rules.market import ATTRIBUTES, Choice
 from app.engine.rules.risk import INCIDENT_CAUSES
 from app.engine.state import STAFF_ROLES, State
@@ -381,9 +381,7 @@ __all__ = ["EVENT_KINDS", "PERSONAS", "dumps", "round_report", "view_for"]
 
 def company_view(world: World, state: State, c: int) -> Json:
     """Where a company stands as the next round opens (run 0 of `state`): what its dashboard shows."""
-    from app.engine.rules import tuning
-
-    safety = tuning.safety_level(world, state.safety_start, state.safety_stock, state.staff[:, :, 2])
+    safety = tuning.safety_now(world, state)
     needed, done = float(state.run_flops_needed[0, c]), float(state.run_flops_done[0, c])
     return finite({
         "round": state.round, "cash": _r(state.cash[0, c]), "debt": _r(state.debt[0, c]), "valuation": _r(state.valuation[0, c]),

@@ -7,7 +7,7 @@ import numpy as np
 from app.engine import scaling
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import finance, market, tuning
-from app.engine.state import State
+from app.engine.state import SAFETY_STAFF, State
 from app.engine.world import DATA_KINDS, OPEN_MODEL, OWN_MODEL, World
 from app.scenario.schema import CompanyStart
 
@@ -47,16 +47,34 @@ def _company_arrays(world: World) -> dict[str, np.ndarray]:
 
 
 def opening_choice(world: World) -> market.Choice:
-    """How buyers split before round 1, given the starting offers (R=1): the installed base the game starts from."""
-    a, C = _company_arrays(world), world.n_companies
+    """How buyers split before round 1, given the starting offers (R=1): the installed base the
+    game starts from."""
+    return _opening_choice(world, _company_arrays(world))
+
+
+def _opening_choice(world: World, a: dict[str, np.ndarray]) -> market.Choice:
+    return market.choose(world, _opening_offers(world, a), _opening_open_capability(world), 1,
+                         np.zeros(1))
+
+
+def _opening_open_capability(world: World) -> np.ndarray:
+    return np.array([world.scenario.market.outside.capability])
+
+
+def _opening_offers(world: World, a: dict[str, np.ndarray]) -> market.Offers:
+    """What each company sells before round 1 (R=1), before any safety tuning."""
+    C = world.n_companies
     base = own_or_vendor(world)
-    open_cap = np.array([world.scenario.market.outside.capability])
-    safety = tuning.safety_level(world, a["safety_start"], np.zeros((1, C)), a["staff"][:, :, 2])
-    base_cap = market.base_of(base, a["model_cap"], open_cap)
+    safety = tuning.safety_level(world, a["safety_start"], np.zeros((1, C)),
+                                 a["staff"][:, :, SAFETY_STAFF])
+    base_cap = market.base_of(base, a["model_cap"], _opening_open_capability(world))
     cutoff = market.base_of(base, a["model_cutoff"], np.zeros(1))
-    offers = market.Offers(base_cap - tuning.alignment_tax(world, safety), tuning.domain_skill(world, a["sft"]), safety,
-                           market.freshness(world, 1, cutoff, np.zeros((1, C))), a["brand"], a["ecosystem"], _opening_prices(world, a))
-    return market.choose(world, offers, open_cap, 1, np.zeros(1))
+    return market.Offers(
+        capability=base_cap - tuning.alignment_tax(world, safety),
+        domain=tuning.domain_skill(world, a["sft"]), safety=safety,
+        freshness=market.freshness(world, 1, cutoff, np.zeros((1, C))),
+        brand=a["brand"], ecosystem=a["ecosystem"], price=_opening_prices(world, a),
+    )
 
 
 def _opening_prices(world: World, a: dict[str, np.ndarray]) -> np.ndarray:
@@ -73,14 +91,11 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
     cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1.0, 1)
     mk = world.scenario.market
     api = np.where(world.is_lab, np.maximum(mk.default_api_markup * cloud, mk.default_api_floor_share * world.seg_ref_price.mean()), 0.0)
-    open_cap = np.array([world.scenario.market.outside.capability])
-    opening = opening_choice(world)
+    open_cap = _opening_open_capability(world)
+    opening = _opening_choice(world, a)
     share = opening.probability
-    safety = tuning.safety_level(world, a["safety_start"], np.zeros((1, C)), a["staff"][:, :, 2])
-    base_cap = market.base_of(base, a["model_cap"], open_cap)
-    offers_cap = base_cap - tuning.alignment_tax(world, safety)
     revenue = (share * world.segment_volume(1) * prices).sum(-1)
-    value = finance.valuation(world, revenue, revenue, offers_cap, a["brand"], world.is_lab[None, :], a["cash"], np.zeros((1, C)), np.zeros((1, C)))
+    value = finance.valuation(world, revenue, revenue, opening.offers.capability, a["brand"], world.is_lab[None, :], a["cash"], np.zeros((1, C)), np.zeros((1, C)))
     one = {
         "open_capability": open_cap, "data_pool": world.data_pool[None, :], "events_left": np.zeros((1, E), dtype=np.int64),
         "cash": a["cash"], "debt": np.zeros((1, C)), "paid_in": a["cash"] + a["ppe"], "retained": np.zeros((1, C)),

@@ -11,7 +11,7 @@ import numpy as np
 
 from app.engine.arrays import sum_last
 from app.engine.decisions import Decision, DecisionArrays
-from app.engine.rules import data, finance, talent
+from app.engine.rules import data, events, finance, talent
 from app.engine.state import State
 from app.engine.world import World
 
@@ -51,15 +51,14 @@ def cash_available(state: State, d: DecisionArrays) -> np.ndarray:
 
 def financing_within_limits(world: World, state: State, d: DecisionArrays) -> DecisionArrays:
     """The financing a company can actually get: raises, loans and repayments cut to their limits."""
-    room = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
+    room = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     return d.replace(raise_equity=np.minimum(d.raise_equity, finance.max_raise(world, state.valuation)),
                      borrow=np.minimum(d.borrow, room), repay=np.minimum(d.repay, state.debt))
 
 
 def running_costs(world: World, state: State, d: DecisionArrays) -> np.ndarray:
     """A quarter's committed running costs before revenue: staff at their new pay ($M)."""
-    salary, _, _ = talent.role_constants(world)
-    return sum_last(d.staff_target, salary) * d.pay / 4.0 / 1e6
+    return talent.staff_cost(world, d.staff_target, d.pay, events.no_shocks(state.runs))
 
 
 def affordable(world: World, state: State, d: DecisionArrays, reserve_rounds: np.ndarray, prefers_debt: np.ndarray) -> DecisionArrays:
@@ -67,7 +66,7 @@ def affordable(world: World, state: State, d: DecisionArrays, reserve_rounds: np
     total = sum_last(spending(world, d))
     reserve = reserve_rounds * np.maximum(running_costs(world, state, d) - 0.5 * state.revenue, 0.0)
     gap = np.maximum(total + reserve - state.cash, 0.0)
-    room_debt = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
+    room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
     raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
     d = d.replace(borrow=borrow, raise_equity=raise_)
@@ -132,7 +131,7 @@ def _finance(world: World, state: State, d: DecisionArrays, c: int) -> list[Deci
     if d.raise_equity[0, c] > cap + 1e-9:
         out.append(DecisionProblem("finance.raise_equity_musd", f"You can raise at most ${cap:,.1f}M this quarter "
                                    f"({world.scenario.finance.max_raise_share:.0%} of your ${state.valuation[0, c]:,.1f}M valuation)."))
-    room = float(np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)[0, c])
+    room = float(finance.debt_room(world, state.revenue, state.ppe, state.debt)[0, c])
     if d.borrow[0, c] > room + 1e-9:
         out.append(DecisionProblem("finance.borrow_musd", f"Lenders will add at most ${room:,.1f}M of debt (limit: "
                                    f"{world.scenario.finance.max_debt_to_revenue:g}x annual revenue plus half your GPU book value)."))

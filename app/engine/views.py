@@ -248,12 +248,12 @@ def _own(world: World, state: State, run: int, c: int, rnd: int, outcome: Outcom
         last = {"revenue_musd": float(outcome.revenue[run, c]), "operating_income_musd": float(outcome.operating_income[run, c]),
                 "net_income_musd": float(outcome.net_income[run, c]),
                 "income_statement_musd": {k: float(outcome.lines[k][run, c]) for k in (*COST_LINES, "interest", "tax")}}
-    room = finance.debt_limit(world, at(state.revenue), at(state.ppe)) - at(state.debt)
+    room = finance.debt_room(world, at(state.revenue), at(state.ppe), at(state.debt))
     return {
         "cash_musd": f(state.cash), "debt_musd": f(state.debt), "valuation_musd": f(state.valuation),
         "ownership_share": f(state.ownership), **last,
         "cumulative_revenue_musd": f(state.cum_revenue), "cumulative_net_income_musd": f(state.cum_net_income),
-        "max_raise_musd": float(finance.max_raise(world, at(state.valuation))[0, 0]), "borrowing_room_musd": max(float(room[0, 0]), 0.0),
+        "max_raise_musd": float(finance.max_raise(world, at(state.valuation))[0, 0]), "borrowing_room_musd": float(room[0, 0]),
         "staff": dict(zip(STAFF_ROLES, staff, strict=True)), "pay_level": f(state.pay),
         "gpus": dict(zip(gpu_names, gpus[0, 0].tolist(), strict=True)),
         "gpus_on_order": dict(zip(gpu_names, state.pipeline[run, c].sum(axis=0).tolist(), strict=True)),

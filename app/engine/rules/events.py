@@ -27,6 +27,16 @@ class Conditions:
     demand_mult: np.ndarray
 
 
+def no_shocks(runs: int) -> Conditions:
+    """The conditions of a quarter with no event running, for estimates made before it is played."""
+    none, zero, one = np.zeros((runs, 0), bool), np.zeros(runs), np.ones(runs)
+    return Conditions(
+        started=none, active=none, export_ban=np.zeros(runs, bool), new_generation=zero,
+        legal_mult=one, min_safety_add=zero, open_jump=zero, pay_inflation=zero,
+        attrition_mult=one, power_mult=one, demand_mult=one,
+    )
+
+
 def advance_events(world: World, left: np.ndarray, seeds: np.ndarray, rnd: int, injected: np.ndarray | None) -> tuple[np.ndarray, Conditions]:
     """Count down running events, start scheduled, drawn and injected ones, and sum their effects."""
     left = np.maximum(left - 1, 0)
