@@ -153,7 +153,8 @@ class Fleet:
 
 def clear_gpu_market(world: World, state: State, d: DecisionArrays, cond: events.Conditions,
                      rnd: int) -> Fleet:
-    """Orders rationed to supply at rising prices, rentals, deliveries after the lag, depreciation."""
+    """Orders rationed to supply at rising prices, rentals, deliveries after the lag,
+    depreciation."""
     allowed = compute.gpu_allowed(world, rnd, cond.export_ban)
     deals = compute.clear_gpu_market(world, d.buy, d.rent, allowed, cond)
     gpus, pipeline = compute.deliver(state.gpus, state.pipeline, deals.bought)
@@ -181,7 +182,8 @@ class Team:
 
 
 def hire(world: World, state: State, d: DecisionArrays, cond: events.Conditions) -> Team:
-    """The talent market clears on relative pay; this quarter's researchers improve the algorithms."""
+    """The talent market clears on relative pay; this quarter's researchers improve the
+    algorithms."""
     staff, hired, left = talent.hire(world, state.staff, d.staff_target, d.pay, cond)
     algo = talent.research_gain(world, state.algo, staff[:, :, RESEARCHERS])
     return Team(staff=staff, hired=hired, left=left, algo=algo)
@@ -199,7 +201,8 @@ class Training:
 
 def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
           training_peak: np.ndarray, team: Team, rnd: int) -> Training:
-    """Runs start or stop, take the quarter's training FLOPs, and release a better model when done."""
+    """Runs start or stop, take the quarter's training FLOPs, and release a better model when
+    done."""
     runs = start_runs(world, state, d, held, rnd)
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
                                     runs["run_flops_done"], training_peak, team.engineers,
@@ -252,7 +255,8 @@ class Tuning:
 
 
 def tune(world: World, state: State, d: DecisionArrays, team: Team) -> Tuning:
-    """Bought SFT examples, safety tuning made more effective by safety staff, the offer's safety."""
+    """Bought SFT examples, safety tuning made more effective by safety staff, the offer's
+    safety."""
     sft = tuning.fine_tune(world, state.sft, d.sft)
     stock = tuning.safety_tuning(world, state.safety_stock, d.safety, team.safety_staff)
     safety = tuning.safety_level(world, state.safety_start, stock, team.safety_staff)
@@ -327,7 +331,8 @@ def incidents(world: World, state: State, held: np.ndarray, tuned: Tuning, team:
 
 def income_statement(world: World, state: State, d: DecisionArrays, fleet: Fleet, team: Team,
                      data_cost: np.ndarray, sales: Sales, api: market.ApiMarket,
-                     inc: risk.Incidents, cond: events.Conditions, rnd: int) -> dict[str, np.ndarray]:
+                     inc: risk.Incidents, cond: events.Conditions,
+                     rnd: int) -> dict[str, np.ndarray]:
     """Every line of the quarter's income statement but tax ($M, R,C), in STATEMENT_LINES order."""
     energy = compute.energy_cost(world, compute.energy_mwh(world, fleet.gpus), cond)
     return {
@@ -375,7 +380,8 @@ def tally(state: State, revenue: np.ndarray, books: Books, inc: risk.Incidents, 
 
 
 def scorecard(world: World, state: State, revenue: np.ndarray, sales: Sales, totals: Totals,
-              stake_value: np.ndarray, brand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              stake_value: np.ndarray,
+              brand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The balanced scorecard: raw metrics (R,C,8), each scaled to [0,1], and the 0-100 score."""
     token_share = sales.tokens / np.maximum(sum_last(sales.volume)[:, None], 1e-12)
     metrics = scoring.metric_values(

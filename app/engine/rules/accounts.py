@@ -38,8 +38,9 @@ class Books:
 def book_accounts(world: World, lines: dict[str, np.ndarray], revenue: np.ndarray, cash: np.ndarray,
                   debt: np.ndarray, carryforward: np.ndarray, valuation: np.ndarray,
                   depreciation: np.ndarray, capex: np.ndarray, money: finance.Financing) -> Books:
-    """Close the quarter: operating income, tax after losses carried forward, net income, cash
-    (a company that ran dry is rescued at a punitive price) and debt. `lines` has every line but tax."""
+    """Close the quarter: operating income, tax after losses carried forward, net income, cash (a
+    company that ran dry is rescued at a punitive price) and debt. `lines` has every line but
+    tax."""
     operating = revenue - sum(lines[k] for k in COST_LINES)
     pretax = operating - lines["interest"]
     tax, carry = finance.tax(world, pretax, carryforward)
