@@ -84,8 +84,8 @@ def step(world: World, state: State, d: DecisionArrays,
     sales = serve_market(world, state, d, fleet, split, team, trained, tuned, open_cap, cond, rnd)
     api = market.api_market(world, d.base, d.api_price, sales.tokens, trained.model["model_active"],
                             team.algo, rnd)
-    sft = tuning.earn_examples(world, tuned.sft, sales.revenue_by_segment)
-    held = data.with_proprietary(world, held, sales.retail)
+    sft = tuning.earn_examples(world, tuned.sft, sales.revenue_by_segment)  # the flywheel:
+    held = data.with_proprietary(world, held, sales.retail)  # users' traffic becomes data
     revenue = sales.retail + api.revenue
     inc = incidents(world, state, held, tuned, team, sales, cond, rnd)
     brand = risk.update_brand(world, state.brand, state.brand_anchor, tuned.safety,
