@@ -52,58 +52,77 @@ class Section(BaseModel):
 
 class FinanceDecision(Section):
     raise_equity_musd: Money = Field(
-        0.0, description="New equity to raise, at the current valuation (US$M).")
+        0.0, description="New equity to raise, at the current valuation (US$M)."
+    )
     borrow_musd: Money = Field(0.0, description="New debt (US$M).")
     repay_musd: Money = Field(0.0, description="Debt to repay (US$M).")
 
 
 class ComputeDecision(Section):
     buy_gpus: dict[Name, GpuCount] = Field(
-        default_factory=dict, max_length=MAX_GPU_TYPES,
-        description="GPUs to order, by catalogue name (delivered after the lag).")
+        default_factory=dict,
+        max_length=MAX_GPU_TYPES,
+        description="GPUs to order, by catalogue name (delivered after the lag).",
+    )
     rent_gpus: dict[Name, GpuCount] = Field(
-        default_factory=dict, max_length=MAX_GPU_TYPES,
-        description="GPUs to rent this quarter, by catalogue name.")
+        default_factory=dict,
+        max_length=MAX_GPU_TYPES,
+        description="GPUs to rent this quarter, by catalogue name.",
+    )
     serving_share: float = Field(
-        0.6, ge=0, le=1, description="Share of GPU capacity serving customers; the rest trains.")
+        0.6, ge=0, le=1, description="Share of GPU capacity serving customers; the rest trains."
+    )
 
 
 class TalentDecision(Section):
     researchers: float | None = Field(
-        None, ge=0, le=MAX_HEADCOUNT, description="Target headcount (empty: keep).")
+        None, ge=0, le=MAX_HEADCOUNT, description="Target headcount (empty: keep)."
+    )
     engineers: float | None = Field(None, ge=0, le=MAX_HEADCOUNT)
     safety_staff: float | None = Field(None, ge=0, le=MAX_HEADCOUNT)
     pay_level: float = Field(
-        1.0, ge=MIN_PAY, le=MAX_PAY, description="Pay relative to the market rate.")
+        1.0, ge=MIN_PAY, le=MAX_PAY, description="Pay relative to the market rate."
+    )
 
 
 class DataDecision(Section):
     scrape_t_tokens: float = Field(
-        0.0, ge=0, le=MAX_DATA_T_TOKENS, description="Trillions of web tokens to crawl.")
+        0.0, ge=0, le=MAX_DATA_T_TOKENS, description="Trillions of web tokens to crawl."
+    )
     license_t_tokens: float = Field(
-        0.0, ge=0, le=MAX_DATA_T_TOKENS, description="Trillions of tokens to license.")
+        0.0, ge=0, le=MAX_DATA_T_TOKENS, description="Trillions of tokens to license."
+    )
     synthetic_t_tokens: float = Field(
-        0.0, ge=0, le=MAX_DATA_T_TOKENS,
-        description="Trillions of synthetic tokens to generate with training compute.")
+        0.0,
+        ge=0,
+        le=MAX_DATA_T_TOKENS,
+        description="Trillions of synthetic tokens to generate with training compute.",
+    )
 
 
 class RunPlan(Section):
     params_b: float = Field(
-        ge=MIN_PARAMS_B, le=MAX_PARAMS_B, description="Total parameters (billions).")
+        ge=MIN_PARAMS_B, le=MAX_PARAMS_B, description="Total parameters (billions)."
+    )
     active_params_b: float | None = Field(
-        None, ge=MIN_PARAMS_B, le=MAX_PARAMS_B,
+        None,
+        ge=MIN_PARAMS_B,
+        le=MAX_PARAMS_B,
         description="Active parameters per token for a Mixture of Experts (billions), at most "
-                    "the total.")
+        "the total.",
+    )
     tokens_t: float = Field(
-        ge=MIN_RUN_TOKENS_T, le=MAX_RUN_TOKENS_T, description="Training tokens (trillions).")
+        ge=MIN_RUN_TOKENS_T, le=MAX_RUN_TOKENS_T, description="Training tokens (trillions)."
+    )
 
     @field_validator("active_params_b")
     @classmethod
     def _within_total(cls, active: float | None, info: ValidationInfo) -> float | None:
         total = info.data.get("params_b")
         if active is not None and total is not None and active > total:
-            raise ValueError(f"Active parameters ({active:,g}B) cannot exceed total parameters "
-                             f"({total:,g}B).")
+            raise ValueError(
+                f"Active parameters ({active:,g}B) cannot exceed total parameters ({total:,g}B)."
+            )
         return active
 
     @property
@@ -112,22 +131,29 @@ class RunPlan(Section):
 
 
 class TrainingDecision(Section):
-    start: RunPlan | None = Field(None, description="Start a pre-training run (labs, one at a time).")
+    start: RunPlan | None = Field(
+        None, description="Start a pre-training run (labs, one at a time)."
+    )
     cancel: bool = Field(False, description="Abandon the run in progress.")
 
 
 class TuningDecision(Section):
-    sft_musd: dict[Name, Money] = Field(default_factory=dict, max_length=MAX_SEGMENTS,
-                                        description="SFT spend by segment id (US$M).")
+    sft_musd: dict[Name, Money] = Field(
+        default_factory=dict, max_length=MAX_SEGMENTS, description="SFT spend by segment id (US$M)."
+    )
     safety_musd: Money = Field(0.0, description="Safety tuning and red-teaming (US$M).")
     retrieval: bool = Field(False, description="Serve with retrieval (RAG) to keep answers fresh.")
 
 
 class ProductDecision(Section):
-    prices: dict[Name, Price] = Field(default_factory=dict, max_length=MAX_SEGMENTS,
-                                      description="Price per million tokens by segment id (US$).")
-    api_price: float | None = Field(None, ge=0, le=MAX_PRICE,
-                                    description="Wholesale API price per million tokens (labs).")
+    prices: dict[Name, Price] = Field(
+        default_factory=dict,
+        max_length=MAX_SEGMENTS,
+        description="Price per million tokens by segment id (US$).",
+    )
+    api_price: float | None = Field(
+        None, ge=0, le=MAX_PRICE, description="Wholesale API price per million tokens (labs)."
+    )
     base_model: Name | None = Field(None, description="'open' or a lab's name (product companies).")
     marketing_musd: Money = Field(0.0, description="Marketing (US$M).")
 
@@ -144,7 +170,8 @@ class Decision(Section):
     products: ProductDecision = Field(default_factory=ProductDecision)
 
     def carried_on(self) -> Decision:
-        """Next quarter's decision of a company that decides nothing: recurring choices stay, one-offs stop."""
+        """Next quarter's decision of a company that decides nothing: recurring choices stay,
+        one-offs stop."""
         return self.model_copy(
             update={
                 "finance": FinanceDecision(),
@@ -195,31 +222,75 @@ class DecisionArrays:
         return DecisionArrays(**out)
 
 
-def to_arrays(decisions: list[Decision], world: World, state_base: np.ndarray, state_prices: np.ndarray, state_api: np.ndarray, staff: np.ndarray) -> DecisionArrays:
-    """Stack one decision per company into arrays for every run of the state given (R runs: the same decision in
-    each, its empty fields read from that run's state: today's headcount, last round's prices and base model)."""
+def to_arrays(
+    decisions: list[Decision],
+    world: World,
+    state_base: np.ndarray,
+    state_prices: np.ndarray,
+    state_api: np.ndarray,
+    staff: np.ndarray,
+) -> DecisionArrays:
+    """Stack one decision per company into arrays for every run of the state given (R runs: the same
+    decision in each, its empty fields read from that run's state: today's headcount, last round's
+    prices and base model)."""
     out = blank_arrays(world, state_base, state_prices, state_api, staff)
     for c, d in enumerate(decisions):
         fill(out, slice(None), c, d, world)
     return DecisionArrays(**out)
 
 
-def blank_arrays(world: World, state_base: np.ndarray, state_prices: np.ndarray, state_api: np.ndarray, staff: np.ndarray) -> dict[str, np.ndarray]:
-    """The fields of DecisionArrays for R runs, zero where a decision adds and the state's value where it keeps."""
+def blank_arrays(
+    world: World,
+    state_base: np.ndarray,
+    state_prices: np.ndarray,
+    state_api: np.ndarray,
+    staff: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The fields of DecisionArrays for R runs, zero where a decision adds and the state's value
+    where it keeps."""
     R, C, G, S = state_prices.shape[0], world.n_companies, world.n_gpus, world.n_segments
     z = lambda *shape: np.zeros((R, C, *shape))  # noqa: E731
-    out = {k: z() for k in ("raise_equity", "borrow", "repay", "serving_share", "pay", "run_total", "run_active", "run_tokens",
-                            "safety", "rag", "marketing")}
-    out.update(buy=z(G), rent=z(G), sft=z(S), price=state_prices.copy(), staff_target=staff.copy(), data_buy=z(3),
-               start_run=np.zeros((R, C), bool), cancel_run=np.zeros((R, C), bool), api_price=state_api.copy(), base=state_base.copy())
+    out = {
+        k: z()
+        for k in (
+            "raise_equity",
+            "borrow",
+            "repay",
+            "serving_share",
+            "pay",
+            "run_total",
+            "run_active",
+            "run_tokens",
+            "safety",
+            "rag",
+            "marketing",
+        )
+    }
+    out.update(
+        buy=z(G),
+        rent=z(G),
+        sft=z(S),
+        price=state_prices.copy(),
+        staff_target=staff.copy(),
+        data_buy=z(3),
+        start_run=np.zeros((R, C), bool),
+        cancel_run=np.zeros((R, C), bool),
+        api_price=state_api.copy(),
+        base=state_base.copy(),
+    )
     return out
 
 
 def fill(out: dict[str, np.ndarray], run: int | slice, c: int, d: Decision, world: World) -> None:
-    """Write company c's decision into the arrays of `blank_arrays`, for one run or a slice of runs."""
+    """Write company c's decision into the arrays of `blank_arrays`, for one run or a slice of
+    runs."""
     gi = {n: i for i, n in enumerate(world.gpu_names)}
     si = {n: i for i, n in enumerate(world.segment_ids)}
-    for key, table, index in (("buy", d.compute.buy_gpus, gi), ("rent", d.compute.rent_gpus, gi), ("sft", d.tuning.sft_musd, si)):
+    for key, table, index in (
+        ("buy", d.compute.buy_gpus, gi),
+        ("rent", d.compute.rent_gpus, gi),
+        ("sft", d.tuning.sft_musd, si),
+    ):
         for name, n in table.items():  # unknown names are left to validation to report
             if name in index:
                 out[key][run, c, index[name]] += n
@@ -229,11 +300,22 @@ def fill(out: dict[str, np.ndarray], run: int | slice, c: int, d: Decision, worl
     for r, wanted in enumerate((d.talent.researchers, d.talent.engineers, d.talent.safety_staff)):
         if wanted is not None:
             out["staff_target"][run, c, r] = wanted
-    out["data_buy"][run, c] = (d.data.scrape_t_tokens, d.data.license_t_tokens, d.data.synthetic_t_tokens)
+    out["data_buy"][run, c] = (
+        d.data.scrape_t_tokens,
+        d.data.license_t_tokens,
+        d.data.synthetic_t_tokens,
+    )
     f = d.finance
-    for k, v in (("raise_equity", f.raise_equity_musd), ("borrow", f.borrow_musd), ("repay", f.repay_musd),
-                 ("serving_share", d.compute.serving_share), ("pay", d.talent.pay_level), ("safety", d.tuning.safety_musd),
-                 ("rag", float(d.tuning.retrieval)), ("marketing", d.products.marketing_musd)):
+    for k, v in (
+        ("raise_equity", f.raise_equity_musd),
+        ("borrow", f.borrow_musd),
+        ("repay", f.repay_musd),
+        ("serving_share", d.compute.serving_share),
+        ("pay", d.talent.pay_level),
+        ("safety", d.tuning.safety_musd),
+        ("rag", float(d.tuning.retrieval)),
+        ("marketing", d.products.marketing_musd),
+    ):
         out[k][run, c] = v
     if d.training.start is not None:
         out["start_run"][run, c] = True
@@ -247,6 +329,12 @@ def fill(out: dict[str, np.ndarray], run: int | slice, c: int, d: Decision, worl
         out["base"][run, c] = OWN_MODEL
     elif d.products.base_model is not None:
         name = d.products.base_model
-        code = OPEN_MODEL if name == "open" else world.company_names.index(name) if name in world.company_names else None
+        code = (
+            OPEN_MODEL
+            if name == "open"
+            else world.company_names.index(name)
+            if name in world.company_names
+            else None
+        )
         if code is not None:
             out["base"][run, c] = code

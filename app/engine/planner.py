@@ -50,7 +50,9 @@ def plan_training(
     if params <= 0 or tokens <= 0 or gpus <= 0 or active <= 0:
         raise PlanError("parameters, tokens and GPUs must all be above zero")
     if active > params:
-        raise PlanError(f"active parameters ({active:.3g}) cannot exceed total parameters ({params:.3g})")
+        raise PlanError(
+            f"active parameters ({active:.3g}) cannot exceed total parameters ({params:.3g})"
+        )
     s, compute, gpu = scenario.scaling, scenario.compute, find_gpu(scenario, gpu_name)
     flops = float(scaling.training_flops(active, tokens, s))
     gpu_hours = flops / (gpu.tflops * 1e12 * s.mfu * s.goodput) / 3600.0
@@ -58,7 +60,18 @@ def plan_training(
     days = gpu_hours / gpus / 24.0
     energy_mwh = gpu_hours * gpu.watts * compute.system_power_factor * compute.pue / 1e6
     own_hours = compute.depreciation_years * 365.25 * 24.0
-    own_cost = gpu_hours * gpu.price_usd / own_hours + energy_mwh * 1000.0 * compute.electricity_per_kwh
+    own_cost = (
+        gpu_hours * gpu.price_usd / own_hours + energy_mwh * 1000.0 * compute.electricity_per_kwh
+    )
     eff_tokens = scaling.effective_tokens(tokens, unique_tokens if unique_tokens else tokens, s)
     lo = float(scaling.loss(scaling.effective_params(params, active, s), eff_tokens, s))
-    return TrainingPlan(flops, gpu_hours, days, gpu_hours * price, own_cost, energy_mwh, lo, float(scaling.capability(lo, s)))
+    return TrainingPlan(
+        flops,
+        gpu_hours,
+        days,
+        gpu_hours * price,
+        own_cost,
+        energy_mwh,
+        lo,
+        float(scaling.capability(lo, s)),
+    )

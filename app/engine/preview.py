@@ -1,4 +1,5 @@
-"""What a decision would do, before it is submitted: problems, money committed, cash left, training timeline."""
+"""What a decision would do, before it is submitted: problems, money committed, cash left, training
+timeline."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.decisions import Decision, to_arrays
-from app.engine.rules import compute, data, talent, training
-from app.engine.rules.events import Conditions
+from app.engine.rules import compute, data, events, talent, training
 from app.engine.state import State
 from app.engine.validation import (
     SPENDING_FIELDS,
@@ -41,57 +41,93 @@ class Preview:
     cash_after_commitments: float
     staff_cost: float
     last_revenue: float
-    pro_forma_cash: float  # cash after commitments, staff and GPU running costs, plus last quarter's revenue
+    pro_forma_cash: (
+        float  # cash after commitments, staff and GPU running costs, plus last quarter's revenue
+    )
     training: TrainingPreview | None
 
     def problems_at(self, field: str) -> list[str]:
-        return [p.message for p in self.problems if p.field == field or p.field.startswith(field + ".")]
+        return [
+            p.message for p in self.problems if p.field == field or p.field.startswith(field + ".")
+        ]
 
 
 def preview(world: World, state: State, company: int, decision: Decision) -> Preview:
-    """Every consequence of a decision that can be known before the round is resolved (run 0 of `state`)."""
-    d = to_arrays([decision if c == company else Decision() for c in range(world.n_companies)], world,
-                  state.base, state.prices, state.api_price, state.staff)
+    """Every consequence of a decision that can be known before the round is resolved (run 0 of
+    `state`)."""
+    d = to_arrays(
+        [decision if c == company else Decision() for c in range(world.n_companies)],
+        world,
+        state.base,
+        state.prices,
+        state.api_price,
+        state.staff,
+    )
     c = company
     problems = validate(world, state, c, decision, d)
     spend = spending(world, d)[0, c]
     funded = financing_within_limits(world, state, d)
     available = float(cash_available(state, funded)[0, c])
-    staff = float(talent.staff_cost(world, d.staff_target, d.pay, _calm(state.runs))[0, c])
-    energy = float(compute.energy_cost(world, compute.energy_mwh(world, state.gpus), _calm(state.runs))[0, c])
+    staff = float(
+        talent.staff_cost(world, d.staff_target, d.pay, events.no_shocks(state.runs))[0, c]
+    )
+    energy = float(
+        compute.energy_cost(
+            world, compute.energy_mwh(world, state.gpus), events.no_shocks(state.runs)
+        )[0, c]
+    )
     committed = float(spend.sum())
     return Preview(
         problems=problems,
-        spending=[(f, label, float(v)) for (f, label), v in zip(SPENDING_FIELDS, spend, strict=True) if v > 0],
-        cash_now=float(state.cash[0, c]), financing=available - float(state.cash[0, c]), committed=committed,
-        cash_after_commitments=available - committed, staff_cost=staff, last_revenue=float(state.revenue[0, c]),
+        spending=[
+            (f, label, float(v))
+            for (f, label), v in zip(SPENDING_FIELDS, spend, strict=True)
+            if v > 0
+        ],
+        cash_now=float(state.cash[0, c]),
+        financing=available - float(state.cash[0, c]),
+        committed=committed,
+        cash_after_commitments=available - committed,
+        staff_cost=staff,
+        last_revenue=float(state.revenue[0, c]),
         pro_forma_cash=available - committed - staff - energy + float(state.revenue[0, c]),
         training=_training(world, state, c, decision, d.serving_share[0, c]),
     )
 
 
-def _calm(runs: int) -> Conditions:
-    """Conditions with no shock, for estimates."""
-    z, f = np.zeros(runs), np.zeros((runs, 0), bool)
-    return Conditions(f, f, z.astype(bool), z, z + 1.0, z, z, z, z + 1.0, z + 1.0, z + 1.0)
-
-
-def _training(world: World, state: State, c: int, decision: Decision, serving_share: float) -> TrainingPreview | None:
+def _training(
+    world: World, state: State, c: int, decision: Decision, serving_share: float
+) -> TrainingPreview | None:
     plan = decision.training.start
     if plan is None or not world.is_lab[c]:
         return None
     s = world.scenario.scaling
-    extra = decision.data.scrape_t_tokens + decision.data.license_t_tokens + decision.data.synthetic_t_tokens
-    unique = data.unique_tokens(world, state.data)[0:1, c:c + 1] + extra
+    extra = (
+        decision.data.scrape_t_tokens
+        + decision.data.license_t_tokens
+        + decision.data.synthetic_t_tokens
+    )
+    unique = data.unique_tokens(world, state.data)[0:1, c : c + 1] + extra
     one = lambda v: np.array([[float(v)]])  # noqa: E731
-    flops, tokens_eff = training.plan_run(world, one(plan.params_b), one(plan.active), one(plan.tokens_t), unique)
-    peak = compute.peak_flops(world, state.gpus[0:1, c:c + 1] + _rented(world, decision))[0, 0] * (1.0 - serving_share)
-    per_round = float(peak * s.mfu * training.goodput(world, state.staff[0:1, c:c + 1, 1])[0, 0])
+    flops, tokens_eff = training.plan_run(
+        world, one(plan.params_b), one(plan.active), one(plan.tokens_t), unique
+    )
+    peak = compute.peak_flops(world, state.gpus[0:1, c : c + 1] + _rented(world, decision))[
+        0, 0
+    ] * (1.0 - serving_share)
+    per_round = float(peak * s.mfu * training.goodput(world, state.staff[0:1, c : c + 1, 1])[0, 0])
     rounds = training.quarters_to_finish(float(flops[0, 0]), per_round)
-    cap = training.finished_capability(world, one(plan.params_b), one(plan.active), tokens_eff,
-                                       state.algo[0:1, c:c + 1])
-    return TrainingPreview(float(flops[0, 0]), per_round, rounds, state.round + rounds if rounds else None,
-                           float(cap[0, 0]), float(state.model_cap[0, c]))
+    cap = training.finished_capability(
+        world, one(plan.params_b), one(plan.active), tokens_eff, state.algo[0:1, c : c + 1]
+    )
+    return TrainingPreview(
+        float(flops[0, 0]),
+        per_round,
+        rounds,
+        state.round + rounds if rounds else None,
+        float(cap[0, 0]),
+        float(state.model_cap[0, c]),
+    )
 
 
 def _rented(world: World, decision: Decision) -> np.ndarray:

@@ -38,10 +38,16 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def uniform(seeds: np.ndarray, rnd: int, company: np.ndarray | int, purpose: int, extra: int = 0) -> np.ndarray:
+def uniform(
+    seeds: np.ndarray, rnd: int, company: np.ndarray | int, purpose: int, extra: int = 0
+) -> np.ndarray:
     """Uniform draws in (0, 1), broadcast over run seeds (R,) and companies."""
     with np.errstate(over="ignore"):
-        key = np.asarray(seeds, dtype=np.uint64)[..., None] if np.ndim(company) else np.asarray(seeds, dtype=np.uint64)
+        key = (
+            np.asarray(seeds, dtype=np.uint64)[..., None]
+            if np.ndim(company)
+            else np.asarray(seeds, dtype=np.uint64)
+        )
         for part in (rnd, purpose, extra):
             key = _mix(key * _GOLDEN + np.uint64(part & 0xFFFFFFFFFFFFFFFF))
         comp = np.asarray(company, dtype=np.int64).astype(np.uint64) + np.uint64(7)

@@ -29,14 +29,19 @@ def capability(loss_value: ArrayLike, s: Scaling) -> ArrayLike:
 
 def effective_params(total: ArrayLike, active: ArrayLike, s: Scaling) -> ArrayLike:
     """Quality-equivalent parameters of a (possibly MoE) model: N_active^(1-w) N_total^w."""
-    return np.asarray(active) ** (1.0 - s.moe_total_weight) * np.asarray(total) ** s.moe_total_weight
+    return (
+        np.asarray(active) ** (1.0 - s.moe_total_weight) * np.asarray(total) ** s.moe_total_weight
+    )
 
 
 def effective_tokens(tokens: ArrayLike, unique: ArrayLike, s: Scaling) -> ArrayLike:
-    """Tokens' worth of training after repetition: nearly full value up to ~4 epochs, then decays."""
+    """Tokens' worth of training after repetition: nearly full value up to ~4 epochs, then
+    decays."""
     u = np.maximum(unique, 1e-9)
     repeats = np.maximum(np.asarray(tokens) / u - 1.0, 0.0)
-    repeated_value = u * (1.0 + s.repeat_half_life_epochs * (1.0 - np.exp(-repeats / s.repeat_half_life_epochs)))
+    repeated_value = u * (
+        1.0 + s.repeat_half_life_epochs * (1.0 - np.exp(-repeats / s.repeat_half_life_epochs))
+    )
     return np.where(np.asarray(tokens) <= u, tokens, repeated_value)
 
 
@@ -45,10 +50,15 @@ def training_flops(active_params: ArrayLike, tokens: ArrayLike, s: Scaling) -> A
     return s.flops_per_param_token * np.asarray(active_params) * np.asarray(tokens)
 
 
-def model_capability(total: ArrayLike, active: ArrayLike, tokens_eff: ArrayLike, algo: ArrayLike, s: Scaling) -> ArrayLike:
-    """Capability of a finished run; algorithmic efficiency multiplies effective compute (split evenly over N and D)."""
+def model_capability(
+    total: ArrayLike, active: ArrayLike, tokens_eff: ArrayLike, algo: ArrayLike, s: Scaling
+) -> ArrayLike:
+    """Capability of a finished run; algorithmic efficiency multiplies effective compute (split
+    evenly over N and D)."""
     boost = np.sqrt(np.maximum(algo, 1.0))
-    return capability(loss(effective_params(total, active, s) * boost, np.asarray(tokens_eff) * boost, s), s)
+    return capability(
+        loss(effective_params(total, active, s) * boost, np.asarray(tokens_eff) * boost, s), s
+    )
 
 
 def compute_optimal(flops: ArrayLike, s: Scaling) -> tuple[ArrayLike, ArrayLike]:

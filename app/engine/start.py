@@ -7,9 +7,21 @@ import numpy as np
 from app.engine import scaling
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import finance, market, tuning
-from app.engine.state import State
-from app.engine.step import own_or_vendor
-from app.engine.world import DATA_KINDS, OPEN_MODEL, World
+from app.engine.state import SAFETY_STAFF, State
+from app.engine.world import DATA_KINDS, OPEN_MODEL, OWN_MODEL, World
+from app.scenario.schema import CompanyStart
+
+
+def own_or_vendor(world: World) -> np.ndarray:
+    """Starting base-model codes (R=1): labs use their own, products their scenario vendor."""
+    names = world.company_names
+
+    def code(c: CompanyStart) -> int:
+        if c.kind == "lab":
+            return OWN_MODEL
+        return OPEN_MODEL if c.base_model == "open" else names.index(c.base_model)
+
+    return np.array([[code(c) for c in world.scenario.companies]])
 
 
 def _company_arrays(world: World) -> dict[str, np.ndarray]:
@@ -21,30 +33,84 @@ def _company_arrays(world: World) -> dict[str, np.ndarray]:
     total = col(lambda c: m(c, "params_b"))
     active = col(lambda c: (c.model.active_params_b or c.model.params_b) if c.model else 0.0)
     tokens = col(lambda c: m(c, "tokens_t"))
-    cap = np.where(total > 0, scaling.model_capability(np.maximum(total, 1e-3) * 1e9, np.maximum(active, 1e-3) * 1e9, tokens * 1e12, 1.0, sc.scaling), 0.0)
+    cap = np.where(
+        total > 0,
+        scaling.model_capability(
+            np.maximum(total, 1e-3) * 1e9,
+            np.maximum(active, 1e-3) * 1e9,
+            tokens * 1e12,
+            1.0,
+            sc.scaling,
+        ),
+        0.0,
+    )
     kinds = len(DATA_KINDS)
-    held = np.array([[[c.data_t_tokens * c.scraped_share, c.data_t_tokens * (1 - c.scraped_share)] + [0.0] * (kinds - 2) for c in cs]])
-    sft = np.array([[[c.domain_skill.get(s, 0.0) for s in world.segment_ids] for c in cs]], dtype=np.float64)
+    held = np.array(
+        [
+            [
+                [c.data_t_tokens * c.scraped_share, c.data_t_tokens * (1 - c.scraped_share)]
+                + [0.0] * (kinds - 2)
+                for c in cs
+            ]
+        ]
+    )
+    sft = np.array(
+        [[[c.domain_skill.get(s, 0.0) for s in world.segment_ids] for c in cs]], dtype=np.float64
+    )
     return {
-        "cash": col(lambda c: c.cash_musd), "gpus": gpus, "ppe": (gpus * world.gpu_price_musd).sum(-1) * sc.compute.starting_book_value,
-        "staff": np.array([[[c.researchers, c.engineers, c.safety_staff] for c in cs]], dtype=np.float64),
-        "data": held, "model_total": total, "model_active": active, "model_cap": cap,
-        "model_cutoff": col(lambda c: m(c, "cutoff_round")), "sft": sft, "safety_start": col(lambda c: c.safety),
-        "brand": col(lambda c: c.brand), "ecosystem": col(lambda c: c.ecosystem), "price_factor": col(lambda c: c.price_factor),
+        "cash": col(lambda c: c.cash_musd),
+        "gpus": gpus,
+        "ppe": (gpus * world.gpu_price_musd).sum(-1) * sc.compute.starting_book_value,
+        "staff": np.array(
+            [[[c.researchers, c.engineers, c.safety_staff] for c in cs]], dtype=np.float64
+        ),
+        "data": held,
+        "model_total": total,
+        "model_active": active,
+        "model_cap": cap,
+        "model_cutoff": col(lambda c: m(c, "cutoff_round")),
+        "sft": sft,
+        "safety_start": col(lambda c: c.safety),
+        "brand": col(lambda c: c.brand),
+        "ecosystem": col(lambda c: c.ecosystem),
+        "price_factor": col(lambda c: c.price_factor),
     }
 
 
 def opening_choice(world: World) -> market.Choice:
-    """How buyers split before round 1, given the starting offers (R=1): the installed base the game starts from."""
-    a, C = _company_arrays(world), world.n_companies
+    """How buyers split before round 1, given the starting offers (R=1): the installed base the
+    game starts from."""
+    return _opening_choice(world, _company_arrays(world))
+
+
+def _opening_choice(world: World, a: dict[str, np.ndarray]) -> market.Choice:
+    return market.choose(
+        world, _opening_offers(world, a), _opening_open_capability(world), 1, np.zeros(1)
+    )
+
+
+def _opening_open_capability(world: World) -> np.ndarray:
+    return np.array([world.scenario.market.outside.capability])
+
+
+def _opening_offers(world: World, a: dict[str, np.ndarray]) -> market.Offers:
+    """What each company sells before round 1 (R=1), before any safety tuning."""
+    C = world.n_companies
     base = own_or_vendor(world)
-    open_cap = np.array([world.scenario.market.outside.capability])
-    safety = tuning.safety_level(world, a["safety_start"], np.zeros((1, C)), a["staff"][:, :, 2])
-    base_cap = market.base_of(base, a["model_cap"], open_cap)
+    safety = tuning.safety_level(
+        world, a["safety_start"], np.zeros((1, C)), a["staff"][:, :, SAFETY_STAFF]
+    )
+    base_cap = market.base_of(base, a["model_cap"], _opening_open_capability(world))
     cutoff = market.base_of(base, a["model_cutoff"], np.zeros(1))
-    offers = market.Offers(base_cap - tuning.alignment_tax(world, safety), tuning.domain_skill(world, a["sft"]), safety,
-                           market.freshness(world, 1, cutoff, np.zeros((1, C))), a["brand"], a["ecosystem"], _opening_prices(world, a))
-    return market.choose(world, offers, open_cap, 1, np.zeros(1))
+    return market.Offers(
+        capability=base_cap - tuning.alignment_tax(world, safety),
+        domain=tuning.domain_skill(world, a["sft"]),
+        safety=safety,
+        freshness=market.freshness(world, 1, cutoff, np.zeros((1, C))),
+        brand=a["brand"],
+        ecosystem=a["ecosystem"],
+        price=_opening_prices(world, a),
+    )
 
 
 def _opening_prices(world: World, a: dict[str, np.ndarray]) -> np.ndarray:
@@ -52,63 +118,147 @@ def _opening_prices(world: World, a: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def initial_state(world: World, seeds: np.ndarray) -> State:
-    """Every replication starts from the scenario's companies; shares start at the market's own choice."""
+    """Every replication starts from the scenario's companies; shares start at the market's own
+    choice."""
     a = _company_arrays(world)
     runs, C = len(seeds), world.n_companies
-    H, L, E = world.depreciation_rounds, world.scenario.compute.delivery_lag_rounds, len(world.scenario.events)
+    H, L, E = (
+        world.depreciation_rounds,
+        world.scenario.compute.delivery_lag_rounds,
+        len(world.scenario.events),
+    )
     base = own_or_vendor(world)
     prices = _opening_prices(world, a)
     cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1.0, 1)
     mk = world.scenario.market
-    api = np.where(world.is_lab, np.maximum(mk.default_api_markup * cloud, mk.default_api_floor_share * world.seg_ref_price.mean()), 0.0)
-    open_cap = np.array([world.scenario.market.outside.capability])
-    opening = opening_choice(world)
+    api = np.where(
+        world.is_lab,
+        np.maximum(
+            mk.default_api_markup * cloud, mk.default_api_floor_share * world.seg_ref_price.mean()
+        ),
+        0.0,
+    )
+    open_cap = _opening_open_capability(world)
+    opening = _opening_choice(world, a)
     share = opening.probability
-    safety = tuning.safety_level(world, a["safety_start"], np.zeros((1, C)), a["staff"][:, :, 2])
-    base_cap = market.base_of(base, a["model_cap"], open_cap)
-    offers_cap = base_cap - tuning.alignment_tax(world, safety)
     revenue = (share * world.segment_volume(1) * prices).sum(-1)
-    value = finance.valuation(world, revenue, revenue, offers_cap, a["brand"], world.is_lab[None, :], a["cash"], np.zeros((1, C)), np.zeros((1, C)))
+    value = finance.valuation(
+        world,
+        revenue,
+        revenue,
+        opening.offers.capability,
+        a["brand"],
+        world.is_lab[None, :],
+        a["cash"],
+        np.zeros((1, C)),
+        np.zeros((1, C)),
+    )
     one = {
-        "open_capability": open_cap, "data_pool": world.data_pool[None, :], "events_left": np.zeros((1, E), dtype=np.int64),
-        "cash": a["cash"], "debt": np.zeros((1, C)), "paid_in": a["cash"] + a["ppe"], "retained": np.zeros((1, C)),
-        "ppe": a["ppe"], "loss_carryforward": np.zeros((1, C)), "ownership": np.ones((1, C)),
-        "depreciation": np.repeat((a["ppe"] / H)[:, :, None], H, axis=2), "rescues": np.zeros((1, C)),
-        "gpus": a["gpus"], "pipeline": np.zeros((1, C, L, world.n_gpus)), "staff": a["staff"], "pay": np.ones((1, C)),
-        "algo": np.ones((1, C)), "data": a["data"], "run_on": np.zeros((1, C), bool),
-        **{k: np.zeros((1, C)) for k in ("run_total", "run_active", "run_tokens", "run_tokens_eff", "run_flops_needed", "run_flops_done", "run_start")},
-        "model_total": a["model_total"], "model_active": a["model_active"], "model_cap": a["model_cap"],
-        "model_cutoff": a["model_cutoff"], "model_version": (a["model_total"] > 0).astype(np.float64),
-        "sft": a["sft"], "safety_stock": np.zeros((1, C)), "safety_start": a["safety_start"], "rag": np.zeros((1, C)),
-        "brand": a["brand"], "brand_anchor": a["brand"], "ecosystem": a["ecosystem"], "share": share,
-        "prices": prices, "api_price": api, "base": base, "revenue": revenue, "revenue_first": revenue,
-        "cum_revenue": np.zeros((1, C)), "cum_net_income": np.zeros((1, C)), "incidents": np.zeros((1, C)),
-        "valuation": value, "valuation_start": value, "token_share_start": (share * world.segment_volume(1)).sum(-1) / world.segment_volume(1).sum(),
-        "demand": (share * world.segment_volume(1)).sum(-1), "served": (share * world.segment_volume(1)).sum(-1),
+        "open_capability": open_cap,
+        "data_pool": world.data_pool[None, :],
+        "events_left": np.zeros((1, E), dtype=np.int64),
+        "cash": a["cash"],
+        "debt": np.zeros((1, C)),
+        "paid_in": a["cash"] + a["ppe"],
+        "retained": np.zeros((1, C)),
+        "ppe": a["ppe"],
+        "loss_carryforward": np.zeros((1, C)),
+        "ownership": np.ones((1, C)),
+        "depreciation": np.repeat((a["ppe"] / H)[:, :, None], H, axis=2),
+        "rescues": np.zeros((1, C)),
+        "gpus": a["gpus"],
+        "pipeline": np.zeros((1, C, L, world.n_gpus)),
+        "staff": a["staff"],
+        "pay": np.ones((1, C)),
+        "algo": np.ones((1, C)),
+        "data": a["data"],
+        "run_on": np.zeros((1, C), bool),
+        **{
+            k: np.zeros((1, C))
+            for k in (
+                "run_total",
+                "run_active",
+                "run_tokens",
+                "run_tokens_eff",
+                "run_flops_needed",
+                "run_flops_done",
+                "run_start",
+            )
+        },
+        "model_total": a["model_total"],
+        "model_active": a["model_active"],
+        "model_cap": a["model_cap"],
+        "model_cutoff": a["model_cutoff"],
+        "model_version": (a["model_total"] > 0).astype(np.float64),
+        "sft": a["sft"],
+        "safety_stock": np.zeros((1, C)),
+        "safety_start": a["safety_start"],
+        "rag": np.zeros((1, C)),
+        "brand": a["brand"],
+        "brand_anchor": a["brand"],
+        "ecosystem": a["ecosystem"],
+        "share": share,
+        "prices": prices,
+        "api_price": api,
+        "base": base,
+        "revenue": revenue,
+        "revenue_first": revenue,
+        "cum_revenue": np.zeros((1, C)),
+        "cum_net_income": np.zeros((1, C)),
+        "incidents": np.zeros((1, C)),
+        "valuation": value,
+        "valuation_start": value,
+        "token_share_start": (share * world.segment_volume(1)).sum(-1)
+        / world.segment_volume(1).sum(),
+        "demand": (share * world.segment_volume(1)).sum(-1),
+        "served": (share * world.segment_volume(1)).sum(-1),
     }
     tiled = {k: np.repeat(v, runs, axis=0) for k, v in one.items()}
     return State(round=0, seeds=np.asarray(seeds, dtype=np.uint64), **tiled)
 
 
 def standing_decisions(world: World, state: State) -> DecisionArrays:
-    """The decision of a company that has never decided: keep staff and prices, spend nothing new."""
+    """The decision of a company that has never decided: keep staff and prices, spend nothing
+    new."""
     R, C, G, S = state.runs, world.n_companies, world.n_gpus, world.n_segments
     z = np.zeros((R, C))
     return DecisionArrays(
-        raise_equity=z, borrow=z, repay=z, buy=np.zeros((R, C, G)), rent=np.zeros((R, C, G)),
-        serving_share=np.full((R, C), world.scenario.compute.default_serving_share), staff_target=state.staff.copy(), pay=np.ones((R, C)),
-        data_buy=np.zeros((R, C, 3)), start_run=np.zeros((R, C), bool), run_total=z, run_active=z, run_tokens=z,
-        cancel_run=np.zeros((R, C), bool), sft=np.zeros((R, C, S)), safety=z, rag=z, price=state.prices.copy(),
-        api_price=state.api_price.copy(), marketing=z, base=state.base.copy(),
+        raise_equity=z,
+        borrow=z,
+        repay=z,
+        buy=np.zeros((R, C, G)),
+        rent=np.zeros((R, C, G)),
+        serving_share=np.full((R, C), world.scenario.compute.default_serving_share),
+        staff_target=state.staff.copy(),
+        pay=np.ones((R, C)),
+        data_buy=np.zeros((R, C, 3)),
+        start_run=np.zeros((R, C), bool),
+        run_total=z,
+        run_active=z,
+        run_tokens=z,
+        cancel_run=np.zeros((R, C), bool),
+        sft=np.zeros((R, C, S)),
+        safety=z,
+        rag=z,
+        price=state.prices.copy(),
+        api_price=state.api_price.copy(),
+        marketing=z,
+        base=state.base.copy(),
     )
 
 
 def carried_on(previous: DecisionArrays) -> DecisionArrays:
     """Arrays form of Decision.carried_on: recurring choices stay, one-offs stop."""
     z = np.zeros_like(previous.raise_equity)
-    return previous.replace(raise_equity=z, borrow=z, repay=z, buy=np.zeros_like(previous.buy),
-                            data_buy=np.zeros_like(previous.data_buy), start_run=np.zeros_like(previous.start_run),
-                            cancel_run=np.zeros_like(previous.cancel_run))
+    return previous.replace(
+        raise_equity=z,
+        borrow=z,
+        repay=z,
+        buy=np.zeros_like(previous.buy),
+        data_buy=np.zeros_like(previous.data_buy),
+        start_run=np.zeros_like(previous.start_run),
+        cancel_run=np.zeros_like(previous.cancel_run),
+    )
 
 
 __all__ = ["OPEN_MODEL", "carried_on", "initial_state", "standing_decisions"]

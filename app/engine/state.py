@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 STAFF_ROLES = ("researchers", "engineers", "safety")
+RESEARCHERS, ENGINEERS, SAFETY_STAFF = range(len(STAFF_ROLES))  # index into staff[:, :, role]
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,6 +1,7 @@
 """One quarter of the world: the rules applied in one visible order.
 
-`step(world, state, decisions)` is pure: same inputs, same outputs, byte for byte.
+`step(world, state, decisions)` is pure: same inputs, same outputs, byte for byte. Each phase
+below is one piece of the economics; the rules themselves live in `app.engine.rules`.
 """
 
 from __future__ import annotations
@@ -11,16 +12,23 @@ import numpy as np
 
 from app.engine.arrays import sum_last
 from app.engine.decisions import DecisionArrays
-from app.engine.rules import compute, data, events, finance, market, risk, scoring, talent, training, tuning
-from app.engine.state import State
-from app.engine.world import OPEN_MODEL, OWN_MODEL, World
-
-STATEMENT_LINES = (
-    "revenue_retail", "revenue_api", "compute_rental", "compute_energy", "compute_depreciation", "api_fees",
-    "api_serving", "open_serving", "retrieval", "staff", "data", "sft", "safety", "marketing",
-    "incidents", "fines", "settlements", "interest", "tax",
+from app.engine.rules import (
+    compute,
+    data,
+    events,
+    finance,
+    market,
+    risk,
+    scoring,
+    talent,
+    training,
+    tuning,
 )
-COST_LINES = STATEMENT_LINES[2:17]
+from app.engine.rules.accounts import COST_LINES, STATEMENT_LINES, Books, book_accounts
+from app.engine.state import ENGINEERS, RESEARCHERS, SAFETY_STAFF, State
+from app.engine.world import World
+
+__all__ = ["COST_LINES", "STATEMENT_LINES", "Outcome", "step"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,128 +66,173 @@ class Outcome:
     volume: np.ndarray
 
 
-def step(world: World, state: State, d: DecisionArrays, injected: np.ndarray | None = None) -> tuple[State, Outcome]:
+def step(world: World, state: State, d: DecisionArrays,
+         injected: np.ndarray | None = None) -> tuple[State, Outcome]:
     """Resolve one quarter for every replication at once."""
-    rnd, sc, is_lab = state.round + 1, world.scenario, world.is_lab[None, :]
+    rnd = state.round + 1
     events_left, cond = events.advance_events(world, state.events_left, state.seeds, rnd, injected)
-    o = sc.market.outside
-    open_cap = np.minimum(state.open_capability + o.gain_per_round + cond.open_jump, max(o.max_capability, o.capability))
-
-    fin = finance.finance(world, d.raise_equity, d.borrow, d.repay, state.cash, state.debt, state.revenue, state.ppe, state.valuation, state.ownership)
-    deals = compute.clear_gpu_market(world, d.buy, d.rent, compute.gpu_allowed(world, rnd, cond.export_ban), cond)
-    gpus, pipeline = compute.deliver(state.gpus, state.pipeline, deals.bought)
-    depreciation, schedule = compute.depreciate(state.depreciation, deals.capex)
-    staff, hired, left = talent.hire(world, state.staff, d.staff_target, d.pay, cond)
-    algo = talent.research_gain(world, state.algo, staff[:, :, 0])
-
-    fleet = gpus + deals.rented
-    peak = compute.peak_flops(world, fleet)
-    serving = np.where(is_lab, d.serving_share, 0.0)
-    serving_peak = peak * serving
-    training_peak = peak - serving_peak
-    synth_flops = 1e12 * sc.data.synthetic_flops_per_token
-    synthetic = np.minimum(d.data_buy[:, :, 2], training_peak * sc.scaling.mfu / synth_flops)
-    training_peak = training_peak - synthetic * synth_flops / sc.scaling.mfu
-    held, pool, data_cost = data.acquire_data(world, state.data, state.data_pool, d.data_buy, synthetic)
-
-    run = _start_runs(world, state, d, held, rnd)
-    progress = training.advance_run(world, run["run_on"], run["run_flops_needed"], run["run_flops_done"], training_peak, staff[:, :, 1], state.seeds, rnd)
-    new_cap = training.finished_capability(world, run["run_total"], run["run_active"], run["run_tokens_eff"], algo)
-    released = progress.completed & (new_cap > state.model_cap)
-    model = {
-        "model_cap": np.where(released, new_cap, state.model_cap),
-        "model_total": np.where(released, run["run_total"], state.model_total),
-        "model_active": np.where(released, run["run_active"], state.model_active),
-        "model_cutoff": np.where(released, run["run_start"], state.model_cutoff),
-        "model_version": state.model_version + released,
-    }
-    run["run_on"] = run["run_on"] & ~progress.completed & ~progress.failed
-    run["run_flops_done"] = np.where(run["run_on"], progress.flops_done, 0.0)
-
-    sft = tuning.fine_tune(world, state.sft, d.sft, 0.0)
-    safety_stock = tuning.safety_tuning(world, state.safety_stock, d.safety, staff[:, :, 2])
-    safety = tuning.safety_level(world, state.safety_start, safety_stock, staff[:, :, 2])
-
-    base_cap = market.base_of(d.base, model["model_cap"], open_cap)
-    cutoff = market.base_of(d.base, model["model_cutoff"], np.full_like(open_cap, rnd - sc.market.open_model_age_rounds))
-    eff_cap = np.maximum(base_cap - tuning.alignment_tax(world, safety), 0.0)
-    offers = market.Offers(eff_cap, tuning.domain_skill(world, sft), safety, market.freshness(world, rnd, cutoff, d.rag),
-                           state.brand, state.ecosystem, d.price)
-    choice = market.choose(world, offers, open_cap, rnd, cond.min_safety_add)
-    share = market.installed_share(world, state.share, choice, state.prices)
-    volume = world.segment_volume(rnd) * cond.demand_mult[:, None]
-    capacity = market.serving_capacity(world, serving_peak, compute.memory_gb(world, fleet) * serving, model["model_active"],
-                                       model["model_total"], algo, is_lab)
-    demand, served = market.serve(share, volume, capacity)
-    share_after = served / np.maximum(volume[:, None, :], 1e-12)
-    revenue_seg = served * d.price
-    retail = sum_last(revenue_seg)
-    tokens = sum_last(served)
-
-    api = _api_market(world, d, tokens, model["model_active"], algo, rnd)
-    sft = sft + world.scenario.data.proprietary_examples_per_musd_revenue * revenue_seg
-    held = held.copy()
-    held[:, :, data.PROPRIETARY] += data.proprietary_tokens(world, retail)
-
-    shares = data.data_shares(held)
-    rate_parts = risk.incident_rate_parts(world, state.served, safety, staff[:, :, 2], shares)
-    regulated = (world.seg_min_safety[None, :] + cond.min_safety_add[:, None]) > 0
-    regulated_revenue = sum_last(revenue_seg, regulated[:, None, :])
-    revenue = retail + api["revenue_api"]
-    inc = risk.incidents(world, rate_parts, state.served, regulated_revenue, held, shares, cond.legal_mult, state.seeds, rnd)
-    brand = risk.update_brand(world, state.brand, state.brand_anchor, safety, eff_cap, d.marketing, inc.severity)
-
-    mwh = compute.energy_mwh(world, gpus)
-    lines = {
-        "revenue_retail": retail, "revenue_api": api["revenue_api"],
-        "compute_rental": deals.rent_cost, "compute_energy": compute.energy_cost(world, mwh, cond), "compute_depreciation": depreciation,
-        "api_fees": api["api_fees"], "api_serving": api["api_serving"], "open_serving": api["open_serving"],
-        "retrieval": tokens * d.rag * sc.market.rag_cost_per_m_tokens * world.price_index(rnd),
-        "staff": talent.staff_cost(world, staff, d.pay, cond), "data": data_cost, "sft": sum_last(d.sft), "safety": d.safety,
-        "marketing": d.marketing, "incidents": inc.cost, "fines": inc.fine, "settlements": inc.settlement,
-        "interest": state.debt * sc.finance.interest_rate_per_year / 4.0,
-    }
-    operating = revenue - sum(lines[k] for k in COST_LINES)
-    pretax = operating - lines["interest"]
-    lines["tax"], carry = finance.tax(world, pretax, state.loss_carryforward)
-    net = pretax - lines["tax"]
-
-    cash = state.cash + net + depreciation - deals.capex + fin.raised + fin.borrowed - fin.repaid
-    rescue, ownership = finance.rescue(world, cash, state.valuation, fin.ownership)
-    cash_flow = {"operating": net + depreciation, "investing": -deals.capex,
-                 "financing": fin.raised + fin.borrowed - fin.repaid + rescue}
-    cash = cash + rescue
-    debt = state.debt + fin.borrowed - fin.repaid
-    value = finance.valuation(world, revenue, state.revenue, eff_cap, brand, world.is_lab[None, :], cash, debt, inc.severity)
-
-    revenue_first = np.where(rnd == 1, revenue, state.revenue_first)
-    cum_rev, cum_net, n_inc, rescues = state.cum_revenue + revenue, state.cum_net_income + net, state.incidents + inc.happened, state.rescues + (rescue > 0)
-    token_share = tokens / np.maximum(sum_last(volume)[:, None], 1e-12)
-    metrics = scoring.metric_values(cum_net, revenue, revenue_first, token_share, state.token_share_start, ownership * value,
-                                    state.valuation_start, brand, n_inc, eff_cap, rescues)
-    scaled, score = scoring.scorecard(world, metrics)
+    open_cap = market.open_weight_frontier(world, state.open_capability, cond.open_jump)
+    money = raise_money(world, state, d)
+    fleet = clear_gpu_market(world, state, d, cond, rnd)
+    team = hire(world, state, d, cond)
+    split = compute.split_fleet(world, compute.peak_flops(world, fleet.in_use), d.serving_share,
+                                d.data_buy[:, :, data.SYNTHETIC])
+    held, pool, data_cost = data.acquire_data(world, state.data, state.data_pool, d.data_buy,
+                                              split.synthetic)
+    trained = train(world, state, d, held, split.training_peak, team, rnd)
+    tuned = tune(world, state, d, team)
+    sales = serve_market(world, state, d, fleet, split, team, trained, tuned, open_cap, cond, rnd)
+    api = market.api_market(world, d.base, d.api_price, sales.tokens, trained.model["model_active"],
+                            team.algo, rnd)
+    sft = tuning.earn_examples(world, tuned.sft, sales.revenue_by_segment)  # the flywheel:
+    held = data.with_proprietary(world, held, sales.retail)  # users' traffic becomes data
+    revenue = sales.retail + api.revenue
+    inc = incidents(world, state, held, tuned, team, sales, cond, rnd)
+    brand = risk.update_brand(world, state.brand, state.brand_anchor, tuned.safety,
+                              sales.offers.capability, d.marketing, inc.severity)
+    lines = income_statement(world, state, d, fleet, team, data_cost, sales, api, inc, cond, rnd)
+    books = book_accounts(world, lines, revenue, state.cash, state.debt, state.loss_carryforward,
+                          state.valuation, fleet.depreciation, fleet.deals.capex, money)
+    value = finance.valuation(world, revenue, state.revenue, sales.offers.capability, brand,
+                              world.is_lab[None, :], books.cash, books.debt, inc.severity)
+    totals = tally(state, revenue, books, inc, rnd)
+    metrics, scaled, score = scorecard(world, state, revenue, sales, totals,
+                                       books.ownership * value, brand)
 
     new = state.replace(
         round=rnd, open_capability=open_cap, data_pool=pool, events_left=events_left,
-        cash=cash, debt=debt, paid_in=state.paid_in + fin.raised + rescue, retained=state.retained + net,
-        ppe=state.ppe + deals.capex - depreciation, loss_carryforward=carry, ownership=ownership, depreciation=schedule,
-        rescues=rescues, gpus=gpus, pipeline=pipeline, staff=staff, pay=d.pay, algo=algo, data=held,
-        **run, **model, sft=sft, safety_stock=safety_stock, rag=d.rag, brand=brand, share=share_after,
-        prices=d.price, api_price=d.api_price, base=d.base, revenue=revenue, revenue_first=revenue_first,
-        cum_revenue=cum_rev, cum_net_income=cum_net, incidents=n_inc, valuation=value, demand=sum_last(demand), served=tokens,
+        cash=books.cash, debt=books.debt, paid_in=state.paid_in + money.raised + books.rescue,
+        retained=state.retained + books.net_income,
+        ppe=state.ppe + fleet.deals.capex - fleet.depreciation,
+        loss_carryforward=books.loss_carryforward, ownership=books.ownership,
+        depreciation=fleet.schedule, rescues=totals.rescues,
+        gpus=fleet.gpus, pipeline=fleet.pipeline, staff=team.staff, pay=d.pay, algo=team.algo,
+        data=held, **trained.runs, **trained.model,
+        sft=sft, safety_stock=tuned.safety_stock, rag=d.rag, brand=brand, share=sales.share,
+        prices=d.price, api_price=d.api_price, base=d.base,
+        revenue=revenue, revenue_first=totals.revenue_first, cum_revenue=totals.revenue,
+        cum_net_income=totals.net_income, incidents=totals.incidents, valuation=value,
+        demand=sum_last(sales.demand), served=sales.tokens,
     )
-    outcome = Outcome(rnd, cond, deals, hired, left, progress, released, offers, choice, demand, served, capacity,
-                      state.share, share_after, revenue_seg, inc, lines, revenue, operating, net, cash_flow, rescue,
-                      metrics, scaled, score, eff_cap, safety, world.reference_price(rnd), volume)
+    outcome = Outcome(
+        round=rnd, conditions=cond, deals=fleet.deals, hired=team.hired, left=team.left,
+        progress=trained.progress, released=trained.released,
+        offers=sales.offers, choice=sales.choice, demand=sales.demand, served=sales.served,
+        capacity=sales.capacity, share_before=state.share, share=sales.share,
+        revenue_by_segment=sales.revenue_by_segment, incidents=inc,
+        lines=books.lines, revenue=revenue, operating_income=books.operating_income,
+        net_income=books.net_income, cash_flow=books.cash_flow, rescue=books.rescue,
+        metrics=metrics, scaled_metrics=scaled, score=score,
+        effective_capability=sales.offers.capability, safety=tuned.safety,
+        reference_price=world.reference_price(rnd), volume=sales.volume,
+    )
     return new, outcome
 
 
-def _start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray, rnd: int) -> dict[str, np.ndarray]:
+def raise_money(world: World, state: State, d: DecisionArrays) -> finance.Financing:
+    """Equity raised at the current valuation, debt within the lenders' limit, repayments."""
+    return finance.raise_money(world, d.raise_equity, d.borrow, d.repay, state.cash, state.debt,
+                               state.revenue, state.ppe, state.valuation, state.ownership)
+
+
+@dataclass(frozen=True, eq=False)
+class Fleet:
+    """Each company's GPUs after this quarter's market (R,C,...)."""
+
+    deals: compute.GpuDeals
+    gpus: np.ndarray  # owned and running (R,C,G)
+    pipeline: np.ndarray  # still on order (R,C,L,G)
+    depreciation: np.ndarray  # this quarter's charge (R,C)
+    schedule: np.ndarray  # charges still to come (R,C,H)
+
+    @property
+    def in_use(self) -> np.ndarray:
+        """Owned and rented GPUs running this quarter (R,C,G)."""
+        return self.gpus + self.deals.rented
+
+
+def clear_gpu_market(world: World, state: State, d: DecisionArrays, cond: events.Conditions,
+                     rnd: int) -> Fleet:
+    """Orders rationed to supply at rising prices, rentals, deliveries after the lag,
+    depreciation."""
+    allowed = compute.gpu_allowed(world, rnd, cond.export_ban)
+    deals = compute.clear_gpu_market(world, d.buy, d.rent, allowed, cond)
+    gpus, pipeline = compute.deliver(state.gpus, state.pipeline, deals.bought)
+    depreciation, schedule = compute.depreciate(state.depreciation, deals.capex)
+    return Fleet(deals=deals, gpus=gpus, pipeline=pipeline, depreciation=depreciation,
+                 schedule=schedule)
+
+
+@dataclass(frozen=True, eq=False)
+class Team:
+    """Headcount after the talent market, and what research made of the algorithms (R,C,...)."""
+
+    staff: np.ndarray  # (R,C,3)
+    hired: np.ndarray
+    left: np.ndarray
+    algo: np.ndarray  # algorithmic-efficiency multiplier
+
+    @property
+    def engineers(self) -> np.ndarray:
+        return self.staff[:, :, ENGINEERS]
+
+    @property
+    def safety_staff(self) -> np.ndarray:
+        return self.staff[:, :, SAFETY_STAFF]
+
+
+def hire(world: World, state: State, d: DecisionArrays, cond: events.Conditions) -> Team:
+    """The talent market clears on relative pay; this quarter's researchers improve the
+    algorithms."""
+    staff, hired, left = talent.hire(world, state.staff, d.staff_target, d.pay, cond)
+    algo = talent.research_gain(world, state.algo, staff[:, :, RESEARCHERS])
+    return Team(staff=staff, hired=hired, left=left, algo=algo)
+
+
+@dataclass(frozen=True, eq=False)
+class Training:
+    """Pre-training after this quarter: the runs in progress and the model each company sells."""
+
+    runs: dict[str, np.ndarray]  # the State's run_* fields
+    model: dict[str, np.ndarray]  # the State's model_* fields
+    progress: training.RunProgress
+    released: np.ndarray  # bool (R,C): a new model went live
+
+
+def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
+          training_peak: np.ndarray, team: Team, rnd: int) -> Training:
+    """Runs start or stop, take the quarter's training FLOPs, and release a better model when
+    done."""
+    runs = start_runs(world, state, d, held, rnd)
+    progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
+                                    runs["run_flops_done"], training_peak, team.engineers,
+                                    state.seeds, rnd)
+    new_cap = training.finished_capability(world, runs["run_total"], runs["run_active"],
+                                           runs["run_tokens_eff"], team.algo)
+    released = progress.completed & (new_cap > state.model_cap)
+    model = {
+        "model_cap": np.where(released, new_cap, state.model_cap),
+        "model_total": np.where(released, runs["run_total"], state.model_total),
+        "model_active": np.where(released, runs["run_active"], state.model_active),
+        "model_cutoff": np.where(released, runs["run_start"], state.model_cutoff),
+        "model_version": state.model_version + released,
+    }
+    runs["run_on"] = runs["run_on"] & ~progress.completed & ~progress.failed
+    runs["run_flops_done"] = np.where(runs["run_on"], progress.flops_done, 0.0)
+    return Training(runs=runs, model=model, progress=progress, released=released)
+
+
+def start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
+               rnd: int) -> dict[str, np.ndarray]:
     """Cancel runs asked to stop; start requested runs at labs with none in progress."""
     on = state.run_on & ~d.cancel_run
     start = d.start_run & ~on & world.is_lab[None, :]
-    needed, tokens_eff = training.plan_run(world, d.run_total, d.run_active, d.run_tokens, data.unique_tokens(world, held))
-    pick = lambda new, old: np.where(start, new, old)  # noqa: E731
+    needed, tokens_eff = training.plan_run(world, d.run_total, d.run_active, d.run_tokens,
+                                           data.unique_tokens(world, held))
+
+    def pick(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+        return np.where(start, new, old)
+
     return {
         "run_on": on | start,
         "run_total": pick(d.run_total, state.run_total),
@@ -192,25 +245,150 @@ def _start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     }
 
 
-def _api_market(world: World, d: DecisionArrays, tokens: np.ndarray, model_active: np.ndarray, algo: np.ndarray, rnd: int) -> dict[str, np.ndarray]:
-    """The two-sided market: product companies pay their vendor lab per token; the lab serves them from the cloud."""
-    open_cost = np.where(d.base == OPEN_MODEL, tokens * market.open_serving_cost(world, rnd), 0.0)
-    fees, revenue_api, api_tokens = np.zeros_like(tokens), np.zeros_like(tokens), np.zeros_like(tokens)
-    for buyer in np.flatnonzero((d.base >= 0).any(axis=0)):
-        vendor = d.base[:, buyer]
-        on_lab = vendor >= 0
-        price = np.take_along_axis(d.api_price, np.maximum(vendor, 0)[:, None], axis=1)[:, 0]
-        fees[:, buyer] = np.where(on_lab, tokens[:, buyer] * price, 0.0)
-        for lab in np.flatnonzero(world.is_lab):
-            mine = vendor == lab
-            revenue_api[:, lab] += np.where(mine, fees[:, buyer], 0.0)
-            api_tokens[:, lab] += np.where(mine, tokens[:, buyer], 0.0)
-    unit = market.cloud_cost_per_m_tokens(world, model_active, algo, rnd)
-    return {"api_fees": fees, "revenue_api": revenue_api, "api_serving": api_tokens * unit, "open_serving": open_cost, "api_tokens": api_tokens}
+@dataclass(frozen=True, eq=False)
+class Tuning:
+    """Fine-tuning and safety after this quarter's spend (R,C,...)."""
+
+    sft: np.ndarray  # SFT examples held (R,C,S), before users add theirs
+    safety_stock: np.ndarray
+    safety: np.ndarray  # 0-100 safety of the offer
 
 
-def own_or_vendor(world: World) -> np.ndarray:
-    """Starting base-model codes (R=1): labs use their own, products their scenario vendor."""
-    names = world.company_names
-    return np.array([[OWN_MODEL if c.kind == "lab" else (OPEN_MODEL if c.base_model == "open" else names.index(c.base_model))
-                      for c in world.scenario.companies]])
+def tune(world: World, state: State, d: DecisionArrays, team: Team) -> Tuning:
+    """Bought SFT examples, safety tuning made more effective by safety staff, the offer's
+    safety."""
+    sft = tuning.fine_tune(world, state.sft, d.sft)
+    stock = tuning.safety_tuning(world, state.safety_stock, d.safety, team.safety_staff)
+    safety = tuning.safety_level(world, state.safety_start, stock, team.safety_staff)
+    return Tuning(sft=sft, safety_stock=stock, safety=safety)
+
+
+@dataclass(frozen=True, eq=False)
+class Sales:
+    """The retail market of one quarter."""
+
+    offers: market.Offers
+    choice: market.Choice
+    volume: np.ndarray  # (R,S) tokens buyers want
+    capacity: np.ndarray  # (R,C) tokens each company can serve
+    demand: np.ndarray  # (R,C,S) tokens asked of each company
+    served: np.ndarray  # (R,C,S)
+    share: np.ndarray  # (R,C,S) installed share after capacity limits
+    revenue_by_segment: np.ndarray  # (R,C,S) $M
+    retail: np.ndarray  # (R,C) $M
+    tokens: np.ndarray  # (R,C) served
+
+
+def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
+                 split: compute.FleetSplit, team: Team, trained: Training, tuned: Tuning,
+                 open_cap: np.ndarray, cond: events.Conditions, rnd: int) -> Sales:
+    """Buyers choose among the offers and the open-weight option; the installed base churns slowly,
+    and what a lab's serving fleet cannot produce is lost."""
+    offers = make_offers(world, state, d, trained, tuned, open_cap, rnd)
+    choice = market.choose(world, offers, open_cap, rnd, cond.min_safety_add)
+    installed = market.installed_share(world, state.share, choice, state.prices)
+    volume = world.segment_volume(rnd) * cond.demand_mult[:, None]
+    serving_memory = compute.memory_gb(world, fleet.in_use) * split.serving
+    capacity = market.serving_capacity(world, split.serving_peak, serving_memory,
+                                       trained.model["model_active"], trained.model["model_total"],
+                                       team.algo, world.is_lab[None, :])
+    demand, served = market.serve(installed, volume, capacity)
+    revenue_by_segment = served * d.price
+    return Sales(
+        offers=offers, choice=choice, volume=volume, capacity=capacity, demand=demand,
+        served=served, share=served / np.maximum(volume[:, None, :], 1e-12),
+        revenue_by_segment=revenue_by_segment, retail=sum_last(revenue_by_segment),
+        tokens=sum_last(served),
+    )
+
+
+def make_offers(world: World, state: State, d: DecisionArrays, trained: Training, tuned: Tuning,
+                open_cap: np.ndarray, rnd: int) -> market.Offers:
+    """What each company sells: its base model less the alignment tax, skills, safety, freshness."""
+    model = trained.model
+    base_cap = market.base_of(d.base, model["model_cap"], open_cap)
+    open_cutoff = np.full_like(open_cap, rnd - world.scenario.market.open_model_age_rounds)
+    cutoff = market.base_of(d.base, model["model_cutoff"], open_cutoff)
+    return market.Offers(
+        capability=np.maximum(base_cap - tuning.alignment_tax(world, tuned.safety), 0.0),
+        domain=tuning.domain_skill(world, tuned.sft), safety=tuned.safety,
+        freshness=market.freshness(world, rnd, cutoff, d.rag),
+        brand=state.brand, ecosystem=state.ecosystem, price=d.price,
+    )
+
+
+def incidents(world: World, state: State, held: np.ndarray, tuned: Tuning, team: Team,
+              sales: Sales, cond: events.Conditions, rnd: int) -> risk.Incidents:
+    """Incidents drawn on last quarter's user base; fines on regulated revenue; data lawsuits."""
+    shares = data.data_shares(held)
+    rate_parts = risk.incident_rate_parts(world, state.served, tuned.safety, team.safety_staff,
+                                          shares)
+    regulated = market.safety_floor(world, cond.min_safety_add) > 0
+    regulated_revenue = sum_last(sales.revenue_by_segment, regulated[:, None, :])
+    return risk.incidents(world, rate_parts, state.served, regulated_revenue, held, shares,
+                          cond.legal_mult, state.seeds, rnd)
+
+
+def income_statement(world: World, state: State, d: DecisionArrays, fleet: Fleet, team: Team,
+                     data_cost: np.ndarray, sales: Sales, api: market.ApiMarket,
+                     inc: risk.Incidents, cond: events.Conditions,
+                     rnd: int) -> dict[str, np.ndarray]:
+    """Every line of the quarter's income statement but tax ($M, R,C), in STATEMENT_LINES order."""
+    energy = compute.energy_cost(world, compute.energy_mwh(world, fleet.gpus), cond)
+    return {
+        "revenue_retail": sales.retail,
+        "revenue_api": api.revenue,
+        "compute_rental": fleet.deals.rent_cost,
+        "compute_energy": energy,
+        "compute_depreciation": fleet.depreciation,
+        "api_fees": api.fees,
+        "api_serving": api.serving_cost,
+        "open_serving": api.open_serving_cost,
+        "retrieval": market.retrieval_cost(world, sales.tokens, d.rag, rnd),
+        "staff": talent.staff_cost(world, team.staff, d.pay, cond),
+        "data": data_cost,
+        "sft": sum_last(d.sft),
+        "safety": d.safety,
+        "marketing": d.marketing,
+        "incidents": inc.cost,
+        "fines": inc.fine,
+        "settlements": inc.settlement,
+        "interest": finance.interest(world, state.debt),
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class Totals:
+    """Running totals over the game so far (R,C)."""
+
+    revenue_first: np.ndarray  # round 1's revenue, the base of revenue growth
+    revenue: np.ndarray
+    net_income: np.ndarray
+    incidents: np.ndarray
+    rescues: np.ndarray
+
+
+def tally(state: State, revenue: np.ndarray, books: Books, inc: risk.Incidents, rnd: int) -> Totals:
+    """Add this quarter to the game's running totals."""
+    return Totals(
+        revenue_first=np.where(rnd == 1, revenue, state.revenue_first),
+        revenue=state.cum_revenue + revenue,
+        net_income=state.cum_net_income + books.net_income,
+        incidents=state.incidents + inc.happened,
+        rescues=state.rescues + (books.rescue > 0),
+    )
+
+
+def scorecard(world: World, state: State, revenue: np.ndarray, sales: Sales, totals: Totals,
+              stake_value: np.ndarray,
+              brand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The balanced scorecard: raw metrics (R,C,8), each scaled to [0,1], and the 0-100 score."""
+    token_share = sales.tokens / np.maximum(sum_last(sales.volume)[:, None], 1e-12)
+    metrics = scoring.metric_values(
+        cum_net_income=totals.net_income, revenue=revenue, revenue_first=totals.revenue_first,
+        token_share=token_share, token_share_start=state.token_share_start,
+        stake_value=stake_value, valuation_start=state.valuation_start, brand=brand,
+        incidents=totals.incidents, capability=sales.offers.capability, rescues=totals.rescues,
+    )
+    scaled, score = scoring.scorecard(world, metrics)
+    return metrics, scaled, score

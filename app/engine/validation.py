@@ -1,4 +1,5 @@
-"""Whether a decision can be carried out: every problem at once for players, a fitted budget for personas.
+"""Whether a decision can be carried out: every problem at once for players, a fitted budget for
+personas.
 
 The budget rule lives in `spending` and `cash_available`, used by both paths.
 """
@@ -11,7 +12,7 @@ import numpy as np
 
 from app.engine.arrays import sum_last
 from app.engine.decisions import Decision, DecisionArrays
-from app.engine.rules import data, finance, talent
+from app.engine.rules import data, events, finance, talent
 from app.engine.state import State
 from app.engine.world import World
 
@@ -34,14 +35,20 @@ class DecisionProblem:
 
 
 def spending(world: World, d: DecisionArrays) -> np.ndarray:
-    """(R,C,7) money each spending line commits this quarter at list prices ($M), in SPENDING_FIELDS order."""
-    return np.stack([
-        sum_last(d.buy, world.gpu_price_musd),
-        sum_last(d.rent, world.gpu_rent_musd_round),
-        d.data_buy[:, :, data.SCRAPED] * world.data_cost[data.SCRAPED],
-        d.data_buy[:, :, data.LICENSED] * world.data_cost[data.LICENSED],
-        sum_last(d.sft), d.safety, d.marketing,
-    ], axis=-1)
+    """(R,C,7) money each spending line commits this quarter at list prices ($M), in SPENDING_FIELDS
+    order."""
+    return np.stack(
+        [
+            sum_last(d.buy, world.gpu_price_musd),
+            sum_last(d.rent, world.gpu_rent_musd_round),
+            d.data_buy[:, :, data.SCRAPED] * world.data_cost[data.SCRAPED],
+            d.data_buy[:, :, data.LICENSED] * world.data_cost[data.LICENSED],
+            sum_last(d.sft),
+            d.safety,
+            d.marketing,
+        ],
+        axis=-1,
+    )
 
 
 def cash_available(state: State, d: DecisionArrays) -> np.ndarray:
@@ -50,24 +57,34 @@ def cash_available(state: State, d: DecisionArrays) -> np.ndarray:
 
 
 def financing_within_limits(world: World, state: State, d: DecisionArrays) -> DecisionArrays:
-    """The financing a company can actually get: raises, loans and repayments cut to their limits."""
-    room = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
-    return d.replace(raise_equity=np.minimum(d.raise_equity, finance.max_raise(world, state.valuation)),
-                     borrow=np.minimum(d.borrow, room), repay=np.minimum(d.repay, state.debt))
+    """The financing a company can actually get: raises, loans and repayments cut to their
+    limits."""
+    room = finance.debt_room(world, state.revenue, state.ppe, state.debt)
+    return d.replace(
+        raise_equity=np.minimum(d.raise_equity, finance.max_raise(world, state.valuation)),
+        borrow=np.minimum(d.borrow, room),
+        repay=np.minimum(d.repay, state.debt),
+    )
 
 
 def running_costs(world: World, state: State, d: DecisionArrays) -> np.ndarray:
     """A quarter's committed running costs before revenue: staff at their new pay ($M)."""
-    salary, _, _ = talent.role_constants(world)
-    return sum_last(d.staff_target, salary) * d.pay / 4.0 / 1e6
+    return talent.staff_cost(world, d.staff_target, d.pay, events.no_shocks(state.runs))
 
 
-def affordable(world: World, state: State, d: DecisionArrays, reserve_rounds: np.ndarray, prefers_debt: np.ndarray) -> DecisionArrays:
-    """Fit a persona's plan to its means: finance the gap if it can, else scale discretionary spending down."""
+def affordable(
+    world: World,
+    state: State,
+    d: DecisionArrays,
+    reserve_rounds: np.ndarray,
+    prefers_debt: np.ndarray,
+) -> DecisionArrays:
+    """Fit a persona's plan to its means: finance the gap if it can, else scale discretionary
+    spending down."""
     total = sum_last(spending(world, d))
     reserve = reserve_rounds * np.maximum(running_costs(world, state, d) - 0.5 * state.revenue, 0.0)
     gap = np.maximum(total + reserve - state.cash, 0.0)
-    room_debt = np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)
+    room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
     raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
     # a plan that already asks for financing (a study's tweak) gets at least that much, within the limits
@@ -78,8 +95,9 @@ def affordable(world: World, state: State, d: DecisionArrays, reserve_rounds: np
 
 
 def within_budget(world: World, state: State, d: DecisionArrays) -> DecisionArrays:
-    """Fit a decision someone wrote (a script, a strategy function) to its means, as personas' plans are fitted:
-    financing cut to its limits, then every spending line scaled down alike until it fits the cash available."""
+    """Fit a decision someone wrote (a script, a strategy function) to its means, as personas' plans
+    are fitted: financing cut to its limits, then every spending line scaled down alike until it
+    fits the cash available."""
     d = financing_within_limits(world, state, d)
     return _spend_within(d, sum_last(spending(world, d)), np.maximum(cash_available(state, d), 0.0))
 
@@ -88,12 +106,21 @@ def _spend_within(d: DecisionArrays, total: np.ndarray, room: np.ndarray) -> Dec
     """Every spending line scaled by one factor (R,C) so that their total fits `room`."""
     scale = np.minimum(1.0, room / np.maximum(total, 1e-9))
     s3 = scale[:, :, None]
-    return d.replace(buy=d.buy * s3, rent=d.rent * s3, data_buy=d.data_buy * s3, sft=d.sft * s3,
-                     safety=d.safety * scale, marketing=d.marketing * scale)
+    return d.replace(
+        buy=d.buy * s3,
+        rent=d.rent * s3,
+        data_buy=d.data_buy * s3,
+        sft=d.sft * s3,
+        safety=d.safety * scale,
+        marketing=d.marketing * scale,
+    )
 
 
-def validate(world: World, state: State, company: int, decision: Decision, d: DecisionArrays) -> list[DecisionProblem]:
-    """Every problem with one company's decision (run 0 of `state`, arrays `d` from to_arrays), in plain words."""
+def validate(
+    world: World, state: State, company: int, decision: Decision, d: DecisionArrays
+) -> list[DecisionProblem]:
+    """Every problem with one company's decision (run 0 of `state`, arrays `d` from to_arrays), in
+    plain words."""
     c = company
     problems = _names(world, c, decision)
     problems += _budget(world, state, d, c)
@@ -108,13 +135,29 @@ def _names(world: World, c: int, dec: Decision) -> list[DecisionProblem]:
     """Unknown GPU or segment names, found before any arithmetic (the model bounds every amount)."""
     out = []
     gpus, segs = world.gpu_names, world.segment_ids
-    for field, table in (("compute.buy_gpus", dec.compute.buy_gpus), ("compute.rent_gpus", dec.compute.rent_gpus)):
-        out += [DecisionProblem(f"{field}.{name}", f"There is no GPU called {name!r}; the "
-                                f"catalogue has {', '.join(gpus)}.")
-                for name in table if name not in gpus]
-    for field, table in (("tuning.sft_musd", dec.tuning.sft_musd), ("products.prices", dec.products.prices)):
-        out += [DecisionProblem(f"{field}.{seg}", f"There is no segment {seg!r}; segments are "
-                                f"{', '.join(segs)}.") for seg in table if seg not in segs]
+    for field, table in (
+        ("compute.buy_gpus", dec.compute.buy_gpus),
+        ("compute.rent_gpus", dec.compute.rent_gpus),
+    ):
+        out += [
+            DecisionProblem(
+                f"{field}.{name}",
+                f"There is no GPU called {name!r}; the catalogue has {', '.join(gpus)}.",
+            )
+            for name in table
+            if name not in gpus
+        ]
+    for field, table in (
+        ("tuning.sft_musd", dec.tuning.sft_musd),
+        ("products.prices", dec.products.prices),
+    ):
+        out += [
+            DecisionProblem(
+                f"{field}.{seg}", f"There is no segment {seg!r}; segments are {', '.join(segs)}."
+            )
+            for seg in table
+            if seg not in segs
+        ]
     return out
 
 
@@ -124,7 +167,11 @@ def _budget(world: World, state: State, d: DecisionArrays, c: int) -> list[Decis
     left = float(cash_available(state, financing_within_limits(world, state, d))[0, c])
     for (field, label), cost in zip(SPENDING_FIELDS, spend, strict=True):
         if cost > left + 1e-9:
-            return [DecisionProblem(field, f"{label} cost ${cost:,.1f}M; you have ${max(left, 0):,.1f}M left.")]
+            return [
+                DecisionProblem(
+                    field, f"{label} cost ${cost:,.1f}M; you have ${max(left, 0):,.1f}M left."
+                )
+            ]
         left -= cost
     return []
 
@@ -133,29 +180,55 @@ def _finance(world: World, state: State, d: DecisionArrays, c: int) -> list[Deci
     out = []
     cap = float(finance.max_raise(world, state.valuation)[0, c])
     if d.raise_equity[0, c] > cap + 1e-9:
-        out.append(DecisionProblem("finance.raise_equity_musd", f"You can raise at most ${cap:,.1f}M this quarter "
-                                   f"({world.scenario.finance.max_raise_share:.0%} of your ${state.valuation[0, c]:,.1f}M valuation)."))
-    room = float(np.maximum(finance.debt_limit(world, state.revenue, state.ppe) - state.debt, 0.0)[0, c])
+        out.append(
+            DecisionProblem(
+                "finance.raise_equity_musd",
+                f"You can raise at most ${cap:,.1f}M this quarter "
+                f"({world.scenario.finance.max_raise_share:.0%} of your "
+                f"${state.valuation[0, c]:,.1f}M valuation).",
+            )
+        )
+    room = float(finance.debt_room(world, state.revenue, state.ppe, state.debt)[0, c])
     if d.borrow[0, c] > room + 1e-9:
-        out.append(DecisionProblem("finance.borrow_musd", f"Lenders will add at most ${room:,.1f}M of debt (limit: "
-                                   f"{world.scenario.finance.max_debt_to_revenue:g}x annual revenue plus half your GPU book value)."))
+        out.append(
+            DecisionProblem(
+                "finance.borrow_musd",
+                f"Lenders will add at most ${room:,.1f}M of debt (limit: "
+                f"{world.scenario.finance.max_debt_to_revenue:g}x annual revenue "
+                "plus half your GPU book value).",
+            )
+        )
     if d.repay[0, c] > state.debt[0, c] + 1e-9:
-        out.append(DecisionProblem("finance.repay_musd", f"You owe ${state.debt[0, c]:,.1f}M; you cannot repay more than that."))
+        out.append(
+            DecisionProblem(
+                "finance.repay_musd",
+                f"You owe ${state.debt[0, c]:,.1f}M; you cannot repay more than that.",
+            )
+        )
     return out
 
 
 def _gpus(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
     from app.engine.rules.compute import gpu_allowed
 
-    allowed = gpu_allowed(world, state.round + 1, (state.events_left > 0).any(1) & _export_ban_active(world, state))[0, c]
+    allowed = gpu_allowed(
+        world, state.round + 1, (state.events_left > 0).any(1) & _export_ban_active(world, state)
+    )[0, c]
     out = []
     for g, name in enumerate(world.gpu_names):
         for field, arr in (("compute.buy_gpus", d.buy), ("compute.rent_gpus", d.rent)):
             if arr[0, c, g] > 0 and not allowed[g]:
                 gpu = world.scenario.compute.gpus[g]
-                why = (f"ships from round {gpu.available_from_round}" if gpu.available_from_round > state.round + 1
-                       else "is under export controls for your region")
-                out.append(DecisionProblem(f"{field}.{name}", f"The {name} {why}; you cannot get it this round."))
+                why = (
+                    f"ships from round {gpu.available_from_round}"
+                    if gpu.available_from_round > state.round + 1
+                    else "is under export controls for your region"
+                )
+                out.append(
+                    DecisionProblem(
+                        f"{field}.{name}", f"The {name} {why}; you cannot get it this round."
+                    )
+                )
     return out
 
 
@@ -173,15 +246,39 @@ def _training(world: World, state: State, c: int, dec: Decision) -> list[Decisio
         return []
     name = world.company_names[c]
     if not world.is_lab[c]:
-        return [DecisionProblem("training.start", f"{name} is a product company: it builds on a vendor's or an open-weight model and does not pre-train.")]
+        return [
+            DecisionProblem(
+                "training.start",
+                f"{name} is a product company: it builds on a vendor's or an open-weight "
+                "model and does not pre-train.",
+            )
+        ]
     if state.run_on[0, c] and not dec.training.cancel:
-        return [DecisionProblem("training.start", "A pre-training run is already in progress; cancel it first or wait for it to finish.")]
+        return [
+            DecisionProblem(
+                "training.start",
+                "A pre-training run is already in progress; "
+                "cancel it first or wait for it to finish.",
+            )
+        ]
     out = []
-    unique = float(data.unique_tokens(world, state.data)[0, c] + dec.data.scrape_t_tokens + dec.data.license_t_tokens + dec.data.synthetic_t_tokens)
+    unique = float(
+        data.unique_tokens(world, state.data)[0, c]
+        + dec.data.scrape_t_tokens
+        + dec.data.license_t_tokens
+        + dec.data.synthetic_t_tokens
+    )
     max_epochs = world.scenario.data.max_epochs
     if plan.tokens_t > max_epochs * max(unique, 1e-9):
-        out.append(DecisionProblem("training.start.tokens_t", f"{plan.tokens_t:,.1f}T tokens would be {plan.tokens_t / max(unique, 1e-9):,.0f} passes over "
-                                   f"your {unique:,.1f}T unique tokens; beyond {max_epochs:.0f} passes more tokens teach nothing. Buy data or train on fewer tokens."))
+        out.append(
+            DecisionProblem(
+                "training.start.tokens_t",
+                f"{plan.tokens_t:,.1f}T tokens would be "
+                f"{plan.tokens_t / max(unique, 1e-9):,.0f} passes over "
+                f"your {unique:,.1f}T unique tokens; beyond {max_epochs:.0f} passes "
+                "more tokens teach nothing. Buy data or train on fewer tokens.",
+            )
+        )
     return out
 
 
@@ -191,7 +288,13 @@ def _products(world: World, c: int, dec: Decision) -> list[DecisionProblem]:
     if base is not None and not world.is_lab[c]:
         labs = [n for n, lab in zip(world.company_names, world.is_lab, strict=True) if lab]
         if base != "open" and base not in labs:
-            out.append(DecisionProblem("products.base_model", f"Build on 'open' or one of this game's labs ({', '.join(labs) or 'none'}), not {base!r}."))
+            out.append(
+                DecisionProblem(
+                    "products.base_model",
+                    "Build on 'open' or one of this game's labs "
+                    f"({', '.join(labs) or 'none'}), not {base!r}.",
+                )
+            )
     if dec.products.api_price is not None and not world.is_lab[c]:
         out.append(DecisionProblem("products.api_price", "Only labs sell API access."))
     return out

@@ -8,11 +8,22 @@ import numpy as np
 
 from app.scenario.schema import HOURS_PER_ROUND, Scenario
 
-DATA_KINDS = ("scraped", "licensed", "synthetic", "proprietary")  # proprietary comes only from a product's users
+DATA_KINDS = (
+    "scraped",
+    "licensed",
+    "synthetic",
+    "proprietary",
+)  # proprietary comes only from a product's users
 OWN_MODEL, OPEN_MODEL = -1, -2  # base-model codes besides a lab's company index
 EVENT_KINDS = (
-    "gpu_export_controls", "new_gpu_generation", "copyright_wave", "regulation",
-    "open_weight_release", "talent_war", "power_crunch", "recession",
+    "gpu_export_controls",
+    "new_gpu_generation",
+    "copyright_wave",
+    "regulation",
+    "open_weight_release",
+    "talent_war",
+    "power_crunch",
+    "recession",
 )
 
 
@@ -22,7 +33,8 @@ def _arr(values: list[float]) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class World:
-    """Scenario constants as arrays: G GPU types, K data kinds, S segments, C companies, E events."""
+    """Scenario constants as arrays: G GPU types, K data kinds, S segments, C companies, E
+    events."""
 
     scenario: Scenario
     gpu_tflops: np.ndarray = field(init=False)
@@ -69,7 +81,11 @@ class World:
         put("gpu_from_round", _arr([g.available_from_round for g in gpus]))
         put("gpu_controlled", np.array([g.export_controlled for g in gpus]))
         srcs = {s.kind: s for s in sc.data.sources}
-        get = lambda attr, default=0.0: _arr([getattr(srcs[k], attr) if k in srcs else default for k in DATA_KINDS])  # noqa: E731
+
+        def get(attr: str, default: float = 0.0) -> np.ndarray:
+            """One data-source field per data kind, `default` for a kind the scenario leaves out."""
+            return _arr([getattr(srcs[k], attr) if k in srcs else default for k in DATA_KINDS])
+
         put("data_cost", get("cost_per_t_tokens_musd"))
         put("data_quality", get("quality", 1.0))
         put("data_pool", get("pool_t_tokens"))
@@ -82,7 +98,22 @@ class World:
         put("seg_growth", _arr([s.growth_per_round for s in segs]))
         put("seg_ref_price", _arr([s.reference_price for s in segs]))
         put("seg_price_sens", _arr([s.price_sensitivity for s in segs]))
-        put("seg_weights", np.array([[s.w_capability, s.w_domain, s.w_safety, s.w_freshness, s.w_brand, s.w_ecosystem] for s in segs]))
+        put(
+            "seg_weights",
+            np.array(
+                [
+                    [
+                        s.w_capability,
+                        s.w_domain,
+                        s.w_safety,
+                        s.w_freshness,
+                        s.w_brand,
+                        s.w_ecosystem,
+                    ]
+                    for s in segs
+                ]
+            ),
+        )
         put("seg_min_safety", _arr([s.min_safety for s in segs]))
         put("seg_churn", _arr([s.churn_per_round for s in segs]))
         put("is_lab", np.array([c.kind == "lab" for c in sc.companies]))

@@ -1,4 +1,5 @@
-"""The GPU market: buying with limited supply and rising prices, renting, delivery, power and depreciation."""
+"""The GPU market: buying with limited supply and rising prices, renting, delivery, power and
+depreciation."""
 
 from __future__ import annotations
 
@@ -25,12 +26,17 @@ class GpuDeals:
 def gpu_allowed(world: World, rnd: int, export_ban: np.ndarray) -> np.ndarray:
     """(R,C,G): which GPUs each company may order or rent this round."""
     launched = world.gpu_from_round <= rnd
-    banned = export_ban[:, None, None] & world.is_cn[None, :, None] & world.gpu_controlled[None, None, :]
+    banned = (
+        export_ban[:, None, None] & world.is_cn[None, :, None] & world.gpu_controlled[None, None, :]
+    )
     return launched[None, None, :] & ~banned
 
 
-def clear_gpu_market(world: World, buy: np.ndarray, rent: np.ndarray, allowed: np.ndarray, cond: Conditions) -> GpuDeals:
-    """Ration orders to supply; price = list * (orders/supply)^elasticity above supply, so spend never exceeds list."""
+def clear_gpu_market(
+    world: World, buy: np.ndarray, rent: np.ndarray, allowed: np.ndarray, cond: Conditions
+) -> GpuDeals:
+    """Ration orders to supply; price = list * (orders/supply)^elasticity above supply, so spend
+    never exceeds list."""
     cc = world.scenario.compute
     buy, rent = buy * allowed, rent * allowed
     orders = sum_companies(buy)
@@ -39,12 +45,24 @@ def clear_gpu_market(world: World, buy: np.ndarray, rent: np.ndarray, allowed: n
     bought = buy / pressure[:, None, :]
     rented_total = sum_companies(rent)
     older = world.gpu_tflops[None, :] < (world.gpu_tflops * (world.gpu_from_round <= 99)).max()
-    rent_price = (world.gpu_rent_musd_round * np.maximum(rented_total / world.gpu_rental_supply, 1.0) ** cc.rent_elasticity
-                  * (1.0 - cc.old_generation_rent_cut * cond.new_generation[:, None] * older))
-    return GpuDeals(bought, buy_price, sum_last(bought, buy_price[:, None, :]), rent, rent_price, sum_last(rent, rent_price[:, None, :]))
+    rent_price = (
+        world.gpu_rent_musd_round
+        * np.maximum(rented_total / world.gpu_rental_supply, 1.0) ** cc.rent_elasticity
+        * (1.0 - cc.old_generation_rent_cut * cond.new_generation[:, None] * older)
+    )
+    return GpuDeals(
+        bought,
+        buy_price,
+        sum_last(bought, buy_price[:, None, :]),
+        rent,
+        rent_price,
+        sum_last(rent, rent_price[:, None, :]),
+    )
 
 
-def deliver(gpus: np.ndarray, pipeline: np.ndarray, bought: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def deliver(
+    gpus: np.ndarray, pipeline: np.ndarray, bought: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """GPUs ordered `lag` rounds ago start running; this round's orders join the queue."""
     if pipeline.shape[2] == 0:
         return gpus + bought, pipeline
@@ -53,7 +71,8 @@ def deliver(gpus: np.ndarray, pipeline: np.ndarray, bought: np.ndarray) -> tuple
 
 
 def depreciate(schedule: np.ndarray, capex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Straight-line depreciation: this round's charge, and the schedule with new purchases spread over their life."""
+    """Straight-line depreciation: this round's charge, and the schedule with new purchases spread
+    over their life."""
     charge = schedule[:, :, 0]
     horizon = schedule.shape[2]
     shifted = np.empty_like(schedule)
@@ -70,7 +89,9 @@ def energy_mwh(world: World, gpus: np.ndarray) -> np.ndarray:
 
 
 def energy_cost(world: World, mwh: np.ndarray, cond: Conditions) -> np.ndarray:
-    return mwh * 1000.0 * world.scenario.compute.electricity_per_kwh * cond.power_mult[:, None] / 1e6
+    return (
+        mwh * 1000.0 * world.scenario.compute.electricity_per_kwh * cond.power_mult[:, None] / 1e6
+    )
 
 
 def memory_gb(world: World, gpus: np.ndarray) -> np.ndarray:
@@ -81,3 +102,30 @@ def memory_gb(world: World, gpus: np.ndarray) -> np.ndarray:
 def peak_flops(world: World, gpus: np.ndarray) -> np.ndarray:
     """Peak FLOPs a fleet can deliver in a quarter (R,C)."""
     return sum_last(gpus, world.gpu_tflops) * 1e12 * SECONDS_PER_ROUND
+
+
+@dataclass(frozen=True, eq=False)
+class FleetSplit:
+    """How a fleet's FLOPs are shared this quarter (R,C)."""
+
+    serving: np.ndarray  # share of the fleet serving customers
+    serving_peak: np.ndarray  # peak FLOPs serving customers
+    training_peak: np.ndarray  # peak FLOPs left for pre-training
+    synthetic: np.ndarray  # trillions of synthetic tokens generated
+
+
+def split_fleet(
+    world: World, peak: np.ndarray, serving_share: np.ndarray, synthetic_wanted: np.ndarray
+) -> FleetSplit:
+    """Labs serve customers with their chosen share of the fleet; synthetic data is generated with
+    what is left (as far as it goes), and pre-training gets the rest."""
+    sc = world.scenario
+    serving = np.where(world.is_lab[None, :], serving_share, 0.0)
+    serving_peak = peak * serving
+    training_peak = peak - serving_peak
+    synth_flops = 1e12 * sc.data.synthetic_flops_per_token
+    synthetic = np.minimum(synthetic_wanted, training_peak * sc.scaling.mfu / synth_flops)
+    training_peak = training_peak - synthetic * synth_flops / sc.scaling.mfu
+    return FleetSplit(
+        serving=serving, serving_peak=serving_peak, training_peak=training_peak, synthetic=synthetic
+    )

@@ -27,11 +27,38 @@ class Conditions:
     demand_mult: np.ndarray
 
 
-def advance_events(world: World, left: np.ndarray, seeds: np.ndarray, rnd: int, injected: np.ndarray | None) -> tuple[np.ndarray, Conditions]:
-    """Count down running events, start scheduled, drawn and injected ones, and sum their effects."""
+def no_shocks(runs: int) -> Conditions:
+    """The conditions of a quarter with no event running, for estimates made before it is played."""
+    none, zero, one = np.zeros((runs, 0), bool), np.zeros(runs), np.ones(runs)
+    return Conditions(
+        started=none,
+        active=none,
+        export_ban=np.zeros(runs, bool),
+        new_generation=zero,
+        legal_mult=one,
+        min_safety_add=zero,
+        open_jump=zero,
+        pay_inflation=zero,
+        attrition_mult=one,
+        power_mult=one,
+        demand_mult=one,
+    )
+
+
+def advance_events(
+    world: World, left: np.ndarray, seeds: np.ndarray, rnd: int, injected: np.ndarray | None
+) -> tuple[np.ndarray, Conditions]:
+    """Count down running events, start scheduled, drawn and injected ones, and sum their
+    effects."""
     left = np.maximum(left - 1, 0)
     n_events = left.shape[1]
-    draws = np.stack([uniform(seeds, rnd, MARKET, Purpose.EVENT, extra=e) for e in range(n_events)], axis=1) if n_events else left * 0.0
+    draws = (
+        np.stack(
+            [uniform(seeds, rnd, MARKET, Purpose.EVENT, extra=e) for e in range(n_events)], axis=1
+        )
+        if n_events
+        else left * 0.0
+    )
     started = (world.event_round == rnd) | ((left == 0) & (draws < world.event_prob))
     if injected is not None:
         started = started | injected
@@ -42,7 +69,11 @@ def advance_events(world: World, left: np.ndarray, seeds: np.ndarray, rnd: int, 
 def _by_kind(world: World, mask: np.ndarray) -> dict[str, np.ndarray]:
     """Total magnitude of the masked events of each kind (R,)."""
     onehot = world.event_kind[:, None] == np.arange(len(EVENT_KINDS))[None, :]
-    sums = (mask * world.event_magnitude) @ onehot if mask.shape[1] else np.zeros((mask.shape[0], len(EVENT_KINDS)))
+    sums = (
+        (mask * world.event_magnitude) @ onehot
+        if mask.shape[1]
+        else np.zeros((mask.shape[0], len(EVENT_KINDS)))
+    )
     return {k: sums[:, i] for i, k in enumerate(EVENT_KINDS)}
 
 

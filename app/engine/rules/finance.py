@@ -1,4 +1,5 @@
-"""Finance: raises at a valuation, debt, interest, tax, the three statements, and distress rescue."""
+"""Finance: raises at a valuation, debt, interest, tax, the three statements, and distress
+rescue."""
 
 from __future__ import annotations
 
@@ -22,27 +23,51 @@ def debt_limit(world: World, revenue: np.ndarray, ppe: np.ndarray) -> np.ndarray
     return world.scenario.finance.max_debt_to_revenue * 4.0 * revenue + 0.5 * ppe
 
 
+def debt_room(world: World, revenue: np.ndarray, ppe: np.ndarray, debt: np.ndarray) -> np.ndarray:
+    """New debt lenders will still add: the limit less what is owed, never below zero."""
+    return np.maximum(debt_limit(world, revenue, ppe) - debt, 0.0)
+
+
 def max_raise(world: World, valuation: np.ndarray) -> np.ndarray:
     return world.scenario.finance.max_raise_share * valuation
 
 
-def finance(world: World, raise_: np.ndarray, borrow: np.ndarray, repay: np.ndarray, cash: np.ndarray, debt: np.ndarray,
-            revenue: np.ndarray, ppe: np.ndarray, valuation: np.ndarray, ownership: np.ndarray) -> Financing:
+def raise_money(
+    world: World,
+    raise_: np.ndarray,
+    borrow: np.ndarray,
+    repay: np.ndarray,
+    cash: np.ndarray,
+    debt: np.ndarray,
+    revenue: np.ndarray,
+    ppe: np.ndarray,
+    valuation: np.ndarray,
+    ownership: np.ndarray,
+) -> Financing:
     """Raise equity (diluting the team), borrow within the limit, repay what is owed."""
     raised = np.clip(raise_, 0.0, max_raise(world, valuation))
-    borrowed = np.clip(borrow, 0.0, np.maximum(debt_limit(world, revenue, ppe) - debt, 0.0))
+    borrowed = np.clip(borrow, 0.0, debt_room(world, revenue, ppe, debt))
     repaid = np.clip(repay, 0.0, np.minimum(debt, np.maximum(cash + raised + borrowed, 0.0)))
     return Financing(raised, borrowed, repaid, ownership * valuation / (valuation + raised))
 
 
-def tax(world: World, pretax: np.ndarray, carryforward: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def interest(world: World, debt: np.ndarray) -> np.ndarray:
+    """A quarter's interest on the debt carried into it ($M)."""
+    return debt * world.scenario.finance.interest_rate_per_year / 4.0
+
+
+def tax(
+    world: World, pretax: np.ndarray, carryforward: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Tax on profit after losses carried forward; returns (tax, new carry-forward)."""
     used = np.minimum(carryforward, np.maximum(pretax, 0.0))
     due = world.scenario.finance.tax_rate * np.maximum(pretax - used, 0.0)
     return due, carryforward - used + np.maximum(-pretax, 0.0)
 
 
-def rescue(world: World, cash: np.ndarray, valuation: np.ndarray, ownership: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rescue(
+    world: World, cash: np.ndarray, valuation: np.ndarray, ownership: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Cash a company that ran dry is rescued with, and its team's stake after punitive dilution."""
     f = world.scenario.finance
     amount = np.where(cash < 0, -cash + f.rescue_buffer_musd, 0.0)
@@ -50,12 +75,30 @@ def rescue(world: World, cash: np.ndarray, valuation: np.ndarray, ownership: np.
     return amount, ownership * price / (price + amount)
 
 
-def valuation(world: World, revenue: np.ndarray, previous_revenue: np.ndarray, capability: np.ndarray, brand: np.ndarray,
-              is_lab: np.ndarray, cash: np.ndarray, debt: np.ndarray, incident_severity: np.ndarray) -> np.ndarray:
-    """Revenue multiple with credit for growth, plus the value of an owned frontier model, net cash; incidents knock it."""
+def valuation(
+    world: World,
+    revenue: np.ndarray,
+    previous_revenue: np.ndarray,
+    capability: np.ndarray,
+    brand: np.ndarray,
+    is_lab: np.ndarray,
+    cash: np.ndarray,
+    debt: np.ndarray,
+    incident_severity: np.ndarray,
+) -> np.ndarray:
+    """Revenue multiple with credit for growth, plus the value of an owned frontier model, net cash;
+    incidents knock it."""
     f, sf = world.scenario.finance, world.scenario.safety
     growth = np.clip(revenue / np.maximum(previous_revenue, 1e-6) - 1.0, 0.0, f.max_growth_credit)
     operating = 4.0 * revenue * (f.revenue_multiple + f.growth_multiple * growth)
-    model = np.where(is_lab, f.capability_value_busd * 1000.0 * (capability / 100.0) ** 3 * np.sqrt(brand / 50.0), 0.0)
-    value = (operating + model) * (1.0 - np.minimum(sf.market_value_hit_share * incident_severity, 0.9)) + cash - debt
+    model = np.where(
+        is_lab,
+        f.capability_value_busd * 1000.0 * (capability / 100.0) ** 3 * np.sqrt(brand / 50.0),
+        0.0,
+    )
+    value = (
+        (operating + model) * (1.0 - np.minimum(sf.market_value_hit_share * incident_severity, 0.9))
+        + cash
+        - debt
+    )
     return np.maximum(value, f.valuation_floor_musd)

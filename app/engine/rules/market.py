@@ -18,7 +18,8 @@ MONTHS_PER_ROUND = 3.0
 
 @dataclass(frozen=True, eq=False)
 class Offers:
-    """What buyers compare (R,C,...): capability after the alignment tax, skills, safety, freshness, brand, price."""
+    """What buyers compare (R,C,...): capability after the alignment tax, skills, safety, freshness,
+    brand, price."""
 
     capability: np.ndarray
     domain: np.ndarray  # (R,C,S)
@@ -39,12 +40,14 @@ class Choice:
     outside_probability: np.ndarray  # (R,S)
 
     def parts(self, world: World) -> tuple[np.ndarray, np.ndarray]:
-        """Each attribute's part of every utility: (R,C,S,A) for offers, (R,S,A) for the outside option."""
+        """Each attribute's part of every utility: (R,C,S,A) for offers, (R,S,A) for the outside
+        option."""
         return utility_parts(world, self.offers, self.open_capability, self.round)
 
 
 def base_of(base: np.ndarray, values: np.ndarray, open_value: np.ndarray) -> np.ndarray:
-    """Per company, the value of the model it builds on: its own, a lab's, or the open-weight one (R,C)."""
+    """Per company, the value of the model it builds on: its own, a lab's, or the open-weight one
+    (R,C)."""
     idx = np.where(base >= 0, base, np.arange(base.shape[1])[None, :])
     theirs = np.take_along_axis(values, idx, axis=1)
     return np.where(base == OPEN_MODEL, open_value[:, None], theirs)
@@ -63,77 +66,206 @@ def outside_attributes(world: World, open_cap: np.ndarray, rnd: int) -> np.ndarr
     o = world.scenario.market.outside
     fixed = np.array([o.domain, o.safety, o.freshness, o.brand, o.ecosystem])
     R, S = open_cap.shape[0], world.n_segments
-    return np.concatenate([np.broadcast_to(open_cap[:, None, None], (R, S, 1)), np.broadcast_to(fixed, (R, S, 5))], axis=-1)
+    return np.concatenate(
+        [np.broadcast_to(open_cap[:, None, None], (R, S, 1)), np.broadcast_to(fixed, (R, S, 5))],
+        axis=-1,
+    )
 
 
-def utility_parts(world: World, offers: Offers, open_cap: np.ndarray, rnd: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each attribute's part of every utility, for explaining a result (the same sums `choose` makes)."""
-    w, k, ref = world.seg_weights, world.scenario.market.attribute_scale / 10.0, world.reference_price(rnd)
+def utility_parts(
+    world: World, offers: Offers, open_cap: np.ndarray, rnd: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each attribute's part of every utility, for explaining a result (the same sums `choose`
+    makes)."""
+    w, k, ref = (
+        world.seg_weights,
+        world.scenario.market.attribute_scale / 10.0,
+        world.reference_price(rnd),
+    )
     R, C, S = offers.price.shape
-    per_company = np.stack([offers.capability, offers.safety, offers.freshness, offers.brand, offers.ecosystem], axis=-1)
-    attrs = np.concatenate([np.broadcast_to(per_company[:, :, None, :1], (R, C, S, 1)), offers.domain[..., None],
-                            np.broadcast_to(per_company[:, :, None, 1:], (R, C, S, 4))], axis=-1)
+    per_company = np.stack(
+        [offers.capability, offers.safety, offers.freshness, offers.brand, offers.ecosystem],
+        axis=-1,
+    )
+    attrs = np.concatenate(
+        [
+            np.broadcast_to(per_company[:, :, None, :1], (R, C, S, 1)),
+            offers.domain[..., None],
+            np.broadcast_to(per_company[:, :, None, 1:], (R, C, S, 4)),
+        ],
+        axis=-1,
+    )
     price_part = -world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref)
     parts = np.concatenate([attrs * w * k, price_part[..., None]], axis=-1)
     out_attrs = outside_attributes(world, open_cap, rnd)
     out_price = -world.seg_price_sens * np.log(world.scenario.market.outside.price_factor)
-    outside_parts = np.concatenate([out_attrs * w * k, np.broadcast_to(out_price, (R, S))[..., None]], axis=-1)
+    outside_parts = np.concatenate(
+        [out_attrs * w * k, np.broadcast_to(out_price, (R, S))[..., None]], axis=-1
+    )
     return parts, outside_parts
 
 
-def choose(world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray) -> Choice:
-    """Logit choice probabilities over every offer and the outside option, per segment."""
-    w, ref = world.seg_weights * (world.scenario.market.attribute_scale / 10.0), world.reference_price(rnd)
+def open_weight_frontier(world: World, previous: np.ndarray, jump: np.ndarray) -> np.ndarray:
+    """The best open-weight model (R,): it gains steadily, jumps on a release, up to its ceiling."""
     o = world.scenario.market.outside
-    u = (offers.capability[:, :, None] * w[:, 0] + offers.domain * w[:, 1] + offers.safety[:, :, None] * w[:, 2]
-         + offers.freshness[:, :, None] * w[:, 3] + offers.brand[:, :, None] * w[:, 4] + offers.ecosystem[:, :, None] * w[:, 5]
-         - world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref))
-    fixed = o.domain * w[:, 1] + o.safety * w[:, 2] + o.freshness * w[:, 3] + o.brand * w[:, 4] + o.ecosystem * w[:, 5]
+    return np.minimum(previous + o.gain_per_round + jump, max(o.max_capability, o.capability))
+
+
+def safety_floor(world: World, min_safety_add: np.ndarray) -> np.ndarray:
+    """Least safety each segment's buyers accept this round (R,S), regulation included."""
+    return world.seg_min_safety + min_safety_add[:, None]
+
+
+def choose(
+    world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray
+) -> Choice:
+    """Logit choice probabilities over every offer and the outside option, per segment."""
+    w, ref = (
+        world.seg_weights * (world.scenario.market.attribute_scale / 10.0),
+        world.reference_price(rnd),
+    )
+    o = world.scenario.market.outside
+    u = (
+        offers.capability[:, :, None] * w[:, 0]
+        + offers.domain * w[:, 1]
+        + offers.safety[:, :, None] * w[:, 2]
+        + offers.freshness[:, :, None] * w[:, 3]
+        + offers.brand[:, :, None] * w[:, 4]
+        + offers.ecosystem[:, :, None] * w[:, 5]
+        - world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref)
+    )
+    fixed = (
+        o.domain * w[:, 1]
+        + o.safety * w[:, 2]
+        + o.freshness * w[:, 3]
+        + o.brand * w[:, 4]
+        + o.ecosystem * w[:, 5]
+    )
     u_out = open_cap[:, None] * w[:, 0] + fixed - world.seg_price_sens * np.log(o.price_factor)
-    floor = world.seg_min_safety + min_safety_add[:, None]
+    floor = safety_floor(world, min_safety_add)
     eligible = offers.safety[:, :, None] >= floor[:, None, :]
-    u = np.where(eligible, u, -np.inf)  # buyers can always stay with open weights, in-house tools or no AI
+    u = np.where(
+        eligible, u, -np.inf
+    )  # buyers can always stay with open weights, in-house tools or no AI
     top = np.maximum(max_companies(u), u_out)
     e, e_out = np.exp(u - top[:, None, :]), np.exp(u_out - top)
     total = sum_companies(e) + e_out
     return Choice(offers, open_cap, rnd, eligible, e / total[:, None, :], e_out / total)
 
 
-def installed_share(world: World, previous: np.ndarray, choice: Choice, previous_price: np.ndarray) -> np.ndarray:
-    """Each quarter only the churning share of buyers re-chooses (switching costs are a moat); a price rise
-    sheds installed buyers as it would deter new ones, and barred offers lose all."""
+def installed_share(
+    world: World, previous: np.ndarray, choice: Choice, previous_price: np.ndarray
+) -> np.ndarray:
+    """Each quarter only the churning share of buyers re-chooses (switching costs are a moat); a
+    price rise sheds installed buyers as it would deter new ones, and barred offers lose all."""
     churn = world.seg_churn
     rise = np.maximum(choice.offers.price / np.maximum(previous_price, 1e-9), 1.0)
-    retained = (1.0 - churn) * rise ** -world.seg_price_sens
+    retained = (1.0 - churn) * rise**-world.seg_price_sens
     return retained * previous * choice.eligible + churn * choice.probability
 
 
-def serving_capacity(world: World, serving_peak: np.ndarray, serving_memory_gb: np.ndarray, active_b: np.ndarray,
-                     total_b: np.ndarray, algo: np.ndarray, is_lab: np.ndarray) -> np.ndarray:
-    """Trillions of tokens a quarter a lab's serving GPUs can produce: ~2 N_active FLOPs a token, fewer as research
-    finds inference savings (distillation, quantisation, better kernels); but memory must hold every parameter (MoE
-    included), and a fleet too small for one copy of the model serves only in proportion."""
+def serving_capacity(
+    world: World,
+    serving_peak: np.ndarray,
+    serving_memory_gb: np.ndarray,
+    active_b: np.ndarray,
+    total_b: np.ndarray,
+    algo: np.ndarray,
+    is_lab: np.ndarray,
+) -> np.ndarray:
+    """Trillions of tokens a quarter a lab's serving GPUs can produce: ~2 N_active FLOPs a token,
+    fewer as research finds inference savings (distillation, quantisation, better kernels); but
+    memory must hold every parameter (MoE included), and a fleet too small for one copy of the model
+    serves only in proportion."""
     cc = world.scenario.compute
-    cap = serving_peak * cc.serving_utilisation * np.maximum(algo, 1.0) / (2.0 * np.maximum(active_b, 1e-3) * 1e9) / 1e12
-    cap = cap * np.minimum(1.0, serving_memory_gb / np.maximum(total_b * cc.serving_bytes_per_param, 1e-9))
+    cap = (
+        serving_peak
+        * cc.serving_utilisation
+        * np.maximum(algo, 1.0)
+        / (2.0 * np.maximum(active_b, 1e-3) * 1e9)
+        / 1e12
+    )
+    cap = cap * np.minimum(
+        1.0, serving_memory_gb / np.maximum(total_b * cc.serving_bytes_per_param, 1e-9)
+    )
     return np.where(is_lab, cap, UNLIMITED)
 
 
-def serve(share: np.ndarray, volume: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def serve(
+    share: np.ndarray, volume: np.ndarray, capacity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Tokens asked for and served (R,C,S): demand above capacity is lost."""
     demand = share * volume[:, None, :]
     ratio = np.minimum(1.0, capacity / np.maximum(sum_last(demand), 1e-12))
     return demand, demand * ratio[:, :, None]
 
 
-def cloud_cost_per_m_tokens(world: World, active_b: np.ndarray, algo: np.ndarray | float, rnd: int) -> np.ndarray:
-    """What serving a million tokens costs on the cheapest rented GPU per FLOP ($), less the lab's inference savings."""
+def cloud_cost_per_m_tokens(
+    world: World, active_b: np.ndarray, algo: np.ndarray | float, rnd: int
+) -> np.ndarray:
+    """What serving a million tokens costs on the cheapest rented GPU per FLOP ($), less the lab's
+    inference savings."""
     launched = world.gpu_from_round <= rnd
-    per_flop = np.where(launched, world.gpu_rent_musd_round * 1e6 / (world.gpu_tflops * 1e12 * SECONDS_PER_ROUND), np.inf).min()
+    per_flop = np.where(
+        launched,
+        world.gpu_rent_musd_round * 1e6 / (world.gpu_tflops * 1e12 * SECONDS_PER_ROUND),
+        np.inf,
+    ).min()
     util = world.scenario.compute.serving_utilisation
     return 2.0 * active_b * 1e9 * 1e6 * per_flop / util / np.maximum(algo, 1.0)
 
 
+def retrieval_cost(world: World, tokens: np.ndarray, rag: np.ndarray, rnd: int) -> np.ndarray:
+    """What retrieval (RAG) adds to serving the quarter's tokens ($M, R,C); it falls with prices."""
+    per_m_tokens = world.scenario.market.rag_cost_per_m_tokens
+    return tokens * rag * per_m_tokens * world.price_index(rnd)
+
+
 def open_serving_cost(world: World, rnd: int) -> float:
-    """What a product company pays per million tokens to serve open weights on rented GPUs ($); it falls with prices."""
+    """What a product company pays per million tokens to serve open weights on rented GPUs ($); it
+    falls with prices."""
     return world.scenario.market.outside.serving_cost_per_m_tokens * world.price_index(rnd)
+
+
+@dataclass(frozen=True, eq=False)
+class ApiMarket:
+    """The wholesale market of one quarter (R,C): what product companies pay their vendor lab, what
+    labs earn and spend serving those tokens from the cloud, and what serving open weights costs."""
+
+    fees: np.ndarray  # paid by each product company
+    revenue: np.ndarray  # earned by each lab
+    serving_cost: np.ndarray  # each lab's cloud bill for its API tokens
+    open_serving_cost: np.ndarray  # each open-weight product's serving bill
+    tokens: np.ndarray  # API tokens each lab served
+
+
+def api_market(
+    world: World,
+    base: np.ndarray,
+    api_price: np.ndarray,
+    tokens: np.ndarray,
+    model_active: np.ndarray,
+    algo: np.ndarray,
+    rnd: int,
+) -> ApiMarket:
+    """The two-sided market: product companies pay their vendor lab per token; the lab serves
+    them from the cloud."""
+    open_cost = np.where(base == OPEN_MODEL, tokens * open_serving_cost(world, rnd), 0.0)
+    fees, revenue, api_tokens = np.zeros_like(tokens), np.zeros_like(tokens), np.zeros_like(tokens)
+    for buyer in np.flatnonzero((base >= 0).any(axis=0)):
+        vendor = base[:, buyer]
+        on_lab = vendor >= 0
+        price = np.take_along_axis(api_price, np.maximum(vendor, 0)[:, None], axis=1)[:, 0]
+        fees[:, buyer] = np.where(on_lab, tokens[:, buyer] * price, 0.0)
+        for lab in np.flatnonzero(world.is_lab):
+            mine = vendor == lab
+            revenue[:, lab] += np.where(mine, fees[:, buyer], 0.0)
+            api_tokens[:, lab] += np.where(mine, tokens[:, buyer], 0.0)
+    unit = cloud_cost_per_m_tokens(world, model_active, algo, rnd)
+    return ApiMarket(
+        fees=fees,
+        revenue=revenue,
+        serving_cost=api_tokens * unit,
+        open_serving_cost=open_cost,
+        tokens=api_tokens,
+    )

@@ -26,39 +26,89 @@ class Incidents:
     settlement: np.ndarray  # $M
 
 
-def incident_rate_parts(world: World, served: np.ndarray, safety: np.ndarray, safety_staff: np.ndarray, data_share: np.ndarray) -> np.ndarray:
-    """log of each cause's factor in the incident rate: more users raise it; safety, staff and clean data lower it."""
+def incident_rate_parts(
+    world: World,
+    served: np.ndarray,
+    safety: np.ndarray,
+    safety_staff: np.ndarray,
+    data_share: np.ndarray,
+) -> np.ndarray:
+    """log of each cause's factor in the incident rate: more users raise it; safety, staff and clean
+    data lower it."""
     sf = world.scenario.safety
     usage = sf.usage_exponent * np.log(np.maximum(served, 1e-6) / sf.reference_volume_t_tokens)
-    parts = [np.full_like(served, np.log(max(sf.base_incident_rate, 1e-12))), usage,
-             -safety / sf.safety_scale, -safety_staff / sf.safety_staff_scale,
-             np.log1p(sum_last(data_share, world.data_bias))]
+    parts = [
+        np.full_like(served, np.log(max(sf.base_incident_rate, 1e-12))),
+        usage,
+        -safety / sf.safety_scale,
+        -safety_staff / sf.safety_staff_scale,
+        np.log1p(sum_last(data_share, world.data_bias)),
+    ]
     return np.stack(parts, axis=-1)
 
 
-def incidents(world: World, rate_parts: np.ndarray, served: np.ndarray, regulated_revenue: np.ndarray,
-              data: np.ndarray, data_share: np.ndarray, legal_mult: np.ndarray, seeds: np.ndarray, rnd: int) -> Incidents:
-    """Draw incidents and lawsuits; a company with no users has no incidents. `served` is the user base
-    carried into the quarter, so this quarter's safety work only ever lowers the odds."""
+def incidents(
+    world: World,
+    rate_parts: np.ndarray,
+    served: np.ndarray,
+    regulated_revenue: np.ndarray,
+    data: np.ndarray,
+    data_share: np.ndarray,
+    legal_mult: np.ndarray,
+    seeds: np.ndarray,
+    rnd: int,
+) -> Incidents:
+    """Draw incidents and lawsuits; a company with no users has no incidents. `served` is the user
+    base carried into the quarter, so this quarter's safety work only ever lowers the odds."""
     sf = world.scenario.safety
     companies = np.arange(served.shape[1])
     p = np.where(served > 0, 1.0 - np.exp(-np.exp(sum_last(rate_parts))), 0.0)
     hit = uniform(seeds, rnd, companies, Purpose.INCIDENT) < p
-    severity = np.where(hit, np.clip(-np.log(uniform(seeds, rnd, companies, Purpose.INCIDENT_SEVERITY)), 0.2, sf.max_severity), 0.0)
-    fine = np.where(hit, sf.fine_share_of_revenue * 4.0 * regulated_revenue * np.minimum(severity, 1.0), 0.0)
+    severity = np.where(
+        hit,
+        np.clip(
+            -np.log(uniform(seeds, rnd, companies, Purpose.INCIDENT_SEVERITY)), 0.2, sf.max_severity
+        ),
+        0.0,
+    )
+    fine = np.where(
+        hit, sf.fine_share_of_revenue * 4.0 * regulated_revenue * np.minimum(severity, 1.0), 0.0
+    )
     legal_rate = sum_last(data_share, world.data_hazard) * legal_mult[:, None]
     p_law = np.where(sum_last(data) > 0, 1.0 - np.exp(-legal_rate), 0.0)
     sued = uniform(seeds, rnd, companies, Purpose.LAWSUIT) < p_law
-    settle = np.where(sued, sum_last(data, world.data_settlement) * (0.5 + uniform(seeds, rnd, companies, Purpose.LAWSUIT_SEVERITY)), 0.0)
-    return Incidents(rate_parts, p, hit, severity, severity * sf.incident_cost_musd, fine, p_law, sued, settle)
+    settle = np.where(
+        sued,
+        sum_last(data, world.data_settlement)
+        * (0.5 + uniform(seeds, rnd, companies, Purpose.LAWSUIT_SEVERITY)),
+        0.0,
+    )
+    return Incidents(
+        rate_parts, p, hit, severity, severity * sf.incident_cost_musd, fine, p_law, sued, settle
+    )
 
 
-def update_brand(world: World, brand: np.ndarray, anchor: np.ndarray, safety: np.ndarray, capability: np.ndarray,
-                 marketing: np.ndarray, severity: np.ndarray) -> np.ndarray:
-    """Brand drifts slowly towards a target set by history, safety and how far the product trails the best one;
-    marketing buys it up, incidents knock it down."""
+def update_brand(
+    world: World,
+    brand: np.ndarray,
+    anchor: np.ndarray,
+    safety: np.ndarray,
+    capability: np.ndarray,
+    marketing: np.ndarray,
+    severity: np.ndarray,
+) -> np.ndarray:
+    """Brand drifts slowly towards a target set by history, safety and how far the product trails
+    the best one; marketing buys it up, incidents knock it down."""
     sf, mk = world.scenario.safety, world.scenario.market
     behind = max_companies(capability, keepdims=True) - capability
-    target = np.clip(anchor + sf.brand_safety_pull * (safety - 50.0) - sf.brand_quality_pull * behind, 0.0, 100.0)
-    bought = mk.marketing_brand_cap * (1.0 - np.exp(-marketing * mk.marketing_brand_per_musd / max(mk.marketing_brand_cap, 1e-9)))
-    return np.clip(brand + sf.brand_recovery_per_round * (target - brand) + bought - sf.brand_hit * severity, 0.0, 100.0)
+    target = np.clip(
+        anchor + sf.brand_safety_pull * (safety - 50.0) - sf.brand_quality_pull * behind, 0.0, 100.0
+    )
+    bought = mk.marketing_brand_cap * (
+        1.0 - np.exp(-marketing * mk.marketing_brand_per_musd / max(mk.marketing_brand_cap, 1e-9))
+    )
+    return np.clip(
+        brand + sf.brand_recovery_per_round * (target - brand) + bought - sf.brand_hit * severity,
+        0.0,
+        100.0,
+    )

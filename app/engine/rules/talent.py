@@ -1,4 +1,5 @@
-"""The talent market: a small contested pool where pay relative to rivals drives hiring, attrition and poaching."""
+"""The talent market: a small contested pool where pay relative to rivals drives hiring, attrition
+and poaching."""
 
 from __future__ import annotations
 
@@ -12,23 +13,34 @@ from app.engine.world import World
 def role_constants(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t = world.scenario.talent
     roles = (t.researchers, t.engineers, t.safety)
-    return (np.array([r.salary_usd for r in roles]), np.array([r.pool_per_round for r in roles]),
-            np.array([r.attrition_per_round for r in roles]))
+    return (
+        np.array([r.salary_usd for r in roles]),
+        np.array([r.pool_per_round for r in roles]),
+        np.array([r.attrition_per_round for r in roles]),
+    )
 
 
-def hire(world: World, staff: np.ndarray, target: np.ndarray, pay: np.ndarray, cond: Conditions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def hire(
+    world: World, staff: np.ndarray, target: np.ndarray, pay: np.ndarray, cond: Conditions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """New headcount, hires and leavers (R,C,3); leavers return to the pool rivals hire from."""
     k = world.scenario.talent.pay_sensitivity
     _, pool, attrition = role_constants(world)
     p = pay[:, :, None]
-    mean_pay = sum_companies(staff * p, keepdims=True) / np.maximum(sum_companies(staff, keepdims=True), 1e-9)
-    rate = np.minimum(attrition * cond.attrition_mult[:, None, None] * np.exp(k * (mean_pay - p)), 0.5)
+    mean_pay = sum_companies(staff * p, keepdims=True) / np.maximum(
+        sum_companies(staff, keepdims=True), 1e-9
+    )
+    rate = np.minimum(
+        attrition * cond.attrition_mult[:, None, None] * np.exp(k * (mean_pay - p)), 0.5
+    )
     left = staff * rate
     kept = np.minimum(staff - left, target)
     want = np.maximum(target - kept, 0.0)
     weight = want * np.exp(k * (p - mean_pay))
     open_pool = pool + sum_companies(left, keepdims=True)
-    hired = np.minimum(want, open_pool * weight / np.maximum(sum_companies(weight, keepdims=True), 1e-9))
+    hired = np.minimum(
+        want, open_pool * weight / np.maximum(sum_companies(weight, keepdims=True), 1e-9)
+    )
     return kept + hired, hired, left
 
 

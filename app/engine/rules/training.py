@@ -1,4 +1,5 @@
-"""Pre-training runs: they start, take the FLOPs the cluster delivers, may slip or fail, and release a model."""
+"""Pre-training runs: they start, take the FLOPs the cluster delivers, may slip or fail, and release
+a model."""
 
 from __future__ import annotations
 
@@ -33,18 +34,37 @@ def goodput(world: World, engineers: np.ndarray) -> np.ndarray:
 
 def setback_probability(world: World, engineers: np.ndarray) -> np.ndarray:
     t = world.scenario.talent
-    return t.base_failure_per_round * (1.0 - 0.8 * np.minimum(engineers / t.engineers_for_full_goodput, 1.0))
+    return t.base_failure_per_round * (
+        1.0 - 0.8 * np.minimum(engineers / t.engineers_for_full_goodput, 1.0)
+    )
 
 
-def plan_run(world: World, total_b: np.ndarray, active_b: np.ndarray, tokens_t: np.ndarray, unique_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """FLOPs a run needs and the effective tokens it will have learned from, given its unique data."""
+def plan_run(
+    world: World,
+    total_b: np.ndarray,
+    active_b: np.ndarray,
+    tokens_t: np.ndarray,
+    unique_t: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """FLOPs a run needs and the effective tokens it will have learned from, given its unique
+    data."""
     s = world.scenario.scaling
     flops = scaling.training_flops(active_b * 1e9, tokens_t * 1e12, s)
-    return np.asarray(flops), np.asarray(scaling.effective_tokens(tokens_t, np.maximum(unique_t, 1e-6), s))
+    return np.asarray(flops), np.asarray(
+        scaling.effective_tokens(tokens_t, np.maximum(unique_t, 1e-6), s)
+    )
 
 
-def advance_run(world: World, run_on: np.ndarray, needed: np.ndarray, done: np.ndarray, training_peak: np.ndarray,
-                engineers: np.ndarray, seeds: np.ndarray, rnd: int) -> RunProgress:
+def advance_run(
+    world: World,
+    run_on: np.ndarray,
+    needed: np.ndarray,
+    done: np.ndarray,
+    training_peak: np.ndarray,
+    engineers: np.ndarray,
+    seeds: np.ndarray,
+    rnd: int,
+) -> RunProgress:
     """Deliver this quarter's FLOPs to each run in progress, drawing slips and failures."""
     s, t = world.scenario.scaling, world.scenario.talent
     delivered = np.where(run_on, training_peak * s.mfu * goodput(world, engineers), 0.0)
@@ -55,11 +75,29 @@ def advance_run(world: World, run_on: np.ndarray, needed: np.ndarray, done: np.n
     delivered = np.where(slipped, delivered * (1.0 - t.slip_loss), np.where(failed, 0.0, delivered))
     new_done = np.where(failed, 0.0, done + delivered)
     completed = run_on & ~failed & (new_done >= needed)
-    return RunProgress(new_done, delivered, slipped, failed, completed, np.where(run_on, p, 0.0), np.zeros_like(done))
+    return RunProgress(
+        new_done,
+        delivered,
+        slipped,
+        failed,
+        completed,
+        np.where(run_on, p, 0.0),
+        np.zeros_like(done),
+    )
 
 
-def finished_capability(world: World, total_b: np.ndarray, active_b: np.ndarray, tokens_eff_t: np.ndarray, algo: np.ndarray) -> np.ndarray:
-    return np.asarray(scaling.model_capability(total_b * 1e9, active_b * 1e9, tokens_eff_t * 1e12, algo, world.scenario.scaling))
+def finished_capability(
+    world: World,
+    total_b: np.ndarray,
+    active_b: np.ndarray,
+    tokens_eff_t: np.ndarray,
+    algo: np.ndarray,
+) -> np.ndarray:
+    return np.asarray(
+        scaling.model_capability(
+            total_b * 1e9, active_b * 1e9, tokens_eff_t * 1e12, algo, world.scenario.scaling
+        )
+    )
 
 
 def quarters_to_finish(flops_left: float, flops_per_round: float) -> int | None:
