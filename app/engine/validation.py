@@ -87,9 +87,10 @@ def affordable(
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
     raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
-    # a plan that already asks for financing (a study's tweak) gets at least that much, within the limits
+    # a plan that already asks for financing (a study's tweak) gets at least that, within limits
+    most_raise = finance.max_raise(world, state.valuation)
     borrow = np.minimum(np.maximum(borrow, d.borrow), room_debt)
-    raise_ = np.minimum(np.maximum(raise_, d.raise_equity), finance.max_raise(world, state.valuation))
+    raise_ = np.minimum(np.maximum(raise_, d.raise_equity), most_raise)
     d = d.replace(borrow=borrow, raise_equity=raise_)
     return _spend_within(d, total, np.maximum(cash_available(state, d) - reserve, 0.0))
 
