@@ -132,6 +132,12 @@ def validate(
     return problems
 
 
+def unknown_names(world: World, c: int, dec: Decision) -> list[DecisionProblem]:
+    """What in a decision names nothing in this game: GPUs, segments, a base model; API prices of a
+    product company. Found from the decision alone, before any state (scripts and strategies)."""
+    return _names(world, c, dec) + _products(world, c, dec)
+
+
 def _names(world: World, c: int, dec: Decision) -> list[DecisionProblem]:
     """Unknown GPU or segment names, found before any arithmetic (the model bounds every amount)."""
     out = []

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from app.engine import personas
 from app.engine.decisions import Decision
+from app.engine.validation import unknown_names
 from app.engine.world import World
 from app.scenario import Problem, Scenario, ScenarioError, find_scenario
 from app.scenario.loader import line_of, plain_message, read_yaml
@@ -248,14 +249,18 @@ def script(world: World, seat: Seat, company: str, base: Path) -> tuple[Decision
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{seat.script} is not JSON ({exc})") from None
     if isinstance(data, dict) and "played" in data:
-        return _from_archive(data, seat.company or company, seat.script)
-    if isinstance(data, dict) and "decisions" in data:
-        data = data["decisions"]
-    if not isinstance(data, list):
-        raise ValueError(f"{seat.script} must hold a list of decisions, one per round (null to carry on), or a game archive")
-    out: list[Decision | str | None] = []
-    for i, entry in enumerate(data):
-        out.append(_entry(entry, f"{seat.script} round {i + 1}"))
+        out = list(_from_archive(data, seat.company or company, seat.script))
+    else:
+        if isinstance(data, dict) and "decisions" in data:
+            data = data["decisions"]
+        if not isinstance(data, list):
+            raise ValueError(f"{seat.script} must hold a list of decisions, one per round (null to carry on), or a game archive")
+        out = [_entry(entry, f"{seat.script} round {i + 1}") for i, entry in enumerate(data)]
+    c = world.company_names.index(company)
+    for i, entry in enumerate(out):
+        wrong = unknown_names(world, c, entry) if isinstance(entry, Decision) else []
+        if wrong:
+            raise ValueError(f"{seat.script} round {i + 1}: " + "; ".join(f"{p.field}: {p.message}" for p in wrong))
     return tuple(out)
 
 

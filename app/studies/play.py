@@ -18,7 +18,7 @@ from app.engine.rules import scoring
 from app.engine.start import initial_state
 from app.engine.state import State
 from app.engine.step import Outcome, step
-from app.engine.validation import spending, within_budget
+from app.engine.validation import spending, unknown_names, within_budget
 from app.engine.world import World
 from app.scenario.schema import Scenario
 from app.studies import tweaks as tw
@@ -280,6 +280,10 @@ class _Seats:
                 decision = views.decision_from(result, seat.company, rnd, previous=last[run])
             except ValueError as exc:
                 raise StrategyFailed(f"{exc} (run {run})") from None
+            wrong = unknown_names(self.world, c, decision)
+            if wrong:
+                raise StrategyFailed(f"{seat.company}'s strategy, round {rnd}: " + "; ".join(f"{p.field}: {p.message}" for p in wrong)
+                                     + f" (run {run})")
             if result is not None:
                 last[run] = decision
             out.append(decision)

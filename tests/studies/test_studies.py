@@ -316,3 +316,13 @@ def test_rows_too_many_to_keep_in_memory_ask_for_an_output_folder() -> None:
 
     with pytest.raises(RunError, match="give an output folder"):
         run(prepare(Study(scenario=SCENARIO, runs=400_000)), workers=1)
+
+
+def test_decisions_that_name_nothing_in_the_game_are_refused_from_scripts_and_strategies(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text(json.dumps([None, {"compute": {"buy_gpus": {"H900": 10}}}]))
+    with pytest.raises(StudyError, match=r"s.json round 2: compute.buy_gpus.H900: There is no GPU called 'H900'"):
+        study(f"scenario: {SCENARIO}\nruns: 2\nseats: {{{AURORA}: {{script: s.json}}}}\n", tmp_path)
+    (tmp_path / "seg.py").write_text("def decide(view):\n    return {'products': {'prices': {'nowhere': 3}}}\n")
+    p = study(f"scenario: {SCENARIO}\nruns: 2\nseats: {{{AURORA}: {{strategy: {tmp_path / 'seg.py'}:decide}}}}\n", tmp_path)
+    with pytest.raises(Exception, match=r"round 1: products.prices.nowhere: There is no segment 'nowhere'"):
+        run(p, workers=1)
