@@ -45,14 +45,12 @@ if str(ROOT) not in sys.path:
 
 from app.engine.rng import run_seeds  # noqa: E402
 from app.engine.rules import talent  # noqa: E402
-from app.engine.start import initial_state  # noqa: E402
-from app.engine.step import step  # noqa: E402
 from app.engine.validation import SPENDING_FIELDS, spending  # noqa: E402
 from app.engine.world import World  # noqa: E402
 from app.scenario.loader import dump_scenario, load_scenario  # noqa: E402
 from app.studies import load_study, run  # noqa: E402
 from app.studies.files import Prepared  # noqa: E402
-from app.studies.play import _Seats  # noqa: E402
+from app.studies.play import played_rounds  # noqa: E402
 
 STUDY_DIR = ROOT / "studies" / "concepts"
 RUNS = 500
@@ -369,17 +367,14 @@ def line_spending(prepared: Prepared, company: str) -> tuple[dict[str, float], f
     world = World(config.scenario)
     c = [x.name for x in config.scenario.companies].index(company)
     seeds = run_seeds(prepared.study.seed, prepared.study.runs, 0)
-    seats = _Seats(world, config)
-    state, previous, outcome = initial_state(world, seeds), None, None
     fields = [f for f, _ in SPENDING_FIELDS]
     totals = np.zeros((len(seeds), len(fields) + 1))
     salary = talent.role_constants(world)[0]
-    for rnd in range(1, config.scenario.rounds + 1):
-        d, _ = seats.decide(state, previous, outcome, rnd)
-        state, outcome = step(world, state, d, None)
+    for r in played_rounds(config, seeds, world):
+        d = r.decisions
         totals[:, :-1] += spending(world, d)[:, c]
-        totals[:, -1] += state.staff[:, c, 2] * salary[2] * d.pay[:, c] / 4.0 / 1e6  # the safety team's payroll
-        previous = d
+        totals[:, -1] += r.after.staff[:, c, 2] * salary[2] * d.pay[:, c] / 4.0 / 1e6  # the safety team's payroll
+        outcome = r.outcome
     means = totals.mean(axis=0)
     out = dict(zip(fields, means[:-1], strict=True))
     out["talent.safety_staff"] = float(means[-1])

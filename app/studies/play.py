@@ -6,6 +6,7 @@ for byte, in any process on any machine. Runs are resolved together as arrays, a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,37 +123,54 @@ class Chunk:
     strategy_errors: list[str] = field(default_factory=list)
 
 
+def played_rounds(config: Config, seeds: np.ndarray, world: World | None = None) -> Iterator[PlayedRound]:
+    """Every round of these seeds' games, as the study plays them: each seat decides, the decisions are fitted,
+    injected events strike, the world steps. The one loop behind `play` (and benchmarks that look inside it)."""
+    world = world or World(config.scenario)
+    seats = _Seats(world, config)
+    inject = dict(config.inject)
+    state, previous, outcome = initial_state(world, seeds), None, None
+    for rnd in range(1, config.scenario.rounds + 1):
+        d, planned = seats.decide(state, previous, outcome, rnd)
+        mask = None
+        if rnd in inject:
+            mask = np.zeros((len(seeds), len(config.scenario.events)), bool)
+            mask[:, list(inject[rnd])] = True
+        state, outcome = step(world, state, d, mask)
+        yield PlayedRound(rnd, d, planned, state, outcome)
+        previous = d
+
+
+@dataclass(frozen=True, eq=False)
+class PlayedRound:
+    round: int
+    decisions: DecisionArrays  # as fitted and carried out
+    planned_spend: np.ndarray  # (R,C) what each seat meant to spend before the fit ($M)
+    after: State
+    outcome: Outcome
+
+
 def play(config: Config, study_seed: int, first_run: int, n: int, labels: tuple[str, ...], arm_names: tuple[str, ...],
          sweep_paths: tuple[str, ...]) -> Chunk:
     """Play runs first_run .. first_run+n-1 of this configuration to the end; rows and final measures."""
     world = World(config.scenario)
     seeds = run_seeds(study_seed, n, first_run)
-    seats = _Seats(world, config)
-    inject = dict(config.inject)
-    state, previous, outcome = initial_state(world, seeds), None, None
     T = config.scenario.rounds
     columns = {k: np.empty((n, T, world.n_companies)) for k in VALUE_COLUMNS}  # each round written in place
     cut_rounds, planned_total, cut_total = (np.zeros((n, world.n_companies)) for _ in range(3))
-    for rnd in range(1, config.scenario.rounds + 1):
-        d, planned = seats.decide(state, previous, outcome, rnd)
-        mask = None
-        if rnd in inject:
-            mask = np.zeros((n, len(config.scenario.events)), bool)
-            mask[:, list(inject[rnd])] = True
-        state, outcome = step(world, state, d, mask)
-        values = _round_values(world, state, outcome)
-        values["spend_planned_musd"] = planned
-        values["spend_cut_musd"] = np.maximum(planned - spending(world, d).sum(-1), 0.0)
+    for r in played_rounds(config, seeds, world):
+        values = _round_values(world, r.after, r.outcome)
+        values["spend_planned_musd"] = r.planned_spend
+        values["spend_cut_musd"] = np.maximum(r.planned_spend - spending(world, r.decisions).sum(-1), 0.0)
         cut_rounds += values["spend_cut_musd"] > CUT_TOLERANCE_MUSD
-        planned_total += planned
+        planned_total += r.planned_spend
         cut_total += values["spend_cut_musd"]
         for k, column in columns.items():
-            column[:, rnd - 1] = values[k]
-        previous = d
+            column[:, r.round - 1] = values[k]
     table = _table(world, config, columns, seeds, first_run, labels, arm_names, sweep_paths)
     last = values
     win = (np.arange(world.n_companies)[None, :] == last["score"].argmax(axis=1)[:, None]).astype(np.float64)
-    final = np.stack([last[k] for k in VALUE_COLUMNS] + [win, cut_rounds / config.scenario.rounds,
+    final = np.stack([last[k] for k in VALUE_COLUMNS] + [win, cut_rounds / T,
                                                          cut_total / np.maximum(planned_total, 1e-9)], axis=-1)
     return Chunk(config.arm, config.point, first_run, table, final)
 
