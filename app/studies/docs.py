@@ -596,6 +596,18 @@ print(result.text())  # win rates and the largest score differences, as the comm
 table = screen(prepared, "tornado")            # the ranked sensitivity table, as a DataFrame
 ```
 
+A study can be built in code as well as read from a file; `prepare` runs every check `load_study` runs:
+
+```python
+from app.studies import Arm, Seat, Study, Tweak, prepare, run
+
+study = Study(scenario="frontier-race", runs=1000, seed=7, arms=[
+    Arm(name="baseline"),
+    Arm(name="undercut", seats={"Aurora AI": Seat(tweaks=[Tweak(field="products.prices", times=0.7)])}),
+])
+print(run(prepare(study)).text())
+```
+
 `run` also takes `backend="dask"` and `scheduler="tcp://HOST:8786"`, `progress` (called with the games
 each finished job played) and `chunk`. `load_study` takes `most_runs` to lower the size limit.
 """
