@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -51,6 +49,7 @@ from app.scenario.loader import dump_scenario, load_scenario  # noqa: E402
 from app.studies import load_study, run  # noqa: E402
 from app.studies.files import Prepared  # noqa: E402
 from app.studies.play import played_rounds  # noqa: E402
+from app.studies.summary import paired  # noqa: E402
 
 STUDY_DIR = ROOT / "studies" / "concepts"
 RUNS = 500
@@ -282,24 +281,6 @@ def write_files(folder: Path = STUDY_DIR) -> list[Path]:
 # ---------------------------------------------------------------- measuring
 
 
-def _with_runs(path: Path, runs: int | None) -> Prepared:
-    if runs is None:
-        return load_study(path)
-    from app.studies import parse_study
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["runs"] = runs
-    return parse_study(dump_scenario(data), source=str(path), base=path.parent)
-
-
-def _paired_ci(diff: np.ndarray) -> tuple[float, float, float]:
-    mean = float(diff.mean())
-    if diff.size < 2 or np.all(diff == diff[0]):
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.975, diff.size - 1) * diff.std(ddof=1) / math.sqrt(diff.size))
-    return mean, mean - half, mean + half
-
-
 @dataclass
 class Measured:
     row: Row
@@ -339,7 +320,7 @@ class Measured:
 
 def measure_row(row: Row, path: Path, runs: int | None, workers: int | None = None) -> Measured:
     """Play the row's study; the paired difference of its outcome, from the summary (or the rows, for `labs`)."""
-    prepared = _with_runs(path, runs)
+    prepared = load_study(path, runs=runs)
     labs = row.company == "labs"
     result = run(prepared, workers=workers, keep_runs=labs)
     s = result.summary
@@ -349,7 +330,7 @@ def measure_row(row: Row, path: Path, runs: int | None, workers: int | None = No
         final = rows[(rows["round"] == prepared.scenario.rounds) & rows["company"].isin(names)]
         per_run = final.groupby(["arm", "run"], observed=True)[row.measure].sum().unstack("arm")
         base_v, lever_v = per_run["baseline"].to_numpy(), per_run["lever"].to_numpy()
-        diff, low, high = _paired_ci(lever_v - base_v)
+        diff, low, high = (float(x) for x in paired(lever_v - base_v))
         return Measured(row, float(base_v.mean()), diff, low, high, math.nan)
 
     def pick(arm: str, measure: str) -> Any:
@@ -397,7 +378,7 @@ class LineFigure:
 
 
 def measure_super_lever(sid: str, path: Path, runs: int | None, workers: int | None = None) -> list[LineFigure]:
-    prepared = _with_runs(path, runs)
+    prepared = load_study(path, runs=runs)
     seat = SPEND_SEAT[sid]
     s = run(prepared, workers=workers).summary
     spent, replayed = line_spending(prepared, seat)

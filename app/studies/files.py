@@ -68,18 +68,20 @@ def max_runs() -> int:
     return int(text) if text.strip().isdigit() and int(text) > 0 else DEFAULT_MAX_RUNS
 
 
-def load_study(path: str | Path, most_runs: int | None = None) -> Prepared:
-    """Read, check and prepare a study file; StudyError lists every problem with its line."""
+def load_study(path: str | Path, most_runs: int | None = None, runs: int | None = None) -> Prepared:
+    """Read, check and prepare a study file; StudyError lists every problem with its line. `runs` plays the file
+    with another number of runs (a quick look at a big study, or a bigger one of a small study)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else "not text"
         raise StudyError(str(path), [Problem("", None, f"cannot read the file ({why})")]) from None
-    return parse_study(text, str(path), base=path.parent, most_runs=most_runs)
+    return parse_study(text, str(path), base=path.parent, most_runs=most_runs, runs=runs)
 
 
-def parse_study(text: str, source: str = "<study>", base: Path | None = None, most_runs: int | None = None) -> Prepared:
+def parse_study(text: str, source: str = "<study>", base: Path | None = None, most_runs: int | None = None,
+                runs: int | None = None) -> Prepared:
     """Check study text (YAML or JSON); relative scenario and script paths are read from `base`."""
     try:
         node, data = read_yaml(text, source)
@@ -98,6 +100,11 @@ def parse_study(text: str, source: str = "<study>", base: Path | None = None, mo
             except StudyError as more:
                 problems += [p for p in more.problems if p not in problems]
         raise StudyError(source, problems) from None
+    if runs is not None:
+        try:  # the file's other numbers stay; the new count is checked as the file's own would be
+            study = Study.model_validate({**study.model_dump(exclude_unset=True), "runs": runs})
+        except ValidationError as exc:
+            raise StudyError(source, _shape_problems(exc, None)) from None
     return prepare(study, source, base or Path.cwd(), node, most_runs)
 
 

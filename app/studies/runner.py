@@ -291,10 +291,8 @@ class _Output:
 
     def abandon(self) -> None:
         if self.writer is not None:
-            try:
+            with contextlib.suppress(Exception):  # a writer that cannot close: its folder goes anyway
                 self.writer.close()
-            except Exception:  # noqa: BLE001 - the folder goes anyway
-                pass
         shutil.rmtree(self.partial, ignore_errors=True)
 
 

@@ -33,7 +33,7 @@ def summarise(finals: dict[tuple[int, int], np.ndarray], arms: tuple[str, ...], 
         q = np.percentile(values, QUANTILES, axis=0)
         if base is not None:
             diff = values - base
-            d_mean, d_low, d_high = _paired(diff)
+            d_mean, d_low, d_high = paired(diff)
         for c, company in enumerate(companies):
             for m, measure in enumerate(MEASURES):
                 row = {"arm": arms[a], "point": p, **points[p], "company": company, "measure": measure, "runs": n,
@@ -47,7 +47,7 @@ def summarise(finals: dict[tuple[int, int], np.ndarray], arms: tuple[str, ...], 
     return pd.DataFrame(rows, columns=columns)
 
 
-def _paired(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def paired(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean of the run-by-run differences and its confidence interval (zero width when every difference is equal)."""
     n = diff.shape[0]
     mean = diff.mean(axis=0)

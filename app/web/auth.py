@@ -68,7 +68,7 @@ def signup(request: Request, session: SessionDep, email: FormText = "", display_
     except ServerBusy as busy:
         return _signup_page(request, typed, {"email": str(busy)}, status_code=503)
     except EmailTaken:
-        pass
+        pass  # answered as a new account, so sign-up never tells whether an email has one
     ready = "Your account is ready if that email had none: sign in with it and your new password."
     filled = {"email": accounts.normalise_email(email), "next": typed["next"]}
     return _signin_page(request, filled, "", notice=ready)

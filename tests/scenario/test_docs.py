@@ -5,12 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, get_args
-
-from pydantic import BaseModel
 
 from app.scenario.docs import event_kinds, render_docs
 from app.scenario.schema import Scenario
+from tests.schema_models import all_models
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "scenarios.md"
@@ -37,25 +35,6 @@ SECTIONS = (
 )
 
 
-def all_models(
-    model: type[BaseModel] = Scenario, seen: dict[str, type[BaseModel]] | None = None
-) -> dict[str, type[BaseModel]]:
-    """Every pydantic model reachable from Scenario, walked independently of app.scenario.docs."""
-    seen = {} if seen is None else seen
-    seen[model.__name__] = model
-
-    def nested(annotation: Any) -> list[type[BaseModel]]:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            return [annotation]
-        return [m for a in get_args(annotation) for m in nested(a)]
-
-    for field in model.model_fields.values():
-        for sub in nested(field.annotation):
-            if sub.__name__ not in seen:
-                all_models(sub, seen)
-    return seen
-
-
 def test_docs_file_is_up_to_date() -> None:
     assert DOCS.read_text(encoding="utf-8") == render_docs(), f"docs/scenarios.md is stale; {REGENERATE}"
 
@@ -69,7 +48,7 @@ def test_module_prints_the_docs() -> None:
 
 def test_every_model_has_a_section() -> None:
     docs = render_docs()
-    models = all_models()
+    models = all_models(Scenario)
     assert set(SECTIONS) <= set(models), "the brief's sections all exist in the schema"
     for name in models:
         assert f"\n### {name}\n" in docs, name
@@ -79,7 +58,7 @@ def test_every_model_has_a_section() -> None:
 
 def test_every_field_of_every_model_is_documented() -> None:
     docs = render_docs()
-    for name, model in all_models().items():
+    for name, model in all_models(Scenario).items():
         section = docs.split(f"\n### {name}\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
         for field in model.model_fields:
             assert f"| `{field}` |" in section, f"{name}.{field}"

@@ -119,7 +119,7 @@ def test_the_super_lever_flag_and_the_spending_replay() -> None:
     median, rated = concepts.flag_super_levers(figs)
     assert median == 2.0
     assert [flag for _, _, flag in rated] == [False, False, True, False]  # d spent nothing: no figure
-    prepared = concepts._with_runs(STUDY_DIR / "super-lever-product-builders.yaml", 8)
+    prepared = load_study(STUDY_DIR / "super-lever-product-builders.yaml", runs=8)
     spent, replayed = concepts.line_spending(prepared, "Ledgerlight")
     assert set(concepts.SPEND_LINES) <= set(spent) and spent["tuning.sft_musd"] > 0
     from app.studies import run

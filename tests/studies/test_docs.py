@@ -7,15 +7,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, get_args
 
 import yaml
-from pydantic import BaseModel
 
 from app.scenario import find_scenario
 from app.studies import docs, files, play, runner, summary, tweaks
 from app.studies.overrides import resolve_path
 from app.studies.schema import Study
+from tests.schema_models import all_models
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "studies.md"
@@ -24,23 +23,6 @@ REGENERATE = "regenerate it: .venv/bin/python -m app.studies.docs > docs/studies
 
 def blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
-
-
-def all_models(model: type[BaseModel] = Study, seen: dict[str, type[BaseModel]] | None = None) -> dict[str, type[BaseModel]]:
-    """Every pydantic model reachable from Study, walked independently of the docs code."""
-    seen = {} if seen is None else seen
-    seen[model.__name__] = model
-
-    def nested(annotation: Any) -> list[type[BaseModel]]:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            return [annotation]
-        return [m for a in get_args(annotation) for m in nested(a)]
-
-    for field in model.model_fields.values():
-        for sub in nested(field.annotation):
-            if sub.__name__ not in seen:
-                all_models(sub, seen)
-    return seen
 
 
 def test_docs_file_is_up_to_date() -> None:
@@ -54,7 +36,7 @@ def test_module_prints_the_docs() -> None:
 
 def test_every_field_of_every_study_model_is_documented() -> None:
     text = docs.render_docs()
-    models = all_models()
+    models = all_models(Study)
     assert {"Study", "Seat", "Tweak", "Arm", "Sensitivity"} <= set(models)
     for name, model in models.items():
         assert f"\n### {name}\n" in text, name
