@@ -103,8 +103,8 @@ def run(prepared: Prepared, out: str | Path | None = None, workers: int | None =
     finals: dict[tuple[int, int], np.ndarray] = {}  # (arm, point) -> (runs, companies, MEASURES), filled as chunks come
     tables: list[pa.Table] = []
     try:
-        with _executor(backend, scheduler, workers, len(work)) as pool:
-            for result in _in_order(pool, prepared, work, workers):
+        with executor(backend, scheduler, workers, len(work)) as pool:
+            for result in in_order(pool, prepared, work, workers):
                 key, n = (result.arm, result.point), result.final.shape[0]
                 if key not in finals:
                     finals[key] = np.empty((prepared.study.runs, *result.final.shape[1:]))
@@ -127,7 +127,7 @@ def run(prepared: Prepared, out: str | Path | None = None, workers: int | None =
     return StudyResult(prepared, summary, target.folder if target else None, rows)
 
 
-def _in_order(pool: Executor | None, prepared: Prepared, work: list[tuple[int, int, int]], workers: int) -> Iterator[Chunk]:
+def in_order(pool: Executor | None, prepared: Prepared, work: list[tuple[int, int, int]], workers: int) -> Iterator[Chunk]:
     """Each job's result in job order; a few jobs ahead are in flight, so memory stays bounded.
 
     Worker processes on this machine hand their rows over as Arrow files in shared memory (see `_play_to_file`)
@@ -196,7 +196,7 @@ def _quiet_worker() -> None:
 
 
 @contextmanager
-def _executor(backend: str, scheduler: str | None, workers: int, jobs: int) -> Iterator[Executor | None]:
+def executor(backend: str, scheduler: str | None, workers: int, jobs: int) -> Iterator[Executor | None]:
     if backend == "dask":
         with _dask(scheduler) as pool:
             yield pool

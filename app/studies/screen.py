@@ -18,7 +18,7 @@ from app.studies import sensitivity as sa
 from app.studies.files import Prepared, StudyError
 from app.studies.overrides import apply_overrides, resolve_path
 from app.studies.play import MEASURES, Config
-from app.studies.runner import _executor, _in_order, default_workers
+from app.studies.runner import default_workers, executor, in_order
 from app.studies.schema import Sensitivity
 
 METHODS = ("morris", "sobol", "tornado")
@@ -71,8 +71,8 @@ def screen(prepared: Prepared, method: str | None = None, workers: int | None = 
         batch = replace(prepared, configs=configs, study=prepared.study.model_copy(update={"runs": s.runs_per_point, "sweep": {}}))
         sums = np.zeros((len(points), len(index)))
         work = [(j, first, n) for j in range(len(points)) for first, n in _pieces(s.runs_per_point, workers, len(points))]
-        with _executor(backend, scheduler, workers, len(work)) as pool:
-            for chunk in _in_order(pool, batch, work, workers):
+        with executor(backend, scheduler, workers, len(work)) as pool:
+            for chunk in in_order(pool, batch, work, workers):
                 sums[chunk.point] += chunk.final[:, index, measure].sum(axis=0)
                 if progress:
                     progress(chunk.final.shape[0])
