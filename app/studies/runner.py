@@ -9,6 +9,7 @@ are consumed in job order, so the files are the same, byte for byte, on any back
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import math
 import multiprocessing as mp
@@ -36,6 +37,7 @@ from app.studies.summary import headline, summarise
 
 DEFAULT_CHUNK = 2_500  # runs a job plays together: from ~1,000 up bigger saves little, and costs memory
 ROW_GROUP_ROWS = 2**18  # rows per Parquet row group, whatever the jobs: the file never depends on chunks or workers
+LOCK_FILE = ".study.lock"
 RUNS_FILE, SUMMARY_CSV, SUMMARY_JSON, MANIFEST = "runs.parquet", "summary.csv", "summary.json", "study.json"
 BACKENDS = ("local", "dask")
 KEPT_ROWS_MAX_BYTES = 4 * 2**30  # rows returned in memory (no output folder): past this, write them to a folder
@@ -257,6 +259,13 @@ class _Output:
             raise RunError(f"folder {str(folder.parent)!r} does not exist")
         folder.mkdir(exist_ok=True)
         self.folder = folder
+        # one study writes to a folder at a time: two at once could leave one's rows beside the other's summary
+        self.lock = open(folder / LOCK_FILE, "w")  # noqa: SIM115 - held until finish or abandon
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.lock.close()
+            raise RunError(f"another study is writing to {folder} now; wait for it or choose another --out") from None
         self.partial = folder / f".partial-{os.getpid()}"
         shutil.rmtree(self.partial, ignore_errors=True)
         self.partial.mkdir()
@@ -288,12 +297,19 @@ class _Output:
             if (self.partial / name).exists():
                 os.replace(self.partial / name, self.folder / name)
         self.partial.rmdir()
+        self._release()
 
     def abandon(self) -> None:
         if self.writer is not None:
             with contextlib.suppress(Exception):  # a writer that cannot close: its folder goes anyway
                 self.writer.close()
         shutil.rmtree(self.partial, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
+        """The folder holds only results again: the lock file goes before its lock does."""
+        (self.folder / LOCK_FILE).unlink(missing_ok=True)
+        self.lock.close()
 
 
 def _manifest(prepared: Prepared) -> dict[str, Any]:

@@ -89,3 +89,16 @@ def test_rows_still_arrive_when_shared_memory_is_full(tmp_path: Path, monkeypatc
     monkeypatch.setattr(pa, "OSFile", no_room)
     run(prepared, tmp_path / "pickled", workers=2, chunk=7)
     assert files(tmp_path / "pickled") == files(tmp_path / "normal")
+
+
+def test_two_studies_never_write_one_folder_at_once(tmp_path: Path) -> None:
+    """Two at once could leave one study's rows beside the other's summary: the second is refused, the first lands."""
+    from app.studies.runner import _Output
+
+    out = tmp_path / "out"
+    first = _Output(out)
+    with pytest.raises(RunError, match="another study is writing to .* now"):
+        run(parse_study(STUDY, "study.yaml"), out, workers=1)
+    first.abandon()
+    run(parse_study(STUDY, "study.yaml"), out, workers=1)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(FILES)
