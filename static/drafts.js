@@ -109,7 +109,8 @@
       return;
     }
     failures += 1;
-    var offline = navigator.onLine === false;
+    // no answer at all (status 0) is the network, not the server: say so even before navigator.onLine catches up
+    var offline = navigator.onLine === false || !xhr || xhr.status === 0;
     say("Not saved — retrying" + (offline ? " when you are back online" : "") + "… What you typed is kept in this browser.", true);
     retryTimer = setTimeout(retry, retryDelay(xhr));
   }
