@@ -31,6 +31,7 @@ PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's ta
 PRICE_BAND = (0.6, 2.0)  # never further than this from the target markup
 API_FLOOR_OVER_COST = 1.05  # a lab never sells API access below this multiple of its serving cost
 SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
+RUN_SIZING_PASSES = 3  # a run's size and its pace (MFU depends on size) agree to ~1% after three
 CAPEX_SHARE_OF_CASH = (
     0.25  # most of its cash a persona puts into GPUs in one quarter (at aggressiveness 0.5)
 )
@@ -361,15 +362,12 @@ def _compute_and_training(
     buy[:, np.arange(world.n_companies), best] = buy_n
 
     rounds_left = sc.rounds - state.round
-    train_peak = peak * (1.0 - serving_share)
-    budget = (
-        train_peak
-        * sc.scaling.mfu
-        * training.goodput(world, state.staff[:, :, 1])
-        * t["run_rounds"]
-    )
-    n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
-    active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** world.scenario.scaling.moe_total_weight
+    train_gpus = state.gpus * (1.0 - serving_share)[:, :, None]
+    active_b = np.maximum(state.model_active, 1.0)  # a first guess: the model it serves
+    for _ in range(RUN_SIZING_PASSES):  # the pace depends on the size, the size on the pace
+        budget = training.pace(world, train_gpus, active_b, state.staff[:, :, 1]) * t["run_rounds"]
+        n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
+        active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** sc.scaling.moe_total_weight
     total_b = active_b * t["moe"]
     tokens_t = budget / (sc.scaling.flops_per_param_token * active_b * 1e9) / 1e12
     unique = data.unique_tokens(world, state.data)

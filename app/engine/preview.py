@@ -101,7 +101,6 @@ def _training(
     plan = decision.training.start
     if plan is None or not world.is_lab[c]:
         return None
-    s = world.scenario.scaling
     extra = (
         decision.data.scrape_t_tokens
         + decision.data.license_t_tokens
@@ -112,10 +111,10 @@ def _training(
     flops, tokens_eff = training.plan_run(
         world, one(plan.params_b), one(plan.active), one(plan.tokens_t), unique
     )
-    peak = compute.peak_flops(world, state.gpus[0:1, c : c + 1] + _rented(world, decision))[
-        0, 0
-    ] * (1.0 - serving_share)
-    per_round = float(peak * s.mfu * training.goodput(world, state.staff[0:1, c : c + 1, 1])[0, 0])
+    fleet = (state.gpus[0:1, c : c + 1] + _rented(world, decision)) * (1.0 - serving_share)
+    per_round = float(
+        training.pace(world, fleet, one(plan.active), state.staff[0:1, c : c + 1, 1])[0, 0]
+    )
     rounds = training.quarters_to_finish(float(flops[0, 0]), per_round)
     cap = training.finished_capability(
         world, one(plan.params_b), one(plan.active), tokens_eff, state.algo[0:1, c : c + 1]

@@ -79,7 +79,7 @@ def step(world: World, state: State, d: DecisionArrays,
                                 d.data_buy[:, :, data.SYNTHETIC])
     held, pool, data_cost = data.acquire_data(world, state.data, state.data_pool, d.data_buy,
                                               split.synthetic)
-    trained = train(world, state, d, held, split.training_peak, team, rnd)
+    trained = train(world, state, d, held, fleet.in_use * split.training[:, :, None], team, rnd)
     tuned = tune(world, state, d, team)
     sales = serve_market(world, state, d, fleet, split, team, trained, tuned, open_cap, cond, rnd)
     api = market.api_market(world, d.base, d.api_price, sales.tokens, trained.model["model_active"],
@@ -200,12 +200,13 @@ class Training:
 
 
 def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
-          training_peak: np.ndarray, team: Team, rnd: int) -> Training:
+          training_gpus: np.ndarray, team: Team, rnd: int) -> Training:
     """Runs start or stop, take the quarter's training FLOPs, and release a better model when
     done."""
     runs = start_runs(world, state, d, held, rnd)
+    pace = training.pace(world, training_gpus, runs["run_active"], team.engineers)
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
-                                    runs["run_flops_done"], training_peak, team.engineers,
+                                    runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
     new_cap = training.finished_capability(world, runs["run_total"], runs["run_active"],
                                            runs["run_tokens_eff"], team.algo)

@@ -153,8 +153,9 @@ def player_view(
     operating_income_musd, net_income_musd and income_statement_musd (by line) of the last round
     (None before round 1); cumulative_revenue_musd, cumulative_net_income_musd; max_raise_musd and
     borrowing_room_musd this round; staff by role, pay_level; gpus and gpus_on_order by type,
-    fleet_flops_per_round (peak, owned GPUs), training_efficiency (share of peak FLOPs a run gets:
-    MFU times goodput), serving_capacity_t_tokens (if every owned GPU served; None for product
+    fleet_flops_per_round (peak, owned GPUs), training_efficiency (share of peak FLOPs the run in
+    progress, or one the size of the model it serves, would get on the whole owned fleet: MFU for
+    that size times goodput), serving_capacity_t_tokens (if every owned GPU served; None for product
     companies, which are never short of capacity), serving_cost_per_m_tokens (labs: serving its
     model on rented cloud GPUs; product companies: what the base model costs a million tokens);
     data_t_tokens by kind and unique_t_tokens (quality-weighted, what a run draws on); model
@@ -333,6 +334,7 @@ def _own(
     )
     skill = tuning.domain_skill(world, state.sft[run, c]).tolist()
     needed, done = f(state.run_flops_needed), f(state.run_flops_done)
+    sized = np.where(state.run_on, state.run_active, np.maximum(state.model_active, 1.0))
     if is_lab:
         capacity = float(
             market.serving_capacity(
@@ -390,8 +392,10 @@ def _own(
             zip(gpu_names, state.pipeline[run, c].sum(axis=0).tolist(), strict=True)
         ),
         "fleet_flops_per_round": float(peak[0, 0]),
-        "training_efficiency": world.scenario.scaling.mfu
-        * float(training.goodput(world, np.array(staff[1]))),
+        "training_efficiency": float(
+            training.pace(world, gpus, at(sized), at(state.staff)[:, :, 1])[0, 0]
+            / max(float(peak[0, 0]), 1e-9)
+        ),
         "serving_capacity_t_tokens": capacity,
         "serving_cost_per_m_tokens": unit_cost,
         "data_t_tokens": dict(zip(DATA_KINDS, state.data[run, c].tolist(), strict=True)),

@@ -110,7 +110,7 @@ class FleetSplit:
 
     serving: np.ndarray  # share of the fleet serving customers
     serving_peak: np.ndarray  # peak FLOPs serving customers
-    training_peak: np.ndarray  # peak FLOPs left for pre-training
+    training: np.ndarray  # share of the fleet left for pre-training
     synthetic: np.ndarray  # trillions of synthetic tokens generated
 
 
@@ -127,5 +127,8 @@ def split_fleet(
     synthetic = np.minimum(synthetic_wanted, training_peak * sc.scaling.mfu / synth_flops)
     training_peak = training_peak - synthetic * synth_flops / sc.scaling.mfu
     return FleetSplit(
-        serving=serving, serving_peak=serving_peak, training_peak=training_peak, synthetic=synthetic
+        serving=serving,
+        serving_peak=serving_peak,
+        training=np.maximum(training_peak, 0.0) / np.maximum(peak, 1e-9),
+        synthetic=synthetic,
     )
