@@ -16,7 +16,7 @@ from app.engine import scaling
 from app.engine.arrays import max_companies, sum_companies
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
-from app.engine.rules import compute, data, finance, market, training, tuning
+from app.engine.rules import compute, data, events, finance, market, training, tuning
 from app.engine.start import carried_on, standing_decisions
 from app.engine.state import State
 from app.engine.validation import affordable
@@ -315,13 +315,12 @@ def _sft(
     return (t["sft_share"] * a * revenue + 1.0 * (t["sft_share"] > 0))[:, :, None] * weight
 
 
-def _best_gpu(world: World, rnd: int) -> np.ndarray:
-    """(C,) index of the GPU each company would buy: the most FLOP/s per dollar it may have."""
-    controlled = (
-        world.is_cn[:, None] & world.gpu_controlled[None, :]
-    )  # rivals stay clear of controlled chips
-    allowed = (world.gpu_from_round <= rnd)[None, :] & ~controlled
-    return np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf).argmax(axis=-1)
+def _best_gpu(world: World, state: State, rnd: int) -> tuple[np.ndarray, np.ndarray]:
+    """(R,C) index of the GPU each company would buy, the most FLOP/s per dollar it may have (export
+    controls included: the rule its orders are checked against), and whether it may buy any."""
+    allowed = compute.gpu_allowed(world, rnd, events.export_ban_ahead(world, state.events_left))
+    per_dollar = np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf)
+    return per_dollar.argmax(axis=-1), allowed.any(axis=-1)
 
 
 def _compute_and_training(
@@ -348,18 +347,18 @@ def _compute_and_training(
     serving_share = np.clip(
         need_serving * np.where(short, 1.5, 1.0) / np.maximum(peak, 1.0), 0.3, 1.0
     )
-    best = _best_gpu(world, rnd)
+    best, can_buy = _best_gpu(world, state, rnd)
     best_flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
     train_target = np.maximum(fleet_peak - need_serving, 0.0) * (1.0 + t["gpu_appetite"] * a)
     want_peak = need_serving * (1.0 + sc.market.segments[0].growth_per_round) + train_target
-    buy_n = np.maximum(want_peak - fleet_peak, 0.0) / np.maximum(best_flops, 1.0) * lab
+    buy_n = np.maximum(want_peak - fleet_peak, 0.0) / np.maximum(best_flops, 1.0) * lab * can_buy
     unit = world.gpu_price_musd[best]
     means = np.maximum(state.cash, 0.0) + np.where(
         short, finance.max_raise(world, state.valuation) * t["gpu_appetite"] * 4.0, 0.0
     )
     buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / np.maximum(unit, 1e-9))
     buy = np.zeros(state.gpus.shape)
-    buy[:, np.arange(world.n_companies), best] = buy_n
+    np.put_along_axis(buy, best[:, :, None], buy_n[:, :, None], axis=2)
 
     rounds_left = sc.rounds - state.round
     train_gpus = state.gpus * (1.0 - serving_share)[:, :, None]

@@ -218,9 +218,8 @@ def _finance(world: World, state: State, d: DecisionArrays, c: int) -> list[Deci
 def _gpus(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
     from app.engine.rules.compute import gpu_allowed
 
-    allowed = gpu_allowed(
-        world, state.round + 1, (state.events_left > 0).any(1) & _export_ban_active(world, state)
-    )[0, c]
+    ban = events.export_ban_ahead(world, state.events_left)
+    allowed = gpu_allowed(world, state.round + 1, ban)[0, c]
     out = []
     for g, name in enumerate(world.gpu_names):
         for field, arr in (("compute.buy_gpus", d.buy), ("compute.rent_gpus", d.rent)):
@@ -237,14 +236,6 @@ def _gpus(world: World, state: State, d: DecisionArrays, c: int) -> list[Decisio
                     )
                 )
     return out
-
-
-def _export_ban_active(world: World, state: State) -> np.ndarray:
-    kinds = world.event_kind
-    from app.engine.world import EVENT_KINDS
-
-    ban = kinds == EVENT_KINDS.index("gpu_export_controls")
-    return ((state.events_left > 1) & ban).any(1) if ban.any() else np.zeros(state.runs, bool)
 
 
 def _training(world: World, state: State, c: int, dec: Decision) -> list[DecisionProblem]:

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from app.engine.decisions import Decision
 from app.engine.report import _base_name, public_page
-from app.engine.rules import compute, data, finance, market, talent, training, tuning
+from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.state import STAFF_ROLES, State
 from app.engine.step import COST_LINES, Outcome
 from app.engine.world import DATA_KINDS, EVENT_KINDS, OPEN_MODEL, World
@@ -42,7 +42,6 @@ from app.scenario.schema import HOURS_PER_ROUND
 Json = dict[str, Any]
 Strategy = Callable[["PlayerView"], "Decision | dict[str, Any] | None"]
 LISTED_CALLABLES = 5  # how many of a module's callables an error about a missing one names
-_EXPORT_BAN = EVENT_KINDS.index("gpu_export_controls")
 _REGULATION = EVENT_KINDS.index("regulation")
 _BOUGHT_KINDS = DATA_KINDS[:3]  # proprietary data comes only from a product's own users
 
@@ -221,12 +220,6 @@ def _opening_capability(world: World, state: State, one: slice) -> np.ndarray:
     return np.maximum(base_cap - tuning.alignment_tax(world, safety), 0.0)
 
 
-def _export_ban(world: World, left: np.ndarray) -> bool:
-    """Export controls still in force next round (the rule `validation` checks orders against)."""
-    ban = world.event_kind == _EXPORT_BAN
-    return bool((left > 0).any() and ((left > 1) & ban).any())
-
-
 @functools.lru_cache(maxsize=256)
 def _round_constants(world: World, rnd: int, export_ban: bool) -> tuple[Any, ...]:
     """What the coming round's market looks like before shocks, as plain lists, computed once per
@@ -259,7 +252,7 @@ def _market(
 ) -> Json:
     sc = world.scenario
     volume, ref, open_cost, rag_cost, allowed, salary, cost, *_ = _round_constants(
-        world, rnd, _export_ban(world, left)
+        world, rnd, bool(events.export_ban_ahead(world, left[None, :])[0])
     )
     regulation = (
         float(world.event_magnitude[(left > 1) & (world.event_kind == _REGULATION)].sum())

@@ -160,7 +160,8 @@ class Gpu(Strict):
         description="First round the GPU can be bought or rented (a new generation).")
     export_controlled: bool = Field(
         False,
-        description="Restricted by GPU export controls when that event is active.")
+        description="Barred to companies of region cn (US export controls since 2022); while a "
+                    "gpu_export_controls event is in force every GPU is barred to them.")
 
 
 class Compute(Strict):

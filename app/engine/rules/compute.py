@@ -24,12 +24,12 @@ class GpuDeals:
 
 
 def gpu_allowed(world: World, rnd: int, export_ban: np.ndarray) -> np.ndarray:
-    """(R,C,G): which GPUs each company may order or rent this round."""
+    """(R,C,G): which GPUs each company may order or rent this round. Export-controlled GPUs are
+    barred to companies of region cn at all times (US controls since 2022); while new controls are
+    in force (`export_ban`, R) every GPU is (as the H800 was in October 2023)."""
     launched = world.gpu_from_round <= rnd
-    banned = (
-        export_ban[:, None, None] & world.is_cn[None, :, None] & world.gpu_controlled[None, None, :]
-    )
-    return launched[None, None, :] & ~banned
+    barred = world.gpu_controlled[None, None, :] | export_ban[:, None, None]
+    return launched[None, None, :] & ~(world.is_cn[None, :, None] & barred)
 
 
 def clear_gpu_market(
