@@ -320,7 +320,7 @@ def _best_gpu(world: World, state: State, rnd: int) -> tuple[np.ndarray, np.ndar
     controls included: the rule its orders are checked against), and whether it may buy any."""
     allowed = compute.gpu_allowed(world, rnd, events.export_ban_ahead(world, state.events_left))
     per_dollar = np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf)
-    return per_dollar.argmax(axis=-1), allowed.any(axis=-1)
+    return per_dollar.argmax(axis=-1), np.asarray(allowed.any(axis=-1))
 
 
 def _compute_and_training(
