@@ -129,3 +129,12 @@ def split_fleet(
     return FleetSplit(
         serving=serving, serving_peak=serving_peak, training_peak=training_peak, synthetic=synthetic
     )
+
+
+def owned_cost_per_gpu_hour(world: World) -> np.ndarray:
+    """All-in cost of one owned GPU-hour ($, G): the card depreciated over its life, and its
+    power."""
+    cc = world.scenario.compute
+    card = world.gpu_price_musd * 1e6 / (cc.depreciation_years * HOURS_PER_ROUND * 4.0)
+    power = world.gpu_watts / 1000.0 * cc.system_power_factor * cc.pue * cc.electricity_per_kwh
+    return card + power
