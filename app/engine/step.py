@@ -340,6 +340,7 @@ def income_statement(world: World, state: State, d: DecisionArrays, fleet: Fleet
         "revenue_api": api.revenue,
         "compute_rental": fleet.deals.rent_cost,
         "compute_energy": energy,
+        "compute_datacenter": compute.datacenter_cost(world, fleet.gpus),
         "compute_depreciation": fleet.depreciation,
         "api_fees": api.fees,
         "api_serving": api.serving_cost,

@@ -154,6 +154,22 @@ class Compute(Strict):
         description="Whole-server power per watt of GPU (CPUs, network, storage): 100k H100s need "
                     "~150 MW.")
     electricity_per_kwh: float = Field(0.08, gt=0, le=MAX_COEFFICIENT, description="US$ per kWh.")
+    system_capex_share: float = Field(
+        0.6, ge=0, le=10,
+        description="Servers, networking and storage bought with each GPU, as a share of its "
+                    "price, capitalised and depreciated with it (an 8-GPU H100 server with "
+                    "networking and storage is ~$250-400k against ~$200-240k of cards: "
+                    "SemiAnalysis 2024).")
+    datacenter_per_kw_month: float = Field(
+        150.0, ge=0, le=MAX_GPU_SPEC,
+        description="Data-centre space for owned GPUs, US$ per kW of server power a month, paid "
+                    "whether the GPUs work or idle (US wholesale colocation ~$130-200: CBRE North "
+                    "America Data Center Trends 2024).")
+    cost_of_capital_per_year: float = Field(
+        0.10, ge=0, lt=1,
+        description="Yearly cost of the money tied up in an owned GPU, shown in its all-in hourly "
+                    "cost beside the rental price (GPU-backed loans and AI-lab capital ~10-12%, "
+                    "2024). The books charge it only as interest on debt or dilution of equity.")
     depreciation_years: float = Field(
         4.5, gt=0, le=MAX_YEARS,
         description="Straight-line life of purchased GPUs (4-5 years).")
