@@ -147,6 +147,7 @@ def plan(
     )
     staff_target = state.staff * (1.0 + t["hiring"] * a)[:, :, None]
     staff_target[:, :, 0] *= lab  # product companies keep research tiny
+    staff_target[:, :, 1] = _product_engineers(world, state, staff_target[:, :, 1], rnd)
     return base.replace(
         buy=buy,
         serving_share=np.where(lab, serving_share, base.serving_share),
@@ -246,18 +247,39 @@ def _prices(
 
 
 def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int) -> np.ndarray:
-    """Wholesale price: a markup on what serving a token costs the lab, cut to what keeps product
-    companies from moving to open weights (the price at which they still expect more profit on the
-    lab's model), never below cost."""
+    """Wholesale price: what the market bears, the price at which product companies still expect
+    more profit on the lab's model than on open weights, within the scenario's limit; never below
+    the persona's markup on what serving a token costs the lab."""
     cost = market.cloud_cost_per_m_tokens(
         world, np.maximum(state.model_active, 1e-3), state.algo, rnd
     )
-    retail = state.prices.mean(axis=-1)
+    retail = _product_list_price(world, state)
     lead = np.exp(-_capability_pull(world) * (state.model_cap - state.open_capability[:, None]))
     competitive = retail - SWITCHING_HURDLE * lead * np.maximum(
         retail - market.open_serving_cost(world, rnd), 0.0
     )
-    return np.maximum(np.minimum(t["api_markup"] * cost, competitive), API_FLOOR_OVER_COST * cost)
+    bearable = np.minimum(competitive, market.api_price_limit(world, rnd))
+    return np.maximum(bearable, np.maximum(t["api_markup"], API_FLOOR_OVER_COST) * cost)
+
+
+def _product_engineers(
+    world: World, state: State, engineers: np.ndarray, rnd: int
+) -> np.ndarray:
+    """A product company hires the engineers last quarter's demand needs, grown and with headroom
+    (its capacity is its engineers); labs keep their planned headcount."""
+    growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
+    per_engineer = market.product_capacity(world, np.ones_like(engineers), rnd)
+    needed = SERVING_HEADROOM * growth * state.demand / per_engineer
+    return np.where(world.is_lab[None, :], engineers, np.maximum(engineers, needed))
+
+
+def _product_list_price(world: World, state: State) -> np.ndarray:
+    """The average list price of the game's product companies (R,1), the lab's own without any."""
+    products = ~world.is_lab
+    if not products.any():
+        return state.prices.mean(axis=-1)
+    listed = np.ascontiguousarray(state.prices[:, products]).reshape(state.runs, -1)
+    return listed.mean(axis=-1)[:, None]  # one row at a time: the same sum whatever the batch
 
 
 def _capability_pull(world: World) -> float:

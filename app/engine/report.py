@@ -39,6 +39,7 @@ LINE_LABELS = {
     "revenue_api": "API revenue from product companies",
     "compute_rental": "GPU rental",
     "compute_energy": "Electricity",
+    "compute_datacenter": "Data-centre space",
     "compute_depreciation": "GPU depreciation",
     "api_fees": "API fees to vendor",
     "api_serving": "Cloud serving of API customers",

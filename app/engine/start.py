@@ -142,16 +142,12 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
     opening = _opening_choice(world, a)
     share = opening.probability
     revenue = (share * world.segment_volume(1) * prices).sum(-1)
-    value = finance.valuation(
-        world,
-        revenue,
-        revenue,
-        opening.offers.capability,
-        a["brand"],
+    enterprise = finance.enterprise_value(
+        world, revenue, revenue, np.zeros((1, C)), opening.offers.capability, a["brand"],
         world.is_lab[None, :],
-        a["cash"],
-        np.zeros((1, C)),
-        np.zeros((1, C)),
+    )
+    value = finance.valuation(
+        world, enterprise, enterprise, a["cash"], np.zeros((1, C)), np.zeros((1, C))
     )
     one = {
         "open_capability": open_cap,

@@ -83,7 +83,7 @@ def step(world: World, state: State, d: DecisionArrays,
     tuned = tune(world, state, d, team)
     sales = serve_market(world, state, d, fleet, split, team, trained, tuned, open_cap, cond, rnd)
     api = market.api_market(world, d.base, d.api_price, sales.tokens, trained.model["model_active"],
-                            team.algo, rnd)
+                            team.algo, sales.capacity - sales.tokens, rnd)
     sft = tuning.earn_examples(world, tuned.sft, sales.revenue_by_segment)  # the flywheel:
     held = data.with_proprietary(world, held, sales.retail)  # users' traffic becomes data
     revenue = sales.retail + api.revenue
@@ -93,8 +93,12 @@ def step(world: World, state: State, d: DecisionArrays,
     lines = income_statement(world, state, d, fleet, team, data_cost, sales, api, inc, cond, rnd)
     books = book_accounts(world, lines, revenue, state.cash, state.debt, state.loss_carryforward,
                           state.valuation, fleet.depreciation, fleet.deals.capex, money)
-    value = finance.valuation(world, revenue, state.revenue, sales.offers.capability, brand,
-                              world.is_lab[None, :], books.cash, books.debt, inc.severity)
+    value = finance.valuation(
+        world,
+        finance.enterprise_value(world, revenue, state.revenue, books.net_income,
+                                 sales.offers.capability, brand, world.is_lab[None, :]),
+        finance.enterprise_of(state.valuation, state.cash, state.debt),
+        books.cash, books.debt, inc.severity)
     totals = tally(state, revenue, books, inc, rnd)
     metrics, scaled, score = scorecard(world, state, revenue, sales, totals,
                                        books.ownership * value, brand)
@@ -109,7 +113,7 @@ def step(world: World, state: State, d: DecisionArrays,
         gpus=fleet.gpus, pipeline=fleet.pipeline, staff=team.staff, pay=d.pay, algo=team.algo,
         data=held, **trained.runs, **trained.model,
         sft=sft, safety_stock=tuned.safety_stock, rag=d.rag, brand=brand, share=sales.share,
-        prices=d.price, api_price=d.api_price, base=d.base,
+        prices=d.price, api_price=api.price, base=d.base,
         revenue=revenue, revenue_first=totals.revenue_first, cum_revenue=totals.revenue,
         cum_net_income=totals.net_income, incidents=totals.incidents, valuation=value,
         demand=sum_last(sales.demand), served=sales.tokens,
@@ -292,7 +296,8 @@ def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
     serving_memory = compute.memory_gb(world, fleet.in_use) * split.serving
     capacity = market.serving_capacity(world, split.serving_peak, serving_memory,
                                        trained.model["model_active"], trained.model["model_total"],
-                                       team.algo, world.is_lab[None, :])
+                                       team.algo, world.is_lab[None, :],
+                                       market.product_capacity(world, team.engineers, rnd))
     demand, served = market.serve(installed, volume, capacity)
     revenue_by_segment = served * d.price
     return Sales(
@@ -341,6 +346,7 @@ def income_statement(world: World, state: State, d: DecisionArrays, fleet: Fleet
         "revenue_api": api.revenue,
         "compute_rental": fleet.deals.rent_cost,
         "compute_energy": energy,
+        "compute_datacenter": compute.datacenter_cost(world, fleet.gpus),
         "compute_depreciation": fleet.depreciation,
         "api_fees": api.fees,
         "api_serving": api.serving_cost,

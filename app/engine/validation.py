@@ -12,7 +12,7 @@ import numpy as np
 
 from app.engine.arrays import sum_last
 from app.engine.decisions import Decision, DecisionArrays
-from app.engine.rules import data, events, finance, talent
+from app.engine.rules import data, events, finance, market, talent
 from app.engine.state import State
 from app.engine.world import World
 
@@ -129,6 +129,7 @@ def validate(
     problems += _gpus(world, state, d, c)
     problems += _training(world, state, c, decision)
     problems += _products(world, c, decision)
+    problems += _api_price(world, state, c, decision)
     return problems
 
 
@@ -278,6 +279,19 @@ def _training(world: World, state: State, c: int, dec: Decision) -> list[Decisio
             )
         )
     return out
+
+
+def _api_price(world: World, state: State, c: int, dec: Decision) -> list[DecisionProblem]:
+    """A wholesale price above the scenario's limit (market.api_markup_limit) is refused."""
+    price = dec.products.api_price
+    most = market.api_price_limit(world, state.round + 1)
+    if price is None or not world.is_lab[c] or price <= most + 1e-9:
+        return []
+    share = world.scenario.market.api_markup_limit
+    return [DecisionProblem(
+        "products.api_price",
+        f"API access may cost at most ${most:,.2f} per million tokens this round "
+        f"({share:g}x the average reference price); you asked ${price:,.2f}.")]
 
 
 def _products(world: World, c: int, dec: Decision) -> list[DecisionProblem]:

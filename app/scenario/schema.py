@@ -176,6 +176,22 @@ class Compute(Strict):
         description="Whole-server power per watt of GPU (CPUs, network, storage): 100k H100s need "
                     "~150 MW.")
     electricity_per_kwh: float = Field(0.08, gt=0, le=MAX_COEFFICIENT, description="US$ per kWh.")
+    system_capex_share: float = Field(
+        0.6, ge=0, le=10,
+        description="Servers, networking and storage bought with each GPU, as a share of its "
+                    "price, capitalised and depreciated with it (an 8-GPU H100 server with "
+                    "networking and storage is ~$250-400k against ~$200-240k of cards: "
+                    "SemiAnalysis 2024).")
+    datacenter_per_kw_month: float = Field(
+        150.0, ge=0, le=MAX_GPU_SPEC,
+        description="Data-centre space for owned GPUs, US$ per kW of server power a month, paid "
+                    "whether the GPUs work or idle (US wholesale colocation ~$130-200: CBRE North "
+                    "America Data Center Trends 2024).")
+    cost_of_capital_per_year: float = Field(
+        0.10, ge=0, lt=1,
+        description="Yearly cost of the money tied up in an owned GPU, shown in its all-in hourly "
+                    "cost beside the rental price (GPU-backed loans and AI-lab capital ~10-12%, "
+                    "2024). The books charge it only as interest on debt or dilution of equity.")
     depreciation_years: float = Field(
         4.5, gt=0, le=MAX_YEARS,
         description="Straight-line life of purchased GPUs (4-5 years).")
@@ -374,9 +390,10 @@ class OutsideOption(Strict):
     freshness: float = Field(50, ge=0, le=100)
     ecosystem: float = Field(30, ge=0, le=100)
     serving_cost_per_m_tokens: float = Field(
-        0.2, ge=0, le=MAX_PRICE,
+        0.9, ge=0, le=MAX_PRICE,
         description="What a product company pays per million tokens to serve an open-weight model "
-                    "on rented GPUs (US$).")
+                    "on rented GPUs (US$): hosted Llama 3.1 70B ~$0.9, 405B ~$3.5, DeepSeek-V3 "
+                    "~$1.25 (Together AI list prices, 2024-25).")
 
 
 class Market(Strict):
@@ -413,7 +430,15 @@ class Market(Strict):
                     "quarter).")
     api_markup_limit: float = Field(
         1.0, gt=0, le=MAX_COEFFICIENT,
-        description="Highest wholesale API price as a share of the segment reference price.")
+        description="Highest wholesale API price as a share of the average segment reference "
+                    "price: a higher API price is refused at its field, and never charged.")
+    product_t_tokens_per_engineer: float = Field(
+        0.06, gt=0, le=MAX_COEFFICIENT,
+        description="Trillions of tokens a quarter one engineer of a product company can ship and "
+                    "support (integration, evaluation, customer work) at round-1 prices, growing "
+                    "as prices fall: a product company's capacity is its engineers (~$1M of "
+                    "revenue a person a year; above ~$3M is rare: Bessemer, State of the Cloud "
+                    "2024).")
     marketing_brand_cap: float = Field(
         4.0, ge=0, le=MAX_POINTS,
         description="Most brand points marketing can buy in a quarter (diminishing returns).")
@@ -500,6 +525,15 @@ class Finance(Strict):
     growth_multiple: float = Field(
         20, ge=0, le=MAX_COEFFICIENT,
         description="Extra valuation multiple per unit of quarterly revenue growth.")
+    margin_multiple: float = Field(
+        6, ge=0, le=MAX_COEFFICIENT,
+        description="Revenue multiple gained per unit of net margin (between -100% and +50%): a lab "
+                    "losing as much as it earns is valued 6x revenue lower.")
+    valuation_smoothing: float = Field(
+        0.5, gt=0, le=1,
+        description="Share of the gap between last quarter's valuation and this quarter's numbers "
+                    "investors close each quarter: private rounds reprice a few times a year, so "
+                    "one quarter's jump moves the valuation only part of the way.")
     capability_value_busd: float = Field(
         40, ge=0, le=MAX_MUSD / 1000,
         description="Valuation (US$B) of a model at capability 100 (scales with capability^3).")

@@ -20,7 +20,7 @@ from app.engine.decisions import (
     to_arrays,
 )
 from app.engine.rng import run_seeds
-from app.engine.rules import data, finance
+from app.engine.rules import data, finance, market
 from app.engine.start import initial_state
 from app.engine.state import State
 from app.engine.step import step
@@ -66,9 +66,10 @@ def test_buying_more_gpus_than_the_company_can_pay_for_names_the_cost_and_the_ca
     state, c = _start(w), _first("lab", w)
     gpu = w.scenario.compute.gpus[0]
     cash = float(state.cash[0, c])
-    n = np.ceil(2 * cash * 1e6 / gpu.price_usd)
+    installed = gpu.price_usd * (1.0 + w.scenario.compute.system_capex_share)  # card and server
+    n = np.ceil(2 * cash * 1e6 / installed)
     problems = _problems(w, state, c, Decision(compute=ComputeDecision(buy_gpus={gpu.name: float(n)})))
-    expected = f"GPU purchases cost ${n * gpu.price_usd / 1e6:,.1f}M; you have ${cash:,.1f}M left."
+    expected = f"GPU purchases cost ${n * installed / 1e6:,.1f}M; you have ${cash:,.1f}M left."
     assert DecisionProblem("compute.buy_gpus", expected) in problems
 
 
@@ -312,3 +313,14 @@ def test_while_new_controls_are_in_force_a_chinese_lab_can_order_no_gpu_and_its_
     seats = np.array([personas.persona_index(co.persona) for co in w.scenario.companies])
     d = personas.decide(w, state, seats, np.full(w.n_companies, 0.5), None)
     assert d.buy[0, c].sum() == 0 and d.rent[0, c].sum() == 0
+
+def test_an_api_price_above_the_scenarios_limit_is_refused_at_its_field() -> None:
+    w = world("product-builders")
+    state, lab = _start(w), _first("lab", w)
+    most = market.api_price_limit(w, 1)
+    too_dear = Decision(products=ProductDecision(api_price=round(2 * most, 2)))
+    within = Decision(products=ProductDecision(api_price=round(0.9 * most, 2)))
+    problems = _problems(w, state, lab, too_dear)
+    assert "products.api_price" in _fields(problems)
+    assert f"at most ${most:,.2f} per million tokens" in problems[0].message
+    assert "products.api_price" not in _fields(_problems(w, state, lab, within))
