@@ -6,7 +6,7 @@ import numpy as np
 
 from app.engine import scaling
 from app.engine.decisions import DecisionArrays
-from app.engine.rules import finance, market, tuning
+from app.engine.rules import finance, market, scoring, tuning
 from app.engine.state import SAFETY_STAFF, State
 from app.engine.world import DATA_KINDS, OPEN_MODEL, OWN_MODEL, World
 from app.scenario.schema import CompanyStart
@@ -198,14 +198,15 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
         "api_price": api,
         "base": base,
         "revenue": revenue,
-        "revenue_first": revenue,
+        "revenue_start": revenue,
+        "revenue_recent": np.repeat(revenue[:, :, None], scoring.TRAILING_QUARTERS, axis=2),
         "cum_revenue": np.zeros((1, C)),
+        "cum_tokens": np.zeros((1, C)),
         "cum_net_income": np.zeros((1, C)),
         "incidents": np.zeros((1, C)),
         "valuation": value,
         "valuation_start": value,
-        "token_share_start": (share * world.segment_volume(1)).sum(-1)
-        / world.segment_volume(1).sum(),
+        "share_start": scoring.share(world, revenue, (share * world.segment_volume(1)).sum(-1)),
         "demand": (share * world.segment_volume(1)).sum(-1),
         "served": (share * world.segment_volume(1)).sum(-1),
     }

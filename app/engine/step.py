@@ -99,9 +99,9 @@ def step(world: World, state: State, d: DecisionArrays,
                                  sales.offers.capability, brand, world.is_lab[None, :]),
         finance.enterprise_of(state.valuation, state.cash, state.debt),
         books.cash, books.debt, inc.severity)
-    totals = tally(state, revenue, books, inc, rnd)
-    metrics, scaled, score = scorecard(world, state, revenue, sales, totals,
-                                       books.ownership * value, brand)
+    totals = tally(state, revenue, sales, books, inc)
+    metrics, scaled, score = scorecard(world, state, totals, books, books.ownership * value,
+                                       brand, sales.offers.capability, rnd)
 
     new = state.replace(
         round=rnd, open_capability=open_cap, data_pool=pool, events_left=events_left,
@@ -114,9 +114,9 @@ def step(world: World, state: State, d: DecisionArrays,
         data=held, **trained.runs, **trained.model,
         sft=sft, safety_stock=tuned.safety_stock, rag=d.rag, brand=brand, share=sales.share,
         prices=d.price, api_price=api.price, base=d.base,
-        revenue=revenue, revenue_first=totals.revenue_first, cum_revenue=totals.revenue,
-        cum_net_income=totals.net_income, incidents=totals.incidents, valuation=value,
-        demand=sum_last(sales.demand), served=sales.tokens,
+        revenue=revenue, revenue_recent=totals.revenue_recent, cum_revenue=totals.revenue,
+        cum_tokens=totals.tokens, cum_net_income=totals.net_income, incidents=totals.incidents,
+        valuation=value, demand=sum_last(sales.demand), served=sales.tokens,
     )
     outcome = Outcome(
         round=rnd, conditions=cond, deals=fleet.deals, hired=team.hired, left=team.left,
@@ -368,34 +368,43 @@ def income_statement(world: World, state: State, d: DecisionArrays, fleet: Fleet
 class Totals:
     """Running totals over the game so far (R,C)."""
 
-    revenue_first: np.ndarray  # round 1's revenue, the base of revenue growth
+    revenue_recent: np.ndarray  # (R,C,Q) the trailing quarters' revenue, this one last
     revenue: np.ndarray
+    tokens: np.ndarray
     net_income: np.ndarray
     incidents: np.ndarray
     rescues: np.ndarray
 
 
-def tally(state: State, revenue: np.ndarray, books: Books, inc: risk.Incidents, rnd: int) -> Totals:
+def tally(state: State, revenue: np.ndarray, sales: Sales, books: Books,
+          inc: risk.Incidents) -> Totals:
     """Add this quarter to the game's running totals."""
     return Totals(
-        revenue_first=np.where(rnd == 1, revenue, state.revenue_first),
+        revenue_recent=scoring.trailing_revenue(state.revenue_recent, revenue),
         revenue=state.cum_revenue + revenue,
+        tokens=state.cum_tokens + sales.tokens,
         net_income=state.cum_net_income + books.net_income,
         incidents=state.incidents + inc.happened,
         rescues=state.rescues + (books.rescue > 0),
     )
 
 
-def scorecard(world: World, state: State, revenue: np.ndarray, sales: Sales, totals: Totals,
-              stake_value: np.ndarray,
-              brand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scorecard(world: World, state: State, totals: Totals, books: Books, stake_value: np.ndarray,
+              brand: np.ndarray, capability: np.ndarray,
+              rnd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The balanced scorecard: raw metrics (R,C,8), each scaled to [0,1], and the 0-100 score."""
-    token_share = sales.tokens / np.maximum(sum_last(sales.volume)[:, None], 1e-12)
-    metrics = scoring.metric_values(
-        cum_net_income=totals.net_income, revenue=revenue, revenue_first=totals.revenue_first,
-        token_share=token_share, token_share_start=state.token_share_start,
-        stake_value=stake_value, valuation_start=state.valuation_start, brand=brand,
-        incidents=totals.incidents, capability=sales.offers.capability, rescues=totals.rescues,
-    )
+    yardstick = scoring.value_yardstick(state.valuation_start)
+    metrics = np.stack([
+        scoring.profit(totals.net_income, yardstick),
+        scoring.revenue_growth(totals.revenue_recent, state.revenue_start),
+        scoring.share_gained(scoring.share(world, totals.revenue, totals.tokens),
+                             state.share_start),
+        scoring.value_created(stake_value, state.valuation_start, yardstick),
+        brand,
+        -totals.incidents,
+        capability,
+        scoring.solvency(books.cash - books.debt, totals.revenue - totals.net_income, rnd,
+                         totals.rescues),
+    ], axis=-1)
     scaled, score = scoring.scorecard(world, metrics)
     return metrics, scaled, score

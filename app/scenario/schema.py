@@ -659,41 +659,62 @@ def _range(low: float, high: float) -> Any:
 
 
 class MetricRanges(Strict):
-    """What maps to 0 and to 1 on each scorecard metric: fixed ranges, so a score means the same in every game."""
+    """What maps to 0 and to 1 on each scorecard metric: fixed ranges, so a score means the same in
+    every game. The defaults span about the 5th to 95th percentile of persona-played games."""
 
-    profit: MetricRange = _range(-0.3, 0.3)
-    revenue_growth: MetricRange = _range(0.0, 2.5)
-    share: MetricRange = _range(-1.5, 1.5)
-    valuation: MetricRange = _range(-1.0, 2.5)
+    profit: MetricRange = _range(-0.2, 0.3)
+    revenue_growth: MetricRange = _range(0.0, 2.0)
+    share: MetricRange = _range(-0.1, 0.1)
+    valuation: MetricRange = _range(-1.0, 4.0)
     brand: MetricRange = _range(0.0, 100.0)
     safety_record: MetricRange = _range(-6.0, 0.0)
     capability: MetricRange = _range(50.0, 100.0)
-    solvency: MetricRange = _range(-2.0, 0.0)
+    solvency: MetricRange = _range(0.0, 8.0)
+
+
+ShareBasis = Literal["revenue", "tokens", "both"]
 
 
 class Scoring(Strict):
-    profit: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Cumulative net income.")
+    profit: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Cumulative net income over the scenario's yardstick.")
     revenue_growth: float = Field(
         1.0, ge=0, le=MAX_WEIGHT,
-        description="Revenue growth over the game.")
-    share: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Share of the game's revenue.")
-    valuation: float = Field(1.0, ge=0, le=MAX_WEIGHT)
-    brand: float = Field(1.0, ge=0, le=MAX_WEIGHT)
+        description="Trailing-four-quarter revenue against the company's starting revenue.")
+    share: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Share of the game's revenue (or tokens: `share_basis`).")
+    valuation: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="The founders' stake value over the scenario's yardstick.")
+    brand: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Brand trust, 0-100.")
     safety_record: float = Field(
         1.0, ge=0, le=MAX_WEIGHT,
         description="Fewer incidents score higher.")
-    capability: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Capability rank.")
-    solvency: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Never rescued.")
+    capability: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Capability of what the company sells.")
+    solvency: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Quarters of costs that net cash covers; never rescued.")
+    share_basis: ShareBasis = Field(
+        "revenue",
+        description="What the share metric counts: `revenue` (a board's market share), `tokens` "
+                    "(volume, which rewards undercutting) or `both` (their mean).")
     ranges: MetricRanges = Field(
         default_factory=MetricRanges,
-        description="Raw values that score 0 and 1 on each metric: profit = cumulative net income "
-                    "over starting value; revenue_growth = log of revenue over round 1; share = "
-                    "log of token share over the start; valuation = log of the founders' stake "
-                    "over starting value; safety_record = minus incidents; solvency = minus "
-                    "rescues.")
+        description="Raw values that score 0 and 1 on each metric. The yardstick is the average "
+                    "value of the scenario's companies before round 1. profit = cumulative net "
+                    "income over the yardstick; revenue_growth = log of the trailing four "
+                    "quarters' average revenue over the company's starting revenue; share = "
+                    "fraction of all the game's companies' cumulative revenue (or tokens); "
+                    "valuation = log of the founders' stake over the yardstick; brand = 0-100; "
+                    "safety_record = minus incidents; capability = 0-100; solvency = cash net of "
+                    "debt in quarters of the game's average costs (at most 0 once rescued).")
 
     def weights(self) -> dict[str, float]:
-        return {k: v for k, v in self.model_dump().items() if k != "ranges"}
+        return {k: v for k, v in self.model_dump().items() if k not in ("ranges", "share_basis")}
 
     @model_validator(mode="after")
     def _some_weight(self) -> Scoring:
