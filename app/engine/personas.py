@@ -16,9 +16,9 @@ from app.engine import scaling
 from app.engine.arrays import max_companies, sum_companies
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
-from app.engine.rules import compute, data, events, finance, market, training, tuning
+from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.start import carried_on, standing_decisions
-from app.engine.state import State
+from app.engine.state import ENGINEERS, State
 from app.engine.validation import affordable
 from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
@@ -234,8 +234,9 @@ def _prices(
         state.model_total,
         state.algo,
         world.is_lab[None, :],
+        market.product_capacity(world, state.staff[:, :, ENGINEERS], rnd),
     )
-    idle = state.demand < 0.5 * can_serve
+    idle = ~state.run_on & (state.demand < 0.5 * can_serve)  # a training lab's spare GPUs train
     last = state.prices / world.reference_price(max(rnd - 1, 1))
     steered = np.where(
         short[:, :, None],
@@ -270,8 +271,9 @@ def _answer_rivals(state: State, t: dict[str, np.ndarray], cap: np.ndarray, last
 
 
 def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
-    """What a million tokens of its offer costs each company to serve ($, R,C): a lab's own model on
-    cloud GPUs, a product company's vendor or open-weight bill; retrieval on top."""
+    """What a million more tokens of its offer cost each company to serve ($, R,C): a lab's own
+    model on cloud GPUs; a product company's vendor or open-weight bill and the engineers those
+    tokens take (its capacity is its engineers); retrieval on top."""
     own = market.cloud_cost_per_m_tokens(
         world, np.maximum(state.model_active, 1e-3), state.algo, rnd
     )
@@ -280,7 +282,10 @@ def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
         market.open_serving_cost(world, rnd),
         market.base_of(state.base, state.api_price, state.open_capability),
     )
-    per_token = np.where(world.is_lab[None, :], own, vendor)
+    salary, _, _ = talent.role_constants(world)
+    m_tokens_per_engineer = market.product_capacity(world, np.ones(1), rnd) * 1e6
+    engineers = salary[ENGINEERS] / 1e6 / 4.0 / m_tokens_per_engineer * 1e6  # $ per M tokens
+    per_token = np.where(world.is_lab[None, :], own, vendor + engineers)
     rag = world.scenario.market.rag_cost_per_m_tokens * world.price_index(rnd)
     return per_token + state.rag * rag
 

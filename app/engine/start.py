@@ -202,6 +202,7 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
         "revenue_recent": np.repeat(revenue[:, :, None], scoring.TRAILING_QUARTERS, axis=2),
         "cum_revenue": np.zeros((1, C)),
         "cum_tokens": np.zeros((1, C)),
+        "cum_retail": np.zeros((1, C)),
         "cum_net_income": np.zeros((1, C)),
         "incidents": np.zeros((1, C)),
         "valuation": value,

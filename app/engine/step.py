@@ -115,7 +115,8 @@ def step(world: World, state: State, d: DecisionArrays,
         sft=sft, safety_stock=tuned.safety_stock, rag=d.rag, brand=brand, share=sales.share,
         prices=d.price, api_price=api.price, base=d.base,
         revenue=revenue, revenue_recent=totals.revenue_recent, cum_revenue=totals.revenue,
-        cum_tokens=totals.tokens, cum_net_income=totals.net_income, incidents=totals.incidents,
+        cum_tokens=totals.tokens, cum_retail=totals.retail, cum_net_income=totals.net_income,
+        incidents=totals.incidents,
         valuation=value, demand=sum_last(sales.demand), served=sales.tokens,
     )
     outcome = Outcome(
@@ -370,7 +371,8 @@ class Totals:
 
     revenue_recent: np.ndarray  # (R,C,Q) the trailing quarters' revenue, this one last
     revenue: np.ndarray
-    tokens: np.ndarray
+    tokens: np.ndarray  # served to buyers
+    retail: np.ndarray  # revenue from buyers: what market share counts
     net_income: np.ndarray
     incidents: np.ndarray
     rescues: np.ndarray
@@ -383,6 +385,7 @@ def tally(state: State, revenue: np.ndarray, sales: Sales, books: Books,
         revenue_recent=scoring.trailing_revenue(state.revenue_recent, revenue),
         revenue=state.cum_revenue + revenue,
         tokens=state.cum_tokens + sales.tokens,
+        retail=state.cum_retail + sales.retail,
         net_income=state.cum_net_income + books.net_income,
         incidents=state.incidents + inc.happened,
         rescues=state.rescues + (books.rescue > 0),
@@ -397,7 +400,7 @@ def scorecard(world: World, state: State, totals: Totals, books: Books, stake_va
     metrics = np.stack([
         scoring.profit(totals.net_income, yardstick),
         scoring.revenue_growth(totals.revenue_recent, state.revenue_start),
-        scoring.share_gained(scoring.share(world, totals.revenue, totals.tokens),
+        scoring.share_gained(scoring.share(world, totals.retail, totals.tokens),
                              state.share_start),
         scoring.value_created(stake_value, state.valuation_start, yardstick),
         brand,

@@ -33,8 +33,8 @@ METRIC_DEFINITIONS = {
     "profit": "cumulative net income over the game, in yardsticks",
     "revenue_growth": "log of the last four quarters' average revenue over the company's "
                       "starting revenue (the quarters before round 1 count at the start's level)",
-    "share": "share of all the revenue (or tokens: share_basis) the game's companies earned so "
-             "far, less the company's share at the start",
+    "share": "share of all the revenue (or tokens: share_basis) the game's companies earned from "
+             "buyers so far, less the company's share at the start",
     "valuation": "the founders' stake (dilution counts) less the company's starting value, "
                  "in yardsticks",
     "brand": "brand trust (0-100)",
@@ -73,7 +73,8 @@ def revenue_growth(recent: np.ndarray, revenue_start: np.ndarray) -> np.ndarray:
 
 def share(world: World, revenue: np.ndarray, tokens: np.ndarray) -> np.ndarray:
     """Fraction of all the revenue (or tokens, or the mean of both: `scoring.share_basis`) the
-    game's companies earned, from each company's running totals (R,C)."""
+    game's companies earned from buyers, from each company's running totals (R,C). A lab's API
+    sales to product companies are not market share: the buyers are the product companies'."""
     by_revenue = revenue / np.maximum(revenue.sum(-1, keepdims=True), _TINY_MUSD)
     by_tokens = tokens / np.maximum(tokens.sum(-1, keepdims=True), 1e-12)
     basis = world.scenario.scoring.share_basis
