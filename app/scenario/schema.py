@@ -433,12 +433,12 @@ class Market(Strict):
         description="Highest wholesale API price as a share of the average segment reference "
                     "price: a higher API price is refused at its field, and never charged.")
     product_t_tokens_per_engineer: float = Field(
-        0.06, gt=0, le=MAX_COEFFICIENT,
+        0.3, gt=0, le=MAX_COEFFICIENT,
         description="Trillions of tokens a quarter one engineer of a product company can ship and "
                     "support (integration, evaluation, customer work) at round-1 prices, growing "
-                    "as prices fall: a product company's capacity is its engineers (~$1M of "
-                    "revenue a person a year; above ~$3M is rare: Bessemer, State of the Cloud "
-                    "2024).")
+                    "as prices fall: a product company's capacity is its engineers (0.3T at ~$5 "
+                    "per M tokens is ~$6M a year an engineer, $2-4M a person with the rest of "
+                    "the staff: AI-native products such as Cursor and Midjourney report $2-5M).")
     marketing_brand_cap: float = Field(
         4.0, ge=0, le=MAX_POINTS,
         description="Most brand points marketing can buy in a quarter (diminishing returns).")
