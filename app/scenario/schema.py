@@ -669,7 +669,7 @@ class MetricRanges(Strict):
     brand: MetricRange = _range(0.0, 100.0)
     safety_record: MetricRange = _range(-6.0, 0.0)
     capability: MetricRange = _range(50.0, 100.0)
-    solvency: MetricRange = _range(0.0, 8.0)
+    solvency: MetricRange = _range(0.0, 6.0)  # 18 months of runway satisfies a board
 
 
 ShareBasis = Literal["revenue", "tokens", "both"]
