@@ -95,6 +95,16 @@ def test_a_mixture_of_experts_trains_on_its_active_parameters_only() -> None:
     assert dense_active.capability < moe.capability < dense_total.capability
 
 
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_deepseek_v3_rates_within_a_few_points_of_llama_3_1_405b_as_its_benchmarks_do(scenario_id: str) -> None:
+    """DeepSeek-V3 report, table 6: MMLU 88.5 against 88.6, and better on most other benchmarks."""
+    sc = scenario(scenario_id)
+    v3, llama = _deepseek_v3(sc).capability, _llama_405b(sc).capability
+    dense_37b = plan_training(sc, 37e9, 14.8e12, "H800", gpus=2048).capability
+    assert abs(v3 - llama) <= 3.0, f"DeepSeek-V3 {v3:.1f}, Llama 3.1 405B {llama:.1f}"
+    assert v3 > dense_37b + 10, "the experts count: V3 is far better than a dense model of its active size"
+
+
 @pytest.mark.parametrize("flops", [1e23, 1e24, 1e25])
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
 def test_compute_optimal_training_uses_about_20_tokens_per_parameter(scenario_id: str, flops: float) -> None:
