@@ -28,7 +28,9 @@ def _company_arrays(world: World) -> dict[str, np.ndarray]:
     """Per-company starting values with R=1."""
     sc, cs = world.scenario, world.scenario.companies
     col = lambda f: np.array([[f(c) for c in cs]], dtype=np.float64)  # noqa: E731
-    gpus = np.array([[[c.gpus.get(g, 0.0) for g in world.gpu_names] for c in cs]], dtype=np.float64)
+    gpus = np.rint(
+        np.array([[[c.gpus.get(g, 0.0) for g in world.gpu_names] for c in cs]], dtype=np.float64)
+    )  # whole GPUs
     m = lambda c, attr, default=0.0: getattr(c.model, attr) if c.model else default  # noqa: E731
     total = col(lambda c: m(c, "params_b"))
     active = col(lambda c: (c.model.active_params_b or c.model.params_b) if c.model else 0.0)
@@ -62,7 +64,8 @@ def _company_arrays(world: World) -> dict[str, np.ndarray]:
         "gpus": gpus,
         "ppe": (gpus * world.gpu_price_musd).sum(-1) * sc.compute.starting_book_value,
         "staff": np.array(
-            [[[c.researchers, c.engineers, c.safety_staff] for c in cs]], dtype=np.float64
+            [[[round(c.researchers), round(c.engineers), round(c.safety_staff)] for c in cs]],
+            dtype=np.float64,
         ),
         "data": held,
         "model_total": total,

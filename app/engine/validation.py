@@ -130,7 +130,24 @@ def validate(
     problems += _training(world, state, c, decision)
     problems += _products(world, c, decision)
     problems += _api_price(world, state, c, decision)
+    problems += _whole_numbers(decision)
     return problems
+
+
+def _whole_numbers(dec: Decision) -> list[DecisionProblem]:
+    """GPUs and people come whole: a count with a fractional part is refused at its field (the
+    engine would round it down)."""
+    counts = [
+        *((f"compute.buy_gpus.{g}", n) for g, n in dec.compute.buy_gpus.items()),
+        *((f"compute.rent_gpus.{g}", n) for g, n in dec.compute.rent_gpus.items()),
+        *((f"talent.{role}", getattr(dec.talent, role))
+          for role in ("researchers", "engineers", "safety_staff")),
+    ]
+    return [
+        DecisionProblem(field, f"Enter a whole number ({n:,.10g} is not one).")
+        for field, n in counts
+        if n is not None and n != int(n)
+    ]
 
 
 def unknown_names(world: World, c: int, dec: Decision) -> list[DecisionProblem]:

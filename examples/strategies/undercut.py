@@ -121,7 +121,7 @@ def safety_plan(view: PlayerView, budget: Budget) -> tuple[float, float]:
     needed = max((s["min_safety"] for s in view.market["segments"]), default=0.0)
     revenue = own["revenue_musd"] or 0.0
     if needed > 0 and own["safety"] < needed + SAFETY_MARGIN:  # a regulated segment bars us (or nearly)
-        return min(staff * 1.25 + 10.0, MAX_HEADCOUNT), budget.spend(SAFETY_SHARE * revenue + 5.0)
+        return min(math.floor(staff * 1.25) + 10, MAX_HEADCOUNT), budget.spend(SAFETY_SHARE * revenue + 5.0)
     return staff, budget.spend(0.2 * SAFETY_SHARE * revenue)  # keep tuning from wearing off
 
 

@@ -15,6 +15,7 @@ from app.engine.decisions import (
     FinanceDecision,
     ProductDecision,
     RunPlan,
+    TalentDecision,
     TrainingDecision,
     TuningDecision,
     to_arrays,
@@ -324,3 +325,32 @@ def test_an_api_price_above_the_scenarios_limit_is_refused_at_its_field() -> Non
     assert "products.api_price" in _fields(problems)
     assert f"at most ${most:,.2f} per million tokens" in problems[0].message
     assert "products.api_price" not in _fields(_problems(w, state, lab, within))
+
+
+# --- whole GPUs and people ---------------------------------------------------------------------
+
+
+def test_a_fraction_of_a_gpu_or_of_a_person_is_refused_at_its_field() -> None:
+    """The classroom walk: the form accepted 3.7 researchers, and reports showed 78.53 researchers."""
+    w = world("frontier-race")
+    state, c = _start(w), _first("lab", w)
+    gpu = w.gpu_names[0]
+    decision = Decision(compute=ComputeDecision(buy_gpus={gpu: 10.5}), talent=TalentDecision(researchers=3.7))
+    fields = _fields(_problems(w, state, c, decision))
+    assert {f"compute.buy_gpus.{gpu}", "talent.researchers"} <= fields
+    whole = Decision(compute=ComputeDecision(buy_gpus={gpu: 10.0}), talent=TalentDecision(researchers=300))
+    assert not {f"compute.buy_gpus.{gpu}", "talent.researchers"} & _fields(_problems(w, state, c, whole))
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_every_company_holds_whole_gpus_and_whole_people_through_a_persona_game(scenario_id: str) -> None:
+    w = world(scenario_id)
+    state, previous = initial_state(w, run_seeds(SEED, 8)), None
+    seats = np.array([personas.persona_index(co.persona) for co in w.scenario.companies])
+    for _ in range(w.scenario.rounds):
+        d = personas.decide(w, state, seats, np.full(w.n_companies, 0.5), previous)
+        state, outcome = step(w, state, d)
+        previous = d
+        for name, counts in (("GPUs", state.gpus), ("GPUs on order", state.pipeline), ("staff", state.staff),
+                             ("hires", outcome.hired), ("leavers", outcome.left)):
+            assert np.array_equal(counts, np.round(counts)), f"{name} in round {state.round} are not whole"

@@ -40,11 +40,11 @@ def clear_gpu_market(
     """Ration orders to supply; price = list * (orders/supply)^elasticity above supply, so spend
     never exceeds list."""
     cc = world.scenario.compute
-    buy, rent = buy * allowed, rent * allowed
+    buy, rent = np.floor(buy) * allowed, np.floor(rent) * allowed  # whole GPUs
     orders = sum_companies(buy)
     pressure = np.maximum(orders / world.gpu_supply, 1.0)
     buy_price = world.gpu_price_musd * pressure**cc.price_elasticity
-    bought = buy / pressure[:, None, :]
+    bought = np.floor(buy / pressure[:, None, :])  # rationed to supply, in whole GPUs
     rented_total = sum_companies(rent)
     older = world.gpu_tflops[None, :] < (world.gpu_tflops * (world.gpu_from_round <= 99)).max()
     rent_price = (

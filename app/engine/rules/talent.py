@@ -23,9 +23,11 @@ def role_constants(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def hire(
     world: World, staff: np.ndarray, target: np.ndarray, pay: np.ndarray, cond: Conditions
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """New headcount, hires and leavers (R,C,3); leavers return to the pool rivals hire from."""
+    """New headcount, hires and leavers (R,C,3), in whole people; leavers return to the pool rivals
+    hire from."""
     k = world.scenario.talent.pay_sensitivity
     _, pool, attrition = role_constants(world)
+    target = np.floor(target + 1e-9)
     p = pay[:, :, None]
     mean_pay = sum_companies(staff * p, keepdims=True) / np.maximum(
         sum_companies(staff, keepdims=True), 1e-9
@@ -33,14 +35,14 @@ def hire(
     rate = np.minimum(
         attrition * cond.attrition_mult[:, None, None] * np.exp(k * (mean_pay - p)), 0.5
     )
-    left = staff * rate
+    left = np.rint(staff * rate)  # the expected leavers, to the nearest person
     kept = np.minimum(staff - left, target)
     want = np.maximum(target - kept, 0.0)
     weight = want * np.exp(k * (p - mean_pay))
     open_pool = pool + sum_companies(left, keepdims=True)
-    hired = np.minimum(
+    hired = np.floor(np.minimum(
         want, open_pool * weight / np.maximum(sum_companies(weight, keepdims=True), 1e-9)
-    )
+    ) + 1e-9)
     return kept + hired, hired, left
 
 
