@@ -102,15 +102,12 @@ def _training(
     if plan is None or not world.is_lab[c]:
         return None
     s = world.scenario.scaling
-    extra = (
-        decision.data.scrape_t_tokens
-        + decision.data.license_t_tokens
-        + decision.data.synthetic_t_tokens
-    )
-    unique = data.unique_tokens(world, state.data)[0:1, c : c + 1] + extra
+    want = np.array([[[decision.data.scrape_t_tokens, decision.data.license_t_tokens,
+                       decision.data.synthetic_t_tokens]]])
+    held = data.after_purchases(state.data[0:1, c : c + 1], state.data_pool[0:1], want)
     one = lambda v: np.array([[float(v)]])  # noqa: E731
     flops, tokens_eff = training.plan_run(
-        world, one(plan.params_b), one(plan.active), one(plan.tokens_t), unique
+        world, one(plan.params_b), one(plan.active), one(plan.tokens_t), held
     )
     peak = compute.peak_flops(world, state.gpus[0:1, c : c + 1] + _rented(world, decision))[
         0, 0

@@ -9,6 +9,7 @@ import numpy as np
 
 from app.engine import scaling
 from app.engine.rng import Purpose, uniform
+from app.engine.rules import data
 from app.engine.world import World
 
 FORECAST_QUARTERS = 400  # a run that would take over a century at today's pace gets no finish date
@@ -44,15 +45,18 @@ def plan_run(
     total_b: np.ndarray,
     active_b: np.ndarray,
     tokens_t: np.ndarray,
-    unique_t: np.ndarray,
+    held: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """FLOPs a run needs and the effective tokens it will have learned from, given its unique
-    data."""
+    """FLOPs a run needs and the effective tokens it will have learned from, given the data the lab
+    holds (R,C,K): each token counts at its corpus's quality (synthetic tokens less than human
+    text), passes over the same data lose value (Muennighoff et al. 2023), and passes beyond the
+    scenario's `max_epochs` teach nothing."""
     s = world.scenario.scaling
     flops = scaling.training_flops(active_b * 1e9, tokens_t * 1e12, s)
-    return np.asarray(flops), np.asarray(
-        scaling.effective_tokens(tokens_t, np.maximum(unique_t, 1e-6), s)
-    )
+    unique = np.maximum(data.unique_tokens(world, held), 1e-6)
+    worth = tokens_t * data.corpus_quality(world, held)
+    learned = np.minimum(worth, world.scenario.data.max_epochs * unique)
+    return np.asarray(flops), np.asarray(scaling.effective_tokens(learned, unique, s))
 
 
 def advance_run(
