@@ -206,6 +206,17 @@ def test_licensing_more_than_is_on_offer_and_generating_beyond_the_synthetic_poo
     assert f"you can generate only {synthetic:,.1f}T more synthetic tokens" in problems["data.synthetic_t_tokens"]
 
 
+def test_a_kind_of_data_the_scenario_does_not_offer_is_refused_as_such() -> None:
+    sc = world("frontier-race").scenario
+    no_licences = sc.model_copy(update={"data": sc.data.model_copy(
+        update={"sources": [s for s in sc.data.sources if s.kind != "licensed"]})})
+    w = World(no_licences)
+    state, c = _start(w), _first("lab", w)
+    problems = _problems(w, state, c, Decision(data=DataDecision(license_t_tokens=1)))
+    assert problems == [DecisionProblem("data.license_t_tokens",
+                                        "You cannot license 1.0T tokens: this scenario offers no licensed data.")]
+
+
 def test_data_licensed_by_rivals_is_no_longer_on_offer() -> None:
     w = world("frontier-race")
     state, c = _start(w), _first("lab", w)
@@ -272,6 +283,8 @@ def _persona_problems(w: World, state: State, d: DecisionArrays) -> list[str]:
             out.append(f"{name} is negative")
     if (d.raise_equity > finance.max_raise(w, state.valuation) * (1 + 1e-9)).any():
         out.append("raises more than investors allow")
+    if (d.data_buy > data.room(state.data, state.data_pool) + 1e-9).any():
+        out.append("asks for more data than its pool holds")
     if (d.borrow > np.maximum(finance.debt_limit(w, state.revenue, state.ppe) - state.debt, 0.0) * (1 + 1e-9) + 1e-9).any():
         out.append("borrows beyond the debt limit")
     if (d.price <= 0).any():
