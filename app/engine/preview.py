@@ -109,11 +109,13 @@ def _training(
     flops, tokens_eff = training.plan_run(
         world, one(plan.params_b), one(plan.active), one(plan.tokens_t), held
     )
-    peak = compute.peak_flops(world, state.gpus[0:1, c : c + 1] + _rented(world, decision))[
-        0, 0
-    ] * (1.0 - serving_share)
-    per_round = float(peak * s.mfu * training.goodput(world, state.staff[0:1, c : c + 1, 1])[0, 0])
-    rounds = training.quarters_to_finish(float(flops[0, 0]), per_round)
+    gpus = state.gpus[0:1].copy()
+    gpus[0, c] += _rented(world, decision)[0, 0]
+    peak = float(compute.peak_flops(world, gpus)[0, c]) * (1.0 - serving_share)
+    delivered = s.mfu * float(training.goodput(world, state.staff[0:1, c : c + 1, 1])[0, 0])
+    per_round = peak * delivered
+    generating = _generating(world, state, c, gpus, held, serving_share) * delivered
+    rounds = training.quarters_to_finish(float(flops[0, 0]) + generating, per_round)
     cap = training.finished_capability(
         world, one(plan.params_b), one(plan.active), tokens_eff, state.algo[0:1, c : c + 1]
     )
@@ -125,6 +127,21 @@ def _training(
         float(cap[0, 0]),
         float(state.model_cap[0, c]),
     )
+
+
+def _generating(
+    world: World, state: State, c: int, gpus: np.ndarray, held: np.ndarray, serving_share: float
+) -> float:
+    """Peak training FLOPs this quarter's synthetic tokens take from the run (as `split_fleet`
+    takes them): the run finishes as if it had that much more to do."""
+    synthetic = np.zeros((1, world.n_companies))
+    synthetic[0, c] = held[0, 0, data.SYNTHETIC] - state.data[0, c, data.SYNTHETIC]
+    peak = compute.peak_flops(world, gpus)
+    share = np.full_like(peak, serving_share)
+    with_synthetic, without = (
+        compute.split_fleet(world, peak, share, x) for x in (synthetic, np.zeros_like(synthetic))
+    )
+    return float(without.training_peak[0, c] - with_synthetic.training_peak[0, c])
 
 
 def _rented(world: World, decision: Decision) -> np.ndarray:

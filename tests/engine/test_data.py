@@ -90,3 +90,32 @@ def test_passes_beyond_the_epoch_limit_teach_nothing() -> None:
     _, at_limit = training.plan_run(W, one(70), one(70), one(limit), held)
     _, beyond = training.plan_run(W, one(70), one(70), one(3 * limit), held)
     assert beyond[0, 0] == pytest.approx(at_limit[0, 0])
+
+
+def test_the_training_preview_counts_the_compute_synthetic_data_takes_from_the_run() -> None:
+    """A run that fits in one quarter on Cinder's cluster takes two once the quarter also generates
+    10T synthetic tokens (the classroom walk found the preview ignoring it)."""
+    from app.engine.decisions import RunPlan, TrainingDecision
+    from app.engine.preview import preview
+
+    c = W.company_names.index("Cinder")
+    state = initial_state(W, run_seeds(3, 1))
+    run = TrainingDecision(start=RunPlan(params_b=300, tokens_t=10))
+    plain = preview(W, state, c, Decision(training=run)).training
+    busy = preview(W, state, c, Decision(training=run, data=DataDecision(synthetic_t_tokens=10))).training
+    assert plain is not None and busy is not None
+    assert (plain.rounds, busy.rounds) == (1, 2)
+
+
+def test_more_data_of_any_kind_never_makes_a_run_learn_less() -> None:
+    """A run reads its best data first and repeats it rather than read worse data, when that is worth more."""
+    one = lambda v: np.array([[float(v)]])  # noqa: E731
+    base = np.zeros((1, 1, len(DATA_KINDS)))
+    base[0, 0, data.LICENSED], base[0, 0, data.SCRAPED] = 5.0, 10.0
+    for kind in (data.SCRAPED, data.LICENSED, data.SYNTHETIC):
+        for tokens in (5.0, 15.0, 40.0, 200.0):
+            more = base.copy()
+            more[0, 0, kind] += 10.0
+            _, before = training.plan_run(W, one(70), one(70), one(tokens), base)
+            _, after = training.plan_run(W, one(70), one(70), one(tokens), more)
+            assert after[0, 0] >= before[0, 0] - 1e-9, (DATA_KINDS[kind], tokens)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.engine import scaling
 from app.engine.arrays import sum_companies, sum_last
 from app.engine.world import World
 
@@ -67,11 +68,23 @@ def unique_tokens(world: World, held: np.ndarray) -> np.ndarray:
     return sum_last(held, world.data_quality)
 
 
-def corpus_quality(world: World, held: np.ndarray) -> np.ndarray:
-    """How much a token drawn from a company's corpus counts, on average (R,C): each kind weighs
-    by its share of the corpus (no data: fresh human text, 1)."""
-    raw = sum_last(held)
-    return np.where(raw > 0, unique_tokens(world, held) / np.maximum(raw, 1e-12), 1.0)
+def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """Tokens' worth a run of `tokens` (R,C) learns from the data held (R,C,K).
+
+    Each token counts at its kind's quality. The run reads its best kinds first; past them it
+    either reads worse kinds or repeats the best ones, whichever is worth more: passes over the
+    same data decay as Muennighoff et al. 2023 fitted (`scaling.effective_tokens`), and passes
+    beyond the scenario's `max_epochs` teach nothing. More data of any kind never hurts."""
+    order = np.argsort(-world.data_quality, kind="stable")
+    q, u = world.data_quality[order], held[..., order]
+    best_u = np.cumsum(u, axis=-1)  # tokens in the best k kinds (R,C,K)
+    best_q = np.cumsum(u * q, axis=-1)
+    d = np.asarray(tokens)[..., None]
+    read_once = sum_last(q * np.clip(d - (best_u - u), 0.0, u))
+    unique = np.maximum(best_u, 1e-9)
+    passes = np.minimum(d, world.scenario.data.max_epochs * unique)
+    repeated = best_q / unique * scaling.effective_tokens(passes, unique, world.scenario.scaling)
+    return np.maximum(read_once, repeated.max(axis=-1))
 
 
 def data_shares(held: np.ndarray) -> np.ndarray:

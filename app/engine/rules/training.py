@@ -47,16 +47,10 @@ def plan_run(
     tokens_t: np.ndarray,
     held: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """FLOPs a run needs and the effective tokens it will have learned from, given the data the lab
-    holds (R,C,K): each token counts at its corpus's quality (synthetic tokens less than human
-    text), passes over the same data lose value (Muennighoff et al. 2023), and passes beyond the
-    scenario's `max_epochs` teach nothing."""
-    s = world.scenario.scaling
-    flops = scaling.training_flops(active_b * 1e9, tokens_t * 1e12, s)
-    unique = np.maximum(data.unique_tokens(world, held), 1e-6)
-    worth = tokens_t * data.corpus_quality(world, held)
-    learned = np.minimum(worth, world.scenario.data.max_epochs * unique)
-    return np.asarray(flops), np.asarray(scaling.effective_tokens(learned, unique, s))
+    """FLOPs a run needs and the effective tokens it will have learned from the data the lab holds
+    (R,C,K): see `data.learned_tokens`."""
+    flops = scaling.training_flops(active_b * 1e9, tokens_t * 1e12, world.scenario.scaling)
+    return np.asarray(flops), data.learned_tokens(world, held, tokens_t)
 
 
 def advance_run(
