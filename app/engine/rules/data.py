@@ -78,13 +78,12 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
     order = np.argsort(-world.data_quality, kind="stable")
     q, u = world.data_quality[order], held[..., order]
     best_u = np.cumsum(u, axis=-1)  # tokens in the best k kinds (R,C,K)
-    best_q = np.cumsum(u * q, axis=-1)
     d = np.asarray(tokens)[..., None]
-    read_once = sum_last(q * np.clip(d - (best_u - u), 0.0, u))
+    read_once = sum_last(np.minimum(np.maximum(d - best_u + u, 0.0), u), q)
     unique = np.maximum(best_u, 1e-9)
     passes = np.minimum(d, world.scenario.data.max_epochs * unique)
-    repeated = best_q / unique * scaling.effective_tokens(passes, unique, world.scenario.scaling)
-    return np.maximum(read_once, repeated.max(axis=-1))
+    worth = scaling.effective_tokens(passes, unique, world.scenario.scaling) / unique
+    return np.maximum(read_once, (np.cumsum(u * q, axis=-1) * worth).max(axis=-1))
 
 
 def data_shares(held: np.ndarray) -> np.ndarray:
