@@ -112,7 +112,10 @@ def plan_training(
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
-    typer.echo(f"Training FLOPs      {result.flops:.3e}\nGPU-hours           {result.gpu_hours:,.0f}\n"
+    per_gpu = (active_params or params) / gpus
+    typer.echo(f"Training FLOPs      {result.flops:.3e}\n"
+               f"Utilisation         {result.mfu:.1%} MFU ({per_gpu / 1e6:,.1f}M active parameters a GPU)"
+               f" x {result.goodput:.0%} goodput\nGPU-hours           {result.gpu_hours:,.0f}\n"
                f"Wall-clock          {result.days:,.1f} days on {gpus:,} {gpu}\nRental cost         ${result.rent_cost_usd:,.0f}\n"
                f"Ownership cost      ${result.own_cost_usd:,.0f} (depreciation + electricity)\nEnergy              {result.energy_mwh:,.0f} MWh\n"
                f"Expected loss       {result.loss:.4f}\nCapability index    {result.capability:.1f} / 100")

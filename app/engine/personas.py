@@ -16,9 +16,9 @@ from app.engine import scaling
 from app.engine.arrays import max_companies, sum_companies, sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
-from app.engine.rules import compute, data, finance, market, training, tuning
+from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.start import carried_on, standing_decisions
-from app.engine.state import State
+from app.engine.state import ENGINEERS, State
 from app.engine.validation import affordable
 from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
@@ -26,13 +26,17 @@ from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
 DEFAULT_AGGRESSIVENESS = 0.5
 STYLE_SPREAD = 0.15  # each game, each seat's appetites vary by up to +/- this share
 SERVING_HEADROOM = 1.15  # capacity planned above last quarter's demand
+MIN_SERVING = 0.3  # share of the fleet a lab keeps serving while it trains
 PRICE_STEP_UP, PRICE_STEP_DOWN = 1.12, 0.92  # price moves when capacity binds or lies idle
 PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's target each quarter
 PRICE_BAND = (0.6, 2.0)  # never further than this from the target markup
-API_FLOOR_OVER_COST = 1.05  # a lab never sells API access below this multiple of its serving cost
+COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% over what it costs
+COMPARABLE_GAP = 5.0  # a rival within this many capability points is a like-for-like offer
+PRICE_CUT_NOTICED = 0.03  # a rival at least 3% below a persona's own last price is a price cut
 SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
 EPOCHS_KEPT = 4.0  # passes over its data a persona accepts before buying more (Muennighoff et al.
 # 2023: up to ~4 epochs, repeated data is almost as good as unique)
+RUN_SIZING_PASSES = 3  # a run's size and its pace (MFU depends on size) agree to ~1% after three
 CAPEX_SHARE_OF_CASH = (
     0.25  # most of its cash a persona puts into GPUs in one quarter (at aggressiveness 0.5)
 )
@@ -61,25 +65,27 @@ class Traits:
     reserve_rounds: float  # quarters of costs it keeps in cash
     api_markup: float  # wholesale price over cloud cost
     borrow: float  # 1 = prefers debt to equity
+    match: float  # share of a comparable rival's price cut it answers (0 holds, 1 matches)
+    undercut: float  # how far below that rival it goes once it answers
 
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        1.15, 1.1, 0.03, 0.20, 3, 3, 1, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 1.4, 0
+        1.15, 1.1, 0.03, 0.20, 3, 3, 1, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 1.4, 0, 0.5, 0
     ),
     "fast_follower": Traits(
-        0.75, 0.95, 0.02, 0.04, 2, 1, 2, 0.08, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0
+        0.75, 0.95, 0.02, 0.04, 2, 1, 2, 0.08, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0, 1, 0
     ),
     "safety_first": Traits(
-        1.2, 1.1, 0.03, 0.06, 2, 1, 1, 0.05, 0.05, 75, 0.02, 1, 0.5, 0.0, 3, 1.5, 0
+        1.2, 1.1, 0.03, 0.06, 2, 1, 1, 0.05, 0.05, 75, 0.02, 1, 0.5, 0.0, 3, 1.5, 0, 0.2, 0
     ),
     "price_disruptor": Traits(
-        0.6, 0.9, 0.03, 0.10, 0.8, 8, 3, 0.05, 0.02, 55, 0.01, 0, 0.1, 0.4, 3, 1.1, 0
+        0.6, 0.9, 0.03, 0.10, 0.8, 8, 3, 0.05, 0.02, 55, 0.01, 0, 0.1, 0.4, 3, 1.1, 0, 1, 0.08
     ),
     "incumbent": Traits(
-        1.05, 1.15, 0.03, 0.10, 2, 1, 1, 0.04, 0.03, 60, 0.04, 1, 0.5, 0.2, 3, 1.5, 1
+        1.05, 1.15, 0.03, 0.10, 2, 1, 1, 0.04, 0.03, 60, 0.04, 1, 0.5, 0.2, 3, 1.5, 1, 0.75, 0
     ),
-    "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
+    "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0),
 }
 assert set(TRAITS) == set(PERSONAS)
 
@@ -137,7 +143,7 @@ def plan(
     rnd = state.round + 1
     lab = world.is_lab[None, :]
     price = _prices(world, state, t, a, rnd)
-    serving_share, buy, run, data_buy = _compute_and_training(world, state, t, a, rnd)
+    serving_share, buy, rent, run, data_buy = _compute_and_training(world, state, t, a, rnd)
     revenue = np.maximum(state.revenue, 1.0)
     sft = _sft(world, state, t, a, revenue)
     safety_gap = np.maximum(t["safety_target"] - tuning.safety_now(world, state), 0.0)
@@ -148,8 +154,10 @@ def plan(
     )
     staff_target = state.staff * (1.0 + t["hiring"] * a)[:, :, None]
     staff_target[:, :, 0] *= lab  # product companies keep research tiny
+    staff_target[:, :, 1] = _product_engineers(world, state, staff_target[:, :, 1], rnd)
     return base.replace(
         buy=buy,
+        rent=rent,
         serving_share=np.where(lab, serving_share, base.serving_share),
         staff_target=staff_target,
         pay=t["pay"] * np.ones_like(a),
@@ -228,8 +236,9 @@ def _prices(
         state.model_total,
         state.algo,
         world.is_lab[None, :],
+        market.product_capacity(world, state.staff[:, :, ENGINEERS], rnd),
     )
-    idle = state.demand < 0.5 * can_serve
+    idle = ~state.run_on & (state.demand < 0.5 * can_serve)  # a training lab's spare GPUs train
     last = state.prices / world.reference_price(max(rnd - 1, 1))
     steered = np.where(
         short[:, :, None],
@@ -243,22 +252,80 @@ def _prices(
     markup = np.clip(
         steered, PRICE_BAND[0] * target[:, :, None], PRICE_BAND[1] * target[:, :, None]
     )
-    return world.reference_price(rnd)[None, None, :] * markup
+    markup = _answer_rivals(state, t, cap, last, markup)
+    floor = COST_FLOOR_MARKUP * _cost_per_m_tokens(world, state, rnd)
+    return np.maximum(world.reference_price(rnd)[None, None, :] * markup, floor[:, :, None])
+
+
+def _answer_rivals(state: State, t: dict[str, np.ndarray], cap: np.ndarray, last: np.ndarray,
+                   markup: np.ndarray) -> np.ndarray:
+    """A persona answers a like-for-like rival's lower price (R,C,S markups on the reference): it
+    closes its `match` share of the gap to that rival less its `undercut`. Hold (0), match (1) or
+    undercut: a price cut met by every rival is a price war that costs them all."""
+    comparable = cap[:, None, :] >= cap[:, :, None] - COMPARABLE_GAP  # (R, me, rival)
+    rival = comparable & ~np.eye(cap.shape[1], dtype=bool)[None]
+    rival_markup = np.where(rival[..., None], last[:, None, :, :], np.inf)  # (R, me, rival, S)
+    lowest = rival_markup.min(axis=2)  # cheapest like-for-like rival in each segment
+    cut = lowest < last * (1.0 - PRICE_CUT_NOTICED)  # a rival went below me: answer it
+    answer = lowest * (1.0 - t["undercut"][:, :, None])
+    gap = np.where(cut, np.maximum(markup - answer, 0.0), 0.0)
+    return markup - t["match"][:, :, None] * gap
+
+
+def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
+    """What a million more tokens of its offer cost each company to serve ($, R,C): a lab's own
+    model on cloud GPUs; a product company's vendor or open-weight bill and the engineers those
+    tokens take (its capacity is its engineers); retrieval on top."""
+    own = market.cloud_cost_per_m_tokens(
+        world, np.maximum(state.model_active, 1e-3), state.algo, rnd
+    )
+    vendor = np.where(
+        state.base == OPEN_MODEL,
+        market.open_serving_cost(world, rnd),
+        market.base_of(state.base, state.api_price, state.open_capability),
+    )
+    salary, _, _ = talent.role_constants(world)
+    m_tokens_per_engineer = market.product_capacity(world, np.ones(1), rnd) * 1e6
+    engineers = salary[ENGINEERS] / 1e6 / 4.0 / m_tokens_per_engineer * 1e6  # $ per M tokens
+    per_token = np.where(world.is_lab[None, :], own, vendor + engineers)
+    rag = world.scenario.market.rag_cost_per_m_tokens * world.price_index(rnd)
+    return per_token + state.rag * rag
 
 
 def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int) -> np.ndarray:
-    """Wholesale price: a markup on what serving a token costs the lab, cut to what keeps product
-    companies from moving to open weights (the price at which they still expect more profit on the
-    lab's model), never below cost."""
+    """Wholesale price: what the market bears, the price at which product companies still expect
+    more profit on the lab's model than on open weights, within the scenario's limit; never below
+    the persona's markup on what serving a token costs the lab."""
     cost = market.cloud_cost_per_m_tokens(
         world, np.maximum(state.model_active, 1e-3), state.algo, rnd
     )
-    retail = state.prices.mean(axis=-1)
+    retail = _product_list_price(world, state)
     lead = np.exp(-_capability_pull(world) * (state.model_cap - state.open_capability[:, None]))
     competitive = retail - SWITCHING_HURDLE * lead * np.maximum(
         retail - market.open_serving_cost(world, rnd), 0.0
     )
-    return np.maximum(np.minimum(t["api_markup"] * cost, competitive), API_FLOOR_OVER_COST * cost)
+    bearable = np.minimum(competitive, market.api_price_limit(world, rnd))
+    return np.maximum(bearable, np.maximum(t["api_markup"], COST_FLOOR_MARKUP) * cost)
+
+
+def _product_engineers(
+    world: World, state: State, engineers: np.ndarray, rnd: int
+) -> np.ndarray:
+    """A product company hires the engineers last quarter's demand needs, grown and with headroom
+    (its capacity is its engineers); labs keep their planned headcount."""
+    growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
+    per_engineer = market.product_capacity(world, np.ones_like(engineers), rnd)
+    needed = SERVING_HEADROOM * growth * state.demand / per_engineer
+    return np.where(world.is_lab[None, :], engineers, np.maximum(engineers, needed))
+
+
+def _product_list_price(world: World, state: State) -> np.ndarray:
+    """The average list price of the game's product companies (R,1), the lab's own without any."""
+    products = ~world.is_lab
+    if not products.any():
+        return state.prices.mean(axis=-1)
+    listed = np.ascontiguousarray(state.prices[:, products]).reshape(state.runs, -1)
+    return listed.mean(axis=-1)[:, None]  # one row at a time: the same sum whatever the batch
 
 
 def _capability_pull(world: World) -> float:
@@ -316,13 +383,12 @@ def _sft(
     return (t["sft_share"] * a * revenue + 1.0 * (t["sft_share"] > 0))[:, :, None] * weight
 
 
-def _best_gpu(world: World, rnd: int) -> np.ndarray:
-    """(C,) index of the GPU each company would buy: the most FLOP/s per dollar it may have."""
-    controlled = (
-        world.is_cn[:, None] & world.gpu_controlled[None, :]
-    )  # rivals stay clear of controlled chips
-    allowed = (world.gpu_from_round <= rnd)[None, :] & ~controlled
-    return np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf).argmax(axis=-1)
+def _best_gpu(world: World, state: State, rnd: int) -> tuple[np.ndarray, np.ndarray]:
+    """(R,C) index of the GPU each company would buy, the most FLOP/s per dollar it may have (export
+    controls included: the rule its orders are checked against), and whether it may buy any."""
+    allowed = compute.gpu_allowed(world, rnd, events.export_ban_ahead(world, state.events_left))
+    per_dollar = np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf)
+    return per_dollar.argmax(axis=-1), np.asarray(allowed.any(axis=-1))
 
 
 def _data_buy(
@@ -349,44 +415,31 @@ def _compute_and_training(
     fleet_peak = peak + (
         compute.peak_flops(world, state.pipeline.sum(axis=2)) if state.pipeline.shape[2] else 0.0
     )
-    per_token = (
-        2.0
-        * np.maximum(state.model_active, 1e-3)
-        * 1e9
-        / sc.compute.serving_utilisation
-        / state.algo
-    )
-    growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
-    need_serving = (
-        SERVING_HEADROOM * growth * np.maximum(state.demand, state.served) * 1e12 * per_token
-    )
-    short = state.demand > 1.02 * state.served
-    serving_share = np.clip(
-        need_serving * np.where(short, 1.5, 1.0) / np.maximum(peak, 1.0), 0.3, 1.0
-    )
-    best = _best_gpu(world, rnd)
+    need_serving, serving_share, rent = _serving_plan(world, state, peak, rnd)
+    best, can_buy = _best_gpu(world, state, rnd)
     best_flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
-    train_target = np.maximum(fleet_peak - need_serving, 0.0) * (1.0 + t["gpu_appetite"] * a)
+    rounds_left = sc.rounds - state.round
+    trains_again = state.run_on | (rounds_left > t["run_rounds"] + 1)  # else GPUs would sit idle
+    train_target = (
+        np.maximum(fleet_peak - need_serving, 0.0) * (1.0 + t["gpu_appetite"] * a) * trains_again
+    )
     want_peak = need_serving * (1.0 + sc.market.segments[0].growth_per_round) + train_target
-    buy_n = np.maximum(want_peak - fleet_peak, 0.0) / np.maximum(best_flops, 1.0) * lab
+    buy_n = np.maximum(want_peak - fleet_peak, 0.0) / np.maximum(best_flops, 1.0) * lab * can_buy
     unit = world.gpu_price_musd[best]
+    short = state.demand > 1.02 * state.served
     means = np.maximum(state.cash, 0.0) + np.where(
         short, finance.max_raise(world, state.valuation) * t["gpu_appetite"] * 4.0, 0.0
     )
     buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / np.maximum(unit, 1e-9))
     buy = np.zeros(state.gpus.shape)
-    buy[:, np.arange(world.n_companies), best] = buy_n
+    np.put_along_axis(buy, best[:, :, None], buy_n[:, :, None], axis=2)
 
-    rounds_left = sc.rounds - state.round
-    train_peak = peak * (1.0 - serving_share)
-    budget = (
-        train_peak
-        * sc.scaling.mfu
-        * training.goodput(world, state.staff[:, :, 1])
-        * t["run_rounds"]
-    )
-    n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
-    active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** world.scenario.scaling.moe_total_weight
+    train_gpus = state.gpus * (1.0 - serving_share)[:, :, None]
+    active_b = np.maximum(state.model_active, 1.0)  # a first guess: the model it serves
+    for _ in range(RUN_SIZING_PASSES):  # the pace depends on the size, the size on the pace
+        budget = training.pace(world, train_gpus, active_b, state.staff[:, :, 1]) * t["run_rounds"]
+        n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
+        active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** sc.scaling.moe_total_weight
     total_b = active_b * t["moe"]
     tokens_t = budget / (sc.scaling.flops_per_param_token * active_b * 1e9) / 1e12
     bought = _data_buy(world, state, t, tokens_t)
@@ -408,7 +461,52 @@ def _compute_and_training(
         "tokens": np.where(start, tokens_t, 0.0),
     }
     serving_share = np.where(state.run_on | start, serving_share, 1.0)
-    return serving_share, buy, run, data_buy
+    return serving_share, buy, rent, run, data_buy
+
+
+def _serving_plan(world: World, state: State, peak: np.ndarray,
+                  rnd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Serving FLOPs a lab plans for next quarter, the share of its fleet that serves, and the GPUs
+    it rents for the quarter (R,C; R,C; R,C,G). It plans for the model it will sell: the one its
+    run releases next quarter if the run can still finish with what serving leaves it (a bigger
+    model serves fewer tokens per GPU), else the one it sells now. What its own fleet cannot serve
+    (without taking a finishing run's last FLOPs) it rents."""
+    now = _serving_need(world, state, state.model_active)
+    share_now = np.clip(now / np.maximum(peak, 1.0), MIN_SERVING, 1.0)
+    training_gpus = state.gpus * (1.0 - share_now)[:, :, None]
+    pace = training.pace(world, training_gpus, state.run_active, state.staff[:, :, 1])
+    finishing = state.run_on & (state.run_flops_done + pace >= state.run_flops_needed)
+    bigger = _serving_need(world, state, np.maximum(state.run_active, state.model_active))
+    need = np.where(finishing, bigger, now)
+    keep = np.where(finishing, peak * (1.0 - share_now), 0.0)  # the run's last FLOPs stay with it
+    rent = _rentals(world, state, need - (peak - keep), rnd)
+    fleet = peak + compute.peak_flops(world, rent)
+    return need, np.clip(need / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), rent
+
+
+def _serving_need(world: World, state: State, active_b: np.ndarray) -> np.ndarray:
+    """Peak FLOPs serving a model of `active_b` billion active parameters next quarter takes
+    (R,C): last quarter's demand (buyers turned away included) grown with the market, with
+    headroom."""
+    cc = world.scenario.compute
+    per_token = 2.0 * np.maximum(active_b, 1e-3) * 1e9 / cc.serving_utilisation / state.algo
+    growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
+    tokens = np.maximum(state.demand, state.served) * 1e12 * growth
+    return SERVING_HEADROOM * tokens * per_token * world.is_lab[None, :]
+
+
+def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int) -> np.ndarray:
+    """GPUs a lab rents for the quarter (R,C,G) when even its whole owned fleet cannot serve what
+    it plans to: bought GPUs arrive only after the delivery lag, rented ones now. It rents the
+    type with the most FLOPs per rental dollar that export controls let it have."""
+    allowed = compute.gpu_allowed(world, rnd, events.export_ban_ahead(world, state.events_left))
+    per_dollar = np.where(allowed, world.gpu_tflops / world.gpu_rent_musd_round, -np.inf)
+    best = per_dollar.argmax(axis=-1)  # (R,C)
+    flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
+    wanted = np.ceil(np.maximum(missing_peak, 0.0) / flops) * allowed.any(axis=-1)
+    rent = np.zeros(state.gpus.shape)
+    np.put_along_axis(rent, best[:, :, None], wanted[:, :, None], axis=2)
+    return rent
 
 
 __all__ = [

@@ -11,6 +11,8 @@ from app.scenario.schema import Gpu, Scenario
 @dataclass(frozen=True)
 class TrainingPlan:
     flops: float
+    mfu: float  # model FLOPs utilisation for this size on this cluster
+    goodput: float  # share of cluster time doing useful work
     gpu_hours: float
     days: float
     rent_cost_usd: float
@@ -55,7 +57,8 @@ def plan_training(
         )
     s, compute, gpu = scenario.scaling, scenario.compute, find_gpu(scenario, gpu_name)
     flops = float(scaling.training_flops(active, tokens, s))
-    gpu_hours = flops / (gpu.tflops * 1e12 * s.mfu * s.goodput) / 3600.0
+    mfu = float(scaling.training_mfu(s, gpu.tflops, active / gpus))
+    gpu_hours = flops / (gpu.tflops * 1e12 * mfu * s.goodput) / 3600.0
     price = price_per_hour if price_per_hour is not None else gpu.rent_per_hour
     days = gpu_hours / gpus / 24.0
     energy_mwh = gpu_hours * gpu.watts * compute.system_power_factor * compute.pue / 1e6
@@ -67,6 +70,8 @@ def plan_training(
     lo = float(scaling.loss(scaling.effective_params(params, active, s), eff_tokens, s))
     return TrainingPlan(
         flops,
+        mfu,
+        s.goodput,
         gpu_hours,
         days,
         gpu_hours * price,

@@ -101,7 +101,6 @@ def _training(
     plan = decision.training.start
     if plan is None or not world.is_lab[c]:
         return None
-    s = world.scenario.scaling
     want = np.array([[[decision.data.scrape_t_tokens, decision.data.license_t_tokens,
                        decision.data.synthetic_t_tokens]]])
     held = data.after_purchases(state.data[0:1, c : c + 1], state.data_pool[0:1], want)
@@ -109,12 +108,11 @@ def _training(
     flops, tokens_eff = training.plan_run(
         world, one(plan.params_b), one(plan.active), one(plan.tokens_t), held
     )
-    gpus = state.gpus[0:1].copy()
-    gpus[0, c] += _rented(world, decision)[0, 0]
-    peak = float(compute.peak_flops(world, gpus)[0, c]) * (1.0 - serving_share)
-    delivered = s.mfu * float(training.goodput(world, state.staff[0:1, c : c + 1, 1])[0, 0])
-    per_round = peak * delivered
-    generating = _generating(world, state, c, gpus, held, serving_share) * delivered
+    fleet = (state.gpus[0:1, c : c + 1] + _rented(world, decision)) * (1.0 - serving_share)
+    per_round = float(
+        training.pace(world, fleet, one(plan.active), state.staff[0:1, c : c + 1, 1])[0, 0]
+    )
+    generating = _generating(world, state, c, decision, held, serving_share) * per_round
     rounds = training.quarters_to_finish(float(flops[0, 0]) + generating, per_round)
     cap = training.finished_capability(
         world, one(plan.params_b), one(plan.active), tokens_eff, state.algo[0:1, c : c + 1]
@@ -130,10 +128,12 @@ def _training(
 
 
 def _generating(
-    world: World, state: State, c: int, gpus: np.ndarray, held: np.ndarray, serving_share: float
+    world: World, state: State, c: int, decision: Decision, held: np.ndarray, serving_share: float
 ) -> float:
-    """Peak training FLOPs this quarter's synthetic tokens take from the run (as `split_fleet`
-    takes them): the run finishes as if it had that much more to do."""
+    """Share of this quarter's training fleet the synthetic tokens take from the run (as
+    `split_fleet` takes it): the run finishes as if it had that much of a quarter more to do."""
+    gpus = state.gpus[0:1].copy()
+    gpus[0, c] += _rented(world, decision)[0, 0]
     synthetic = np.zeros((1, world.n_companies))
     synthetic[0, c] = held[0, 0, data.SYNTHETIC] - state.data[0, c, data.SYNTHETIC]
     peak = compute.peak_flops(world, gpus)
@@ -141,7 +141,7 @@ def _generating(
     with_synthetic, without = (
         compute.split_fleet(world, peak, share, x) for x in (synthetic, np.zeros_like(synthetic))
     )
-    return float(without.training_peak[0, c] - with_synthetic.training_peak[0, c])
+    return float(1.0 - with_synthetic.training[0, c] / max(without.training[0, c], 1e-12))
 
 
 def _rented(world: World, decision: Decision) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.engine.game import PlayedRound
-from app.engine.rules import training, tuning
+from app.engine.rules import scoring, training, tuning
 from app.engine.rules.market import ATTRIBUTES, Choice
 from app.engine.rules.risk import INCIDENT_CAUSES
 from app.engine.state import STAFF_ROLES, State
@@ -39,6 +39,7 @@ LINE_LABELS = {
     "revenue_api": "API revenue from product companies",
     "compute_rental": "GPU rental",
     "compute_energy": "Electricity",
+    "compute_datacenter": "Data-centre space",
     "compute_depreciation": "GPU depreciation",
     "api_fees": "API fees to vendor",
     "api_serving": "Cloud serving of API customers",
@@ -264,7 +265,7 @@ def _private(world: World, p: PlayedRound, c: int, parts: Parts) -> Json:
         "balance_sheet": balance_sheet(p, c),
         "cash_flow": cash_flow(p, c),
         "kpis": kpis(world, p, c),
-        "scorecard": scorecard(p.outcome, c),
+        "scorecard": scorecard(world, p, c),
         "drivers": drivers,
         "cost_waterfall": cost_waterfall(p.outcome, c),
         "incidents": incident_report(p.outcome, c),
@@ -345,13 +346,18 @@ def kpis(world: World, p: PlayedRound, c: int) -> Json:
     }
 
 
-def scorecard(o: Outcome, c: int) -> Json:
-    from app.engine.rules.scoring import METRICS
-
+def scorecard(world: World, p: PlayedRound, c: int) -> Json:
+    """The team's scorecard as a board reads it: each metric's raw value, its scaled value, its
+    weight and range, the yardstick money is measured in, and the score they add up to."""
+    o, card = p.outcome, world.scenario.scoring
     return {
         "score": _r(o.score[0, c]),
-        "metrics": {m: _r(o.metrics[0, c, i]) for i, m in enumerate(METRICS)},
-        "scaled": {m: _r(o.scaled_metrics[0, c, i]) for i, m in enumerate(METRICS)},
+        "metrics": {m: _r(o.metrics[0, c, i]) for i, m in enumerate(scoring.METRICS)},
+        "scaled": {m: _r(o.scaled_metrics[0, c, i]) for i, m in enumerate(scoring.METRICS)},
+        "weights": card.weights(),
+        "ranges": {m: getattr(card.ranges, m).model_dump() for m in scoring.METRICS},
+        "share_basis": card.share_basis,
+        "yardstick_musd": _r(scoring.value_yardstick(p.after.valuation_start)[0, 0]),
     }
 
 

@@ -14,6 +14,24 @@ from app.scenario.schema import Scaling
 ArrayLike = float | np.ndarray
 
 
+def training_mfu(s: Scaling, tflops: ArrayLike, params_per_gpu: ArrayLike) -> ArrayLike:
+    """Model FLOPs utilisation of a training run: the well-sized MFU, less what a small model spread
+    thin (the network) and a huge model on few GPUs (pipeline bubbles, memory) cost.
+
+    MFU = mfu / (1 + (p_small / p)^k) / (1 + p / p_large), p = active parameters per GPU,
+    p_small = mfu_small_params_per_gpu * (tflops / reference)^speed_exponent. Fitted to published
+    runs (docs/model.md, "Training utilisation"): Llama 2 and LLaMA on 2,048 A100s, BLOOM on 384,
+    Llama 3 and 3.1 on 16,384 H100s, DeepSeek-V3 on 2,048 H800s.
+    """
+    p = np.maximum(params_per_gpu, 1.0)
+    small = s.mfu_small_params_per_gpu * (np.asarray(tflops) / s.mfu_reference_tflops) ** (
+        s.mfu_speed_exponent
+    )
+    spread_thin = 1.0 + (small / p) ** s.mfu_small_exponent
+    packed_tight = 1.0 + p / s.mfu_large_params_per_gpu
+    return s.mfu / spread_thin / packed_tight
+
+
 def loss(n_params: ArrayLike, n_tokens: ArrayLike, s: Scaling) -> ArrayLike:
     """Expected pre-training loss for N parameters and D (effective) tokens."""
     n = np.maximum(n_params, 1.0)

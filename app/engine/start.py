@@ -6,7 +6,7 @@ import numpy as np
 
 from app.engine import scaling
 from app.engine.decisions import DecisionArrays
-from app.engine.rules import finance, market, tuning
+from app.engine.rules import finance, market, scoring, tuning
 from app.engine.state import SAFETY_STAFF, State
 from app.engine.world import DATA_KINDS, OPEN_MODEL, OWN_MODEL, World
 from app.scenario.schema import CompanyStart
@@ -142,16 +142,12 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
     opening = _opening_choice(world, a)
     share = opening.probability
     revenue = (share * world.segment_volume(1) * prices).sum(-1)
-    value = finance.valuation(
-        world,
-        revenue,
-        revenue,
-        opening.offers.capability,
-        a["brand"],
+    enterprise = finance.enterprise_value(
+        world, revenue, revenue, np.zeros((1, C)), opening.offers.capability, a["brand"],
         world.is_lab[None, :],
-        a["cash"],
-        np.zeros((1, C)),
-        np.zeros((1, C)),
+    )
+    value = finance.valuation(
+        world, enterprise, enterprise, a["cash"], np.zeros((1, C)), np.zeros((1, C))
     )
     one = {
         "open_capability": open_cap,
@@ -202,14 +198,16 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
         "api_price": api,
         "base": base,
         "revenue": revenue,
-        "revenue_first": revenue,
+        "revenue_start": revenue,
+        "revenue_recent": np.repeat(revenue[:, :, None], scoring.TRAILING_QUARTERS, axis=2),
         "cum_revenue": np.zeros((1, C)),
+        "cum_tokens": np.zeros((1, C)),
+        "cum_retail": np.zeros((1, C)),
         "cum_net_income": np.zeros((1, C)),
         "incidents": np.zeros((1, C)),
         "valuation": value,
         "valuation_start": value,
-        "token_share_start": (share * world.segment_volume(1)).sum(-1)
-        / world.segment_volume(1).sum(),
+        "share_start": scoring.share(world, revenue, (share * world.segment_volume(1)).sum(-1)),
         "demand": (share * world.segment_volume(1)).sum(-1),
         "served": (share * world.segment_volume(1)).sum(-1),
     }

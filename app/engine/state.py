@@ -64,13 +64,16 @@ class State:
     api_price: np.ndarray  # (R,C) wholesale $ per million tokens
     base: np.ndarray  # (R,C) int: -1 own model, -2 open weights, else a lab's index
     revenue: np.ndarray  # (R,C) last round
-    revenue_first: np.ndarray
+    revenue_start: np.ndarray  # (R,C) the scenario's starting revenue, the base of growth
+    revenue_recent: np.ndarray  # (R,C,Q) the trailing quarters' revenue, the latest last
     cum_revenue: np.ndarray
+    cum_tokens: np.ndarray  # (R,C) tokens served to buyers over the game
+    cum_retail: np.ndarray  # (R,C) revenue from buyers (not from other companies) over the game
     cum_net_income: np.ndarray
     incidents: np.ndarray
     valuation: np.ndarray
     valuation_start: np.ndarray
-    token_share_start: np.ndarray  # (R,C) share of all tokens bought, before round 1
+    share_start: np.ndarray  # (R,C) the scorecard's share before round 1 (`share_basis`)
     demand: np.ndarray  # (R,C) tokens asked for last round
     served: np.ndarray  # (R,C) tokens served last round
 

@@ -80,11 +80,11 @@ def step(world: World, state: State, d: DecisionArrays,
                                 wanted[:, :, data.SYNTHETIC])
     held, pool, data_cost = data.acquire_data(world, state.data, state.data_pool, d.data_buy,
                                               split.synthetic)
-    trained = train(world, state, d, held, split.training_peak, team, rnd)
+    trained = train(world, state, d, held, fleet.in_use * split.training[:, :, None], team, rnd)
     tuned = tune(world, state, d, team)
     sales = serve_market(world, state, d, fleet, split, team, trained, tuned, open_cap, cond, rnd)
     api = market.api_market(world, d.base, d.api_price, sales.tokens, trained.model["model_active"],
-                            team.algo, rnd)
+                            team.algo, sales.capacity - sales.tokens, rnd)
     sft = tuning.earn_examples(world, tuned.sft, sales.revenue_by_segment)  # the flywheel:
     held = data.with_proprietary(world, held, sales.retail)  # users' traffic becomes data
     revenue = sales.retail + api.revenue
@@ -94,11 +94,15 @@ def step(world: World, state: State, d: DecisionArrays,
     lines = income_statement(world, state, d, fleet, team, data_cost, sales, api, inc, cond, rnd)
     books = book_accounts(world, lines, revenue, state.cash, state.debt, state.loss_carryforward,
                           state.valuation, fleet.depreciation, fleet.deals.capex, money)
-    value = finance.valuation(world, revenue, state.revenue, sales.offers.capability, brand,
-                              world.is_lab[None, :], books.cash, books.debt, inc.severity)
-    totals = tally(state, revenue, books, inc, rnd)
-    metrics, scaled, score = scorecard(world, state, revenue, sales, totals,
-                                       books.ownership * value, brand)
+    value = finance.valuation(
+        world,
+        finance.enterprise_value(world, revenue, state.revenue, books.net_income,
+                                 sales.offers.capability, brand, world.is_lab[None, :]),
+        finance.enterprise_of(state.valuation, state.cash, state.debt),
+        books.cash, books.debt, inc.severity)
+    totals = tally(state, revenue, sales, books, inc)
+    metrics, scaled, score = scorecard(world, state, totals, books, books.ownership * value,
+                                       brand, sales.offers.capability, rnd)
 
     new = state.replace(
         round=rnd, open_capability=open_cap, data_pool=pool, events_left=events_left,
@@ -110,10 +114,11 @@ def step(world: World, state: State, d: DecisionArrays,
         gpus=fleet.gpus, pipeline=fleet.pipeline, staff=team.staff, pay=d.pay, algo=team.algo,
         data=held, **trained.runs, **trained.model,
         sft=sft, safety_stock=tuned.safety_stock, rag=d.rag, brand=brand, share=sales.share,
-        prices=d.price, api_price=d.api_price, base=d.base,
-        revenue=revenue, revenue_first=totals.revenue_first, cum_revenue=totals.revenue,
-        cum_net_income=totals.net_income, incidents=totals.incidents, valuation=value,
-        demand=sum_last(sales.demand), served=sales.tokens,
+        prices=d.price, api_price=api.price, base=d.base,
+        revenue=revenue, revenue_recent=totals.revenue_recent, cum_revenue=totals.revenue,
+        cum_tokens=totals.tokens, cum_retail=totals.retail, cum_net_income=totals.net_income,
+        incidents=totals.incidents,
+        valuation=value, demand=sum_last(sales.demand), served=sales.tokens,
     )
     outcome = Outcome(
         round=rnd, conditions=cond, deals=fleet.deals, hired=team.hired, left=team.left,
@@ -201,12 +206,13 @@ class Training:
 
 
 def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
-          training_peak: np.ndarray, team: Team, rnd: int) -> Training:
+          training_gpus: np.ndarray, team: Team, rnd: int) -> Training:
     """Runs start or stop, take the quarter's training FLOPs, and release a better model when
     done."""
     runs = start_runs(world, state, d, held, rnd)
+    pace = training.pace(world, training_gpus, runs["run_active"], team.engineers)
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
-                                    runs["run_flops_done"], training_peak, team.engineers,
+                                    runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
     new_cap = training.finished_capability(world, runs["run_total"], runs["run_active"],
                                            runs["run_tokens_eff"], team.algo)
@@ -291,7 +297,8 @@ def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
     serving_memory = compute.memory_gb(world, fleet.in_use) * split.serving
     capacity = market.serving_capacity(world, split.serving_peak, serving_memory,
                                        trained.model["model_active"], trained.model["model_total"],
-                                       team.algo, world.is_lab[None, :])
+                                       team.algo, world.is_lab[None, :],
+                                       market.product_capacity(world, team.engineers, rnd))
     demand, served = market.serve(installed, volume, capacity)
     revenue_by_segment = served * d.price
     return Sales(
@@ -340,6 +347,7 @@ def income_statement(world: World, state: State, d: DecisionArrays, fleet: Fleet
         "revenue_api": api.revenue,
         "compute_rental": fleet.deals.rent_cost,
         "compute_energy": energy,
+        "compute_datacenter": compute.datacenter_cost(world, fleet.gpus),
         "compute_depreciation": fleet.depreciation,
         "api_fees": api.fees,
         "api_serving": api.serving_cost,
@@ -361,34 +369,45 @@ def income_statement(world: World, state: State, d: DecisionArrays, fleet: Fleet
 class Totals:
     """Running totals over the game so far (R,C)."""
 
-    revenue_first: np.ndarray  # round 1's revenue, the base of revenue growth
+    revenue_recent: np.ndarray  # (R,C,Q) the trailing quarters' revenue, this one last
     revenue: np.ndarray
+    tokens: np.ndarray  # served to buyers
+    retail: np.ndarray  # revenue from buyers: what market share counts
     net_income: np.ndarray
     incidents: np.ndarray
     rescues: np.ndarray
 
 
-def tally(state: State, revenue: np.ndarray, books: Books, inc: risk.Incidents, rnd: int) -> Totals:
+def tally(state: State, revenue: np.ndarray, sales: Sales, books: Books,
+          inc: risk.Incidents) -> Totals:
     """Add this quarter to the game's running totals."""
     return Totals(
-        revenue_first=np.where(rnd == 1, revenue, state.revenue_first),
+        revenue_recent=scoring.trailing_revenue(state.revenue_recent, revenue),
         revenue=state.cum_revenue + revenue,
+        tokens=state.cum_tokens + sales.tokens,
+        retail=state.cum_retail + sales.retail,
         net_income=state.cum_net_income + books.net_income,
         incidents=state.incidents + inc.happened,
         rescues=state.rescues + (books.rescue > 0),
     )
 
 
-def scorecard(world: World, state: State, revenue: np.ndarray, sales: Sales, totals: Totals,
-              stake_value: np.ndarray,
-              brand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scorecard(world: World, state: State, totals: Totals, books: Books, stake_value: np.ndarray,
+              brand: np.ndarray, capability: np.ndarray,
+              rnd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The balanced scorecard: raw metrics (R,C,8), each scaled to [0,1], and the 0-100 score."""
-    token_share = sales.tokens / np.maximum(sum_last(sales.volume)[:, None], 1e-12)
-    metrics = scoring.metric_values(
-        cum_net_income=totals.net_income, revenue=revenue, revenue_first=totals.revenue_first,
-        token_share=token_share, token_share_start=state.token_share_start,
-        stake_value=stake_value, valuation_start=state.valuation_start, brand=brand,
-        incidents=totals.incidents, capability=sales.offers.capability, rescues=totals.rescues,
-    )
+    yardstick = scoring.value_yardstick(state.valuation_start)
+    metrics = np.stack([
+        scoring.profit(totals.net_income, yardstick),
+        scoring.revenue_growth(totals.revenue_recent, state.revenue_start),
+        scoring.share_gained(scoring.share(world, totals.retail, totals.tokens),
+                             state.share_start),
+        scoring.value_created(stake_value, state.valuation_start, yardstick),
+        brand,
+        -totals.incidents,
+        capability,
+        scoring.solvency(books.cash - books.debt, totals.revenue - totals.net_income, rnd,
+                         totals.rescues),
+    ], axis=-1)
     scaled, score = scoring.scorecard(world, metrics)
     return metrics, scaled, score

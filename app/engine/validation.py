@@ -12,7 +12,7 @@ import numpy as np
 
 from app.engine.arrays import sum_last
 from app.engine.decisions import Decision, DecisionArrays
-from app.engine.rules import data, events, finance, talent
+from app.engine.rules import data, events, finance, market, talent
 from app.engine.state import State
 from app.engine.world import DATA_KINDS, World
 
@@ -130,6 +130,7 @@ def validate(
     problems += _data(world, state, d, c)
     problems += _training(world, state, d, c, decision)
     problems += _products(world, c, decision)
+    problems += _api_price(world, state, c, decision)
     return problems
 
 
@@ -219,9 +220,8 @@ def _finance(world: World, state: State, d: DecisionArrays, c: int) -> list[Deci
 def _gpus(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
     from app.engine.rules.compute import gpu_allowed
 
-    allowed = gpu_allowed(
-        world, state.round + 1, (state.events_left > 0).any(1) & _export_ban_active(world, state)
-    )[0, c]
+    ban = events.export_ban_ahead(world, state.events_left)
+    allowed = gpu_allowed(world, state.round + 1, ban)[0, c]
     out = []
     for g, name in enumerate(world.gpu_names):
         for field, arr in (("compute.buy_gpus", d.buy), ("compute.rent_gpus", d.rent)):
@@ -238,14 +238,6 @@ def _gpus(world: World, state: State, d: DecisionArrays, c: int) -> list[Decisio
                     )
                 )
     return out
-
-
-def _export_ban_active(world: World, state: State) -> np.ndarray:
-    kinds = world.event_kind
-    from app.engine.world import EVENT_KINDS
-
-    ban = kinds == EVENT_KINDS.index("gpu_export_controls")
-    return ((state.events_left > 1) & ban).any(1) if ban.any() else np.zeros(state.runs, bool)
 
 
 # Each bought kind of data: its field on the decision form, and what its pool is called.
@@ -332,6 +324,19 @@ def _training(
             )
         )
     return out
+
+
+def _api_price(world: World, state: State, c: int, dec: Decision) -> list[DecisionProblem]:
+    """A wholesale price above the scenario's limit (market.api_markup_limit) is refused."""
+    price = dec.products.api_price
+    most = market.api_price_limit(world, state.round + 1)
+    if price is None or not world.is_lab[c] or price <= most + 1e-9:
+        return []
+    share = world.scenario.market.api_markup_limit
+    return [DecisionProblem(
+        "products.api_price",
+        f"API access may cost at most ${most:,.2f} per million tokens this round "
+        f"({share:g}x the average reference price); you asked ${price:,.2f}.")]
 
 
 def _products(world: World, c: int, dec: Decision) -> list[DecisionProblem]:

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from app.engine.decisions import Decision
 from app.engine.report import _base_name, public_page
-from app.engine.rules import compute, data, finance, market, talent, training, tuning
+from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.state import STAFF_ROLES, State
 from app.engine.step import COST_LINES, Outcome
 from app.engine.world import DATA_KINDS, EVENT_KINDS, OPEN_MODEL, World
@@ -42,7 +42,6 @@ from app.scenario.schema import HOURS_PER_ROUND
 Json = dict[str, Any]
 Strategy = Callable[["PlayerView"], "Decision | dict[str, Any] | None"]
 LISTED_CALLABLES = 5  # how many of a module's callables an error about a missing one names
-_EXPORT_BAN = EVENT_KINDS.index("gpu_export_controls")
 _REGULATION = EVENT_KINDS.index("regulation")
 _BOUGHT_KINDS = DATA_KINDS[:3]  # proprietary data comes only from a product's own users
 
@@ -153,8 +152,9 @@ def player_view(
     operating_income_musd, net_income_musd and income_statement_musd (by line) of the last round
     (None before round 1); cumulative_revenue_musd, cumulative_net_income_musd; max_raise_musd and
     borrowing_room_musd this round; staff by role, pay_level; gpus and gpus_on_order by type,
-    fleet_flops_per_round (peak, owned GPUs), training_efficiency (share of peak FLOPs a run gets:
-    MFU times goodput), serving_capacity_t_tokens (if every owned GPU served; None for product
+    fleet_flops_per_round (peak, owned GPUs), training_efficiency (share of peak FLOPs the run in
+    progress, or one the size of the model it serves, would get on the whole owned fleet: MFU for
+    that size times goodput), serving_capacity_t_tokens (if every owned GPU served; None for product
     companies, which are never short of capacity), serving_cost_per_m_tokens (labs: serving its
     model on rented cloud GPUs; product companies: what the base model costs a million tokens);
     data_t_tokens by kind and unique_t_tokens (quality-weighted, what a run draws on); model
@@ -220,12 +220,6 @@ def _opening_capability(world: World, state: State, one: slice) -> np.ndarray:
     return np.maximum(base_cap - tuning.alignment_tax(world, safety), 0.0)
 
 
-def _export_ban(world: World, left: np.ndarray) -> bool:
-    """Export controls still in force next round (the rule `validation` checks orders against)."""
-    ban = world.event_kind == _EXPORT_BAN
-    return bool((left > 0).any() and ((left > 1) & ban).any())
-
-
 @functools.lru_cache(maxsize=256)
 def _round_constants(world: World, rnd: int, export_ban: bool) -> tuple[Any, ...]:
     """What the coming round's market looks like before shocks, as plain lists, computed once per
@@ -258,7 +252,7 @@ def _market(
 ) -> Json:
     sc = world.scenario
     volume, ref, open_cost, rag_cost, allowed, salary, cost, *_ = _round_constants(
-        world, rnd, _export_ban(world, left)
+        world, rnd, bool(events.export_ban_ahead(world, left[None, :])[0])
     )
     regulation = (
         float(world.event_magnitude[(left > 1) & (world.event_kind == _REGULATION)].sum())
@@ -333,6 +327,7 @@ def _own(
     )
     skill = tuning.domain_skill(world, state.sft[run, c]).tolist()
     needed, done = f(state.run_flops_needed), f(state.run_flops_done)
+    sized = np.where(state.run_on, state.run_active, np.maximum(state.model_active, 1.0))
     if is_lab:
         capacity = float(
             market.serving_capacity(
@@ -390,8 +385,10 @@ def _own(
             zip(gpu_names, state.pipeline[run, c].sum(axis=0).tolist(), strict=True)
         ),
         "fleet_flops_per_round": float(peak[0, 0]),
-        "training_efficiency": world.scenario.scaling.mfu
-        * float(training.goodput(world, np.array(staff[1]))),
+        "training_efficiency": float(
+            training.pace(world, gpus, at(sized), at(state.staff)[:, :, 1])[0, 0]
+            / max(float(peak[0, 0]), 1e-9)
+        ),
         "serving_capacity_t_tokens": capacity,
         "serving_cost_per_m_tokens": unit_cost,
         "data_t_tokens": dict(zip(DATA_KINDS, state.data[run, c].tolist(), strict=True)),

@@ -40,7 +40,7 @@ class World:
     gpu_tflops: np.ndarray = field(init=False)
     gpu_watts: np.ndarray = field(init=False)
     gpu_memory_gb: np.ndarray = field(init=False)
-    gpu_price_musd: np.ndarray = field(init=False)
+    gpu_price_musd: np.ndarray = field(init=False)  # installed: card, server, network, storage
     gpu_rent_musd_round: np.ndarray = field(init=False)
     gpu_supply: np.ndarray = field(init=False)
     gpu_rental_supply: np.ndarray = field(init=False)
@@ -74,7 +74,8 @@ class World:
         put("gpu_tflops", _arr([g.tflops for g in gpus]))
         put("gpu_watts", _arr([g.watts for g in gpus]))
         put("gpu_memory_gb", _arr([g.memory_gb for g in gpus]))
-        put("gpu_price_musd", _arr([g.price_usd / 1e6 for g in gpus]))
+        installed = 1.0 + sc.compute.system_capex_share  # the card and its share of the server
+        put("gpu_price_musd", _arr([g.price_usd * installed / 1e6 for g in gpus]))
         put("gpu_rent_musd_round", _arr([g.rent_per_hour * HOURS_PER_ROUND / 1e6 for g in gpus]))
         put("gpu_supply", _arr([g.supply_per_round for g in gpus]))
         put("gpu_rental_supply", _arr([g.rental_supply for g in gpus]))

@@ -188,6 +188,9 @@ SOURCES = [
     "Meta 2024, *The Llama 3 Herd of Models*: Llama 3.1 405B on 15.6T tokens, ~3.8e25 FLOP, 30.84M H100-hours, "
     "466 interruptions in 54 days, >90% goodput, 38-43% MFU; capability mapped from loss with a sigmoid.",
     "DeepSeek-AI 2024, *DeepSeek-V3 Technical Report*: 671B total / 37B active parameters, 14.8T tokens, 2.788M H800-hours, $5.6M at $2 an hour.",
+    "Training utilisation (MFU) by size, cluster and GPU generation, fitted to published GPU-hours: Touvron et al. 2023 "
+    "(LLaMA; Llama 2) on 2,048 A100s, BigScience 2022 (BLOOM 176B on 384 A100s), Meta's Llama 3 and 3.1 model cards "
+    "(16,384 H100s), DeepSeek-V3 (2,048 H800s); Jiang et al. 2024 (*MegaScale*): 55.2% MFU on 12,288 GPUs.",
     "Jiang et al. 2024, *Mixtral of Experts*: 46.7B total / 12.9B active parameters.",
     "NVIDIA H100, H200 and B200 data sheets: dense BF16 FLOP/s and board power; 2024-25 cloud list prices for rental ($2-3.5 per H100-hour, >$8 in the 2023 shortage).",
     "Touvron et al. 2023, *Llama 2*: 27,540 SFT annotations and >1M preference comparisons (~$18 a comparison); "

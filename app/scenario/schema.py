@@ -87,8 +87,29 @@ class Scaling(Strict):
         6.0, gt=0, le=MAX_COEFFICIENT,
         description="Training FLOPs per (active) parameter per token: C = 6 N D.")
     mfu: float = Field(
-        0.38, gt=0, le=1,
-        description="Model FLOPs utilisation of a training cluster (realistic 35-45%).")
+        0.555, gt=0, le=1,
+        description="Model FLOPs utilisation of a well-sized training run, before the size "
+                    "terms below (MegaScale, Jiang et al. 2024: 55.2% on 12,288 GPUs).")
+    mfu_small_params_per_gpu: float = Field(
+        1.6e5, gt=0, le=1e12,
+        description="Active parameters per training GPU at which communication halves the MFU on "
+                    "the reference GPU: a small model spread over many GPUs waits on the network "
+                    "(fitted to Meta's, BigScience's and DeepSeek's published GPU-hours, "
+                    "docs/model.md).")
+    mfu_small_exponent: float = Field(
+        0.45, gt=0, le=4,
+        description="How steeply the MFU falls as each GPU holds less of the model.")
+    mfu_reference_tflops: float = Field(
+        312, gt=0, le=MAX_GPU_SPEC,
+        description="Dense BF16 TFLOP/s of the reference GPU of the size terms (A100).")
+    mfu_speed_exponent: float = Field(
+        2.6, ge=0, le=8,
+        description="How fast the break-even parameters per GPU grow with the GPU's speed: a "
+                    "faster GPU finishes its share sooner and waits longer on the network.")
+    mfu_large_params_per_gpu: float = Field(
+        8.7e8, gt=0, le=1e15,
+        description="Active parameters per training GPU at which pipeline bubbles and memory "
+                    "pressure halve the MFU: a huge model on few GPUs.")
     goodput: float = Field(
         0.90, gt=0, le=1,
         description="Share of cluster time doing useful work with a baseline engineering team "
@@ -140,7 +161,8 @@ class Gpu(Strict):
         description="First round the GPU can be bought or rented (a new generation).")
     export_controlled: bool = Field(
         False,
-        description="Restricted by GPU export controls when that event is active.")
+        description="Barred to companies of region cn (US export controls since 2022); while a "
+                    "gpu_export_controls event is in force every GPU is barred to them.")
 
 
 class Compute(Strict):
@@ -155,6 +177,22 @@ class Compute(Strict):
         description="Whole-server power per watt of GPU (CPUs, network, storage): 100k H100s need "
                     "~150 MW.")
     electricity_per_kwh: float = Field(0.08, gt=0, le=MAX_COEFFICIENT, description="US$ per kWh.")
+    system_capex_share: float = Field(
+        0.6, ge=0, le=10,
+        description="Servers, networking and storage bought with each GPU, as a share of its "
+                    "price, capitalised and depreciated with it (an 8-GPU H100 server with "
+                    "networking and storage is ~$250-400k against ~$200-240k of cards: "
+                    "SemiAnalysis 2024).")
+    datacenter_per_kw_month: float = Field(
+        150.0, ge=0, le=MAX_GPU_SPEC,
+        description="Data-centre space for owned GPUs, US$ per kW of server power a month, paid "
+                    "whether the GPUs work or idle (US wholesale colocation ~$130-200: CBRE North "
+                    "America Data Center Trends 2024).")
+    cost_of_capital_per_year: float = Field(
+        0.10, ge=0, lt=1,
+        description="Yearly cost of the money tied up in an owned GPU, shown in its all-in hourly "
+                    "cost beside the rental price (GPU-backed loans and AI-lab capital ~10-12%, "
+                    "2024). The books charge it only as interest on debt or dilution of equity.")
     depreciation_years: float = Field(
         4.5, gt=0, le=MAX_YEARS,
         description="Straight-line life of purchased GPUs (4-5 years).")
@@ -361,9 +399,10 @@ class OutsideOption(Strict):
     freshness: float = Field(50, ge=0, le=100)
     ecosystem: float = Field(30, ge=0, le=100)
     serving_cost_per_m_tokens: float = Field(
-        0.2, ge=0, le=MAX_PRICE,
+        0.9, ge=0, le=MAX_PRICE,
         description="What a product company pays per million tokens to serve an open-weight model "
-                    "on rented GPUs (US$).")
+                    "on rented GPUs (US$): hosted Llama 3.1 70B ~$0.9, 405B ~$3.5, DeepSeek-V3 "
+                    "~$1.25 (Together AI list prices, 2024-25).")
 
 
 class Market(Strict):
@@ -400,7 +439,15 @@ class Market(Strict):
                     "quarter).")
     api_markup_limit: float = Field(
         1.0, gt=0, le=MAX_COEFFICIENT,
-        description="Highest wholesale API price as a share of the segment reference price.")
+        description="Highest wholesale API price as a share of the average segment reference "
+                    "price: a higher API price is refused at its field, and never charged.")
+    product_t_tokens_per_engineer: float = Field(
+        0.06, gt=0, le=MAX_COEFFICIENT,
+        description="Trillions of tokens a quarter one engineer of a product company can ship and "
+                    "support (integration, evaluation, customer work) at round-1 prices, growing "
+                    "as prices fall: a product company's capacity is its engineers (~$1M of "
+                    "revenue a person a year; above ~$3M is rare: Bessemer, State of the Cloud "
+                    "2024).")
     marketing_brand_cap: float = Field(
         4.0, ge=0, le=MAX_POINTS,
         description="Most brand points marketing can buy in a quarter (diminishing returns).")
@@ -487,6 +534,15 @@ class Finance(Strict):
     growth_multiple: float = Field(
         20, ge=0, le=MAX_COEFFICIENT,
         description="Extra valuation multiple per unit of quarterly revenue growth.")
+    margin_multiple: float = Field(
+        6, ge=0, le=MAX_COEFFICIENT,
+        description="Revenue multiple gained per unit of net margin (between -100% and +50%): a lab "
+                    "losing as much as it earns is valued 6x revenue lower.")
+    valuation_smoothing: float = Field(
+        0.5, gt=0, le=1,
+        description="Share of the gap between last quarter's valuation and this quarter's numbers "
+                    "investors close each quarter: private rounds reprice a few times a year, so "
+                    "one quarter's jump moves the valuation only part of the way.")
     capability_value_busd: float = Field(
         40, ge=0, le=MAX_MUSD / 1000,
         description="Valuation (US$B) of a model at capability 100 (scales with capability^3).")
@@ -612,41 +668,62 @@ def _range(low: float, high: float) -> Any:
 
 
 class MetricRanges(Strict):
-    """What maps to 0 and to 1 on each scorecard metric: fixed ranges, so a score means the same in every game."""
+    """What maps to 0 and to 1 on each scorecard metric: fixed ranges, so a score means the same in
+    every game. The defaults span about the 5th to 95th percentile of persona-played games."""
 
-    profit: MetricRange = _range(-0.3, 0.3)
-    revenue_growth: MetricRange = _range(0.0, 2.5)
-    share: MetricRange = _range(-1.5, 1.5)
-    valuation: MetricRange = _range(-1.0, 2.5)
+    profit: MetricRange = _range(-0.2, 0.3)
+    revenue_growth: MetricRange = _range(0.0, 2.0)
+    share: MetricRange = _range(-0.1, 0.1)
+    valuation: MetricRange = _range(-1.0, 4.0)
     brand: MetricRange = _range(0.0, 100.0)
     safety_record: MetricRange = _range(-6.0, 0.0)
     capability: MetricRange = _range(50.0, 100.0)
-    solvency: MetricRange = _range(-2.0, 0.0)
+    solvency: MetricRange = _range(0.0, 8.0)
+
+
+ShareBasis = Literal["revenue", "tokens", "both"]
 
 
 class Scoring(Strict):
-    profit: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Cumulative net income.")
+    profit: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Cumulative net income over the scenario's yardstick.")
     revenue_growth: float = Field(
         1.0, ge=0, le=MAX_WEIGHT,
-        description="Revenue growth over the game.")
-    share: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Share of the game's revenue.")
-    valuation: float = Field(1.0, ge=0, le=MAX_WEIGHT)
-    brand: float = Field(1.0, ge=0, le=MAX_WEIGHT)
+        description="Trailing-four-quarter revenue against the company's starting revenue.")
+    share: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Share of the game's revenue (or tokens: `share_basis`).")
+    valuation: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="The founders' stake value over the scenario's yardstick.")
+    brand: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Brand trust, 0-100.")
     safety_record: float = Field(
         1.0, ge=0, le=MAX_WEIGHT,
         description="Fewer incidents score higher.")
-    capability: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Capability rank.")
-    solvency: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Never rescued.")
+    capability: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Capability of what the company sells.")
+    solvency: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT,
+        description="Quarters of costs that net cash covers; never rescued.")
+    share_basis: ShareBasis = Field(
+        "revenue",
+        description="What the share metric counts: `revenue` (a board's market share), `tokens` "
+                    "(volume, which rewards undercutting) or `both` (their mean).")
     ranges: MetricRanges = Field(
         default_factory=MetricRanges,
-        description="Raw values that score 0 and 1 on each metric: profit = cumulative net income "
-                    "over starting value; revenue_growth = log of revenue over round 1; share = "
-                    "log of token share over the start; valuation = log of the founders' stake "
-                    "over starting value; safety_record = minus incidents; solvency = minus "
-                    "rescues.")
+        description="Raw values that score 0 and 1 on each metric. The yardstick is the average "
+                    "value of the scenario's companies before round 1. profit = cumulative net "
+                    "income over the yardstick; revenue_growth = log of the trailing four "
+                    "quarters' average revenue over the company's starting revenue; share = "
+                    "fraction of all the game's companies' cumulative revenue (or tokens); "
+                    "valuation = log of the founders' stake over the yardstick; brand = 0-100; "
+                    "safety_record = minus incidents; capability = 0-100; solvency = cash net of "
+                    "debt in quarters of the game's average costs (at most 0 once rescued).")
 
     def weights(self) -> dict[str, float]:
-        return {k: v for k, v in self.model_dump().items() if k != "ranges"}
+        return {k: v for k, v in self.model_dump().items() if k not in ("ranges", "share_basis")}
 
     @model_validator(mode="after")
     def _some_weight(self) -> Scoring:

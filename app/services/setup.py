@@ -125,8 +125,8 @@ def _schedule_problems(setup: GameSetup) -> list[tuple[str, str]]:
 
 
 def _scoring(scenario: Scenario, weights: dict[str, float], problems: list[tuple[str, str]]) -> Scoring:
-    base = scenario.scoring.model_dump()
-    unknown = [k for k in weights if k not in base or k == "ranges"]
+    base = scenario.scoring.weights()
+    unknown = [k for k in weights if k not in base]
     problems += [("scoring", f"There is no scorecard metric {k!r}.") for k in unknown]
     negative = [k for k, v in weights.items() if not v >= 0]
     problems += [(f"scoring.{k}", f"The weight of {k} cannot be negative.") for k in negative]
@@ -135,10 +135,10 @@ def _scoring(scenario: Scenario, weights: dict[str, float], problems: list[tuple
     if unknown or negative or huge:
         return scenario.scoring
     merged = {**base, **weights}
-    if sum(v for k, v in merged.items() if k != "ranges") <= 0:
+    if sum(merged.values()) <= 0:
         problems.append(("scoring", "At least one scorecard weight must be above zero."))
         return scenario.scoring
-    return Scoring.model_validate(merged)
+    return Scoring.model_validate({**scenario.scoring.model_dump(), **weights})
 
 
 def _scenario_text(scenario: Scenario) -> str:

@@ -38,16 +38,6 @@ CUT_TOLERANCE_MUSD = 1e-6  # a cut smaller than a dollar is rounding, not a cut
 # The columns of runs.parquet, in order: ID_COLUMNS[:2], one column per sweep path, ID_COLUMNS[2:], VALUE_COLUMNS.
 ID_COLUMNS = ("arm", "point", "run", "seed", "round", "company", "strategy")
 SWEEP_COLUMN_DOC = "One column per sweep path (named by the path as written): that parameter's value at this sweep point."
-_METRIC_DOCS = {
-    "profit": "cumulative net income over the company's starting value",
-    "revenue_growth": "log of this round's revenue over round 1's",
-    "share": "log of its share of all tokens bought over its share at the start",
-    "valuation": "log of the founders' stake over the starting value",
-    "brand": "brand (0-100)",
-    "safety_record": "minus the incidents to date",
-    "capability": "capability of what it sells (0-100)",
-    "solvency": "minus the rescues to date",
-}
 # What every column of runs.parquet and every summary measure means: the one place docs/studies.md reads.
 COLUMN_DOCS: dict[str, str] = {
     "arm": "The arm's name (the first arm is the baseline).",
@@ -71,7 +61,7 @@ COLUMN_DOCS: dict[str, str] = {
     "rescues": "Rescues to date (bail-outs when cash ran out).",
     "score": "Balanced-scorecard score (0-100).",
     "rank": "Rank by score among the companies (1 = top).",
-    **{f"metric_{m}": f"Raw scorecard metric {m}: {_METRIC_DOCS[m]}." for m in scoring.METRICS},
+    **{f"metric_{m}": f"Raw scorecard metric {m}: {scoring.METRIC_DEFINITIONS[m]}." for m in scoring.METRICS},
     **{f"scaled_{m}": f"Scorecard metric {m} placed on the scenario's range, 0 to 1." for m in scoring.METRICS},
     "spend_planned_musd": "Spending the seat planned for the round, tweaks included, before it was fitted to its means (US$M).",
     "spend_cut_musd": "How much of the planned spending the budget fit cut (US$M).",

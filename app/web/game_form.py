@@ -7,16 +7,15 @@ import secrets
 from functools import lru_cache
 from typing import Any
 
+from app.engine.rules import scoring
 from app.lifecycle import CARRY_ON
 from app.scenario import PERSONAS, Scenario, list_scenarios
-from app.scenario.schema import Scoring
 from app.services.setup import SEED_MAX, GameSetup
 
 TEAM = "team"
 NEW_SEED_BELOW = 2**31  # a prefilled seed short enough to read out in class
-WEIGHTS = tuple(name for name in Scoring.model_fields if name != "ranges")
-WEIGHT_LABELS = {"profit": "Profit", "revenue_growth": "Revenue growth", "share": "Market share", "valuation": "Valuation",
-                 "brand": "Brand trust", "safety_record": "Safety record", "capability": "Capability", "solvency": "Solvency"}
+WEIGHTS = scoring.METRICS
+WEIGHT_LABELS = scoring.METRIC_LABELS
 FIELD_LABELS = {"name": "Game name", "scenario": "Scenario", "seats": "Companies", "rounds": "Rounds",
                 "advance_mode": "How rounds advance", "round_minutes": "Minutes per round", "absent_rule": "Teams that miss a round",
                 "team_size_max": "Students per team", "weights": "Scorecard weights", "seed": "Seed",

@@ -141,8 +141,11 @@ def _console_page(request: Request, session: Session, game: Game, notice: str = 
                   pin_reset: dict[str, Student] | None = None) -> Response:
     seats = games.seats_of(session, game)
     link = str(request.url_for("join", code=game.join_code))
-    scoreboard = rounds.report_of(session, game, game.current_round)["market"]["scoreboard"] if game.current_round else []
+    latest = rounds.report_of(session, game, game.current_round) if game.current_round else None
+    scoreboard = latest["market"]["scoreboard"] if latest else []
+    scorecards = {n: c["private"]["scorecard"] for n, c in latest["companies"].items()} if latest else {}
     context = {"nav": "games", "game": game, "seats": seats, "link": link, "qr": qr_svg(link), "scoreboard": scoreboard,
+               "scorecards": scorecards,
                "played_by": {s.company_name: persona_label(s.persona) for s in seats}, "persona_label": persona_label,
                "scenario_name": _scenario_name(game), "notice": notice, "problem": problem,
                "teams": live.team_status(session, game), "events": list(enumerate(games.scenario_of(game).events)),

@@ -13,6 +13,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
 from app.clock import aware
+from app.engine.rules import scoring
 from app.lifecycle import is_deciding, is_over, practice_over
 from app.settings import PROJECT_ROOT
 
@@ -32,6 +33,9 @@ def build_templates() -> Jinja2Blocks:
     templates.env.globals["game_over"] = is_over
     templates.env.globals["practice_over"] = practice_over
     templates.env.globals["deciding"] = is_deciding
+    templates.env.globals["scorecard_metrics"] = scoring.METRICS
+    templates.env.globals["metric_labels"] = scoring.METRIC_LABELS
+    templates.env.globals["metric_definitions"] = scoring.METRIC_DEFINITIONS
     return templates
 
 

@@ -17,7 +17,7 @@ from app.scenario.loader import SCENARIO_DIR
 
 SHIPPED = sorted(SCENARIO_DIR.glob("*.yaml"))
 USAGE_ERROR = 2
-PLAN_KEYS = {"flops", "gpu_hours", "days", "rent_cost_usd", "own_cost_usd", "energy_mwh", "loss", "capability"}
+PLAN_KEYS = {"flops", "mfu", "goodput", "gpu_hours", "days", "rent_cost_usd", "own_cost_usd", "energy_mwh", "loss", "capability"}
 LLAMA_GPU_HOURS = 30.84e6  # Llama 3.1 405B on H100s (Meta 2024)
 
 # A small valid scenario; lines a test breaks end with a `# <marker>` so expected lines are found, not hard-coded.
@@ -157,12 +157,13 @@ def _refs(node: object) -> list[str]:
 # --- plan-training ----------------------------------------------------------------------------
 
 
-def test_plan_training_as_json_gives_the_eight_figures_and_reproduces_llama_3_1(runner: CliRunner) -> None:
+def test_plan_training_as_json_gives_the_ten_figures_and_reproduces_llama_3_1(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["plan-training", "--params", "405e9", "--tokens", "15.6e12", "--gpu", "H100", "--json"])
     assert result.exit_code == 0, result.output
     plan = json.loads(result.output)
     assert set(plan) == PLAN_KEYS
     assert abs(plan["gpu_hours"] / LLAMA_GPU_HOURS - 1) <= 0.15
+    assert 0.38 <= plan["mfu"] <= 0.43, "Llama 3.1 reports 38-43% MFU"
     assert 0 <= plan["capability"] <= 100
 
 

@@ -31,3 +31,48 @@ def test_a_fleet_that_cannot_hold_the_whole_model_serves_only_in_proportion() ->
     assert capacity(w, 2 * needed, 37, 671) == full
     assert capacity(w, needed / 4, 37, 671) == full / 4
     assert capacity(w, needed / 4, 37, 37) > capacity(w, needed / 4, 37, 671)
+
+
+
+def test_an_api_price_above_the_scenarios_limit_is_never_charged() -> None:
+    w = World(find_scenario("product-builders"))
+    lab = int(np.flatnonzero(w.is_lab)[0])
+    most = market.api_price_limit(w, 1)
+    base = np.where(w.is_lab, -1, lab)[None, :]
+    ones = np.ones((1, w.n_companies))
+    api = market.api_market(w, base, 2 * most * ones, ones, 100.0 * ones, ones, 0.0 * ones, 1)
+    assert api.price[0, lab] == most
+    assert api.revenue[0, lab] == most * (~w.is_lab).sum()
+
+def test_a_lab_serves_api_customers_on_its_idle_gpus_before_it_pays_the_cloud() -> None:
+    w = World(find_scenario("product-builders"))
+    lab = int(np.flatnonzero(w.is_lab)[0])
+    base = np.where(w.is_lab, -1, lab)[None, :]
+    tokens = np.where(w.is_lab, 0.0, 1.0)[None, :]
+    args = (w, base, np.full((1, w.n_companies), 1.0), tokens, np.full((1, w.n_companies), 100.0),
+            np.ones((1, w.n_companies)))
+    idle = market.api_market(*args, np.full((1, w.n_companies), 1e6), 1)
+    busy = market.api_market(*args, np.zeros((1, w.n_companies)), 1)
+    assert idle.serving_cost[0, lab] == 0.0
+    assert busy.serving_cost[0, lab] > 0.0
+    assert idle.revenue[0, lab] == busy.revenue[0, lab] > 0.0
+
+
+def test_a_product_company_without_engineers_can_ship_no_tokens() -> None:
+    w = World(find_scenario("product-builders"))
+    engineers = np.array([[0.0, 50.0]])
+    capacity = market.product_capacity(w, engineers, 1)
+    assert capacity[0, 0] == 0.0
+    assert capacity[0, 1] == 50.0 * w.scenario.market.product_t_tokens_per_engineer
+
+
+def test_a_valuation_moves_only_part_of_the_way_to_one_quarters_numbers_and_falls_on_an_incident() -> None:
+    from app.engine.rules import finance
+
+    w = World(find_scenario("frontier-race"))
+    k = w.scenario.finance.valuation_smoothing
+    zero, before, after = np.zeros((1, 1)), np.full((1, 1), 10_000.0), np.full((1, 1), 30_000.0)
+    calm = finance.valuation(w, after, before, zero, zero, zero)
+    assert calm[0, 0] == 10_000.0 + k * 20_000.0 < 30_000.0
+    scandal = finance.valuation(w, after, before, zero, zero, np.ones((1, 1)))
+    assert scandal[0, 0] < calm[0, 0]

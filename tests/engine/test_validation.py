@@ -21,7 +21,7 @@ from app.engine.decisions import (
     to_arrays,
 )
 from app.engine.rng import run_seeds
-from app.engine.rules import data, finance
+from app.engine.rules import data, finance, market
 from app.engine.start import initial_state
 from app.engine.state import State
 from app.engine.step import step
@@ -67,9 +67,10 @@ def test_buying_more_gpus_than_the_company_can_pay_for_names_the_cost_and_the_ca
     state, c = _start(w), _first("lab", w)
     gpu = w.scenario.compute.gpus[0]
     cash = float(state.cash[0, c])
-    n = np.ceil(2 * cash * 1e6 / gpu.price_usd)
+    installed = gpu.price_usd * (1.0 + w.scenario.compute.system_capex_share)  # card and server
+    n = np.ceil(2 * cash * 1e6 / installed)
     problems = _problems(w, state, c, Decision(compute=ComputeDecision(buy_gpus={gpu.name: float(n)})))
-    expected = f"GPU purchases cost ${n * gpu.price_usd / 1e6:,.1f}M; you have ${cash:,.1f}M left."
+    expected = f"GPU purchases cost ${n * installed / 1e6:,.1f}M; you have ${cash:,.1f}M left."
     assert DecisionProblem("compute.buy_gpus", expected) in problems
 
 
@@ -321,3 +322,55 @@ def test_personas_never_make_an_invalid_decision(scenario_id: str) -> None:
             assert not problems, f"round {state.round + 1}, seats {seats.tolist()}: {problems}"
             state, _ = step(w, state, d)
             previous = d
+
+
+# --- export controls ---------------------------------------------------------------------------
+
+
+def _cn_lab(w: World) -> int:
+    labs = np.flatnonzero(w.is_lab & w.is_cn)
+    assert labs.size, f"{w.scenario.id} has no lab in region cn"
+    return int(labs[0])
+
+
+def test_a_chinese_lab_cannot_order_or_rent_an_export_controlled_gpu_even_without_new_controls() -> None:
+    """The classroom walk: Cinder (region cn) bought H100s in 2025 with "No problems found"."""
+    w = world("frontier-race")
+    state, c = _start(w), _cn_lab(w)
+    controlled = [g.name for g in w.scenario.compute.gpus if g.export_controlled and g.available_from_round <= 1]
+    open_ = [g.name for g in w.scenario.compute.gpus if not g.export_controlled and g.available_from_round <= 1]
+    decision = Decision(compute=ComputeDecision(buy_gpus={controlled[0]: 100.0}, rent_gpus={controlled[-1]: 10.0}))
+    problems = _problems(w, state, c, decision)
+    assert {f"compute.buy_gpus.{controlled[0]}", f"compute.rent_gpus.{controlled[-1]}"} <= _fields(problems)
+    assert all("export controls" in p.message for p in problems if p.field.startswith("compute."))
+    assert not _problems(w, state, c, Decision(compute=ComputeDecision(buy_gpus={open_[0]: 100.0})))
+    us_lab = int(np.flatnonzero(w.is_lab & ~w.is_cn)[0])
+    assert not _problems(w, state, us_lab, Decision(compute=ComputeDecision(buy_gpus={controlled[0]: 100.0})))
+
+
+def test_while_new_controls_are_in_force_a_chinese_lab_can_order_no_gpu_and_its_persona_orders_none() -> None:
+    w = world("frontier-race")
+    c = _cn_lab(w)
+    ban = [i for i, e in enumerate(w.scenario.events) if e.kind == "gpu_export_controls"]
+    assert ban, "frontier-race has an export-controls event"
+    state = _start(w)
+    left = state.events_left.copy()
+    left[:, ban[0]] = 3
+    state = state.replace(events_left=left)
+    free = next(g.name for g in w.scenario.compute.gpus if not g.export_controlled)
+    problems = _problems(w, state, c, Decision(compute=ComputeDecision(buy_gpus={free: 100.0})))
+    assert f"compute.buy_gpus.{free}" in _fields(problems)
+    seats = np.array([personas.persona_index(co.persona) for co in w.scenario.companies])
+    d = personas.decide(w, state, seats, np.full(w.n_companies, 0.5), None)
+    assert d.buy[0, c].sum() == 0 and d.rent[0, c].sum() == 0
+
+def test_an_api_price_above_the_scenarios_limit_is_refused_at_its_field() -> None:
+    w = world("product-builders")
+    state, lab = _start(w), _first("lab", w)
+    most = market.api_price_limit(w, 1)
+    too_dear = Decision(products=ProductDecision(api_price=round(2 * most, 2)))
+    within = Decision(products=ProductDecision(api_price=round(0.9 * most, 2)))
+    problems = _problems(w, state, lab, too_dear)
+    assert "products.api_price" in _fields(problems)
+    assert f"at most ${most:,.2f} per million tokens" in problems[0].message
+    assert "products.api_price" not in _fields(_problems(w, state, lab, within))

@@ -32,8 +32,8 @@ PRIVATE = ("cash", "debt", "paid_in", "retained", "ppe", "loss_carryforward", "o
            "gpus", "pipeline", "staff", "pay", "algo", "data", "run_on", "run_total", "run_active", "run_tokens",
            "run_tokens_eff", "run_flops_needed", "run_flops_done", "run_start", "model_total", "model_active",
            "model_cap", "model_cutoff", "model_version", "sft", "safety_stock", "safety_start", "rag",
-           "brand_anchor", "ecosystem", "revenue", "revenue_first", "cum_revenue", "cum_net_income", "incidents",
-           "valuation", "valuation_start", "token_share_start", "demand", "served")
+           "brand_anchor", "ecosystem", "revenue", "revenue_start", "revenue_recent", "cum_revenue", "cum_tokens", "cum_retail", "cum_net_income", "incidents",
+           "valuation", "valuation_start", "share_start", "demand", "served")
 PUBLIC = ("prices", "api_price", "share", "brand")
 
 

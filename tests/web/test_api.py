@@ -60,6 +60,9 @@ def test_a_whole_round_through_the_api(client: TestClient) -> None:
     mine = client.get(f"/api/v1/games/{gid}/reports/1", headers=echo).json()
     assert mine["companies"]["Echo"]["public"]["prices"]["consumer"] == 2.5
     assert "private" in mine["companies"]["Echo"] and "private" not in mine["companies"]["Aurora AI"]
+    card = mine["companies"]["Echo"]["private"]["scorecard"]
+    assert set(card["weights"]) == set(card["metrics"]) == set(card["scaled"]) == set(card["ranges"])
+    assert card["share_basis"] == "revenue" and card["yardstick_musd"] > 0
     full = client.get(f"/api/v1/games/{gid}/reports/1", headers=auth).json()
     assert all("private" in c for c in full["companies"].values())
     csv = client.get(f"/api/v1/games/{gid}/export/results.csv", headers=auth)

@@ -52,3 +52,19 @@ def test_an_unknown_company_or_round_falls_back_to_a_real_one(client: TestClient
     assert f"{scenario.companies[0].name} in round {scenario.rounds}" in page
     assert client.get(f"/scenarios/{scenario.id}/demo", params={"round": "abc"}).status_code == 422
     assert client.get("/scenarios/no-such-thing/demo").status_code == 404
+
+
+def test_the_demo_shows_the_companys_scorecard_as_metrics_weights_and_the_formula(client: TestClient, shipped: list[Scenario]) -> None:
+    scenario = next(s for s in shipped if s.id == "product-builders")
+    company = scenario.companies[1].name
+    page = html.unescape(client.get(f"/scenarios/{scenario.id}/demo", params={"round": 4, "company": company}).text)
+    world = World(scenario)
+    card = round_report(world, replay(autoplay(scenario, DEMO_SEED), world)[3])["companies"][company]["private"]["scorecard"]
+    assert f"{company}'s scorecard: {card['score']:.1f} of 100" in page
+    assert "Score = 100 × Σ weight × scaled ÷ Σ weight; scaled = clip((raw − low) ÷ (high − low), 0, 1)" in page
+    for label, metric in (("Profit", "profit"), ("Market share", "share"), ("Solvency", "solvency")):
+        row = page[page.index(f'<th scope="row">{label}</th>'):].split("</tr>")[0]
+        for shown in (f"{card['metrics'][metric]:.3f}", f"{card['scaled'][metric]:.2f}", f"{card['weights'][metric]:g}",
+                      f"{card['ranges'][metric]['low']:g}", f"{card['ranges'][metric]['high']:g}"):
+            assert f">{shown}<" in row, (label, shown, row)
+    assert "Market share counts revenue" in page

@@ -248,6 +248,9 @@ def test_advancing_resolves_the_round_and_the_console_shows_the_scoreboard(signe
     first = re.search(r'"scoreboard":\[\{"company":"([^"]+)","score":([\d.]+)', report)
     assert first is not None
     assert re.search(rf'<td class="num">1</td><th scope="row">{re.escape(first.group(1))}</th>.*?<td class="num">{float(first.group(2)):.1f}</td>', body, re.S)
+    leader = first.group(1)
+    assert f"{leader}'s scorecard: metrics, weights and formula" in body
+    assert f"{leader}'s scorecard: {float(first.group(2)):.1f} of 100" in body and "Score = 100 × Σ weight × scaled" in body
 
 
 def test_a_second_click_on_advance_is_told_the_round_was_already_resolved(signed_in: TestClient) -> None:

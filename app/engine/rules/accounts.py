@@ -11,13 +11,13 @@ from app.engine.world import World
 
 STATEMENT_LINES = (
     "revenue_retail", "revenue_api",
-    "compute_rental", "compute_energy", "compute_depreciation",
+    "compute_rental", "compute_energy", "compute_datacenter", "compute_depreciation",
     "api_fees", "api_serving", "open_serving", "retrieval",
     "staff", "data", "sft", "safety", "marketing",
     "incidents", "fines", "settlements",
     "interest", "tax",
 )
-COST_LINES = STATEMENT_LINES[2:17]  # the operating costs: every line after revenue, before interest
+COST_LINES = STATEMENT_LINES[2:STATEMENT_LINES.index("interest")]  # after revenue, before interest
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,6 +12,8 @@ from app.engine.rules.events import Conditions
 from app.engine.world import World
 from app.scenario.schema import HOURS_PER_ROUND, SECONDS_PER_ROUND
 
+MONTHS_PER_ROUND = 3.0
+
 
 @dataclass(frozen=True, eq=False)
 class GpuDeals:
@@ -24,12 +26,12 @@ class GpuDeals:
 
 
 def gpu_allowed(world: World, rnd: int, export_ban: np.ndarray) -> np.ndarray:
-    """(R,C,G): which GPUs each company may order or rent this round."""
+    """(R,C,G): which GPUs each company may order or rent this round. Export-controlled GPUs are
+    barred to companies of region cn at all times (US controls since 2022); while new controls are
+    in force (`export_ban`, R) every GPU is (as the H800 was in October 2023)."""
     launched = world.gpu_from_round <= rnd
-    banned = (
-        export_ban[:, None, None] & world.is_cn[None, :, None] & world.gpu_controlled[None, None, :]
-    )
-    return launched[None, None, :] & ~banned
+    barred = world.gpu_controlled[None, None, :] | export_ban[:, None, None]
+    return launched[None, None, :] & ~(world.is_cn[None, :, None] & barred)
 
 
 def clear_gpu_market(
@@ -110,7 +112,7 @@ class FleetSplit:
 
     serving: np.ndarray  # share of the fleet serving customers
     serving_peak: np.ndarray  # peak FLOPs serving customers
-    training_peak: np.ndarray  # peak FLOPs left for pre-training
+    training: np.ndarray  # share of the fleet left for pre-training
     synthetic: np.ndarray  # trillions of synthetic tokens generated
 
 
@@ -127,5 +129,35 @@ def split_fleet(
     synthetic = np.minimum(synthetic_wanted, training_peak * sc.scaling.mfu / synth_flops)
     training_peak = training_peak - synthetic * synth_flops / sc.scaling.mfu
     return FleetSplit(
-        serving=serving, serving_peak=serving_peak, training_peak=training_peak, synthetic=synthetic
+        serving=serving,
+        serving_peak=serving_peak,
+        training=np.maximum(training_peak, 0.0) / np.maximum(peak, 1e-9),
+        synthetic=synthetic,
+    )
+
+
+def server_kw(world: World, gpus: np.ndarray) -> np.ndarray:
+    """Server power of a fleet (R,C), kW: each GPU's board power with its server's overhead."""
+    return sum_last(gpus, world.gpu_watts) * world.scenario.compute.system_power_factor / 1000.0
+
+
+def datacenter_cost(world: World, gpus: np.ndarray) -> np.ndarray:
+    """A quarter's data-centre space for the owned GPUs installed ($M, R,C), busy or idle."""
+    per_kw_quarter = world.scenario.compute.datacenter_per_kw_month * MONTHS_PER_ROUND
+    return server_kw(world, gpus) * per_kw_quarter / 1e6
+
+
+def owned_cost_per_gpu_hour(world: World) -> np.ndarray:
+    """All-in cost of one owned GPU-hour at list price ($, G): the installed GPU (card, server,
+    network) depreciated over its life, the cost of the capital tied up (on half the price, the
+    average book value), data-centre space and power; what renting it is compared with."""
+    cc = world.scenario.compute
+    hours_a_year = HOURS_PER_ROUND * 4.0
+    installed = world.gpu_price_musd * 1e6
+    kw = world.gpu_watts * cc.system_power_factor / 1000.0
+    return (
+        installed / (cc.depreciation_years * hours_a_year)
+        + cc.cost_of_capital_per_year * installed / 2.0 / hours_a_year
+        + kw * cc.datacenter_per_kw_month * MONTHS_PER_ROUND / HOURS_PER_ROUND
+        + kw * cc.pue * cc.electricity_per_kwh
     )

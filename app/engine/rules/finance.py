@@ -9,6 +9,9 @@ import numpy as np
 
 from app.engine.world import World
 
+MARGIN_CREDIT = (-1.0, 0.5)  # net margins beyond these move the multiple no further
+MAX_INCIDENT_HIT = 0.9  # the most one quarter's incidents can cut a valuation
+
 
 @dataclass(frozen=True, eq=False)
 class Financing:
@@ -75,30 +78,46 @@ def rescue(
     return amount, ownership * price / (price + amount)
 
 
-def valuation(
+def enterprise_value(
     world: World,
     revenue: np.ndarray,
     previous_revenue: np.ndarray,
+    net_income: np.ndarray,
     capability: np.ndarray,
     brand: np.ndarray,
     is_lab: np.ndarray,
-    cash: np.ndarray,
-    debt: np.ndarray,
-    incident_severity: np.ndarray,
 ) -> np.ndarray:
-    """Revenue multiple with credit for growth, plus the value of an owned frontier model, net cash;
-    incidents knock it."""
-    f, sf = world.scenario.finance, world.scenario.safety
+    """What investors would pay for the business on this quarter's numbers, before cash and debt:
+    a revenue multiple with credit for growth and for margins, plus the value of an owned model."""
+    f = world.scenario.finance
     growth = np.clip(revenue / np.maximum(previous_revenue, 1e-6) - 1.0, 0.0, f.max_growth_credit)
-    operating = 4.0 * revenue * (f.revenue_multiple + f.growth_multiple * growth)
+    margin = np.clip(net_income / np.maximum(revenue, 1e-6), *MARGIN_CREDIT)
+    multiple = f.revenue_multiple + f.growth_multiple * growth + f.margin_multiple * margin
+    operating = 4.0 * revenue * np.maximum(multiple, 0.0)
     model = np.where(
         is_lab,
         f.capability_value_busd * 1000.0 * (capability / 100.0) ** 3 * np.sqrt(brand / 50.0),
         0.0,
     )
-    value = (
-        (operating + model) * (1.0 - np.minimum(sf.market_value_hit_share * incident_severity, 0.9))
-        + cash
-        - debt
-    )
-    return np.maximum(value, f.valuation_floor_musd)
+    return operating + model
+
+
+def valuation(
+    world: World,
+    enterprise: np.ndarray,
+    previous_enterprise: np.ndarray,
+    cash: np.ndarray,
+    debt: np.ndarray,
+    incident_severity: np.ndarray,
+) -> np.ndarray:
+    """Investors close part of the gap to this quarter's enterprise value (valuations move
+    smoothly), an incident knocks what they pay at once, and cash less debt is added."""
+    f, sf = world.scenario.finance, world.scenario.safety
+    smoothed = previous_enterprise + f.valuation_smoothing * (enterprise - previous_enterprise)
+    hit = np.minimum(sf.market_value_hit_share * incident_severity, MAX_INCIDENT_HIT)
+    return np.maximum(smoothed * (1.0 - hit) + cash - debt, f.valuation_floor_musd)
+
+
+def enterprise_of(valuation_: np.ndarray, cash: np.ndarray, debt: np.ndarray) -> np.ndarray:
+    """The business's part of a valuation: what is left after cash and debt, never below zero."""
+    return np.maximum(valuation_ - cash + debt, 0.0)

@@ -12,7 +12,7 @@ from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
 ATTRIBUTES = ("capability", "domain", "safety", "freshness", "brand", "ecosystem", "price")
-UNLIMITED = 1e18  # serving capacity of a company that buys tokens from a vendor or the cloud
+UNLIMITED = 1e18  # no capacity limit (a product company before its engineers are counted)
 MONTHS_PER_ROUND = 3.0
 
 
@@ -172,6 +172,7 @@ def serving_capacity(
     total_b: np.ndarray,
     algo: np.ndarray,
     is_lab: np.ndarray,
+    product_capacity: np.ndarray | float = UNLIMITED,
 ) -> np.ndarray:
     """Trillions of tokens a quarter a lab's serving GPUs can produce: ~2 N_active FLOPs a token,
     fewer as research finds inference savings (distillation, quantisation, better kernels); but
@@ -188,7 +189,14 @@ def serving_capacity(
     cap = cap * np.minimum(
         1.0, serving_memory_gb / np.maximum(total_b * cc.serving_bytes_per_param, 1e-9)
     )
-    return np.where(is_lab, cap, UNLIMITED)
+    return np.where(is_lab, cap, product_capacity)
+
+
+def product_capacity(world: World, engineers: np.ndarray, rnd: int) -> np.ndarray:
+    """Trillions of tokens a quarter a product company's engineers can ship and support (R,C):
+    its vendor or the cloud serves them, but each customer needs integration and support work."""
+    per_engineer = world.scenario.market.product_t_tokens_per_engineer
+    return engineers * per_engineer / world.price_index(rnd)
 
 
 def serve(
@@ -227,16 +235,25 @@ def open_serving_cost(world: World, rnd: int) -> float:
     return world.scenario.market.outside.serving_cost_per_m_tokens * world.price_index(rnd)
 
 
+def api_price_limit(world: World, rnd: int) -> float:
+    """Highest wholesale price a lab may charge this round ($ per M tokens): the scenario's
+    `market.api_markup_limit` times the average segment reference price."""
+    return world.scenario.market.api_markup_limit * float(world.reference_price(rnd).mean())
+
+
 @dataclass(frozen=True, eq=False)
 class ApiMarket:
     """The wholesale market of one quarter (R,C): what product companies pay their vendor lab, what
-    labs earn and spend serving those tokens from the cloud, and what serving open weights costs."""
+    labs earn and spend serving those tokens beyond their own spare capacity on the cloud, and what
+    serving open weights costs."""
 
+    price: np.ndarray  # each lab's wholesale price ($ per M tokens), within the limit
     fees: np.ndarray  # paid by each product company
     revenue: np.ndarray  # earned by each lab
-    serving_cost: np.ndarray  # each lab's cloud bill for its API tokens
+    serving_cost: np.ndarray  # each lab's cloud bill for the API tokens its own GPUs cannot serve
     open_serving_cost: np.ndarray  # each open-weight product's serving bill
     tokens: np.ndarray  # API tokens each lab served
+    own_tokens: np.ndarray  # of which served on the lab's own spare serving capacity
 
 
 def api_market(
@@ -246,10 +263,13 @@ def api_market(
     tokens: np.ndarray,
     model_active: np.ndarray,
     algo: np.ndarray,
+    spare_capacity: np.ndarray,
     rnd: int,
 ) -> ApiMarket:
-    """The two-sided market: product companies pay their vendor lab per token; the lab serves
-    them from the cloud."""
+    """The two-sided market: product companies pay their vendor lab per token, at most the
+    scenario's price limit; the lab serves them on its own idle serving GPUs first and rents cloud
+    capacity for the rest."""
+    api_price = np.minimum(api_price, api_price_limit(world, rnd))
     open_cost = np.where(base == OPEN_MODEL, tokens * open_serving_cost(world, rnd), 0.0)
     fees, revenue, api_tokens = np.zeros_like(tokens), np.zeros_like(tokens), np.zeros_like(tokens)
     for buyer in np.flatnonzero((base >= 0).any(axis=0)):
@@ -261,11 +281,14 @@ def api_market(
             mine = vendor == lab
             revenue[:, lab] += np.where(mine, fees[:, buyer], 0.0)
             api_tokens[:, lab] += np.where(mine, tokens[:, buyer], 0.0)
+    own = np.minimum(api_tokens, np.maximum(spare_capacity, 0.0))
     unit = cloud_cost_per_m_tokens(world, model_active, algo, rnd)
     return ApiMarket(
+        price=api_price,
         fees=fees,
         revenue=revenue,
-        serving_cost=api_tokens * unit,
+        serving_cost=(api_tokens - own) * unit,
         open_serving_cost=open_cost,
         tokens=api_tokens,
+        own_tokens=own,
     )

@@ -1,5 +1,10 @@
-"""The balanced scorecard: each metric scaled across the game's companies, weighted by the
-instructor."""
+"""The balanced scorecard a board would sign: value created, measured from baselines the team
+cannot move, each metric placed on the scenario's fixed range and weighted by the instructor.
+
+score = 100 * sum(w * scaled) / sum(w), scaled = clip((x - low) / (high - low), 0, 1).
+Money is value created in the game, in units of one scenario-wide yardstick (the companies'
+average starting value), never a ratio to a company's own start, so a richer start or a bigger
+ecosystem is felt through what it lets a team do and never lowers a score."""
 
 from __future__ import annotations
 
@@ -18,39 +23,87 @@ METRICS = (
     "capability",
     "solvency",
 )
+METRIC_LABELS = {
+    "profit": "Profit", "revenue_growth": "Revenue growth", "share": "Market share",
+    "valuation": "Valuation", "brand": "Brand trust", "safety_record": "Safety record",
+    "capability": "Capability", "solvency": "Solvency",
+}
+# What each raw metric is: the one text the study docs, the report pages and docs/model.md use.
+METRIC_DEFINITIONS = {
+    "profit": "cumulative net income over the game, in yardsticks",
+    "revenue_growth": "log of the last four quarters' average revenue over the company's "
+                      "starting revenue (the quarters before round 1 count at the start's level)",
+    "share": "share of all the revenue (or tokens: share_basis) the game's companies earned from "
+             "buyers so far, less the company's share at the start",
+    "valuation": "the founders' stake (dilution counts) less the company's starting value, "
+                 "in yardsticks",
+    "brand": "brand trust (0-100)",
+    "safety_record": "minus the incidents to date",
+    "capability": "capability of what it sells (0-100)",
+    "solvency": "cash net of debt in quarters of the game's average costs (at most 0 once "
+                "rescued)",
+}
+# A board reads revenue over the trailing twelve months (TTM), as public companies report it.
+TRAILING_QUARTERS = 4
+SHARE_BASES = ("revenue", "tokens", "both")
+_TINY_MUSD = 1e-3  # $1,000: keeps logs and ratios finite for a company that earned nothing
 
 
-def metric_values(
-    cum_net_income: np.ndarray,
-    revenue: np.ndarray,
-    revenue_first: np.ndarray,
-    token_share: np.ndarray,
-    token_share_start: np.ndarray,
-    stake_value: np.ndarray,
-    valuation_start: np.ndarray,
-    brand: np.ndarray,
-    incidents: np.ndarray,
-    capability: np.ndarray,
-    rescues: np.ndarray,
-) -> np.ndarray:
-    """(R,C,8) raw metrics, higher is better. Companies start unequal (corporate genealogy), so
-    money metrics measure what a team did with its start: profit on starting value, revenue growth,
-    growth of its share of all tokens bought, growth of the founders' stake (dilution counts)."""
-    growth = np.log(np.maximum(revenue, 1e-3) / np.maximum(revenue_first, 1e-3))
-    share_growth = np.log(np.maximum(token_share, 1e-6) / np.maximum(token_share_start, 1e-6))
-    return np.stack(
-        [
-            cum_net_income / valuation_start,
-            growth,
-            share_growth,
-            np.log(np.maximum(stake_value, 1.0) / valuation_start),
-            brand,
-            -incidents,
-            capability,
-            -rescues,
-        ],
-        axis=-1,
-    )
+def value_yardstick(valuation_start: np.ndarray) -> np.ndarray:
+    """(R,1) the scenario's yardstick for money: its companies' average value before round 1."""
+    return valuation_start.mean(axis=-1, keepdims=True)
+
+
+def trailing_revenue(recent: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+    """(R,C,Q) the last TRAILING_QUARTERS quarters' revenue, this one last. Before the game the
+    window holds the scenario's starting revenue, so round 1 alone cannot move it much."""
+    return np.concatenate([recent[..., 1:], revenue[..., None]], axis=-1)
+
+
+def profit(cum_net_income: np.ndarray, yardstick: np.ndarray) -> np.ndarray:
+    """Cumulative net income over the game, in units of the scenario's yardstick."""
+    return cum_net_income / yardstick
+
+
+def revenue_growth(recent: np.ndarray, revenue_start: np.ndarray) -> np.ndarray:
+    """Log of trailing-average revenue over the scenario's starting revenue of the company."""
+    ttm = recent.mean(axis=-1)
+    return np.log(np.maximum(ttm, _TINY_MUSD) / np.maximum(revenue_start, _TINY_MUSD))
+
+
+def share(world: World, revenue: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """Fraction of all the revenue (or tokens, or the mean of both: `scoring.share_basis`) the
+    game's companies earned from buyers, from each company's running totals (R,C). A lab's API
+    sales to product companies are not market share: the buyers are the product companies'."""
+    by_revenue = revenue / np.maximum(revenue.sum(-1, keepdims=True), _TINY_MUSD)
+    by_tokens = tokens / np.maximum(tokens.sum(-1, keepdims=True), 1e-12)
+    basis = world.scenario.scoring.share_basis
+    if basis == "revenue":
+        return by_revenue
+    if basis == "tokens":
+        return by_tokens
+    return 0.5 * (by_revenue + by_tokens)
+
+
+def share_gained(share_now: np.ndarray, share_start: np.ndarray) -> np.ndarray:
+    """Share of everything the game's companies sold so far, less the share the scenario starts
+    the company with: one quarter's price moves little of a game's total."""
+    return share_now - share_start
+
+
+def value_created(stake_value: np.ndarray, valuation_start: np.ndarray,
+                  yardstick: np.ndarray) -> np.ndarray:
+    """The founders' stake now (dilution counts) less the company's value at the start, in
+    units of the scenario's yardstick: more capital at the start never lowers it."""
+    return (stake_value - valuation_start) / yardstick
+
+
+def solvency(net_cash: np.ndarray, cum_costs: np.ndarray, rounds: int,
+             rescues: np.ndarray) -> np.ndarray:
+    """Quarters of the game's average costs that cash net of debt covers; a company ever rescued
+    scores no more than zero quarters."""
+    runway = net_cash / np.maximum(cum_costs / max(rounds, 1), _TINY_MUSD)
+    return np.where(rescues > 0, np.minimum(runway, 0.0), runway)
 
 
 def scorecard(world: World, metrics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

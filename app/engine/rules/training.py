@@ -8,9 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine import scaling
+from app.engine.arrays import sum_last
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import data
 from app.engine.world import World
+from app.scenario.schema import SECONDS_PER_ROUND
 
 FORECAST_QUARTERS = 400  # a run that would take over a century at today's pace gets no finish date
 
@@ -31,6 +33,19 @@ def goodput(world: World, engineers: np.ndarray) -> np.ndarray:
     t, s = world.scenario.talent, world.scenario.scaling
     skill = np.minimum(engineers / t.engineers_for_full_goodput, 1.0)
     return s.goodput * (t.min_engineering_goodput + (1.0 - t.min_engineering_goodput) * skill)
+
+
+def pace(world: World, training_gpus: np.ndarray, active_b: np.ndarray,
+         engineers: np.ndarray) -> np.ndarray:
+    """Useful FLOPs a quarter a run of `active_b` billion active parameters gets from a training
+    fleet (R,C,G GPUs, any mix): each GPU type at its own MFU for the parameters each GPU holds,
+    times the goodput the engineering team keeps (R,C)."""
+    s = world.scenario.scaling
+    n = np.maximum(sum_last(training_gpus), 1e-9)
+    per_gpu = (np.asarray(active_b) * 1e9 / n)[..., None]
+    mfu = scaling.training_mfu(s, world.gpu_tflops, per_gpu)
+    peak = training_gpus * world.gpu_tflops * 1e12 * SECONDS_PER_ROUND
+    return sum_last(peak * mfu) * goodput(world, engineers)
 
 
 def setback_probability(world: World, engineers: np.ndarray) -> np.ndarray:
@@ -58,14 +73,15 @@ def advance_run(
     run_on: np.ndarray,
     needed: np.ndarray,
     done: np.ndarray,
-    training_peak: np.ndarray,
+    run_pace: np.ndarray,
     engineers: np.ndarray,
     seeds: np.ndarray,
     rnd: int,
 ) -> RunProgress:
-    """Deliver this quarter's FLOPs to each run in progress, drawing slips and failures."""
-    s, t = world.scenario.scaling, world.scenario.talent
-    delivered = np.where(run_on, training_peak * s.mfu * goodput(world, engineers), 0.0)
+    """Deliver this quarter's useful FLOPs (`run_pace`, see `pace`) to each run in progress,
+    drawing slips and failures; engineers make setbacks rarer."""
+    t = world.scenario.talent
+    delivered = np.where(run_on, run_pace, 0.0)
     p = setback_probability(world, engineers)
     u = uniform(seeds, rnd, np.arange(run_on.shape[1]), Purpose.TRAINING_SETBACK)
     slipped = run_on & (u < p) & (u >= p * t.setback_fail_share)

@@ -1,0 +1,128 @@
+"""The scorecard a board would sign: every metric tells companies apart, one quarter's numbers cannot
+buy the growth metric, share counts what the scenario says, and a richer start or a bigger ecosystem
+never lowers a company's score."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+import pytest
+
+from app.engine import personas
+from app.engine.rng import run_seeds
+from app.engine.rules import scoring
+from app.engine.start import initial_state
+from app.engine.step import Outcome, step
+from app.engine.world import World
+from app.scenario import Scenario
+
+from .factories import SCENARIO_IDS, even_aggressiveness, scenario, scenario_seats, world
+
+GAMES = 300  # seeded games per shipped scenario
+SEED = 909
+SPREAD = 0.10  # the middle 90% of company-games spans at least a tenth of a metric's range
+MOST_ALIKE = 0.95  # and no one scaled value (to 0.01) holds more than 95% of them
+PAIRED_GAMES = 100
+
+
+def _play(w: World, runs: int, seed: int, tweak_round_1: int | None = None) -> Outcome:
+    """The final round of `runs` games played by the scenario's personas; seat `tweak_round_1`
+    prices thirty times the persona's price in round 1."""
+    seats, aggressiveness = scenario_seats(w), even_aggressiveness(w)
+    state, previous = initial_state(w, run_seeds(seed, runs)), None
+    for rnd in range(1, w.scenario.rounds + 1):
+        d = personas.decide(w, state, seats, aggressiveness, previous)
+        if rnd == 1 and tweak_round_1 is not None:
+            price = d.price.copy()
+            price[:, tweak_round_1] *= 30.0
+            d = dataclasses.replace(d, price=price)
+        state, outcome = step(w, state, d)
+        previous = d
+    return outcome
+
+
+@functools.cache
+def _final(scenario_id: str) -> Outcome:
+    return _play(world(scenario_id), GAMES, SEED)
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_every_weighted_metric_tells_company_games_apart(scenario_id: str) -> None:
+    """Solvency at its maximum for every company in every game would discriminate nothing."""
+    card = scenario(scenario_id).scoring
+    scaled = _final(scenario_id).scaled_metrics
+    flat = []
+    for i, m in enumerate(scoring.METRICS):
+        if card.weights()[m] == 0:
+            continue
+        values = scaled[..., i].ravel()
+        low, high = np.percentile(values, [5, 95])
+        _, counts = np.unique(np.round(values, 2), return_counts=True)
+        if high - low < SPREAD or counts.max() / values.size > MOST_ALIKE:
+            flat.append(f"{m}: 5th-95th percentile {low:.2f}-{high:.2f}, "
+                        f"{counts.max() / values.size:.0%} share one value")
+    assert not flat, flat
+
+
+def test_pricing_thirty_times_in_round_one_buys_no_revenue_growth() -> None:
+    """The growth baseline is the scenario's starting revenue, not round 1's: a team cannot sink
+    round 1 to flatter its growth."""
+    w = world("frontier-race")
+    seat = 0
+    plain = _play(w, PAIRED_GAMES, SEED)
+    gamed = _play(w, PAIRED_GAMES, SEED, tweak_round_1=seat)
+    growth = scoring.METRICS.index("revenue_growth")
+    assert gamed.metrics[:, seat, growth].mean() <= plain.metrics[:, seat, growth].mean() + 1e-9
+    assert gamed.score[:, seat].mean() <= plain.score[:, seat].mean()
+
+
+def _with_company(s: Scenario, name: str, **changes: float) -> Scenario:
+    companies = [c.model_copy(update=changes) if c.name == name else c for c in s.companies]
+    return s.model_copy(update={"companies": companies})
+
+
+@pytest.mark.parametrize(("scenario_id", "company", "change"), [
+    ("frontier-race", "Forge", {"cash_musd": 12000.0}),
+    ("trust-and-safety", "Meridian", {"cash_musd": 3600.0}),
+    ("mixed-ecosystem", "Atlas Intelligence", {"ecosystem": 80.0}),
+    ("frontier-race", "Echo", {"ecosystem": 60.0}),
+])
+def test_a_richer_start_or_a_bigger_ecosystem_raises_the_companys_score(
+        scenario_id: str, company: str, change: dict[str, float]) -> None:
+    """Capital and ecosystem advantages stay felt: the same seeded games, the company's average
+    score goes up (it went down when money was scored against the company's own start)."""
+    base = scenario(scenario_id)
+    c = [x.name for x in base.companies].index(company)
+    plain = _play(World(base), PAIRED_GAMES, SEED)
+    richer = _play(World(_with_company(base, company, **change)), PAIRED_GAMES, SEED)
+    assert richer.score[:, c].mean() > plain.score[:, c].mean() + 1.0
+
+
+def test_share_counts_revenue_tokens_or_both_as_the_scenario_says() -> None:
+    base = scenario("frontier-race")
+    revenue = np.array([[30.0, 10.0]])
+    tokens = np.array([[1.0, 3.0]])
+    shares = {}
+    for basis in scoring.SHARE_BASES:
+        card = base.scoring.model_copy(update={"share_basis": basis})
+        shares[basis] = scoring.share(World(base.model_copy(update={"scoring": card})),
+                                      revenue, tokens)
+    np.testing.assert_allclose(shares["revenue"], [[0.75, 0.25]])
+    np.testing.assert_allclose(shares["tokens"], [[0.25, 0.75]])
+    np.testing.assert_allclose(shares["both"], [[0.5, 0.5]])
+
+
+def test_the_score_is_the_weighted_mean_of_metrics_placed_on_their_ranges() -> None:
+    """score = 100 * sum(w * scaled) / sum(w), scaled = clip((x - low) / (high - low), 0, 1)."""
+    w = world("product-builders")
+    card = w.scenario.scoring
+    o = _final("product-builders")
+    lo = np.array([getattr(card.ranges, m).low for m in scoring.METRICS])
+    hi = np.array([getattr(card.ranges, m).high for m in scoring.METRICS])
+    weights = np.array([card.weights()[m] for m in scoring.METRICS])
+    scaled = np.clip((o.metrics - lo) / (hi - lo), 0.0, 1.0)
+    np.testing.assert_allclose(o.scaled_metrics, scaled)
+    np.testing.assert_allclose(o.score, 100.0 * (scaled * weights).sum(-1) / weights.sum())
+
