@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import max_companies, sum_companies
+from app.engine.arrays import max_companies, sum_companies, sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
@@ -34,6 +34,8 @@ COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% o
 COMPARABLE_GAP = 5.0  # a rival within this many capability points is a like-for-like offer
 PRICE_CUT_NOTICED = 0.03  # a rival at least 3% below a persona's own last price is a price cut
 SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
+EPOCHS_KEPT = 4.0  # passes over its data a persona accepts before buying more (Muennighoff et al.
+# 2023: up to ~4 epochs, repeated data is almost as good as unique)
 RUN_SIZING_PASSES = 3  # a run's size and its pace (MFU depends on size) agree to ~1% after three
 CAPEX_SHARE_OF_CASH = (
     0.25  # most of its cash a persona puts into GPUs in one quarter (at aggressiveness 0.5)
@@ -389,6 +391,21 @@ def _best_gpu(world: World, state: State, rnd: int) -> tuple[np.ndarray, np.ndar
     return per_dollar.argmax(axis=-1), np.asarray(allowed.any(axis=-1))
 
 
+def _data_buy(
+    world: World, state: State, t: dict[str, np.ndarray], tokens_t: np.ndarray
+) -> np.ndarray:
+    """(R,C,3) scraped, licensed and synthetic tokens a persona buys for a run of `tokens_t`: enough
+    to keep the run within EPOCHS_KEPT passes over its data. It generates its synthetic share,
+    licenses its licensed share, crawls the rest while the web allows and licenses what it cannot
+    crawl; every kind within what its pool still holds."""
+    room = data.room(state.data, state.data_pool)
+    gap = np.maximum(tokens_t / EPOCHS_KEPT - sum_last(state.data), 0.0)
+    made = np.minimum(gap * t["synthetic"], room[:, :, data.SYNTHETIC])
+    crawl = np.minimum((gap - made) * (1.0 - t["license_share"]), room[:, :, data.SCRAPED])
+    deals = np.minimum(gap - made - crawl, room[:, :, data.LICENSED])
+    return np.stack([crawl, deals, made], axis=-1)
+
+
 def _compute_and_training(
     world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int
 ):
@@ -425,9 +442,9 @@ def _compute_and_training(
         active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** sc.scaling.moe_total_weight
     total_b = active_b * t["moe"]
     tokens_t = budget / (sc.scaling.flops_per_param_token * active_b * 1e9) / 1e12
-    unique = data.unique_tokens(world, state.data)
-    gap = np.maximum(tokens_t / 3.0 - unique, 0.0)  # keep repetition under ~3 epochs
-    _, tokens_eff = training.plan_run(world, total_b, active_b, tokens_t, unique + gap)
+    bought = _data_buy(world, state, t, tokens_t)
+    held = data.after_purchases(state.data, state.data_pool, bought)
+    _, tokens_eff = training.plan_run(world, total_b, active_b, tokens_t, held)
     new_cap = training.finished_capability(world, total_b, active_b, tokens_eff, state.algo)
     start = (
         lab
@@ -436,13 +453,7 @@ def _compute_and_training(
         & (new_cap > state.model_cap + 1.0)
         & (rounds_left > t["run_rounds"])
     )
-    scraped_room = np.maximum(
-        state.data_pool[:, None, data.SCRAPED] - state.data[:, :, data.SCRAPED], 0.0
-    )
-    synthetic = gap * t["synthetic"]
-    licensed = (gap - synthetic) * t["license_share"]
-    scraped = np.minimum(gap - synthetic - licensed, scraped_room)
-    data_buy = np.stack([scraped, licensed, synthetic], axis=-1) * start[:, :, None]
+    data_buy = bought * start[:, :, None]
     run = {
         "start": start,
         "total": np.where(start, total_b, 0.0),

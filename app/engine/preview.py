@@ -101,21 +101,19 @@ def _training(
     plan = decision.training.start
     if plan is None or not world.is_lab[c]:
         return None
-    extra = (
-        decision.data.scrape_t_tokens
-        + decision.data.license_t_tokens
-        + decision.data.synthetic_t_tokens
-    )
-    unique = data.unique_tokens(world, state.data)[0:1, c : c + 1] + extra
+    want = np.array([[[decision.data.scrape_t_tokens, decision.data.license_t_tokens,
+                       decision.data.synthetic_t_tokens]]])
+    held = data.after_purchases(state.data[0:1, c : c + 1], state.data_pool[0:1], want)
     one = lambda v: np.array([[float(v)]])  # noqa: E731
     flops, tokens_eff = training.plan_run(
-        world, one(plan.params_b), one(plan.active), one(plan.tokens_t), unique
+        world, one(plan.params_b), one(plan.active), one(plan.tokens_t), held
     )
     fleet = (state.gpus[0:1, c : c + 1] + _rented(world, decision)) * (1.0 - serving_share)
     per_round = float(
         training.pace(world, fleet, one(plan.active), state.staff[0:1, c : c + 1, 1])[0, 0]
     )
-    rounds = training.quarters_to_finish(float(flops[0, 0]), per_round)
+    generating = _generating(world, state, c, decision, held, serving_share) * per_round
+    rounds = training.quarters_to_finish(float(flops[0, 0]) + generating, per_round)
     cap = training.finished_capability(
         world, one(plan.params_b), one(plan.active), tokens_eff, state.algo[0:1, c : c + 1]
     )
@@ -127,6 +125,23 @@ def _training(
         float(cap[0, 0]),
         float(state.model_cap[0, c]),
     )
+
+
+def _generating(
+    world: World, state: State, c: int, decision: Decision, held: np.ndarray, serving_share: float
+) -> float:
+    """Share of this quarter's training fleet the synthetic tokens take from the run (as
+    `split_fleet` takes it): the run finishes as if it had that much of a quarter more to do."""
+    gpus = state.gpus[0:1].copy()
+    gpus[0, c] += _rented(world, decision)[0, 0]
+    synthetic = np.zeros((1, world.n_companies))
+    synthetic[0, c] = held[0, 0, data.SYNTHETIC] - state.data[0, c, data.SYNTHETIC]
+    peak = compute.peak_flops(world, gpus)
+    share = np.full_like(peak, serving_share)
+    with_synthetic, without = (
+        compute.split_fleet(world, peak, share, x) for x in (synthetic, np.zeros_like(synthetic))
+    )
+    return float(1.0 - with_synthetic.training[0, c] / max(without.training[0, c], 1e-12))
 
 
 def _rented(world: World, decision: Decision) -> np.ndarray:

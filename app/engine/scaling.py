@@ -53,14 +53,13 @@ def effective_params(total: ArrayLike, active: ArrayLike, s: Scaling) -> ArrayLi
 
 
 def effective_tokens(tokens: ArrayLike, unique: ArrayLike, s: Scaling) -> ArrayLike:
-    """Tokens' worth of training after repetition: nearly full value up to ~4 epochs, then
-    decays."""
+    """Tokens' worth of training after repetition (Muennighoff et al. 2023): D' = U + U R* (1 -
+    exp(-R / R*)) for R = D/U - 1 repetitions of U unique tokens; nearly full value up to ~4
+    epochs, then decays."""
     u = np.maximum(unique, 1e-9)
     repeats = np.maximum(np.asarray(tokens) / u - 1.0, 0.0)
-    repeated_value = u * (
-        1.0 + s.repeat_half_life_epochs * (1.0 - np.exp(-repeats / s.repeat_half_life_epochs))
-    )
-    return np.where(np.asarray(tokens) <= u, tokens, repeated_value)
+    r_star = s.repeat_half_life_epochs
+    return np.minimum(tokens, u) + u * r_star * -np.expm1(-repeats / r_star)
 
 
 def training_flops(active_params: ArrayLike, tokens: ArrayLike, s: Scaling) -> ArrayLike:

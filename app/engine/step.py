@@ -75,8 +75,9 @@ def step(world: World, state: State, d: DecisionArrays,
     money = raise_money(world, state, d)
     fleet = clear_gpu_market(world, state, d, cond, rnd)
     team = hire(world, state, d, cond)
+    wanted = data.within_pools(state.data, state.data_pool, d.data_buy)
     split = compute.split_fleet(world, compute.peak_flops(world, fleet.in_use), d.serving_share,
-                                d.data_buy[:, :, data.SYNTHETIC])
+                                wanted[:, :, data.SYNTHETIC])
     held, pool, data_cost = data.acquire_data(world, state.data, state.data_pool, d.data_buy,
                                               split.synthetic)
     trained = train(world, state, d, held, fleet.in_use * split.training[:, :, None], team, rnd)
@@ -233,8 +234,7 @@ def start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     """Cancel runs asked to stop; start requested runs at labs with none in progress."""
     on = state.run_on & ~d.cancel_run
     start = d.start_run & ~on & world.is_lab[None, :]
-    needed, tokens_eff = training.plan_run(world, d.run_total, d.run_active, d.run_tokens,
-                                           data.unique_tokens(world, held))
+    needed, tokens_eff = training.plan_run(world, d.run_total, d.run_active, d.run_tokens, held)
 
     def pick(new: np.ndarray, old: np.ndarray) -> np.ndarray:
         return np.where(start, new, old)

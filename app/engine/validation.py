@@ -14,7 +14,7 @@ from app.engine.arrays import sum_last
 from app.engine.decisions import Decision, DecisionArrays
 from app.engine.rules import data, events, finance, market, talent
 from app.engine.state import State
-from app.engine.world import World
+from app.engine.world import DATA_KINDS, World
 
 # The order money is committed in, with each line's field on the decision form.
 SPENDING_FIELDS = (
@@ -127,7 +127,8 @@ def validate(
     problems += _budget(world, state, d, c)
     problems += _finance(world, state, d, c)
     problems += _gpus(world, state, d, c)
-    problems += _training(world, state, c, decision)
+    problems += _data(world, state, d, c)
+    problems += _training(world, state, d, c, decision)
     problems += _products(world, c, decision)
     problems += _api_price(world, state, c, decision)
     problems += _whole_numbers(decision)
@@ -256,7 +257,55 @@ def _gpus(world: World, state: State, d: DecisionArrays, c: int) -> list[Decisio
     return out
 
 
-def _training(world: World, state: State, c: int, dec: Decision) -> list[DecisionProblem]:
+# Each bought kind of data: its field on the decision form, and what its pool is called.
+DATA_FIELDS = (
+    (data.SCRAPED, "data.scrape_t_tokens", "crawl"),
+    (data.LICENSED, "data.license_t_tokens", "license"),
+    (data.SYNTHETIC, "data.synthetic_t_tokens", "generate"),
+)
+
+
+def _data(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
+    """Asking for more data of a kind than its pool still holds for this company."""
+    room = data.room(state.data, state.data_pool)[0, c]
+    out = []
+    for kind, field, verb in DATA_FIELDS:
+        asked, left = float(d.data_buy[0, c, kind]), float(room[kind])
+        if asked <= left + 1e-9:
+            continue
+        if world.data_pool[kind] <= 0:
+            why = f"this scenario offers no {DATA_KINDS[kind]} data."
+        else:
+            why = _pool_left(world, state, c, kind, left)
+        out.append(DecisionProblem(field, f"You cannot {verb} {asked:,.1f}T tokens: {why}"))
+    return out
+
+
+def _pool_left(world: World, state: State, c: int, kind: int, left: float) -> str:
+    """What is left of a data pool for company c, in words."""
+    if kind == data.SCRAPED:
+        web = next(s for s in world.scenario.data.sources if s.kind == "scraped")
+        held = float(state.data[0, c, kind])
+        return (
+            f"the open web has {left:,.1f}T tokens left that you do not already hold "
+            f"(you hold {held:,.1f}T; sites close {web.restriction_growth_per_year:.0%} of what "
+            "is left to crawlers each year). License data or generate synthetic data instead."
+        )
+    if kind == data.LICENSED:
+        return (
+            f"only {left:,.1f}T tokens are still on offer for licensing "
+            "(deals are exclusive; rivals took the rest)."
+        )
+    return (
+        f"you can generate only {left:,.1f}T more synthetic tokens (you hold "
+        f"{float(state.data[0, c, kind]):,.1f}T of the {world.data_pool[kind]:,.0f}T that add "
+        "anything new before synthetic data stops adding diversity)."
+    )
+
+
+def _training(
+    world: World, state: State, d: DecisionArrays, c: int, dec: Decision
+) -> list[DecisionProblem]:
     plan = dec.training.start
     if plan is None:
         return []
@@ -278,12 +327,8 @@ def _training(world: World, state: State, c: int, dec: Decision) -> list[Decisio
             )
         ]
     out = []
-    unique = float(
-        data.unique_tokens(world, state.data)[0, c]
-        + dec.data.scrape_t_tokens
-        + dec.data.license_t_tokens
-        + dec.data.synthetic_t_tokens
-    )
+    held = data.after_purchases(state.data, state.data_pool, d.data_buy)
+    unique = float(sum_last(held)[0, c])  # passes are counted over the tokens, whatever their kind
     max_epochs = world.scenario.data.max_epochs
     if plan.tokens_t > max_epochs * max(unique, 1e-9):
         out.append(

@@ -116,8 +116,9 @@ class Scaling(Strict):
                     "(Llama 3.1: >90%).")
     repeat_half_life_epochs: float = Field(
         15.4, gt=0, le=MAX_COEFFICIENT,
-        description="R* of Muennighoff et al. 2023: value of repeated data decays with this many "
-                    "repetitions.")
+        description="R_D* of Muennighoff et al. 2023 (arXiv 2305.16264, fitted 15.4): D' = U + "
+                    "U R_D* (1 - exp(-R/R_D*)) for R repetitions (epochs - 1) of U unique tokens; "
+                    "4 epochs are worth ~3.7 of unique data, 16 ~10.6.")
     moe_total_weight: float = Field(
         0.70, ge=0, le=1,
         description="How much an MoE model's total (not only active) parameters count towards "
@@ -232,14 +233,22 @@ class DataSource(Strict):
                     "generated with compute, at a quality discount.")
     cost_per_t_tokens_musd: float = Field(
         ge=0, le=MAX_MUSD,
-        description="US$ millions per trillion tokens acquired (for synthetic: the compute cost is"
-                    " charged separately).")
+        description="US$ millions per trillion tokens acquired. Scraped: the crawl and its "
+                    "filtering (a billion pages crawled for ~$460 in 2025; FineWeb kept 15T tokens "
+                    "of ~96 Common Crawl snapshots). Licensed: Reddit-Google ~$60M a year for ~1T "
+                    "tokens; News Corp-OpenAI ~$250M over 5 years for a smaller archive. Synthetic: "
+                    "0, the training compute it takes is the cost.")
     quality: float = Field(
         1.0, gt=0, le=1.5,
-        description="How much a token counts towards training, relative to fresh human text.")
+        description="How much a token counts towards training, relative to fresh human text: a "
+                    "run's tokens count at its corpus's average quality.")
     pool_t_tokens: float = Field(
         gt=0, le=MAX_T_TOKENS_STOCK,
-        description="Trillions of tokens that can be had at the start.")
+        description="Trillions of tokens that can be had at the start. Scraped and synthetic: "
+                    "each company can take the pool less what it already holds of that kind "
+                    "(public human text ~300T, Villalobos et al. 2024; synthetic data stops adding "
+                    "anything new, Shumailov et al. 2024). Licensed: deals are exclusive, the pool "
+                    "is what rivals leave. Decisions asking for more are refused.")
     restriction_growth_per_year: float = Field(
         0.0, ge=0, le=1,
         description="Share of the remaining pool closed off each year (robots.txt, terms of "

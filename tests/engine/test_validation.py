@@ -10,6 +10,7 @@ from app.engine import personas
 from app.engine.decisions import (
     MAX_MUSD,
     ComputeDecision,
+    DataDecision,
     Decision,
     DecisionArrays,
     FinanceDecision,
@@ -182,6 +183,53 @@ def test_a_run_with_too_many_passes_over_its_data_is_refused() -> None:
     assert _fields(problems) == {"training.start.tokens_t"}
 
 
+# --- the data pools -----------------------------------------------------------------------------
+
+
+def test_a_crawl_beyond_what_is_left_of_the_open_web_is_refused_at_the_crawl_field() -> None:
+    w = world("frontier-race")
+    state, c = _start(w), _first("lab", w)
+    left = float(state.data_pool[0, data.SCRAPED] - state.data[0, c, data.SCRAPED])
+    problems = _problems(w, state, c, Decision(data=DataDecision(scrape_t_tokens=1000)))
+    assert [p.field for p in problems] == ["data.scrape_t_tokens"]
+    assert problems[0].message.startswith(
+        f"You cannot crawl 1,000.0T tokens: the open web has {left:,.1f}T tokens left that you do not already hold")
+    assert _problems(w, state, c, Decision(data=DataDecision(scrape_t_tokens=left))) == []
+
+
+def test_licensing_more_than_is_on_offer_and_generating_beyond_the_synthetic_pool_are_refused_at_their_fields() -> None:
+    w = world("frontier-race")
+    state, c = _start(w), _first("lab", w)
+    licensed, synthetic = w.data_pool[data.LICENSED], w.data_pool[data.SYNTHETIC]
+    asked = Decision(data=DataDecision(license_t_tokens=licensed + 1, synthetic_t_tokens=synthetic + 1))
+    problems = {p.field: p.message for p in _problems(w, state, c, asked)}
+    assert set(problems) == {"data.license_t_tokens", "data.synthetic_t_tokens"}
+    assert f"only {licensed:,.1f}T tokens are still on offer for licensing" in problems["data.license_t_tokens"]
+    assert f"you can generate only {synthetic:,.1f}T more synthetic tokens" in problems["data.synthetic_t_tokens"]
+
+
+def test_a_kind_of_data_the_scenario_does_not_offer_is_refused_as_such() -> None:
+    sc = world("frontier-race").scenario
+    no_licences = sc.model_copy(update={"data": sc.data.model_copy(
+        update={"sources": [s for s in sc.data.sources if s.kind != "licensed"]})})
+    w = World(no_licences)
+    state, c = _start(w), _first("lab", w)
+    problems = _problems(w, state, c, Decision(data=DataDecision(license_t_tokens=1)))
+    assert problems == [DecisionProblem("data.license_t_tokens",
+                                        "You cannot license 1.0T tokens: this scenario offers no licensed data.")]
+
+
+def test_data_licensed_by_rivals_is_no_longer_on_offer() -> None:
+    w = world("frontier-race")
+    state, c = _start(w), _first("lab", w)
+    half = w.data_pool[data.LICENSED] / 2
+    rivals = [Decision(data=DataDecision(license_t_tokens=half)) if k != c else Decision() for k in range(w.n_companies)]
+    after, _ = step(w, state, to_arrays(rivals, w, state.base, state.prices, state.api_price, state.staff))
+    assert after.data_pool[0, data.LICENSED] == 0.0
+    problems = _problems(w, after, c, Decision(data=DataDecision(license_t_tokens=1)))
+    assert [p.field for p in problems] == ["data.license_t_tokens"]
+
+
 def test_a_lab_cannot_start_a_second_run_while_one_is_in_progress_unless_it_cancels_it() -> None:
     w = world("frontier-race")
     c = _first("lab", w)
@@ -237,6 +285,8 @@ def _persona_problems(w: World, state: State, d: DecisionArrays) -> list[str]:
             out.append(f"{name} is negative")
     if (d.raise_equity > finance.max_raise(w, state.valuation) * (1 + 1e-9)).any():
         out.append("raises more than investors allow")
+    if (d.data_buy > data.room(state.data, state.data_pool) + 1e-9).any():
+        out.append("asks for more data than its pool holds")
     if (d.borrow > np.maximum(finance.debt_limit(w, state.revenue, state.ppe) - state.debt, 0.0) * (1 + 1e-9) + 1e-9).any():
         out.append("borrows beyond the debt limit")
     if (d.price <= 0).any():

@@ -93,6 +93,16 @@ def test_the_decision_page_answers_as_the_student_types(app_and_game: tuple[Test
     assert "Pre-training run" in typed and "finishing in round" in typed and "No problems found." in typed
 
 
+def test_a_crawl_beyond_what_is_left_of_the_web_is_told_at_the_crawl_field(app_and_game: tuple[TestClient, int, str]) -> None:
+    client, _, code = app_and_game
+    join(client, code, "Ann", "Echo")
+    page = client.get("/play/decide").text
+    form = {"data.scrape_t_tokens": "1000", **csrf(page)}
+    typed = html.unescape(client.post("/play/decide/check", data=form, headers={"HX-Request": "true"}).text)
+    told = re.search(r'id="err-data\.scrape_t_tokens"[^>]*>([^<]*)<', typed)
+    assert told and re.match(r"You cannot crawl 1,000\.0T tokens: the open web has [\d,.]+T tokens left", told.group(1))
+
+
 def test_teammates_editing_at_once_get_a_clear_message_instead_of_a_silent_overwrite(app_and_game: tuple[TestClient, int, str]) -> None:
     client, _, code = app_and_game
     join(client, code, "Ann", "Echo")

@@ -5,10 +5,36 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.engine import scaling
 from app.engine.arrays import sum_companies, sum_last
 from app.engine.world import World
 
 SCRAPED, LICENSED, SYNTHETIC, PROPRIETARY = 0, 1, 2, 3
+
+
+def room(held: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """(R,C,3) most tokens of each bought kind (scraped, licensed, synthetic) a company can get
+    this quarter.
+
+    Crawling and generating are non-rival: each company can take what is left of the pool that it
+    does not already hold (the open web, or the synthetic tokens its models can make before they
+    stop adding anything new). Licensed deals are exclusive: the pool is what rivals have left.
+    """
+    out = np.maximum(pool[:, None, :PROPRIETARY] - held[:, :, :PROPRIETARY], 0.0)
+    out[:, :, LICENSED] = np.maximum(pool[:, None, LICENSED], 0.0)
+    return out
+
+
+def within_pools(held: np.ndarray, pool: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """(R,C,3) the tokens asked for, cut to what each pool still holds for the company."""
+    return np.minimum(np.maximum(want, 0.0), room(held, pool))
+
+
+def after_purchases(held: np.ndarray, pool: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Holdings (R,C,K) once the data asked for arrives, as far as each pool allows: a forecast
+    (rivals' licences and the compute synthetic tokens take may cut it on the day)."""
+    got = within_pools(held, pool, want)
+    return held + np.concatenate([got, np.zeros_like(got[..., :1])], axis=-1)
 
 
 def acquire_data(
@@ -17,16 +43,19 @@ def acquire_data(
     """New holdings (R,C,K), remaining pools (R,K) after this year's restrictions, and data cost
     ($M).
 
-    Scraping is non-rival (everyone crawls the same open web); licensed deals are exclusive.
+    Each kind is cut to its pool (`within_pools`); when companies together ask for more licensed
+    tokens than are on offer, the deals are shared in proportion to what each asked.
+    Synthetic tokens are what the training cluster could generate (`synthetic_made`).
     """
-    scraped = np.minimum(
-        want[:, :, SCRAPED], np.maximum(pool[:, None, SCRAPED] - held[:, :, SCRAPED], 0.0)
-    )
+    want = within_pools(held, pool, want)
     asked = sum_companies(want[:, :, LICENSED], keepdims=True)
     licensed = want[:, :, LICENSED] * np.minimum(
         1.0, pool[:, None, LICENSED] / np.maximum(asked, 1e-12)
     )
-    got = np.stack([scraped, licensed, synthetic_made, np.zeros_like(scraped)], axis=-1)
+    synthetic = np.minimum(synthetic_made, want[:, :, SYNTHETIC])
+    got = np.stack(
+        [want[:, :, SCRAPED], licensed, synthetic, np.zeros_like(licensed)], axis=-1
+    )
     cost = sum_last(got, world.data_cost)
     new_pool = pool.copy()
     new_pool[:, LICENSED] -= sum_companies(licensed)
@@ -37,6 +66,24 @@ def acquire_data(
 def unique_tokens(world: World, held: np.ndarray) -> np.ndarray:
     """Quality-weighted unique tokens a run can draw on (R,C)."""
     return sum_last(held, world.data_quality)
+
+
+def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """Tokens' worth a run of `tokens` (R,C) learns from the data held (R,C,K).
+
+    Each token counts at its kind's quality. The run reads its best kinds first; past them it
+    either reads worse kinds or repeats the best ones, whichever is worth more: passes over the
+    same data decay as Muennighoff et al. 2023 fitted (`scaling.effective_tokens`), and passes
+    beyond the scenario's `max_epochs` teach nothing. More data of any kind never hurts."""
+    order = np.argsort(-world.data_quality, kind="stable")
+    q, u = world.data_quality[order], held[..., order]
+    best_u = np.cumsum(u, axis=-1)  # tokens in the best k kinds (R,C,K)
+    d = np.asarray(tokens)[..., None]
+    read_once = sum_last(np.minimum(np.maximum(d - best_u + u, 0.0), u), q)
+    unique = np.maximum(best_u, 1e-9)
+    passes = np.minimum(d, world.scenario.data.max_epochs * unique)
+    worth = scaling.effective_tokens(passes, unique, world.scenario.scaling) / unique
+    return np.maximum(read_once, (np.cumsum(u * q, axis=-1) * worth).max(axis=-1))
 
 
 def data_shares(held: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 from app.engine import scaling
 from app.engine.arrays import sum_last
 from app.engine.rng import Purpose, uniform
+from app.engine.rules import data
 from app.engine.world import World
 from app.scenario.schema import SECONDS_PER_ROUND
 
@@ -59,15 +60,12 @@ def plan_run(
     total_b: np.ndarray,
     active_b: np.ndarray,
     tokens_t: np.ndarray,
-    unique_t: np.ndarray,
+    held: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """FLOPs a run needs and the effective tokens it will have learned from, given its unique
-    data."""
-    s = world.scenario.scaling
-    flops = scaling.training_flops(active_b * 1e9, tokens_t * 1e12, s)
-    return np.asarray(flops), np.asarray(
-        scaling.effective_tokens(tokens_t, np.maximum(unique_t, 1e-6), s)
-    )
+    """FLOPs a run needs and the effective tokens it will have learned from the data the lab holds
+    (R,C,K): see `data.learned_tokens`."""
+    flops = scaling.training_flops(active_b * 1e9, tokens_t * 1e12, world.scenario.scaling)
+    return np.asarray(flops), data.learned_tokens(world, held, tokens_t)
 
 
 def advance_run(
