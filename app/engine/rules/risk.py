@@ -8,6 +8,7 @@ import numpy as np
 
 from app.engine.arrays import max_companies, sum_last
 from app.engine.rng import Purpose, uniform
+from app.engine.rules import tuning
 from app.engine.world import World
 
 INCIDENT_CAUSES = ("base", "usage", "safety", "safety_staff", "data")
@@ -41,7 +42,7 @@ def incident_rate_parts(
         np.full_like(served, np.log(max(sf.base_incident_rate, 1e-12))),
         usage,
         -safety / sf.safety_scale,
-        -safety_staff / sf.safety_staff_scale,
+        -tuning.safety_team_strength(world, safety_staff),
         np.log1p(sum_last(data_share, world.data_bias)),
     ]
     return np.stack(parts, axis=-1)

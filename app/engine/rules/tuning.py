@@ -7,6 +7,8 @@ import numpy as np
 from app.engine.state import SAFETY_STAFF, State
 from app.engine.world import World
 
+STRENGTH_AT_SCALE = 1.0 - np.exp(-1.0)  # a team of `safety_staff_scale` people has strength 1
+
 
 def fine_tune(world: World, sft: np.ndarray, spend: np.ndarray) -> np.ndarray:
     """SFT examples held per segment (R,C,S) as the quarter opens: last stock, slowly dated, plus
@@ -36,8 +38,16 @@ def safety_tuning(
     erode it."""
     sf = world.scenario.safety
     return stock * (1.0 - sf.safety_decay_per_round) + spend * (
-        1.0 + safety_staff / sf.safety_staff_scale
+        1.0 + safety_team_strength(world, safety_staff)
     )
+
+
+def safety_team_strength(world: World, safety_staff: np.ndarray) -> np.ndarray:
+    """What a safety team adds, with diminishing returns (R,C): 1 at `safety_staff_scale` people,
+    never above 1/(1 - 1/e) ~ 1.58 however many are hired (the tenth red-teamer finds less than the
+    first). It multiplies safety tuning, adds safety points and lowers the incident rate."""
+    x = safety_staff / world.scenario.safety.safety_staff_scale
+    return -np.expm1(-x) / STRENGTH_AT_SCALE
 
 
 def safety_level(
@@ -48,7 +58,7 @@ def safety_level(
     sf = world.scenario.safety
     tuned = start + (100.0 - start) * stock / (stock + sf.tuning_half_musd)
     return np.minimum(
-        tuned + sf.staff_safety_points * np.minimum(safety_staff / sf.safety_staff_scale, 1.0),
+        tuned + sf.staff_safety_points * np.minimum(safety_team_strength(world, safety_staff), 1.0),
         100.0,
     )
 
