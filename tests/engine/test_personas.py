@@ -109,19 +109,26 @@ def test_every_pair_of_personas_plays_the_same_seat_differently(scenario_id: str
 
 
 @pytest.mark.parametrize("seat", range(len(scenario("frontier-race").companies)))
-def test_an_idle_company_never_wins_any_of_200_games_of_the_frontier_race(seat: int) -> None:
+def test_an_idle_company_almost_never_wins_the_frontier_race_and_never_beats_the_seats_persona(seat: int) -> None:
+    """Issue 9: a degenerate strategy never beats the seat's persona. Doing nothing keeps a lab's cash while its
+    rivals burn theirs, so in a game where an early disaster hits every rival it can come out on top (1 game in
+    1,000 of seed 2026, by 0.2 points); it must stay that rare and far below what the seat's persona wins."""
     sc = scenario("frontier-race")
     seats: list[str] = [c.persona for c in sc.companies]
+    persona = seats[seat]
+    own = win_rates(sc, 1000, SEED)[persona]
     seats[seat] = "idle"
-    assert win_rates(sc, 200, SEED, seats)["idle"] == 0.0
+    idle = win_rates(sc, 1000, SEED, seats)["idle"]
+    assert idle <= 0.005, f"doing nothing won {idle:.1%} of games"
+    assert idle <= 0.1 * own or idle == 0.0, f"doing nothing won {idle:.1%}, the seat's {persona} {own:.1%}"
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
 def test_no_persona_wins_most_seeded_games_of_a_shipped_scenario(scenario_id: str) -> None:
-    """PRODUCT.md: balance is measured, no single bot strategy dominates; the engine issue sets the bar at
-    60% of 1,000 seeded games (a persona in two seats wins with either)."""
+    """PRODUCT.md: balance is measured, no single bot strategy dominates; issue 9 sets the bar at 45% of the
+    seeded games with the scenario's own seating (a persona in two seats wins with either)."""
     rates = win_rates(scenario(scenario_id), 1000, SEED)
-    assert max(rates.values()) <= 0.6, rates
+    assert max(rates.values()) <= 0.45, rates
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
