@@ -7,9 +7,9 @@ import secrets
 from functools import lru_cache
 from typing import Any
 
-from app.engine.rules import scoring
 from app.lifecycle import CARRY_ON
 from app.scenario import PERSONAS, Scenario, list_scenarios
+from app.scenario import scorecard as scoring
 from app.services.setup import SEED_MAX, GameSetup
 
 TEAM = "team"

@@ -13,8 +13,8 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
 from app.clock import aware
-from app.engine.rules import scoring
 from app.lifecycle import is_deciding, is_over, practice_over
+from app.scenario import scorecard as scoring
 from app.settings import PROJECT_ROOT
 
 PARTIAL_BLOCK = "content"

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import clock
+from app.engine.world import World
+from app.scenario import find_scenario
 from app.services import drafts, games, live, rounds, students
 from app.settings import Settings
 from app.web.main import create_app
@@ -87,7 +89,8 @@ def test_the_decision_page_answers_as_the_student_types(app_and_game: tuple[Test
     assert 'id="err-finance.raise_equity_musd"' in typed and "Enter a number, not 'abc'." in typed
     form["finance.raise_equity_musd"] = "0"
     typed = html.unescape(client.post("/play/decide/check", data=form, headers={"HX-Request": "true"}).text)
-    assert re.search(r"GPU purchases cost \$30,000\.0M; you have \$[\d,.]+M left\.", typed)
+    installed = World(find_scenario("frontier-race")).gpu_price_musd[1] * 1_000_000  # H100s with their servers
+    assert re.search(rf"GPU purchases cost \${installed:,.1f}M; you have \$[\d,.]+M left\.", typed), installed
     run = {"training.start.enabled": "on", "training.start.params_b": "70", "training.start.tokens_t": "14", "compute.serving_share": "0.5", **csrf(page)}
     typed = html.unescape(client.post("/play/decide/check", data=run, headers={"HX-Request": "true"}).text)
     assert "Pre-training run" in typed and "finishing in round" in typed and "No problems found." in typed
