@@ -157,9 +157,11 @@ def installed_share(
     world: World, previous: np.ndarray, choice: Choice, previous_price: np.ndarray
 ) -> np.ndarray:
     """Each quarter only the churning share of buyers re-chooses (switching costs are a moat); a
-    price rise sheds installed buyers as it would deter new ones, and barred offers lose all."""
+    price rise sheds installed buyers as it would deter new ones, and barred offers lose all. A
+    rise is against the market: a price held while the market's falls is a rise."""
     churn = world.seg_churn
-    rise = np.maximum(choice.offers.price / np.maximum(previous_price, 1e-9), 1.0)
+    market_move = world.price_index(choice.round) / world.price_index(max(choice.round - 1, 1))
+    rise = np.maximum(choice.offers.price / np.maximum(previous_price, 1e-9) / market_move, 1.0)
     retained = (1.0 - churn) * rise**-world.seg_price_sens
     return retained * previous * choice.eligible + churn * choice.probability
 
