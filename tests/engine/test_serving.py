@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from app.engine.rng import run_seeds
 from app.engine.rules import market
+from app.engine.start import initial_state
 from app.engine.world import World
 from app.scenario import find_scenario
+
+from .factories import SCENARIO_IDS, world
 
 PEAK = np.array([[1e25]])  # serving FLOPs a quarter
 ALGO = np.array([[1.0]])
@@ -76,3 +81,23 @@ def test_a_valuation_moves_only_part_of_the_way_to_one_quarters_numbers_and_fall
     assert calm[0, 0] == 10_000.0 + k * 20_000.0 < 30_000.0
     scandal = finance.valuation(w, after, before, zero, zero, np.ones((1, 1)))
     assert scandal[0, 0] < calm[0, 0]
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_price_held_while_the_market_falls_loses_installed_buyers_as_a_rise_would(scenario_id: str) -> None:
+    """The exploit audit: a product company that did nothing kept 90% of its buyers a quarter at 5.7x the
+    reference price, because only a rise of its own price shed them; a price held while the market's falls is a
+    rise against the market."""
+    w = world(scenario_id)
+    state = initial_state(w, run_seeds(3, 1))
+    rnd = 3
+    held = state.prices  # last quarter's prices, unchanged
+    followed = held * w.price_index(rnd) / w.price_index(rnd - 1)  # moved with the market
+    kept = {}
+    for name, price in (("held", held), ("followed", followed)):
+        offers = market.Offers(capability=state.model_cap, domain=np.zeros_like(price), safety=np.full_like(state.cash, 60.0),
+                               freshness=np.full_like(state.cash, 80.0), brand=state.brand, ecosystem=state.ecosystem, price=price)
+        choice = market.choose(w, offers, state.open_capability, rnd, np.zeros(1))
+        kept[name] = market.installed_share(w, state.share, choice, held) - w.seg_churn * choice.probability
+    kept_any = kept["followed"] > 1e-12  # buyers barred by a safety floor leave either way
+    assert kept_any.any() and (kept["held"] < kept["followed"] - 1e-12)[kept_any].all()
