@@ -300,8 +300,12 @@ class Measured:
 
     @property
     def big_enough(self) -> bool:
+        """A size a class notices (issue 9): 10% of the outcome the row names, or 3 scorecard points for
+        the company (the outcome moving the right way, the score saying how much it mattered)."""
         size = abs(self.diff)
         if self.row.measure == "score" and size >= SCORE_POINTS:
+            return True
+        if self.score_diff == self.score_diff and abs(self.score_diff) >= SCORE_POINTS:  # not nan
             return True
         return size >= SHARE_OF_BASELINE * abs(self.base) and size > 0
 
