@@ -1,0 +1,139 @@
+"""Fit the personas' traits and the companies' starting cash for balance: a coordinate search, as docs/model.md
+("Rivals and balance") says the shipped figures were fitted.
+
+Run:  .venv/bin/python bench/tune_balance.py [--games N] [--sweeps K] [--out best.json]
+
+The objective, over every shipped scenario with its own seating (N seeded games each, seed 2024):
+  2 x (the largest persona win rate above 40%)  +  every seat's shortfall below a 7% win rate,
+summed over scenarios. Each step tries one trait of one persona (a step up and a step down within the bounds below)
+or one company's starting cash (x1.5 or /1.5, later x1.2), and keeps it when the objective falls. A trait change is
+refused if it breaks a persona's signature: the scale maximalist buys the most GPUs and plans the longest runs, the
+safety-first lab spends the most on safety, the disruptor prices at least 0.1 below everyone, the incumbent markets
+hardest. Nothing is written to the code: the best traits and cash multipliers go to a JSON file to be read and
+copied into app/engine/personas.py and scenarios/*.yaml by hand (then check with bench/balance.py on other seeds:
+160 games a scenario overfit a little).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from app.engine import batch, personas  # noqa: E402
+from app.scenario import Scenario, list_scenarios  # noqa: E402
+
+PLAYING = ("scale_maximalist", "fast_follower", "safety_first", "price_disruptor", "incumbent")
+BOUNDS = {"markup": (0.5, 1.4), "pay": (0.85, 1.3), "gpu_appetite": (0.02, 0.35), "run_rounds": (0.8, 4),
+          "moe": (1, 8), "overtrain": (1, 4), "sft_share": (0.01, 0.14), "safety_share": (0.01, 0.1),
+          "marketing_share": (0.003, 0.06), "match": (0.0, 1.0), "undercut": (0.0, 0.15), "hiring": (0.0, 0.08)}
+MAX_PERSONA, MIN_SEAT = 0.40, 0.07  # a margin under the issue's 45% and over its 5%
+FIELDS = [f.name for f in fields(personas.Traits)]
+Traits = dict[str, personas.Traits]
+Cash = dict[str, list[float]]
+
+
+def install(traits: Traits) -> None:
+    """Play with these traits (the personas' table is read at every decision)."""
+    personas.TRAITS.update(traits)
+    personas._TABLE[:] = np.array([[getattr(personas.TRAITS[p], f) for f in FIELDS] for p in personas.PERSONAS])
+
+
+def signature_kept(tr: Traits) -> bool:
+    def g(p: str, f: str) -> float:
+        return float(getattr(tr[p], f))
+    return (all(g("scale_maximalist", "gpu_appetite") >= g(p, "gpu_appetite") for p in PLAYING)
+            and all(g("scale_maximalist", "run_rounds") >= g(p, "run_rounds") for p in PLAYING)
+            and all(g("safety_first", "safety_share") >= g(p, "safety_share") for p in PLAYING)
+            and all(g("price_disruptor", "markup") <= g(p, "markup") - 0.1 for p in PLAYING if p != "price_disruptor")
+            and all(g("incumbent", "marketing_share") >= g(p, "marketing_share") for p in PLAYING))
+
+
+def with_cash(base: list[Scenario], cash: Cash) -> list[Scenario]:
+    out = []
+    for sc in base:
+        cos = [c.model_copy(update={"cash_musd": c.cash_musd * cash[sc.id][i]}) for i, c in enumerate(sc.companies)]
+        out.append(sc.model_copy(update={"companies": cos}))
+    return out
+
+
+def objective(base: list[Scenario], cash: Cash, games: int) -> tuple[float, dict[str, list[float]]]:
+    total, seats_won = 0.0, {}
+    for sc in with_cash(base, cash):
+        seats = [c.persona for c in sc.companies]
+        scores = batch.final_scores(sc, games, 2024, seats, workers=1)
+        rate = np.bincount(scores.argmax(1), minlength=len(seats)) / games
+        by_persona: dict[str, float] = {}
+        for i, p in enumerate(seats):
+            by_persona[p] = by_persona.get(p, 0.0) + float(rate[i])
+        total += 2 * max(0.0, max(by_persona.values()) - MAX_PERSONA) + sum(max(0.0, MIN_SEAT - r) for r in rate)
+        seats_won[sc.id] = [round(float(r), 3) for r in rate]
+    return total, seats_won
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--games", type=int, default=160)
+    ap.add_argument("--sweeps", type=int, default=5)
+    ap.add_argument("--out", default="tune_balance.json")
+    args = ap.parse_args()
+    base = list_scenarios()
+    tr: Traits = {p: personas.TRAITS[p] for p in PLAYING}
+    cash: Cash = {sc.id: [1.0] * len(sc.companies) for sc in base}
+    install(tr)
+    best, seats_won = objective(base, cash, args.games)
+    print(f"start objective={best:.3f} {seats_won}", flush=True)
+    keys: list[tuple[str, Any, Any]] = [("trait", p, f) for p in PLAYING for f in BOUNDS
+                                        if f != "undercut" or p == "price_disruptor"]
+    keys += [("cash", sc.id, i) for sc in base for i in range(len(sc.companies))]
+    t0 = time.perf_counter()
+    for sweep in range(args.sweeps):
+        improved, coarse = False, sweep < 2
+        for k in np.random.default_rng(100 + sweep).permutation(len(keys)):
+            kind, a, b = keys[k]
+            if kind == "trait":
+                lo, hi = BOUNDS[b]
+                cur, step = float(getattr(tr[a], b)), (hi - lo) * (0.18 if coarse else 0.08)
+                tries = [float(np.clip(cur + step, lo, hi)), float(np.clip(cur - step, lo, hi))]
+            else:
+                cur, f = cash[a][b], (1.5 if coarse else 1.2)
+                tries = [min(cur * f, 4.0), max(cur / f, 0.4)]
+            for value in tries:
+                if abs(value - cur) < 1e-9:
+                    continue
+                trial_tr, trial_cash = dict(tr), {s: list(v) for s, v in cash.items()}
+                if kind == "trait":
+                    trial_tr[a] = replace(tr[a], **{b: value})
+                    if not signature_kept(trial_tr):
+                        continue
+                else:
+                    trial_cash[a][b] = value
+                install(trial_tr)
+                score, won = objective(base, trial_cash, args.games)
+                if score < best - 1e-9:
+                    tr, cash, best, seats_won, improved = trial_tr, trial_cash, score, won, True
+                    print(f"[{time.perf_counter() - t0:6.0f}s] sweep {sweep} {a}.{b} {cur:.3f}->{value:.3f} "
+                          f"objective={best:.3f} {seats_won}", flush=True)
+                    break
+            install(tr)
+        print(f"sweep {sweep} done objective={best:.3f}", flush=True)
+        if not improved or best == 0:
+            break
+    Path(args.out).write_text(json.dumps({
+        "traits": {p: {f: getattr(tr[p], f) for f in FIELDS} for p in PLAYING},
+        "cash_multipliers": cash, "objective": best, "seat_win_rates": seats_won}, indent=1))
+    print(f"objective={best:.3f}  (written to {args.out})")
+
+
+if __name__ == "__main__":
+    main()
