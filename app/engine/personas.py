@@ -384,11 +384,13 @@ def _sft(
     return (t["sft_share"] * a * revenue + 1.0 * (t["sft_share"] > 0))[:, :, None] * weight
 
 
-def _best_gpu(world: World, state: State, rnd: int) -> tuple[np.ndarray, np.ndarray]:
-    """(R,C) index of the GPU each company would buy, the most FLOP/s per dollar it may have (export
-    controls included: the rule its orders are checked against), and whether it may buy any."""
+def _best_gpu(world: World, state: State, rnd: int,
+              price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(R,C) index of the GPU with the most FLOP/s per dollar of `price` (G,: to buy or to rent)
+    each company may have (export controls included: the rule its orders are checked against), and
+    whether it may have any."""
     allowed = compute.gpu_allowed(world, rnd, events.export_ban_ahead(world, state.events_left))
-    per_dollar = np.where(allowed, world.gpu_tflops / world.gpu_price_musd, -np.inf)
+    per_dollar = np.where(allowed, world.gpu_tflops / price, -np.inf)
     return per_dollar.argmax(axis=-1), np.asarray(allowed.any(axis=-1))
 
 
@@ -417,7 +419,7 @@ def _compute_and_training(
         compute.peak_flops(world, state.pipeline.sum(axis=2)) if state.pipeline.shape[2] else 0.0
     )
     need_serving, serving_share, rent = _serving_plan(world, state, peak, rnd)
-    best, can_buy = _best_gpu(world, state, rnd)
+    best, can_buy = _best_gpu(world, state, rnd, world.gpu_price_musd)
     best_flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
     rounds_left = sc.rounds - state.round
     trains_again = state.run_on | (rounds_left > t["run_rounds"] + 1)  # else GPUs would sit idle
@@ -500,11 +502,9 @@ def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int) -> 
     """GPUs a lab rents for the quarter (R,C,G) when even its whole owned fleet cannot serve what
     it plans to: bought GPUs arrive only after the delivery lag, rented ones now. It rents the
     type with the most FLOPs per rental dollar that export controls let it have."""
-    allowed = compute.gpu_allowed(world, rnd, events.export_ban_ahead(world, state.events_left))
-    per_dollar = np.where(allowed, world.gpu_tflops / world.gpu_rent_musd_round, -np.inf)
-    best = per_dollar.argmax(axis=-1)  # (R,C)
+    best, can_rent = _best_gpu(world, state, rnd, world.gpu_rent_musd_round)
     flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
-    wanted = np.ceil(np.maximum(missing_peak, 0.0) / flops) * allowed.any(axis=-1)
+    wanted = np.ceil(np.maximum(missing_peak, 0.0) / flops) * can_rent
     rent = np.zeros(state.gpus.shape)
     np.put_along_axis(rent, best[:, :, None], wanted[:, :, None], axis=2)
     return rent
