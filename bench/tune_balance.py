@@ -8,7 +8,7 @@ The objective, over every shipped scenario with its own seating (N seeded games 
 summed over scenarios. Each step tries one trait of one persona (a step up and a step down within the bounds below)
 or one company's starting cash (x1.5 or /1.5, later x1.2), and keeps it when the objective falls. A trait change is
 refused if it breaks a persona's signature: the scale maximalist buys the most GPUs and plans the longest runs, the
-safety-first lab spends the most on safety, the disruptor prices at least 0.1 below everyone, the incumbent markets
+safety-first lab spends the most on safety, the disruptor marks up at least 0.05 less than everyone, the incumbent markets
 hardest. Nothing is written to the code: the best traits and cash multipliers go to a JSON file to be read and
 copied into app/engine/personas.py and scenarios/*.yaml by hand (then check with bench/balance.py on other seeds:
 160 games a scenario overfit a little).
@@ -34,9 +34,10 @@ from app.engine import batch, personas  # noqa: E402
 from app.scenario import Scenario, list_scenarios  # noqa: E402
 
 PLAYING = ("scale_maximalist", "fast_follower", "safety_first", "price_disruptor", "incumbent")
-BOUNDS = {"markup": (0.5, 1.4), "pay": (0.85, 1.3), "gpu_appetite": (0.02, 0.35), "run_rounds": (0.8, 4),
+BOUNDS = {"markup": (0.5, 1.0), "pay": (0.85, 1.3), "gpu_appetite": (0.02, 0.35), "run_rounds": (0.8, 4),
           "moe": (1, 8), "overtrain": (1, 4), "sft_share": (0.01, 0.14), "safety_share": (0.01, 0.1),
-          "marketing_share": (0.003, 0.06), "match": (0.0, 1.0), "undercut": (0.0, 0.15), "hiring": (0.0, 0.08)}
+          "marketing_share": (0.003, 0.06), "hiring": (0.0, 0.08),
+          "api_markup": (1.1, 3.0)}
 MAX_PERSONA, MIN_SEAT = 0.40, 0.07  # a margin under the 45% and over its 5%
 FIELDS = [f.name for f in fields(personas.Traits)]
 Traits = dict[str, personas.Traits]
@@ -55,7 +56,7 @@ def signature_kept(tr: Traits) -> bool:
     return (all(g("scale_maximalist", "gpu_appetite") >= g(p, "gpu_appetite") for p in PLAYING)
             and all(g("scale_maximalist", "run_rounds") >= g(p, "run_rounds") for p in PLAYING)
             and all(g("safety_first", "safety_share") >= g(p, "safety_share") for p in PLAYING)
-            and all(g("price_disruptor", "markup") <= g(p, "markup") - 0.1 for p in PLAYING if p != "price_disruptor")
+            and all(g("price_disruptor", "markup") <= g(p, "markup") - 0.05 for p in PLAYING if p != "price_disruptor")
             and all(g("incumbent", "marketing_share") >= g(p, "marketing_share") for p in PLAYING))
 
 
@@ -93,8 +94,7 @@ def main() -> None:
     install(tr)
     best, seats_won = objective(base, cash, args.games)
     print(f"start objective={best:.3f} {seats_won}", flush=True)
-    keys: list[tuple[str, Any, Any]] = [("trait", p, f) for p in PLAYING for f in BOUNDS
-                                        if f != "undercut" or p == "price_disruptor"]
+    keys: list[tuple[str, Any, Any]] = [("trait", p, f) for p in PLAYING for f in BOUNDS]
     keys += [("cash", sc.id, i) for sc in base for i in range(len(sc.companies))]
     t0 = time.perf_counter()
     for sweep in range(args.sweeps):

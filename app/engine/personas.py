@@ -13,13 +13,13 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import max_companies, sum_companies, sum_last
+from app.engine.arrays import sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.start import carried_on, standing_decisions
 from app.engine.state import ENGINEERS, State
-from app.engine.validation import affordable
+from app.engine.validation import affordable, running_costs, spending
 from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
 
@@ -29,10 +29,12 @@ SERVING_HEADROOM = 1.15  # capacity planned above last quarter's demand
 MIN_SERVING = 0.3  # share of the fleet a lab keeps serving while it trains
 PRICE_STEP_UP, PRICE_STEP_DOWN = 1.12, 0.92  # price moves when capacity binds or lies idle
 PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's target each quarter
-PRICE_BAND = (0.6, 2.0)  # never further than this from the target markup
+PRICE_BAND = (0.6, 2.0)  # a capacity step never takes the price further than this from target
+MAX_PRICE_OVER_REFERENCE = 2.0  # the most a persona aims to charge, against the reference price
+RAISE_BELOW_RUNWAY, RAISE_TO_RUNWAY = 4.0, 8.0  # quarters of burn: raise at one year, for two
+MARKET_WORTH_QUALIFYING = 0.1  # a segment with a tenth of the market's value is worth selling to
+SAFETY_MARGIN = 5.0  # points above a segment's minimum safety a persona aims for
 COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% over what it costs
-COMPARABLE_GAP = 5.0  # a rival within this many capability points is a like-for-like offer
-PRICE_CUT_NOTICED = 0.03  # a rival at least 3% below a persona's own last price is a price cut
 SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
 EPOCHS_KEPT = 4.0  # passes over its data a persona accepts before buying more (Muennighoff et al.
 # 2023: up to ~4 epochs, repeated data is almost as good as unique)
@@ -46,7 +48,7 @@ CAPEX_SHARE_OF_CASH = (
 class Traits:
     """What makes a persona itself; every field is a plain number."""
 
-    markup: float  # list price as a share of the reference price
+    markup: float  # list price over the profit-maximising price (its best response to rivals)
     pay: float  # pay relative to market
     hiring: float  # headcount growth a quarter
     gpu_appetite: float  # training fleet growth a quarter
@@ -65,28 +67,25 @@ class Traits:
     reserve_rounds: float  # quarters of costs it keeps in cash
     api_markup: float  # wholesale price over cloud cost
     borrow: float  # 1 = prefers debt to equity
-    match: float  # share of a comparable rival's price cut it answers (0 holds, 1 matches)
-    undercut: float  # how far below that rival it goes once it answers
 
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        1.15, 1.145, 0.016, 0.24, 3.5, 3, 1, 0.04, 0.03, 60, 0.02, 1, 0.1, 0.6, 2, 1.4, 0, 0.5, 0
+        1, 1.226, 0.016, 0.299, 3.5, 3, 1, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 1.4, 0
     ),
     "fast_follower": Traits(
-        0.75, 0.85, 0.028, 0.099, 2, 2.26, 2, 0.103, 0.036, 55, 0.01, 1, 0.3, 0.2, 3, 1.2, 0, 1, 0
+        0.95, 1.012, 0.028, 0.02, 1.744, 2.26, 3.08, 0.103, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0
     ),
     "safety_first": Traits(
-        1.2, 1.136, 0.016, 0.02, 2, 1, 1, 0.05, 0.07, 75, 0.04, 1, 0.5, 0, 3, 1.5, 0, 0.38, 0
+        1, 1.055, 0.022, 0.02, 2, 1, 1, 0.05, 0.07, 75, 0.03, 1, 0.5, 0, 3, 1.5, 0
     ),
     "price_disruptor": Traits(
-        0.6, 0.9, 0.03, 0.1, 0.8, 8, 3.54, 0.05, 0.01, 55, 0.03, 0, 0.1, 0.4, 3, 1.1, 0, 1, 0.092
+        0.85, 0.9, 0.044, 0.074, 0.8, 8, 4, 0.05, 0.026, 55, 0.008, 0, 0.1, 0.4, 3, 1.1, 0
     ),
     "incumbent": Traits(
-        0.726, 1.267, 0.051, 0.02, 1.424, 1, 1, 0.04, 0.037, 60, 0.055, 1, 0.5, 0.2, 3, 1.5, 1,
-        0.75, 0
+        1, 1.3, 0.08, 0.02, 1.424, 1, 1, 0.017, 0.037, 60, 0.045, 1, 0.5, 0.2, 3, 1.5, 1
     ),
-    "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0),
+    "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
 }
 assert set(TRAITS) == set(PERSONAS)
 
@@ -143,11 +142,15 @@ def plan(
     base = standing_decisions(world, state)
     rnd = state.round + 1
     lab = world.is_lab[None, :]
-    price = _prices(world, state, t, a, rnd)
+    api_price = np.where(lab, _api_price(world, state, t, rnd), 0.0)
+    price = _prices(world, state, t, a, rnd, api_price)
     serving_share, buy, rent, run, data_buy = _compute_and_training(world, state, t, a, rnd)
     revenue = np.maximum(state.revenue, 1.0)
     sft = _sft(world, state, t, a, revenue)
-    safety_gap = np.maximum(t["safety_target"] - tuning.safety_now(world, state), 0.0)
+    target_safety = np.maximum(t["safety_target"], _safety_the_market_asks(world)) * (
+        t["safety_target"] > 0
+    )
+    safety_gap = np.maximum(target_safety - tuning.safety_now(world, state), 0.0)
     safety = np.where(
         safety_gap > 0,
         t["safety_share"] * revenue * (1.0 + safety_gap / 20.0),
@@ -171,10 +174,18 @@ def plan(
         safety=safety,
         rag=t["retrieval"] * np.ones_like(a),
         price=price,
-        api_price=np.where(lab, _api_price(world, state, t, rnd), 0.0),
+        api_price=api_price,
         marketing=t["marketing_share"] * a * revenue,
         base=_base_model(world, state, rnd),
     )
+
+
+def _safety_the_market_asks(world: World) -> float:
+    """The safety level a team reads off the scenario: enough to sell in every segment that brings
+    at least MARKET_WORTH_QUALIFYING of the market's value at reference prices, with a margin."""
+    value = world.seg_volume * world.seg_ref_price
+    worth = value >= MARKET_WORTH_QUALIFYING * value.sum()
+    return float(np.max(np.where(worth, world.seg_min_safety, 0.0))) + SAFETY_MARGIN
 
 
 def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) -> DecisionArrays:
@@ -183,7 +194,29 @@ def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) 
     shape = (state.runs, seats.size)
     reserve = np.broadcast_to(_TABLE[seats, _FIELD["reserve_rounds"]], shape)
     prefers_debt = np.broadcast_to(_TABLE[seats, _FIELD["borrow"]] > 0.5, shape)
+    planned = _fundraise(world, state, planned, prefers_debt)
     return affordable(world, state, planned, reserve, prefers_debt)
+
+
+def _fundraise(world: World, state: State, planned: DecisionArrays,
+               prefers_debt: np.ndarray) -> DecisionArrays:
+    """A company burning cash raises before it runs short, as labs raise a round every year or so:
+    once its cash covers fewer than RAISE_BELOW_RUNWAY quarters of its planned burn, it raises
+    (or, if it prefers debt, borrows) enough for RAISE_TO_RUNWAY quarters, within what investors
+    and lenders allow."""
+    burn = np.maximum(
+        sum_last(spending(world, planned)) + running_costs(world, state, planned) - state.revenue,
+        0.0,
+    )
+    short = (burn > 0) & (state.cash < RAISE_BELOW_RUNWAY * burn)
+    want = np.where(short, np.maximum(RAISE_TO_RUNWAY * burn - state.cash, 0.0), 0.0)
+    room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
+    borrow = np.where(prefers_debt, np.minimum(want, room_debt), 0.0)
+    equity = np.minimum(want - borrow, finance.max_raise(world, state.valuation))
+    return planned.replace(
+        borrow=np.maximum(planned.borrow, borrow),
+        raise_equity=np.maximum(planned.raise_equity, equity),
+    )
 
 
 def settle(
@@ -202,31 +235,19 @@ def settle(
     return standing.where(np.broadcast_to(idle, (state.runs, seats.size)), fitted)
 
 
-def _public_capability(world: World, state: State) -> np.ndarray:
-    """The leaderboard: capability of what each company sells (R,C)."""
-    return market.base_of(state.base, state.model_cap, state.open_capability)
-
-
-def _best_rival(values: np.ndarray) -> np.ndarray:
-    """For each company, the best value among the others (R,C), from the top two."""
-    top = max_companies(values, keepdims=True)
-    is_top = values == top
-    second = max_companies(np.where(is_top, -np.inf, values), keepdims=True)
-    alone = sum_companies(is_top.astype(np.float64), keepdims=True) == 1
-    return np.where(is_top & alone, second, top)
-
-
 def _prices(
-    world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int
+    world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int,
+    api_price: np.ndarray,
 ) -> np.ndarray:
-    """List price: the persona's markup on the reference, a premium for a lead on rivals, more when
-    capacity binds."""
-    cap = _public_capability(world, state)
-    best_rival = _best_rival(cap)
-    lead = np.clip(
-        (cap - np.maximum(best_rival, state.open_capability[:, None])) / 100.0, -0.3, 0.3
-    )
-    target = t["markup"] * (1.0 + lead) / np.sqrt(a)
+    """List price: the persona's markup on the price that maximises its profit in each segment
+    (its best response to rivals' prices, read from the share they left it: a rival's price cut
+    takes share, which makes demand more elastic and lowers the best response, so a cut is
+    answered in part, never matched down to cost), more when capacity binds, less when it lies
+    idle."""
+    cost = _cost_per_m_tokens(world, state, rnd)
+    ref = world.reference_price(rnd)
+    best = best_response_price(world, state.share, cost, rnd) / ref
+    target = t["markup"][:, :, None] * best / np.sqrt(a)[:, :, None]
     short = state.demand > 1.02 * state.served
     most = np.where(world.is_lab, 0.9, 1.0)
     can_serve = market.serving_capacity(
@@ -247,30 +268,34 @@ def _prices(
         np.where(
             idle[:, :, None],
             last * PRICE_STEP_DOWN,
-            last + PRICE_PULL * (target[:, :, None] - last),
+            last + PRICE_PULL * (target - last),
         ),
     )
-    markup = np.clip(
-        steered, PRICE_BAND[0] * target[:, :, None], PRICE_BAND[1] * target[:, :, None]
+    stepped = (short | idle)[:, :, None]  # a step never takes the price out of the band
+    markup = np.where(
+        stepped, np.clip(steered, PRICE_BAND[0] * target, PRICE_BAND[1] * target), steered
     )
-    markup = _answer_rivals(state, t, cap, last, markup)
-    floor = COST_FLOOR_MARKUP * _cost_per_m_tokens(world, state, rnd)
-    return np.maximum(world.reference_price(rnd)[None, None, :] * markup, floor[:, :, None])
+    floor = np.maximum(COST_FLOOR_MARKUP * cost, _channel_floor(world, api_price))
+    return np.maximum(ref[None, None, :] * markup, floor[:, :, None])
 
 
-def _answer_rivals(state: State, t: dict[str, np.ndarray], cap: np.ndarray, last: np.ndarray,
-                   markup: np.ndarray) -> np.ndarray:
-    """A persona answers a like-for-like rival's lower price (R,C,S markups on the reference): it
-    closes its `match` share of the gap to that rival less its `undercut`. Hold (0), match (1) or
-    undercut: a price cut met by every rival is a price war that costs them all."""
-    comparable = cap[:, None, :] >= cap[:, :, None] - COMPARABLE_GAP  # (R, me, rival)
-    rival = comparable & ~np.eye(cap.shape[1], dtype=bool)[None]
-    rival_markup = np.where(rival[..., None], last[:, None, :, :], np.inf)  # (R, me, rival, S)
-    lowest = rival_markup.min(axis=2)  # cheapest like-for-like rival in each segment
-    cut = lowest < last * (1.0 - PRICE_CUT_NOTICED)  # a rival went below me: answer it
-    answer = lowest * (1.0 - t["undercut"][:, :, None])
-    gap = np.where(cut, np.maximum(markup - answer, 0.0), 0.0)
-    return markup - t["match"][:, :, None] * gap
+def _channel_floor(world: World, api_price: np.ndarray) -> np.ndarray:
+    """A lab that sells its model wholesale never sells it retail for less than its wholesale
+    price (it would undercut its own customers, who would then buy its retail product); in a game
+    without product companies there is no channel to protect."""
+    return api_price if (~world.is_lab).any() else np.zeros_like(api_price)
+
+
+def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: int) -> np.ndarray:
+    """The profit-maximising price in each segment (R,C,S, $ per M tokens) of a seller with this
+    share and this cost per token, under the market's logit demand: the elasticity a seller
+    faces is price_sensitivity x (1 - share), and price = cost x e / (e - 1). Where demand is
+    inelastic (a large share) the price rises until buyers leave; within the quarter it is held
+    to MAX_PRICE_OVER_REFERENCE."""
+    e = world.seg_price_sens * (1.0 - np.clip(share, 0.0, 1.0))
+    ceiling = MAX_PRICE_OVER_REFERENCE * world.reference_price(rnd)
+    over_cost = e / np.maximum(e - 1.0, 1e-6)
+    return np.where(e > 1.0, np.minimum(cost[:, :, None] * over_cost, ceiling), ceiling)
 
 
 def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
@@ -294,19 +319,22 @@ def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
 
 
 def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int) -> np.ndarray:
-    """Wholesale price: what the market bears, the price at which product companies still expect
-    more profit on the lab's model than on open weights, within the scenario's limit; never below
-    the persona's markup on what serving a token costs the lab."""
+    """Wholesale price: the persona's markup on what serving a token costs the lab, unless the
+    market will not bear it: no more than a product company selling at the market's reference
+    price can pay and still expect more profit on the lab's model than on open weights, within
+    the scenario's limit; never below the cost floor. It reads the reference, not the product
+    companies' own prices, which follow the wholesale price (reading them would spiral both
+    down)."""
     cost = market.cloud_cost_per_m_tokens(
         world, np.maximum(state.model_active, 1e-3), state.algo, rnd
     )
-    retail = _product_list_price(world, state)
+    retail = float(world.reference_price(rnd).mean())
     lead = np.exp(-_capability_pull(world) * (state.model_cap - state.open_capability[:, None]))
     competitive = retail - SWITCHING_HURDLE * lead * np.maximum(
         retail - market.open_serving_cost(world, rnd), 0.0
     )
     bearable = np.minimum(competitive, market.api_price_limit(world, rnd))
-    return np.maximum(bearable, np.maximum(t["api_markup"], COST_FLOOR_MARKUP) * cost)
+    return np.maximum(np.minimum(t["api_markup"] * cost, bearable), COST_FLOOR_MARKUP * cost)
 
 
 def _product_engineers(
@@ -318,15 +346,6 @@ def _product_engineers(
     per_engineer = market.product_capacity(world, np.ones_like(engineers), rnd)
     needed = SERVING_HEADROOM * growth * state.demand / per_engineer
     return np.where(world.is_lab[None, :], engineers, np.maximum(engineers, needed))
-
-
-def _product_list_price(world: World, state: State) -> np.ndarray:
-    """The average list price of the game's product companies (R,1), the lab's own without any."""
-    products = ~world.is_lab
-    if not products.any():
-        return state.prices.mean(axis=-1)
-    listed = np.ascontiguousarray(state.prices[:, products]).reshape(state.runs, -1)
-    return listed.mean(axis=-1)[:, None]  # one row at a time: the same sum whatever the batch
 
 
 def _capability_pull(world: World) -> float:
@@ -448,7 +467,9 @@ def _compute_and_training(
     bought = _data_buy(world, state, t, tokens_t)
     held = data.after_purchases(state.data, state.data_pool, bought)
     _, tokens_eff = training.plan_run(world, total_b, active_b, tokens_t, held)
-    new_cap = training.finished_capability(world, total_b, active_b, tokens_eff, state.algo)
+    new_cap = training.finished_capability(
+        world, total_b, active_b, tokens_t, tokens_eff, state.algo
+    )
     start = (
         lab
         & ~state.run_on

@@ -115,7 +115,8 @@ def _training(
     generating = _generating(world, state, c, decision, held, serving_share) * per_round
     rounds = training.quarters_to_finish(float(flops[0, 0]) + generating, per_round)
     cap = training.finished_capability(
-        world, one(plan.params_b), one(plan.active), tokens_eff, state.algo[0:1, c : c + 1]
+        world, one(plan.params_b), one(plan.active), one(plan.tokens_t), tokens_eff,
+        state.algo[0:1, c : c + 1],
     )
     return TrainingPreview(
         float(flops[0, 0]),

@@ -68,11 +68,17 @@ def training_flops(active_params: ArrayLike, tokens: ArrayLike, s: Scaling) -> A
 
 
 def model_capability(
-    total: ArrayLike, active: ArrayLike, tokens_eff: ArrayLike, algo: ArrayLike, s: Scaling
+    total: ArrayLike, active: ArrayLike, tokens_eff: ArrayLike, algo: ArrayLike, s: Scaling,
+    data_quality: ArrayLike = 1.0,
 ) -> ArrayLike:
-    """Capability of a finished run; algorithmic efficiency multiplies effective compute (split
-    evenly over N and D)."""
-    boost = np.sqrt(np.maximum(algo, 1.0))
+    """Capability of a finished run; algorithmic efficiency and the quality of the data read
+    multiply effective compute (split evenly over N and D). `data_quality` is what a token read
+    was worth against a web-scraped one (1: as good; repeated or synthetic data is worth less,
+    licensed and users' data more), raised to `s.data_quality_exponent`: better data trains a
+    better model from the same compute, as curated corpora do (Gunasekar et al. 2023, "Textbooks
+    are all you need"; Penedo et al. 2024, FineWeb-Edu)."""
+    quality = np.maximum(np.asarray(data_quality), 1e-6) ** s.data_quality_exponent
+    boost = np.sqrt(np.maximum(algo, 1.0) * quality)
     return capability(
         loss(effective_params(total, active, s) * boost, np.asarray(tokens_eff) * boost, s), s
     )

@@ -150,7 +150,7 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
         world.is_lab[None, :],
     )
     value = finance.valuation(
-        world, enterprise, enterprise, a["cash"], np.zeros((1, C)), np.zeros((1, C))
+        world, enterprise, enterprise, a["cash"], np.zeros((1, C)), a["ppe"], np.zeros((1, C))
     )
     one = {
         "open_capability": open_cap,

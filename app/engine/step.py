@@ -94,12 +94,13 @@ def step(world: World, state: State, d: DecisionArrays,
     lines = income_statement(world, state, d, fleet, team, data_cost, sales, api, inc, cond, rnd)
     books = book_accounts(world, lines, revenue, state.cash, state.debt, state.loss_carryforward,
                           state.valuation, fleet.depreciation, fleet.deals.capex, money)
+    gpus_book = state.ppe + fleet.deals.capex - fleet.depreciation
     value = finance.valuation(
         world,
         finance.enterprise_value(world, revenue, state.revenue, books.net_income,
                                  sales.offers.capability, brand, world.is_lab[None, :]),
-        finance.enterprise_of(state.valuation, state.cash, state.debt),
-        books.cash, books.debt, inc.severity)
+        finance.enterprise_of(state.valuation, state.cash, state.debt, state.ppe),
+        books.cash, books.debt, gpus_book, inc.severity)
     totals = tally(state, revenue, sales, books, inc)
     metrics, scaled, score = scorecard(world, state, totals, books, books.ownership * value,
                                        brand, sales.offers.capability, rnd)
@@ -108,7 +109,7 @@ def step(world: World, state: State, d: DecisionArrays,
         round=rnd, open_capability=open_cap, data_pool=pool, events_left=events_left,
         cash=books.cash, debt=books.debt, paid_in=state.paid_in + money.raised + books.rescue,
         retained=state.retained + books.net_income,
-        ppe=state.ppe + fleet.deals.capex - fleet.depreciation,
+        ppe=gpus_book,
         loss_carryforward=books.loss_carryforward, ownership=books.ownership,
         depreciation=fleet.schedule, rescues=totals.rescues,
         gpus=fleet.gpus, pipeline=fleet.pipeline, staff=team.staff, pay=d.pay, algo=team.algo,
@@ -215,7 +216,7 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
                                     runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
     new_cap = training.finished_capability(world, runs["run_total"], runs["run_active"],
-                                           runs["run_tokens_eff"], team.algo)
+                                           runs["run_tokens"], runs["run_tokens_eff"], team.algo)
     released = progress.completed & (new_cap > state.model_cap)
     model = {
         "model_cap": np.where(released, new_cap, state.model_cap),

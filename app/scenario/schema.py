@@ -114,6 +114,14 @@ class Scaling(Strict):
         0.90, gt=0, le=1,
         description="Share of cluster time doing useful work with a baseline engineering team "
                     "(Llama 3.1: >90%).")
+    data_quality_exponent: float = Field(
+        2.0, ge=0, le=MAX_COEFFICIENT,
+        description="How strongly the quality of the data a run reads multiplies its effective "
+                    "compute: (worth of a token read against a fresh web-scraped one) to this "
+                    "power. At 2, a corpus of licensed data (quality 1.2 against 0.9 scraped) "
+                    "trains like 1.8x the compute, and repeating a small corpus, or leaning on "
+                    "synthetic tokens, trains like less (curated data: Gunasekar et al. 2023; "
+                    "FineWeb-Edu, Penedo et al. 2024). 0 turns the effect off.")
     repeat_half_life_epochs: float = Field(
         15.4, gt=0, le=MAX_COEFFICIENT,
         description="R_D* of Muennighoff et al. 2023 (arXiv 2305.16264, fitted 15.4): D' = U + "
@@ -415,9 +423,11 @@ class Market(Strict):
         default_factory=OutsideOption,
         description="The open-weight outside option.")
     attribute_scale: float = Field(
-        0.4, gt=0, le=MAX_COEFFICIENT,
+        0.6, gt=0, le=MAX_COEFFICIENT,
         description="How sharply buyers tell offers apart: utility per 10 points of an attribute "
-                    "is weight x this scale. Higher makes markets more winner-take-all.")
+                    "is weight x this scale. Higher makes markets more winner-take-all. At 0.6, "
+                    "10 capability points in a segment weighting capability 1.5 are worth a "
+                    "price about 50% higher at a price sensitivity of 2.2.")
     price_decline_per_year: float = Field(
         2.0, ge=1, le=10,
         description="Reference (frontier-tier) prices fall by this factor a year. List prices at "
@@ -437,8 +447,9 @@ class Market(Strict):
         description="Extra serving cost of retrieval per million tokens (US$).")
     marketing_brand_per_musd: float = Field(
         0.02, ge=0, le=MAX_POINTS,
-        description="Brand points a US$ million of marketing buys (diminishing above 10 points a "
-                    "quarter).")
+        description="Brand points a US$ million of marketing buys, with diminishing returns: "
+                    "on the spend (see marketing_brand_cap) and on the brand (a brand at 80 gets "
+                    "a fifth of what a brand at 0 gets from the same spend).")
     api_markup_limit: float = Field(
         1.0, gt=0, le=MAX_COEFFICIENT,
         description="Highest wholesale API price as a share of the average segment reference "
@@ -505,6 +516,11 @@ class Safety(Strict):
         description="Fine as a share of the annualised revenue a company earns in regulated "
                     "segments (those with a safety minimum) when it has an incident (EU AI Act: up"
                     " to 7% of turnover).")
+    fine_floor_musd: float = Field(
+        15, ge=0, le=MAX_MUSD,
+        description="Part of a regulator's fine that does not depend on revenue: what a data or "
+                    "consumer-protection breach costs any company with users (Italy's Garante "
+                    "fined OpenAI EUR15M in December 2024).")
     brand_recovery_per_round: float = Field(
         0.10, ge=0, le=1,
         description="Share of the gap to the brand target recovered each quarter.")
@@ -674,7 +690,7 @@ class MetricRanges(Strict):
     every game. The defaults span about the 5th to 95th percentile of persona-played games."""
 
     profit: MetricRange = _range(-0.2, 0.3)
-    revenue_growth: MetricRange = _range(0.0, 2.0)
+    revenue_growth: MetricRange = _range(-1.0, 2.0)
     share: MetricRange = _range(-0.1, 0.1)
     valuation: MetricRange = _range(-1.0, 4.0)
     brand: MetricRange = _range(0.0, 100.0)

@@ -69,7 +69,7 @@ def _capability_with(held_t: float, kind: str = "scraped") -> float:
     held[0, 0, DATA_KINDS.index(kind)] = held_t
     one = lambda v: np.array([[float(v)]])  # noqa: E731
     _, tokens_eff = training.plan_run(W, one(400), one(400), one(40), held)
-    return float(training.finished_capability(W, one(400), one(400), tokens_eff, one(1.0))[0, 0])
+    return float(training.finished_capability(W, one(400), one(400), one(40), tokens_eff, one(1.0))[0, 0])
 
 
 def test_a_lab_holding_little_data_trains_a_worse_model_with_the_same_compute() -> None:

@@ -143,3 +143,43 @@ def test_a_bolder_persona_spends_more_and_never_prices_higher(scenario_id: str) 
         assert (bold_spend >= timid_spend * (1 - 1e-9)).all()
         assert bold_spend.sum() > 1.05 * timid_spend.sum()
         assert (bold.price <= timid.price * (1 + 1e-9)).all()
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_rivals_price_cut_is_answered_by_those_it_took_buyers_from_never_below_their_costs(scenario_id: str) -> None:
+    """One lab prices 40% below what its persona would for four quarters: the personas it took buyers
+    from price lower than they would have (a smaller share makes demand more elastic and the best
+    response lower), and no persona prices below what a token costs it."""
+    w = world(scenario_id)
+    seats = scenario_seats(w)
+    cutter = _seat(scenario_id)
+    aggressiveness = np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS)
+    is_cutter = np.arange(w.n_companies)[None, :, None] == cutter
+    games = {}
+    for factor in (1.0, 0.6):
+        state, d = initial_state(w, run_seeds(SEED, RUNS)), None
+        for _ in range(4):
+            d = personas.decide(w, state, seats, aggressiveness, d)
+            d = d.replace(price=np.where(is_cutter, factor * d.price, d.price))
+            state, _ = step(w, state, d)
+        games[factor] = (state, personas.decide(w, state, seats, aggressiveness, d).price)
+    (calm, after_calm), (war, after_war) = games[1.0], games[0.6]
+    took = (war.share < 0.97 * calm.share) & ~is_cutter
+    assert took.any() and (after_war[took] / after_calm[took]).mean() < 0.999
+    floor = personas.COST_FLOOR_MARKUP * personas._cost_per_m_tokens(w, war, war.round + 1)
+    assert (after_war >= floor[:, :, None] * (1 - 1e-9)).all()
+
+
+def test_the_best_response_price_falls_with_share_lost_and_rises_with_cost() -> None:
+    """Under logit demand the profit-maximising markup is e / (e - 1) with e = sensitivity x (1 - share):
+    a seller that lost buyers faces more elastic demand and prices lower; a costlier one prices higher;
+    a near-monopolist is held to the ceiling."""
+    w = world("frontier-race")
+    cost = np.full((1, 1), 1.0)
+    shares = np.linspace(0.0, 0.9, 10)[:, None, None] * np.ones((1, 1, w.n_segments))
+    prices = np.concatenate([personas.best_response_price(w, s_, cost, 1) for s_ in shares])  # (10, 1, S)
+    assert (np.diff(prices[:, 0, :], axis=0) >= -1e-12).all()
+    e = w.seg_price_sens
+    assert prices[0, 0] == pytest.approx(np.minimum(e / (e - 1), personas.MAX_PRICE_OVER_REFERENCE * w.reference_price(1)))
+    assert (personas.best_response_price(w, shares[3], 2 * cost, 1) >= personas.best_response_price(w, shares[3], cost, 1)).all()
+    assert (prices[-1] <= personas.MAX_PRICE_OVER_REFERENCE * w.reference_price(1) + 1e-9).all()

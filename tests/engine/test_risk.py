@@ -23,18 +23,21 @@ def _first_round(scenario_id: str) -> Outcome:
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
-def test_only_companies_that_sell_in_regulated_segments_are_fined_and_never_above_the_cap(scenario_id: str) -> None:
-    """docs/scenarios.md, fine_share_of_revenue: an incident costs a fine of up to that share of the annualised
-    revenue a company earns in segments with a safety minimum; a company with no such revenue is never fined."""
+def test_every_incident_is_fined_and_the_revenue_part_counts_only_regulated_revenue(scenario_id: str) -> None:
+    """docs/scenarios.md, fine_floor_musd and fine_share_of_revenue: an incident costs a fine of the floor plus
+    up to that share of the annualised revenue a company earns in segments with a safety minimum, scaled by
+    its severity (at most 1); a company with no such revenue pays at most the floor."""
     w, o = world(scenario_id), _first_round(scenario_id)
+    sf = w.scenario.safety
     floor = w.seg_min_safety[None, :] + o.conditions.min_safety_add[:, None]
     regulated_revenue = (o.revenue_by_segment * (floor > 0)[:, None, :]).sum(-1)
     assert o.incidents.happened.any(), "no incidents in the sample: the test is not testing"
-    assert not ((o.incidents.fine > 0) & (regulated_revenue <= 0)).any()
-    cap = w.scenario.safety.fine_share_of_revenue * 4.0 * regulated_revenue
+    assert ((o.incidents.fine > 0) == o.incidents.happened).all()
+    cap = sf.fine_floor_musd + sf.fine_share_of_revenue * 4.0 * regulated_revenue
     assert (o.incidents.fine <= cap + 1e-9).all()
-    if (regulated_revenue > 0).any():
-        assert ((o.incidents.fine > 0) == (o.incidents.happened & (regulated_revenue > 0))).all()
+    assert (o.incidents.fine[regulated_revenue <= 0] <= sf.fine_floor_musd + 1e-9).all()
+    severe = o.incidents.happened & (o.incidents.severity >= 1.0)
+    assert np.allclose(o.incidents.fine[severe], cap[severe])
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)

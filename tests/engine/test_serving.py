@@ -77,9 +77,9 @@ def test_a_valuation_moves_only_part_of_the_way_to_one_quarters_numbers_and_fall
     w = World(find_scenario("frontier-race"))
     k = w.scenario.finance.valuation_smoothing
     zero, before, after = np.zeros((1, 1)), np.full((1, 1), 10_000.0), np.full((1, 1), 30_000.0)
-    calm = finance.valuation(w, after, before, zero, zero, zero)
+    calm = finance.valuation(w, after, before, zero, zero, zero, zero)
     assert calm[0, 0] == 10_000.0 + k * 20_000.0 < 30_000.0
-    scandal = finance.valuation(w, after, before, zero, zero, np.ones((1, 1)))
+    scandal = finance.valuation(w, after, before, zero, zero, zero, np.ones((1, 1)))
     assert scandal[0, 0] < calm[0, 0]
 
 

@@ -86,6 +86,15 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
     return np.maximum(read_once, (np.cumsum(u * q, axis=-1) * worth).max(axis=-1))
 
 
+def read_quality(world: World, tokens: np.ndarray, learned: np.ndarray) -> np.ndarray:
+    """What a token a run read was worth against a web-scraped token read once (R,C): 1 for a
+    run on fresh scraped data, less for repeated or synthetic data, more for licensed or users'
+    data. A run of no tokens counts as 1."""
+    scraped = world.data_quality[SCRAPED]
+    read = np.asarray(tokens)
+    return np.where(read > 0, np.asarray(learned) / np.maximum(read, 1e-12) / scraped, 1.0)
+
+
 def data_shares(held: np.ndarray) -> np.ndarray:
     """Share of each kind in a company's corpus (R,C,K)."""
     return held / np.maximum(sum_last(held), 1e-9)[..., None]

@@ -108,16 +108,22 @@ def valuation(
     previous_enterprise: np.ndarray,
     cash: np.ndarray,
     debt: np.ndarray,
+    gpus_book: np.ndarray,
     incident_severity: np.ndarray,
 ) -> np.ndarray:
     """Investors close part of the gap to this quarter's enterprise value (valuations move
-    smoothly), an incident knocks what they pay at once, and cash less debt is added."""
+    smoothly), an incident knocks what they pay at once, and the net assets are added: cash and
+    the book value of the GPUs owned or on order, less debt (buying a GPU turns cash into a GPU;
+    it is what the GPU then earns that moves the value)."""
     f, sf = world.scenario.finance, world.scenario.safety
     smoothed = previous_enterprise + f.valuation_smoothing * (enterprise - previous_enterprise)
     hit = np.minimum(sf.market_value_hit_share * incident_severity, MAX_INCIDENT_HIT)
-    return np.maximum(smoothed * (1.0 - hit) + cash - debt, f.valuation_floor_musd)
+    net_assets = cash + gpus_book - debt
+    return np.maximum(smoothed * (1.0 - hit) + net_assets, f.valuation_floor_musd)
 
 
-def enterprise_of(valuation_: np.ndarray, cash: np.ndarray, debt: np.ndarray) -> np.ndarray:
-    """The business's part of a valuation: what is left after cash and debt, never below zero."""
-    return np.maximum(valuation_ - cash + debt, 0.0)
+def enterprise_of(valuation_: np.ndarray, cash: np.ndarray, debt: np.ndarray,
+                  gpus_book: np.ndarray) -> np.ndarray:
+    """The business's part of a valuation: what is left after the net assets, never below
+    zero."""
+    return np.maximum(valuation_ - cash - gpus_book + debt, 0.0)

@@ -73,7 +73,10 @@ def incidents(
         0.0,
     )
     fine = np.where(
-        hit, sf.fine_share_of_revenue * 4.0 * regulated_revenue * np.minimum(severity, 1.0), 0.0
+        hit,
+        (sf.fine_floor_musd + sf.fine_share_of_revenue * 4.0 * regulated_revenue)
+        * np.minimum(severity, 1.0),
+        0.0,
     )
     legal_rate = sum_last(data_share, world.data_hazard) * legal_mult[:, None]
     p_law = np.where(sum_last(data) > 0, 1.0 - np.exp(-legal_rate), 0.0)
@@ -99,7 +102,8 @@ def update_brand(
     severity: np.ndarray,
 ) -> np.ndarray:
     """Brand drifts slowly towards a target set by history, safety and how far the product trails
-    the best one; marketing buys it up, incidents knock it down."""
+    the best one; marketing buys it up (with diminishing returns on the spend, and on the brand:
+    the better known a brand, the less a dollar adds), incidents knock it down."""
     sf, mk = world.scenario.safety, world.scenario.market
     behind = max_companies(capability, keepdims=True) - capability
     target = np.clip(
@@ -107,7 +111,7 @@ def update_brand(
     )
     bought = mk.marketing_brand_cap * (
         1.0 - np.exp(-marketing * mk.marketing_brand_per_musd / max(mk.marketing_brand_cap, 1e-9))
-    )
+    ) * (1.0 - brand / 100.0)
     return np.clip(
         brand + sf.brand_recovery_per_round * (target - brand) + bought - sf.brand_hit * severity,
         0.0,

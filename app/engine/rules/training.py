@@ -104,12 +104,16 @@ def finished_capability(
     world: World,
     total_b: np.ndarray,
     active_b: np.ndarray,
+    tokens_t: np.ndarray,
     tokens_eff_t: np.ndarray,
     algo: np.ndarray,
 ) -> np.ndarray:
+    """Capability of a run of `tokens_t` that learned `tokens_eff_t` tokens' worth (see
+    `data.learned_tokens`); the data's quality multiplies its effective compute."""
     return np.asarray(
         scaling.model_capability(
-            total_b * 1e9, active_b * 1e9, tokens_eff_t * 1e12, algo, world.scenario.scaling
+            total_b * 1e9, active_b * 1e9, tokens_eff_t * 1e12, algo, world.scenario.scaling,
+            data.read_quality(world, tokens_t, tokens_eff_t),
         )
     )
 
