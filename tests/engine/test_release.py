@@ -8,6 +8,7 @@ import numpy as np
 from app.engine import report
 from app.engine.decisions import Decision, RunPlan, TrainingDecision, to_arrays
 from app.engine.game import PlayedRound
+from app.engine.preview import preview
 from app.engine.rng import run_seeds
 from app.engine.start import initial_state, opening_choice
 from app.engine.state import State
@@ -115,3 +116,18 @@ def test_a_team_that_submits_nothing_keeps_its_release_rule() -> None:
     assert _decision("hold").carried_on().training.release == "hold"
     assert Decision().training.release == "when_better"
 
+
+def test_the_preview_shows_a_bigger_model_serving_fewer_tokens_and_warns_before_demand_goes_unserved() -> None:
+    state = initial_state(W, run_seeds(1, 1))
+    typed = _decision(start=RunPlan(params_b=4_000, tokens_t=40))
+    cap = preview(W, state, LAB, typed).capacity
+    assert cap is not None
+    on_sale, run = cap.lines
+    assert on_sale.model == "the model on sale" and run.model == "the run you start"
+    assert run.capacity_t < on_sale.capacity_t, "a bigger model serves fewer tokens a GPU"
+    assert cap.demand_t == state.demand[0, LAB]
+    assert cap.next_release is run
+    assert cap.next_falls_short == (run.capacity_t < cap.demand_t)
+    fewer = typed.model_copy(update={"compute": typed.compute.model_copy(update={"serving_share": 0.01})})
+    short = preview(W, state, LAB, fewer).capacity
+    assert short is not None and short.next_falls_short and short.unserved_t(short.current) > 0
