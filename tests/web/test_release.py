@@ -87,3 +87,25 @@ def test_the_api_takes_the_release_rule_gives_it_back_and_refuses_a_bad_one_by_f
     assert any("training.release" in field for field in bad.json()["problems"]), bad.json()
     spec = client.get("/openapi.json").json()["components"]["schemas"]["TrainingDecision"]["properties"]["release"]
     assert spec["enum"] == ["when_better", "hold"] and spec["default"] == "when_better"
+
+
+def test_a_weaker_finished_model_is_reported_in_the_results_and_kept_ready_on_the_dashboard(
+        app_and_game: tuple[TestClient, int, str]) -> None:  # noqa: F811
+    client, gid, code = app_and_game
+    join(client, code, "Ann", "Aurora AI")
+    page = client.get("/play/decide").text
+    tiny = {"training.start.enabled": "on", "training.start.params_b": "1", "training.start.tokens_t": "0.05"}
+    client.post("/play/decide", data={"version": "0", "round": "1", **tiny, **csrf(page)})
+    client.post("/play/submit", data={"submitted": "1", "round": "1", **csrf(page)})
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        rounds.advance(s, gid, 0)
+    results = html.unescape(client.get("/play/results/1").text)
+    assert re.search(r"Your run finished at capability [\d.]+; it rates below your current model \([\d.]+\) "
+                     r"and was kept ready, not released\.", results)
+    assert "Kept ready, not on sale: 1B parameters" in results and "is never released" in results
+    dashboard = html.unescape(client.get("/play").text)
+    assert "Kept ready, not on sale: 1B parameters" in dashboard and "Released model: 400B parameters" in dashboard
+    decide = html.unescape(client.get("/play/decide").text)
+    assert re.search(r"Kept ready now: 1B parameters,\s+capability [\d.]+, data cut-off round 1: it rates below your "
+                     r"current model \([\d.]+\) and will not be released\.", decide)
+    assert "The model kept ready (1B)" in decide
