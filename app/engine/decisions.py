@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 from pydantic import (
@@ -38,6 +38,8 @@ MIN_RUN_TOKENS_T, MAX_RUN_TOKENS_T = 0.01, MAX_TOKENS_T  # from 10B tokens, a to
 # $ per million tokens, 300x below the cheapest 2025 list price (~$0.0375, Gemini 1.5 Flash-8B)
 MIN_PRICE = 0.0001
 MIN_PAY, MAX_PAY = 0.5, 3.0  # pay relative to the market rate: half to triple
+Release = Literal["when_better", "hold"]  # what becomes of a finished run's model
+RELEASES: tuple[str, ...] = get_args(Release)
 
 Money = Annotated[float, Field(ge=0, le=MAX_MUSD)]
 GpuCount = Annotated[float, Field(ge=0, le=MAX_GPUS)]
@@ -135,6 +137,14 @@ class TrainingDecision(Section):
         None, description="Start a pre-training run (labs, one at a time)."
     )
     cancel: bool = Field(False, description="Abandon the run in progress.")
+    release: Release = Field(
+        "when_better",
+        description="What becomes of a finished run's model, which is kept ready until released: "
+        "`when_better` releases it as soon as it rates above the model on sale; `hold` keeps it "
+        "ready and unreleased (the model on sale keeps selling) until you switch back. A ready "
+        "model that rates below the one on sale is never released; the next finished run "
+        "replaces it.",
+    )
 
 
 class TuningDecision(Section):
@@ -177,7 +187,7 @@ class Decision(Section):
                 "finance": FinanceDecision(),
                 "compute": self.compute.model_copy(update={"buy_gpus": {}}),
                 "data": DataDecision(),
-                "training": TrainingDecision(),
+                "training": TrainingDecision(release=self.training.release),
             },
             deep=True,
         )
@@ -201,6 +211,7 @@ class DecisionArrays:
     run_active: np.ndarray
     run_tokens: np.ndarray
     cancel_run: np.ndarray  # bool
+    hold: np.ndarray  # bool: keep a finished model ready rather than release it
     sft: np.ndarray  # (R,C,S)
     safety: np.ndarray
     rag: np.ndarray
@@ -275,6 +286,7 @@ def blank_arrays(
         data_buy=z(3),
         start_run=np.zeros((R, C), bool),
         cancel_run=np.zeros((R, C), bool),
+        hold=np.zeros((R, C), bool),
         api_price=state_api.copy(),
         base=state_base.copy(),
     )
@@ -323,6 +335,7 @@ def fill(out: dict[str, np.ndarray], run: int | slice, c: int, d: Decision, worl
         out["run_active"][run, c] = d.training.start.active
         out["run_tokens"][run, c] = d.training.start.tokens_t
     out["cancel_run"][run, c] = d.training.cancel
+    out["hold"][run, c] = d.training.release == "hold"
     if d.products.api_price is not None:
         out["api_price"][run, c] = d.products.api_price
     if world.is_lab[c]:

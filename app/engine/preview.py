@@ -1,5 +1,5 @@
 """What a decision would do, before it is submitted: problems, money committed, cash left, training
-timeline."""
+timeline, serving capacity by model."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.decisions import Decision, to_arrays
-from app.engine.rules import compute, data, events, talent, training
+from app.engine.decisions import Decision, DecisionArrays, to_arrays
+from app.engine.rules import compute, data, events, market, talent, training
 from app.engine.state import State
 from app.engine.validation import (
     SPENDING_FIELDS,
@@ -32,6 +32,38 @@ class TrainingPreview:
 
 
 @dataclass(frozen=True)
+class ServingLine:
+    """What the fleet as decided serves with one model: tokens a quarter (trillions)."""
+
+    model: str  # which model, in the page's words
+    params_b: float
+    active_params_b: float
+    capacity_t: float
+
+
+@dataclass(frozen=True)
+class CapacityPreview:
+    """Serving capacity this quarter's fleet (owned, arriving and rented GPUs at the serving share
+    typed) has with the model on sale and with each model that may replace it, beside last
+    quarter's demand: a bigger model serves fewer tokens a GPU (`market.serving_capacity`)."""
+
+    demand_t: float
+    lines: list[ServingLine]  # the model on sale first
+    next_release: ServingLine | None  # the model that would go on sale next, if any
+
+    @property
+    def current(self) -> ServingLine:
+        return self.lines[0]
+
+    def unserved_t(self, line: ServingLine) -> float:
+        return max(self.demand_t - line.capacity_t, 0.0)
+
+    @property
+    def next_falls_short(self) -> bool:
+        return self.next_release is not None and self.unserved_t(self.next_release) > 0
+
+
+@dataclass(frozen=True)
 class Preview:
     problems: list[DecisionProblem]
     spending: list[tuple[str, str, float]]  # (field, label, $M)
@@ -45,6 +77,7 @@ class Preview:
         float  # cash after commitments, staff and GPU running costs, plus last quarter's revenue
     )
     training: TrainingPreview | None
+    capacity: CapacityPreview | None = None  # labs only
 
     def problems_at(self, field: str) -> list[str]:
         return [
@@ -92,7 +125,40 @@ def preview(world: World, state: State, company: int, decision: Decision) -> Pre
         last_revenue=float(state.revenue[0, c]),
         pro_forma_cash=available - committed - staff - energy + float(state.revenue[0, c]),
         training=_training(world, state, c, decision, d.serving_share[0, c]),
+        capacity=_capacity(world, state, c, decision, d) if world.is_lab[c] else None,
     )
+
+
+def _capacity(world: World, state: State, c: int, decision: Decision,
+              d: DecisionArrays) -> CapacityPreview:
+    """The serving side of the round as `step` runs it (`compute.deliver`, `split_fleet`,
+    `market.serving_capacity`), for the model on sale and each model that may follow it."""
+    gpus, _ = compute.deliver(state.gpus, state.pipeline, np.zeros_like(state.gpus))
+    in_use = (gpus + d.rent)[0:1, c : c + 1]
+    synthetic = data.within_pools(state.data, state.data_pool, d.data_buy)[0:1, c : c + 1]
+    split = compute.split_fleet(world, compute.peak_flops(world, in_use),
+                                d.serving_share[0:1, c : c + 1], synthetic[:, :, data.SYNTHETIC])
+    memory = compute.memory_gb(world, in_use) * split.serving
+    one = lambda v: np.array([[float(v)]])  # noqa: E731
+
+    def line(model: str, total: float, active: float) -> ServingLine:
+        cap = market.serving_capacity(world, split.serving_peak, memory, one(active), one(total),
+                                      state.algo[0:1, c : c + 1], np.array([[True]]))
+        return ServingLine(model, total, active, float(cap[0, 0]))
+
+    lines = [line("the model on sale", state.model_total[0, c], state.model_active[0, c])]
+    ready = None
+    if state.ready_on[0, c]:
+        ready = line("the model kept ready", state.ready_total[0, c], state.ready_active[0, c])
+        lines.append(ready)
+    if state.run_on[0, c] and not decision.training.cancel:
+        lines.append(line("the run in progress", state.run_total[0, c], state.run_active[0, c]))
+    elif decision.training.start is not None:
+        plan = decision.training.start
+        lines.append(line("the run you start", plan.params_b, plan.active))
+    better_ready = ready is not None and state.ready_cap[0, c] > state.model_cap[0, c]
+    following = [x for x in lines[1:] if x is not ready or better_ready]
+    return CapacityPreview(float(state.demand[0, c]), lines, following[0] if following else None)
 
 
 def _training(

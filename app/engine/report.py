@@ -416,6 +416,8 @@ def training_report(world: World, p: PlayedRound, c: int) -> Json:
         "slipped": bool(pr.slipped[0, c]),
         "failed": bool(pr.failed[0, c]),
         "released": bool(o.released[0, c]),
+        "finished": bool(pr.completed[0, c]),
+        "release": "hold" if p.decisions.hold[0, c] else "when_better",
         "model": {
             "params_b": _r(a.model_total[0, c]),
             "active_params_b": _r(a.model_active[0, c]),
@@ -423,6 +425,22 @@ def training_report(world: World, p: PlayedRound, c: int) -> Json:
             "cutoff_round": _r(a.model_cutoff[0, c]),
             "version": int(a.model_version[0, c]),
         },
+        "ready_model": ready_model(a, c),
+    }
+
+
+def ready_model(state: State, c: int) -> Json | None:
+    """The finished model company c keeps ready, not on sale (None: none), and why: `weaker` when
+    it rates at or below the model on sale (never released), else `held` by the team's choice."""
+    if not state.ready_on[0, c]:
+        return None
+    weaker = bool(state.ready_cap[0, c] <= state.model_cap[0, c])
+    return {
+        "params_b": _r(state.ready_total[0, c]),
+        "active_params_b": _r(state.ready_active[0, c]),
+        "capability": _r(state.ready_cap[0, c]),
+        "cutoff_round": int(state.ready_cutoff[0, c]),
+        "kept_because": "weaker" if weaker else "held",
     }
 
 
@@ -515,6 +533,7 @@ def summary(world: World, p: PlayedRound, c: int, drivers: list[Json] | None = N
         because = f", mostly because {causes}" if causes else ""
         lines.append(f"You {verb} {abs(pts):.1f} points of share in {segs[d['segment']]}{because}.")
     o = p.outcome
+    lines += release_lines(p, c)
     lines.append(
         f"Revenue ${o.revenue[0, c]:,.1f}M, net income ${o.net_income[0, c]:,.1f}M, "
         f"cash ${p.after.cash[0, c]:,.1f}M."
@@ -525,6 +544,24 @@ def summary(world: World, p: PlayedRound, c: int, drivers: list[Json] | None = N
             "at a punishing valuation."
         )
     return lines
+
+
+def release_lines(p: PlayedRound, c: int) -> list[str]:
+    """What became of a finished model: released from being kept ready, held, or weaker than the
+    model on sale and so kept ready, not released."""
+    o, a = p.outcome, p.after
+    if o.released[0, c] and not o.progress.completed[0, c]:
+        return [f"You released the model you kept ready (capability {a.model_cap[0, c]:.1f}, "
+                f"{a.model_total[0, c]:,.0f}B parameters)."]
+    if not (o.progress.completed[0, c] and a.ready_on[0, c]):
+        return []
+    ready, current = a.ready_cap[0, c], a.model_cap[0, c]
+    if ready <= current:
+        return [f"Your run finished at capability {ready:.1f}; it rates below your current model "
+                f"({current:.1f}) and was kept ready, not released."]
+    return [f"Your run finished at capability {ready:.1f}, above your current model "
+            f"({current:.1f}); you chose to hold it, so it is kept ready and your current model "
+            "keeps selling. Choose \"release when better\" to put it on sale."]
 
 
 def _top_causes(d: Json, me: str) -> str:
@@ -584,6 +621,8 @@ def company_view(world: World, state: State, c: int) -> Json:
                 "capability": _r(state.model_cap[0, c]),
                 "cutoff_round": int(state.model_cutoff[0, c]),
             },
+            "ready_model": ready_model(state, c),
+            "release": "hold" if state.release_hold[0, c] else "when_better",
             "run": {
                 "params_b": _r(state.run_total[0, c]),
                 "tokens_t": _r(state.run_tokens[0, c]),

@@ -52,6 +52,12 @@ class State:
     model_cap: np.ndarray
     model_cutoff: np.ndarray  # round of the data cut-off
     model_version: np.ndarray
+    ready_on: np.ndarray  # (R,C) bool: a finished model is kept ready, not yet released
+    ready_total: np.ndarray
+    ready_active: np.ndarray
+    ready_cap: np.ndarray
+    ready_cutoff: np.ndarray
+    release_hold: np.ndarray  # (R,C) bool: the team chose to hold its finished models last round
     sft: np.ndarray  # (R,C,S) SFT examples held
     safety_stock: np.ndarray  # (R,C) effective safety-tuning spend
     safety_start: np.ndarray  # (R,C) safety level before any tuning in the game

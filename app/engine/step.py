@@ -113,7 +113,7 @@ def step(world: World, state: State, d: DecisionArrays,
         loss_carryforward=books.loss_carryforward, ownership=books.ownership,
         depreciation=fleet.schedule, rescues=totals.rescues,
         gpus=fleet.gpus, pipeline=fleet.pipeline, staff=team.staff, pay=d.pay, algo=team.algo,
-        data=held, **trained.runs, **trained.model,
+        data=held, **trained.runs, **trained.model, **trained.ready, release_hold=d.hold,
         sft=sft, safety_stock=tuned.safety_stock, rag=d.rag, brand=brand, share=sales.share,
         prices=d.price, api_price=api.price, base=d.base,
         revenue=revenue, revenue_recent=totals.revenue_recent, cum_revenue=totals.revenue,
@@ -202,14 +202,15 @@ class Training:
 
     runs: dict[str, np.ndarray]  # the State's run_* fields
     model: dict[str, np.ndarray]  # the State's model_* fields
+    ready: dict[str, np.ndarray]  # the State's ready_* fields: a finished model not yet on sale
     progress: training.RunProgress
     released: np.ndarray  # bool (R,C): a new model went live
 
 
 def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
           training_gpus: np.ndarray, team: Team, rnd: int) -> Training:
-    """Runs start or stop, take the quarter's training FLOPs, and release a better model when
-    done."""
+    """Runs start or stop and take the quarter's training FLOPs; a finished model is kept ready
+    and released when the team's rule says so (`training.released`)."""
     runs = start_runs(world, state, d, held, rnd)
     pace = training.pace(world, training_gpus, runs["run_active"], team.engineers)
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
@@ -217,17 +218,35 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
                                     state.seeds, rnd)
     new_cap = training.finished_capability(world, runs["run_total"], runs["run_active"],
                                            runs["run_tokens"], runs["run_tokens_eff"], team.algo)
-    released = progress.completed & (new_cap > state.model_cap)
+    ready = finish_runs(state, runs, progress.completed, new_cap)
+    released = training.released(ready["ready_on"], ready["ready_cap"], state.model_cap, d.hold)
     model = {
-        "model_cap": np.where(released, new_cap, state.model_cap),
-        "model_total": np.where(released, runs["run_total"], state.model_total),
-        "model_active": np.where(released, runs["run_active"], state.model_active),
-        "model_cutoff": np.where(released, runs["run_start"], state.model_cutoff),
+        "model_cap": np.where(released, ready["ready_cap"], state.model_cap),
+        "model_total": np.where(released, ready["ready_total"], state.model_total),
+        "model_active": np.where(released, ready["ready_active"], state.model_active),
+        "model_cutoff": np.where(released, ready["ready_cutoff"], state.model_cutoff),
         "model_version": state.model_version + released,
     }
+    ready["ready_on"] = ready["ready_on"] & ~released
     runs["run_on"] = runs["run_on"] & ~progress.completed & ~progress.failed
     runs["run_flops_done"] = np.where(runs["run_on"], progress.flops_done, 0.0)
-    return Training(runs=runs, model=model, progress=progress, released=released)
+    return Training(runs=runs, model=model, ready=ready, progress=progress, released=released)
+
+
+def finish_runs(state: State, runs: dict[str, np.ndarray], completed: np.ndarray,
+                new_cap: np.ndarray) -> dict[str, np.ndarray]:
+    """A finished run's model is kept ready (in place of any model kept before) until released."""
+
+    def pick(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+        return np.where(completed, new, old)
+
+    return {
+        "ready_on": state.ready_on | completed,
+        "ready_total": pick(runs["run_total"], state.ready_total),
+        "ready_active": pick(runs["run_active"], state.ready_active),
+        "ready_cap": pick(new_cap, state.ready_cap),
+        "ready_cutoff": pick(runs["run_start"], state.ready_cutoff),
+    }
 
 
 def start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,

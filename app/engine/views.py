@@ -158,7 +158,9 @@ def player_view(
     companies, which are never short of capacity), serving_cost_per_m_tokens (labs: serving its
     model on rented cloud GPUs; product companies: what the base model costs a million tokens);
     data_t_tokens by kind and unique_t_tokens (quality-weighted, what a run draws on); model
-    (params_b, active_params_b, capability, cutoff_round, version); run (None, or params_b,
+    (params_b, active_params_b, capability, cutoff_round, version); ready_model (None, or a finished
+    model not on sale: params_b, active_params_b, capability, cutoff_round); release (the
+    `training.release` rule of last round: when_better or hold); run (None, or params_b,
     active_params_b, tokens_t, started_round, progress 0-1); domain_skill by segment (0-100); safety
     (0-100); retrieval; prices by segment and api_price in force; base_model; demand_t_tokens,
     served_t_tokens; incidents_to_date, rescues, brand, algorithmic_efficiency.
@@ -400,6 +402,15 @@ def _own(
             "cutoff_round": int(state.model_cutoff[run, c]),
             "version": int(state.model_version[run, c]),
         },
+        "ready_model": {
+            "params_b": f(state.ready_total),
+            "active_params_b": f(state.ready_active),
+            "capability": f(state.ready_cap),
+            "cutoff_round": int(state.ready_cutoff[run, c]),
+        }
+        if state.ready_on[run, c]
+        else None,
+        "release": "hold" if state.release_hold[run, c] else "when_better",
         "run": {
             "params_b": f(state.run_total),
             "active_params_b": f(state.run_active),

@@ -56,8 +56,9 @@ SECTION_CHECKS = {
         "Exactly one of `times`, `plus` and `set`.",
         "`field` is a field of the decision form (see [Tweaks](#tweaks)); a key after a mapping field is a GPU or "
         "segment of the scenario.",
-        "Switches (`training.cancel`, `tuning.retrieval`) and `products.base_model` take `set` only: true/false for a "
-        "switch, `open` or one of the game's labs for the base model.",
+        "Switches (`training.cancel`, `tuning.retrieval`) and the choices `products.base_model` and "
+        "`training.release` take `set` only: true/false for a switch, `open` or one of the game's labs for the base "
+        "model, `when_better` or `hold` for the release rule.",
         "A number given to `set` is within the form's bounds.",
         "Every round in `rounds` is within the game.",
     ],
@@ -330,6 +331,8 @@ def _bounds_text(path: str, kind: str) -> str:
         return "true/false (`set` only)"
     if kind == "base":
         return "`open` or a lab of the game (`set` only)"
+    if kind == "release":
+        return "`when_better` or `hold` (`set` only)"
     low, high = tweaks._bounds(path)
     return f"{schemadoc.amount(low)} to {schemadoc.amount(high)}"
 
@@ -338,7 +341,7 @@ def tweak_rows() -> list[list[str]]:
     """One row per field a tweak may name: the field, what it holds, the form's bounds, its description."""
     rows = []
     for path, (_, _, kind) in tweaks.SCALARS.items():
-        what = {"number": "number", "switch": "switch", "base": "choice"}[kind]
+        what = {"number": "number", "switch": "switch", "base": "choice", "release": "choice"}[kind]
         rows.append([f"`{path}`", what, _bounds_text(path, kind), _description(path)])
     for path, (_, keys) in tweaks.MAPPINGS.items():
         key = "GPU name" if keys == "gpu" else "segment id"

@@ -41,7 +41,7 @@ class Tweak(Strict):
     times: float | None = Field(None, ge=0, le=1e6, description="Multiply the value (an empty field stands for the value it means: "
                                                                  "today's headcount, last round's price).")
     plus: float | None = Field(None, ge=-1e12, le=1e12, description="Add to the value.")
-    set: float | bool | str | None = Field(None, description="Replace the value (true/false for switches, a name for `products.base_model`).")
+    set: float | bool | str | None = Field(None, description="Replace the value (true/false for switches, a name for `products.base_model`, `when_better` or `hold` for `training.release`).")
     rounds: list[Annotated[int, Field(ge=1, le=1000)]] | None = Field(
         None, max_length=1000, description="Rounds the tweak applies in, numbered from 1 (empty: every round).")
 

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from app.engine.decisions import Decision, DecisionArrays, RunPlan
+from app.engine.decisions import RELEASES, Decision, DecisionArrays, RunPlan
 from app.engine.world import OPEN_MODEL, World
 from app.studies.schema import Tweak
 
@@ -38,6 +38,7 @@ SCALARS: dict[str, tuple[str, int | None, str]] = {
     "training.start.tokens_t": ("run_tokens", None, "number"),
     "training.start": ("start_run", None, "switch"),  # set false: start no run this round
     "training.cancel": ("cancel_run", None, "switch"),
+    "training.release": ("hold", None, "release"),
     "tuning.safety_musd": ("safety", None, "number"),
     "tuning.retrieval": ("rag", None, "switch"),
     "products.api_price": ("api_price", None, "number"),
@@ -63,7 +64,7 @@ class Target:
 
     array: str
     index: int | None  # None: the whole array at the seat (a scalar, or every entry of a mapping)
-    kind: str  # number, switch or base
+    kind: str  # number, switch, base or release
     low: float
     high: float
 
@@ -72,7 +73,7 @@ class Target:
 class Resolved:
     target: Target
     tweak: Tweak
-    value: float | None  # `set` as a number (a base-model code for products.base_model)
+    value: float | None  # `set` as a number (a base-model code for products.base_model, 1 to hold)
 
     def applies_in(self, rnd: int) -> bool:
         return self.tweak.rounds is None or rnd in self.tweak.rounds
@@ -117,7 +118,7 @@ def _split(field: str) -> tuple[str, str, str]:
 
 
 def _set_value(world: World, target: Target, tweak: Tweak) -> float | None:
-    if target.kind in {"switch", "base"} and (tweak.times is not None or tweak.plus is not None):
+    if target.kind in {"switch", "base", "release"} and (tweak.times is not None or tweak.plus is not None):
         raise TweakError(f"{tweak.field} is a {'switch' if target.kind == 'switch' else 'choice'}: use set, not times or plus")
     value = tweak.set
     if value is None:
@@ -128,6 +129,10 @@ def _set_value(world: World, target: Target, tweak: Tweak) -> float | None:
         if tweak.field == "training.start" and value:
             raise TweakError("training.start can only be set to false (start no run); a run to start needs its size")
         return float(value)
+    if target.kind == "release":
+        if value not in RELEASES:
+            raise TweakError(f"training.release is {' or '.join(map(repr, RELEASES))}, not {value!r}")
+        return float(value == "hold")
     if target.kind == "base":
         labs = [n for n, lab in zip(world.company_names, world.is_lab, strict=True) if lab]
         if value == "open":

@@ -24,6 +24,7 @@ NUMBER_FIELDS = (
 PER_GPU = ("compute.buy_gpus", "compute.rent_gpus")
 PER_SEGMENT = ("tuning.sft_musd", "products.prices")
 CHECKBOXES = ("training.cancel", "tuning.retrieval")
+CHOICES = ("products.base_model", "training.release")  # a select: empty keeps the default
 GROUPS = (*PER_GPU, *PER_SEGMENT)  # problems about a whole group of fields (e.g. the total of GPU purchases)
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 OPTIONAL = {"talent.researchers", "talent.engineers", "talent.safety_staff", "products.api_price",
@@ -65,8 +66,9 @@ def parse(form: Mapping[str, str], world: World) -> tuple[Decision | None, dict[
             _put(tree, name, value)
     for name in CHECKBOXES:
         _put(tree, name, form.get(name) in {"on", "true", "1"})
-    if form.get("products.base_model"):
-        _put(tree, "products.base_model", form["products.base_model"])
+    for name in CHOICES:
+        if form.get(name):
+            _put(tree, name, form[name])
     if form.get("training.start.enabled") not in {"on", "true", "1"}:
         tree.get("training", {}).pop("start", None)
     if problems:
@@ -111,6 +113,8 @@ def _words(err: Any, field: str) -> str:
         return "Required to start a run."
     if kind == "value_error":
         return str(ctx["error"])
+    if kind == "literal_error":
+        return f"Choose {ctx['expected']}, not {err['input']!r}."
     return str(err["msg"])
 
 
@@ -153,13 +157,17 @@ def _flatten(prefix: str, value: object, out: dict[str, str]) -> None:
         out[prefix] = f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def starting_values(world: World, company: int, prices: Any, staff: Any) -> dict[str, str]:
+def starting_values(world: World, company: int, prices: Any, staff: Any,
+                    release_hold: Any = None) -> dict[str, str]:
     """What the form shows before a team has saved anything: today's prices and headcounts (within
-    the decision's bounds, so an untouched form always saves), nothing new bought."""
+    the decision's bounds, so an untouched form always saves), last round's release rule (a held
+    model stays held), nothing new bought."""
     price = np.clip(prices[0, company], MIN_PRICE, MAX_PRICE)
     out = {f"products.prices.{s}": f"{price[i]:.3g}" for i, s in enumerate(world.segment_ids)}
     for i, role in enumerate(("researchers", "engineers", "safety_staff")):
         out[f"talent.{role}"] = f"{min(staff[0, company, i], MAX_HEADCOUNT):.0f}"
     out["compute.serving_share"] = f"{world.scenario.compute.default_serving_share:g}"
     out["talent.pay_level"] = "1"
+    held = release_hold is not None and bool(release_hold[0, company])
+    out["training.release"] = "hold" if held else "when_better"
     return out

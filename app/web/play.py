@@ -235,11 +235,12 @@ def decide_context(session: Session, ctx: dict[str, Any], decision: Decision | N
     draft = drafts.draft_of(session, seat, ctx["game"].current_round + 1)
     if not typed:
         typed = (decision_form.stored_values(draft.payload) if draft else
-                 decision_form.starting_values(ctx["world"], seat.company_index, ctx["state"].prices, ctx["state"].staff))
+                 decision_form.starting_values(ctx["world"], seat.company_index, ctx["state"].prices, ctx["state"].staff,
+                                               ctx["state"].release_hold))
     if decision is None and not problems:
         decision, problems = decision_form.parse(typed, ctx["world"])
     ctx.update({"typed": typed, "problems": problems, "draft": draft, "personas": PERSONAS,
-                "field_names": [*decision_form.field_names(ctx["world"]), *decision_form.GROUPS, "training.start", "products.base_model"],
+                "field_names": [*decision_form.field_names(ctx["world"]), *decision_form.GROUPS, "training.start", *decision_form.CHOICES],
                 "preview": drafts.consequences(session, ctx["game"], seat, decision) if decision else None,
                 "labs": [c.name for c in ctx["scenario"].companies if c.kind == "lab"]})
     return ctx

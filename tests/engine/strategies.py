@@ -82,7 +82,7 @@ def decision_arrays(draw: st.DrawFn, world: World, runs: int) -> DecisionArrays:
         start_run=fill.flags((R, C)) & lab, run_total=total,
         run_active=total * np.maximum(fill.shares((R, C)), 1e-3),
         run_tokens=np.minimum(fill.positive(RUN_TOKENS_T, (R, C)), 1_000.0),
-        cancel_run=fill.flags((R, C)), sft=fill.amounts(MONEY, (R, C, S)), safety=fill.amounts(MONEY, (R, C)),
+        cancel_run=fill.flags((R, C)), hold=fill.flags((R, C)), sft=fill.amounts(MONEY, (R, C, S)), safety=fill.amounts(MONEY, (R, C)),
         rag=fill.flags((R, C)).astype(float), price=fill.positive(PRICES, (R, C, S)),
         api_price=np.where(lab, fill.positive(PRICES, (R, C)), 0.0), marketing=fill.amounts(MONEY, (R, C)),
         base=np.where(lab, OWN_MODEL, fill.rng.choice(vendors, (R, C))),

@@ -31,7 +31,8 @@ VIEWER, RIVAL = 0, 2
 PRIVATE = ("cash", "debt", "paid_in", "retained", "ppe", "loss_carryforward", "ownership", "depreciation", "rescues",
            "gpus", "pipeline", "staff", "pay", "algo", "data", "run_on", "run_total", "run_active", "run_tokens",
            "run_tokens_eff", "run_flops_needed", "run_flops_done", "run_start", "model_total", "model_active",
-           "model_cap", "model_cutoff", "model_version", "sft", "safety_stock", "safety_start", "rag",
+           "model_cap", "model_cutoff", "model_version", "ready_on", "ready_total", "ready_active",
+           "ready_cap", "ready_cutoff", "release_hold", "sft", "safety_stock", "safety_start", "rag",
            "brand_anchor", "ecosystem", "revenue", "revenue_start", "revenue_recent", "cum_revenue", "cum_tokens", "cum_retail", "cum_net_income", "incidents",
            "valuation", "valuation_start", "share_start", "demand", "served")
 PUBLIC = ("prices", "api_price", "share", "brand")

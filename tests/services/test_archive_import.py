@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.db import migrate
 from app.engine import game as engine_game
-from app.engine.decisions import Decision, ProductDecision
+from app.engine.decisions import Decision, ProductDecision, TrainingDecision
 from app.models import Game, RoundResult, Seat
 from app.services import archives, drafts, exports, games, rounds
 from app.services.archives import ImportBudget, OverBudget
@@ -171,3 +171,27 @@ def test_past_the_first_eight_problems_a_message_counts_the_rest(engine: Engine)
     message = str(refused.value)
     assert message.count("the scenario's catalogue has no event") == 8
     assert message.endswith("; and 12 more. Nothing was imported.")
+
+
+def test_an_archive_carries_a_teams_release_rule_and_refuses_one_it_does_not_know(engine: Engine) -> None:
+    with Session(engine) as s:
+        gid = a_game(s, seats=TEAMS_AND_PERSONAS, seed=5).id or 0
+        aurora = s.get(Seat, 1)
+        assert aurora is not None
+        holding = Decision(training=TrainingDecision(release="hold"))
+        drafts.save_draft(s, games.get_game(s, gid), aurora, holding, 0, "Ann")
+        drafts.set_submitted(s, games.get_game(s, gid), aurora, True)
+        rounds.advance(s, gid, 0)
+        text = exports.archive(s, games.get_game(s, gid))
+    data = json.loads(text)
+    assert data["played"][0]["inputs"]["decisions"]["Aurora AI"]["training"]["release"] == "hold"
+    with Session(engine) as s:
+        copy = archives.import_archive(s, an_instructor(s), text)
+        assert rounds.verify(s, copy.id or 0) == []
+        assert json.loads(exports.archive(s, copy))["played"][0]["inputs"] == data["played"][0]["inputs"]
+    data["played"][0]["inputs"]["decisions"]["Aurora AI"]["training"]["release"] = "sometime"
+    before = counts(engine)
+    with Session(engine) as s, pytest.raises(archives.ArchiveRejected) as refused:
+        archives.import_archive(s, an_instructor(s), json.dumps(data))
+    assert "played[0].inputs.decisions.Aurora AI.training.release" in str(refused.value)
+    assert counts(engine) == before

@@ -83,6 +83,26 @@ def test_a_tweak_changes_what_it_names_and_the_study_says_by_how_much() -> None:
     assert "undercut" in result.text() and "wins" in result.text()
 
 
+def test_a_seat_that_holds_its_finished_models_never_releases_one() -> None:
+    p = study(f"""
+        scenario: {SCENARIO}
+        runs: 20
+        seed: 4
+        arms:
+          - name: baseline
+          - name: holds
+            seats:
+              {AURORA}:
+                tweaks: [{{field: training.release, set: hold}}]
+    """)
+    rows = run(p, workers=1).runs
+    aurora = rows[rows.company == AURORA]
+    held, baseline = (aurora[aurora.arm == a].pivot(index="run", columns="round", values="capability")
+                      for a in ("holds", "baseline"))
+    assert (held.max(axis=1) < held[1] + 1.0).all(), "a held seat sells its starting model all game"
+    assert (baseline[12] > held[12] + 5.0).all(), "the baseline's persona releases better models"
+
+
 def test_every_arm_plays_the_same_random_draws(monkeypatch: pytest.MonkeyPatch) -> None:
     """A change in one seat's price changes no random draw: each draw is the same number in both arms."""
     drawn: dict[str, dict[tuple, bytes]] = {}
@@ -250,6 +270,10 @@ def test_bad_studies_are_refused_before_anything_runs_with_every_problem_at_its_
      "round 13 is after the game's last (12)"),
     (f"scenario: {SCENARIO}\nruns: 10\nseats: {{{AURORA}: {{tweaks: [{{field: products.base_model, set: Nowhere}}]}}}}\n",
      "products.base_model is 'open' or one of this game's labs"),
+    (f"scenario: {SCENARIO}\nruns: 10\nseats: {{{AURORA}: {{tweaks: [{{field: training.release, set: later}}]}}}}\n",
+     "training.release is 'when_better' or 'hold', not 'later'"),
+    (f"scenario: {SCENARIO}\nruns: 10\nseats: {{{AURORA}: {{tweaks: [{{field: training.release, times: 2}}]}}}}\n",
+     "training.release is a choice: use set, not times or plus"),
     (f"scenario: {SCENARIO}\nruns: 10\nseats: {{{AURORA}: {{tweaks: [{{field: talent.pay_level, set: 9}}]}}}}\n",
      "talent.pay_level must be between 0.5 and 3"),
     (f"scenario: {SCENARIO}\nruns: 10\noverrides: {{compute.gpus.H100.price_usd: -1}}\n", "must be greater than 0"),

@@ -1,5 +1,5 @@
-"""Pre-training runs: they start, take the FLOPs the cluster delivers, may slip or fail, and release
-a model."""
+"""Pre-training runs: they start, take the FLOPs the cluster delivers, may slip or fail, and finish
+with a model kept ready until it is released."""
 
 from __future__ import annotations
 
@@ -116,6 +116,13 @@ def finished_capability(
             data.read_quality(world, tokens_t, tokens_eff_t),
         )
     )
+
+
+def released(ready: np.ndarray, ready_cap: np.ndarray, current_cap: np.ndarray,
+             hold: np.ndarray) -> np.ndarray:
+    """A model kept ready goes on sale unless the team holds it, and only if it rates above the
+    model on sale (R,C): a weaker one stays ready, never released."""
+    return ready & ~hold & (ready_cap > current_cap)
 
 
 def quarters_to_finish(flops_left: float, flops_per_round: float) -> int | None:
