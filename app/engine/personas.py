@@ -31,7 +31,8 @@ PRICE_STEP_UP, PRICE_STEP_DOWN = 1.12, 0.92  # price moves when capacity binds o
 PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's target each quarter
 PRICE_BAND = (0.6, 2.0)  # a capacity step never takes the price further than this from target
 MAX_PRICE_OVER_REFERENCE = 2.0  # the most a persona aims to charge, against the reference price
-RAISE_BELOW_RUNWAY, RAISE_TO_RUNWAY = 4.0, 8.0  # quarters of burn: raise at one year, for two
+MAX_MARKUP_OVER_COST = 8.0  # and over its cost (DeepSeek reported a 545% margin in 2025: 6.45x)
+RAISE_BELOW_RUNWAY, RAISE_TO_RUNWAY = 6.0, 10.0  # quarters of burn: raise at 18 months' runway
 MARKET_WORTH_QUALIFYING = 0.1  # a segment with a tenth of the market's value is worth selling to
 SAFETY_MARGIN = 5.0  # points above a segment's minimum safety a persona aims for
 COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% over what it costs
@@ -65,25 +66,25 @@ class Traits:
     license_share: float  # share of new data it licenses rather than scrapes
     synthetic: float  # share of data gaps it fills with synthetic tokens
     reserve_rounds: float  # quarters of costs it keeps in cash
-    api_markup: float  # wholesale price over cloud cost
+    api_markup: float  # wholesale price over cloud serving cost (DeepSeek reported ~6x in 2025)
     borrow: float  # 1 = prefers debt to equity
 
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        1, 1.226, 0.016, 0.299, 3.5, 3, 1, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 1.4, 0
+        1, 1.3, 0.016, 0.299, 2.348, 3, 1, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 6, 0
     ),
     "fast_follower": Traits(
-        0.95, 1.012, 0.028, 0.02, 1.744, 2.26, 3.08, 0.103, 0.02, 55, 0.02, 1, 0.3, 0.2, 3, 1.2, 0
+        1, 1.174, 0.028, 0.079, 1.168, 2.26, 3.08, 0.08, 0.01, 55, 0.02, 1, 0.3, 0.2, 3, 5, 0
     ),
     "safety_first": Traits(
-        1, 1.055, 0.022, 0.02, 2, 1, 1, 0.05, 0.07, 75, 0.03, 1, 0.5, 0, 3, 1.5, 0
+        1, 1.055, 0.036, 0.02, 1.424, 1, 1, 0.073, 0.07, 75, 0.03, 1, 0.5, 0, 3, 7, 0
     ),
     "price_disruptor": Traits(
-        0.85, 0.9, 0.044, 0.074, 0.8, 8, 4, 0.05, 0.026, 55, 0.008, 0, 0.1, 0.4, 3, 1.1, 0
+        0.76, 0.9, 0.058, 0.1, 0.8, 8, 4, 0.05, 0.033, 55, 0.008, 0, 0.1, 0.4, 3, 8, 0
     ),
     "incumbent": Traits(
-        1, 1.3, 0.08, 0.02, 1.424, 1, 1, 0.017, 0.037, 60, 0.045, 1, 0.5, 0.2, 3, 1.5, 1
+        0.91, 1.3, 0.066, 0.02, 0.848, 1, 1, 0.017, 0.053, 60, 0.045, 1, 0.5, 0.2, 3, 6, 1
     ),
     "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
 }
@@ -275,27 +276,34 @@ def _prices(
     markup = np.where(
         stepped, np.clip(steered, PRICE_BAND[0] * target, PRICE_BAND[1] * target), steered
     )
-    floor = np.maximum(COST_FLOOR_MARKUP * cost, _channel_floor(world, api_price))
-    return np.maximum(ref[None, None, :] * markup, floor[:, :, None])
+    floor = np.maximum(COST_FLOOR_MARKUP * cost[:, :, None], _channel_floor(world, api_price, rnd))
+    return np.maximum(ref[None, None, :] * markup, floor)
 
 
-def _channel_floor(world: World, api_price: np.ndarray) -> np.ndarray:
-    """A lab that sells its model wholesale never sells it retail for less than its wholesale
-    price (it would undercut its own customers, who would then buy its retail product); in a game
-    without product companies there is no channel to protect."""
-    return api_price if (~world.is_lab).any() else np.zeros_like(api_price)
+def _channel_floor(world: World, api_price: np.ndarray, rnd: int) -> np.ndarray:
+    """A lab that sells its model wholesale never sells it retail (R,C,S) below the price a small
+    product company on that model would ask: its customers' cost per token (the wholesale price
+    and the engineers a product company needs) at the best-response markup of a seller with no
+    share. Lower, it would undercut the product companies it lives on. In a game without product
+    companies there is no channel to protect."""
+    if not (~world.is_lab).any():
+        return np.zeros(api_price.shape + (world.n_segments,))
+    customers = api_price + _engineers_per_m_tokens(world, rnd)
+    small_seller = best_response_price(world, np.zeros(1), customers, rnd)
+    return np.where((api_price > 0)[:, :, None], small_seller, 0.0)
 
 
 def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: int) -> np.ndarray:
     """The profit-maximising price in each segment (R,C,S, $ per M tokens) of a seller with this
     share and this cost per token, under the market's logit demand: the elasticity a seller
     faces is price_sensitivity x (1 - share), and price = cost x e / (e - 1). Where demand is
-    inelastic (a large share) the price rises until buyers leave; within the quarter it is held
-    to MAX_PRICE_OVER_REFERENCE."""
+    nearly inelastic (a large share) the markup is held to MAX_MARKUP_OVER_COST, and any price
+    to MAX_PRICE_OVER_REFERENCE: the price rises a step at a time until buyers leave."""
     e = world.seg_price_sens * (1.0 - np.clip(share, 0.0, 1.0))
     ceiling = MAX_PRICE_OVER_REFERENCE * world.reference_price(rnd)
-    over_cost = e / np.maximum(e - 1.0, 1e-6)
-    return np.where(e > 1.0, np.minimum(cost[:, :, None] * over_cost, ceiling), ceiling)
+    most = MAX_MARKUP_OVER_COST
+    over_cost = np.where(e > most / (most - 1.0), e / np.maximum(e - 1.0, 1e-9), most)
+    return np.minimum(cost[:, :, None] * over_cost, ceiling)
 
 
 def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
@@ -310,12 +318,17 @@ def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
         market.open_serving_cost(world, rnd),
         market.base_of(state.base, state.api_price, state.open_capability),
     )
-    salary, _, _ = talent.role_constants(world)
-    m_tokens_per_engineer = market.product_capacity(world, np.ones(1), rnd) * 1e6
-    engineers = salary[ENGINEERS] / 1e6 / 4.0 / m_tokens_per_engineer * 1e6  # $ per M tokens
-    per_token = np.where(world.is_lab[None, :], own, vendor + engineers)
+    per_token = np.where(world.is_lab[None, :], own, vendor + _engineers_per_m_tokens(world, rnd))
     rag = world.scenario.market.rag_cost_per_m_tokens * world.price_index(rnd)
     return per_token + state.rag * rag
+
+
+def _engineers_per_m_tokens(world: World, rnd: int) -> float:
+    """What the engineers a product company needs for a million more tokens cost ($): its capacity
+    is its engineers."""
+    salary, _, _ = talent.role_constants(world)
+    m_tokens_per_engineer = float(market.product_capacity(world, np.ones(1), rnd)[0]) * 1e6
+    return float(salary[ENGINEERS]) / 4.0 / m_tokens_per_engineer
 
 
 def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int) -> np.ndarray:
