@@ -31,6 +31,8 @@ PRICE_STEP_UP, PRICE_STEP_DOWN = 1.12, 0.92  # price moves when capacity binds o
 PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's target each quarter
 PRICE_BAND = (0.6, 2.0)  # a capacity step never takes the price further than this from target
 MAX_PRICE_OVER_REFERENCE = 2.0  # the most a persona aims to charge, against the reference price
+COMPARABLE_GAP = 5.0  # a rival within this many capability points is a like-for-like offer
+DEFENCE_FLOOR = 0.7  # a persona defending its buyers goes no lower than this share of its best
 MAX_MARKUP_OVER_COST = 8.0  # and over its cost (DeepSeek reported a 545% margin in 2025: 6.45x)
 RAISE_BELOW_RUNWAY, RAISE_TO_RUNWAY = 6.0, 10.0  # quarters of burn: raise at 18 months' runway
 MARKET_WORTH_QUALIFYING = 0.1  # a segment with a tenth of the market's value is worth selling to
@@ -68,25 +70,26 @@ class Traits:
     reserve_rounds: float  # quarters of costs it keeps in cash
     api_markup: float  # wholesale price over cloud serving cost (DeepSeek reported ~6x in 2025)
     borrow: float  # 1 = prefers debt to equity
+    match: float  # share of a like-for-like rival's lower price it matches (0 holds, 1 matches)
 
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        1, 1.3, 0.016, 0.299, 2.348, 3, 1, 0.04, 0.03, 60, 0.01, 1, 0.1, 0.6, 2, 6, 0
+        1, 1.3, 0.016, 0.299, 2.348, 3, 1, 0.04, 0.03, 60, 0.02, 1, 0.1, 0.6, 2, 6, 0, 0.5
     ),
     "fast_follower": Traits(
-        1, 1.174, 0.028, 0.079, 1.168, 2.26, 3.08, 0.08, 0.01, 55, 0.02, 1, 0.3, 0.2, 3, 5, 0
+        1, 1.255, 0.028, 0.138, 1.168, 3.52, 3.08, 0.08, 0.026, 55, 0.02, 1, 0.3, 0.2, 3, 5, 0, 1
     ),
     "safety_first": Traits(
-        1, 1.055, 0.036, 0.02, 1.424, 1, 1, 0.073, 0.07, 75, 0.03, 1, 0.5, 0, 3, 7, 0
+        1, 1.055, 0.036, 0.02, 1.424, 1, 1, 0.073, 0.07, 75, 0.03, 1, 0.5, 0, 3, 7, 0, 0.3
     ),
     "price_disruptor": Traits(
-        0.76, 0.9, 0.058, 0.1, 0.8, 8, 4, 0.05, 0.033, 55, 0.008, 0, 0.1, 0.4, 3, 8, 0
+        0.76, 0.9, 0.044, 0.159, 0.8, 6.74, 4, 0.027, 0.049, 55, 0.003, 0, 0.1, 0.4, 3, 8, 0, 1
     ),
     "incumbent": Traits(
-        0.91, 1.3, 0.066, 0.02, 0.848, 1, 1, 0.017, 0.053, 60, 0.045, 1, 0.5, 0.2, 3, 6, 1
+        1, 1.3, 0.066, 0.02, 0.8, 1, 1, 0.017, 0.069, 60, 0.055, 1, 0.5, 0.2, 3, 6, 1, 0.75
     ),
-    "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0),
+    "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),
 }
 assert set(TRAITS) == set(PERSONAS)
 
@@ -276,6 +279,7 @@ def _prices(
     markup = np.where(
         stepped, np.clip(steered, PRICE_BAND[0] * target, PRICE_BAND[1] * target), steered
     )
+    markup = _defend(state, t, last, markup, target)
     floor = np.maximum(COST_FLOOR_MARKUP * cost[:, :, None], _channel_floor(world, api_price, rnd))
     return np.maximum(ref[None, None, :] * markup, floor)
 
@@ -291,6 +295,21 @@ def _channel_floor(world: World, api_price: np.ndarray, rnd: int) -> np.ndarray:
     customers = api_price + _engineers_per_m_tokens(world, rnd)
     small_seller = best_response_price(world, np.zeros(1), customers, rnd)
     return np.where((api_price > 0)[:, :, None], small_seller, 0.0)
+
+
+def _defend(state: State, t: dict[str, np.ndarray], last: np.ndarray, markup: np.ndarray,
+            target: np.ndarray) -> np.ndarray:
+    """A persona defends its buyers against a like-for-like rival's lower price (R,C,S markups on
+    the reference): it closes its `match` share of the gap to the cheapest rival within
+    COMPARABLE_GAP capability points, but never below DEFENCE_FLOOR of its best response. Hold (0)
+    or match (1): an undercutter that keeps cutting meets defenders that stop at a margin while
+    it sells below cost."""
+    cap = market.base_of(state.base, state.model_cap, state.open_capability)
+    comparable = cap[:, None, :] >= cap[:, :, None] - COMPARABLE_GAP  # (R, me, rival)
+    rival = comparable & ~np.eye(cap.shape[1], dtype=bool)[None]
+    lowest = np.where(rival[..., None], last[:, None, :, :], np.inf).min(axis=2)
+    gap = np.maximum(markup - np.maximum(lowest, DEFENCE_FLOOR * target), 0.0)
+    return markup - t["match"][:, :, None] * gap
 
 
 def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: int) -> np.ndarray:

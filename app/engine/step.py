@@ -24,7 +24,13 @@ from app.engine.rules import (
     training,
     tuning,
 )
-from app.engine.rules.accounts import COST_LINES, STATEMENT_LINES, Books, book_accounts
+from app.engine.rules.accounts import (
+    COST_LINES,
+    STATEMENT_LINES,
+    Books,
+    book_accounts,
+    gross_margin,
+)
 from app.engine.state import ENGINEERS, RESEARCHERS, SAFETY_STAFF, State
 from app.engine.world import World
 
@@ -98,7 +104,8 @@ def step(world: World, state: State, d: DecisionArrays,
     value = finance.valuation(
         world,
         finance.enterprise_value(world, revenue, state.revenue, books.net_income,
-                                 sales.offers.capability, brand, world.is_lab[None, :]),
+                                 sales.offers.capability, brand, world.is_lab[None, :],
+                                 gross_margin(lines, revenue, split.serving)),
         finance.enterprise_of(state.valuation, state.cash, state.debt, state.ppe),
         books.cash, books.debt, gpus_book, inc.severity)
     totals = tally(state, revenue, sales, books, inc)

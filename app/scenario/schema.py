@@ -691,7 +691,7 @@ class MetricRanges(Strict):
 
     profit: MetricRange = _range(-0.2, 0.3)
     revenue_growth: MetricRange = _range(-1.0, 2.0)
-    share: MetricRange = _range(-0.1, 0.1)
+    share: MetricRange = _range(-0.25, 0.25)
     valuation: MetricRange = _range(-1.0, 4.0)
     brand: MetricRange = _range(0.0, 100.0)
     safety_record: MetricRange = _range(-6.0, 0.0)

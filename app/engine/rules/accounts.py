@@ -18,6 +18,16 @@ STATEMENT_LINES = (
     "interest", "tax",
 )
 COST_LINES = STATEMENT_LINES[2:STATEMENT_LINES.index("interest")]  # after revenue, before interest
+FLEET_LINES = ("compute_rental", "compute_energy", "compute_datacenter", "compute_depreciation")
+SERVING_BILLS = ("api_fees", "api_serving", "open_serving", "retrieval")
+
+
+def gross_margin(lines: dict[str, np.ndarray], revenue: np.ndarray,
+                 serving_share: np.ndarray) -> np.ndarray:
+    """(R,C) revenue less the cost of serving it (model bills, retrieval and the serving share of
+    the fleet's costs), over revenue; 0 for a company with no revenue."""
+    cost = sum(lines[k] for k in SERVING_BILLS) + serving_share * sum(lines[k] for k in FLEET_LINES)
+    return np.where(revenue > 0, (revenue - cost) / np.maximum(revenue, 1e-9), 0.0)
 
 
 @dataclass(frozen=True, eq=False)

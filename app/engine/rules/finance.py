@@ -10,6 +10,10 @@ import numpy as np
 from app.engine.world import World
 
 MARGIN_CREDIT = (-1.0, 0.5)  # net margins beyond these move the multiple no further
+# Investors pay the full revenue multiple for a gross margin of 50% or more, less in proportion
+# below it, nothing for revenue sold at or below its serving cost (AI companies report 40-60%
+# gross margins, software 70-80%: The Information on OpenAI and Anthropic, 2024-25).
+FULL_MULTIPLE_GROSS_MARGIN = 0.5
 MAX_INCIDENT_HIT = 0.9  # the most one quarter's incidents can cut a valuation
 
 
@@ -86,14 +90,18 @@ def enterprise_value(
     capability: np.ndarray,
     brand: np.ndarray,
     is_lab: np.ndarray,
+    gross_margin: np.ndarray | float = FULL_MULTIPLE_GROSS_MARGIN,
 ) -> np.ndarray:
     """What investors would pay for the business on this quarter's numbers, before cash and debt:
-    a revenue multiple with credit for growth and for margins, plus the value of an owned model."""
+    a revenue multiple with credit for growth and for margins, scaled down for a gross margin
+    under FULL_MULTIPLE_GROSS_MARGIN (revenue sold below its serving cost is worth nothing), plus
+    the value of an owned model."""
     f = world.scenario.finance
     growth = np.clip(revenue / np.maximum(previous_revenue, 1e-6) - 1.0, 0.0, f.max_growth_credit)
     margin = np.clip(net_income / np.maximum(revenue, 1e-6), *MARGIN_CREDIT)
     multiple = f.revenue_multiple + f.growth_multiple * growth + f.margin_multiple * margin
-    operating = 4.0 * revenue * np.maximum(multiple, 0.0)
+    quality = np.clip(np.asarray(gross_margin) / FULL_MULTIPLE_GROSS_MARGIN, 0.0, 1.0)
+    operating = 4.0 * revenue * np.maximum(multiple, 0.0) * quality
     model = np.where(
         is_lab,
         f.capability_value_busd * 1000.0 * (capability / 100.0) ** 3 * np.sqrt(brand / 50.0),
