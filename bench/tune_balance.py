@@ -5,11 +5,13 @@ Run:  .venv/bin/python bench/tune_balance.py [--games N] [--sweeps K] [--out bes
 
 The objective, over every shipped scenario with its own seating (N seeded games each, seed 2024):
   2 x (the largest persona win rate above 40%)  +  every seat's shortfall below a 7% win rate,
-summed over scenarios. Each step tries one trait of one persona (a step up and a step down within the bounds below)
-or one company's starting cash (x1.5 or /1.5, later x1.2), and keeps it when the objective falls. A trait change is
+summed over scenarios. Each step tries one trait of one persona (a step up and a step down within the bounds below),
+one company's starting cash (x1.5 or /1.5, later x1.2) or its starting brand (+-10 points, later +-5), and keeps it
+when the objective falls. A seat that wins too rarely also adds a small term for how far its mean score trails the
+best seat's, so that a step bringing it closer counts before it starts winning. A trait change is
 refused if it breaks a persona's signature: the scale maximalist buys the most GPUs and plans the longest runs, the
 safety-first lab spends the most on safety, the disruptor marks up at least 0.05 less than everyone, the incumbent markets
-hardest. Nothing is written to the code: the best traits and cash multipliers go to a JSON file to be read and
+hardest. Nothing is written to the code: the best traits, cash multipliers and brand moves go to a JSON file to be read and
 copied into app/engine/personas.py and scenarios/*.yaml by hand (then check with bench/balance.py on other seeds:
 160 games a scenario overfit a little).
 """
@@ -39,6 +41,8 @@ BOUNDS = {"markup": (0.5, 1.0), "pay": (0.85, 1.3), "gpu_appetite": (0.02, 0.35)
           "marketing_share": (0.003, 0.06), "hiring": (0.0, 0.08),
           "api_markup": (2.0, 8.0), "match": (0.0, 1.0)}
 MAX_PERSONA, MIN_SEAT = 0.40, 0.07  # a margin under the issue's 45% and over its 5%
+SCORE_GAP_WEIGHT = 0.2  # a never-winning seat 10 points behind the best adds 0.02
+BRAND_STEP = (10.0, 5.0)  # points a starting brand moves in a coarse and a fine step
 FIELDS = [f.name for f in fields(personas.Traits)]
 Traits = dict[str, personas.Traits]
 Cash = dict[str, list[float]]
@@ -60,26 +64,46 @@ def signature_kept(tr: Traits) -> bool:
             and all(g("incumbent", "marketing_share") >= g(p, "marketing_share") for p in PLAYING))
 
 
-def with_cash(base: list[Scenario], cash: Cash) -> list[Scenario]:
+def with_cash(base: list[Scenario], cash: Cash, brand: Cash | None = None) -> list[Scenario]:
+    """The scenarios with each company's starting cash multiplied and its starting brand moved (points)."""
     out = []
     for sc in base:
-        cos = [c.model_copy(update={"cash_musd": c.cash_musd * cash[sc.id][i]}) for i, c in enumerate(sc.companies)]
+        cos = [c.model_copy(update={"cash_musd": c.cash_musd * cash[sc.id][i],
+                                    "brand": float(np.clip(c.brand + (brand[sc.id][i] if brand else 0.0), 0, 100))})
+               for i, c in enumerate(sc.companies)]
         out.append(sc.model_copy(update={"companies": cos}))
     return out
 
 
-def objective(base: list[Scenario], cash: Cash, games: int) -> tuple[float, dict[str, list[float]]]:
+def objective(base: list[Scenario], cash: Cash, games: int, brand: Cash | None = None) -> tuple[float, dict[str, list[float]]]:
+    """Balance shortfalls (win rates), plus, for a seat that wins too rarely, a small term for how far its mean score
+    trails the best seat's, so that steps which bring a never-winning seat closer count before it starts winning."""
     total, seats_won = 0.0, {}
-    for sc in with_cash(base, cash):
+    for sc in with_cash(base, cash, brand):
         seats = [c.persona for c in sc.companies]
         scores = batch.final_scores(sc, games, 2024, seats, workers=1)
         rate = np.bincount(scores.argmax(1), minlength=len(seats)) / games
+        mean = scores.mean(0)
         by_persona: dict[str, float] = {}
         for i, p in enumerate(seats):
             by_persona[p] = by_persona.get(p, 0.0) + float(rate[i])
         total += 2 * max(0.0, max(by_persona.values()) - MAX_PERSONA) + sum(max(0.0, MIN_SEAT - r) for r in rate)
+        total += sum(SCORE_GAP_WEIGHT * (mean.max() - mean[i]) / 100.0 for i in range(len(seats)) if rate[i] < MIN_SEAT)
         seats_won[sc.id] = [round(float(r), 3) for r in rate]
     return total, seats_won
+
+
+def _tries(kind: str, a: Any, b: Any, tr: Traits, cash: Cash, brand: Cash, coarse: bool) -> tuple[float, list[float]]:
+    """The current value of one key and the values one step up and down."""
+    if kind == "trait":
+        lo, hi = BOUNDS[b]
+        cur, step = float(getattr(tr[a], b)), (hi - lo) * (0.18 if coarse else 0.08)
+        return cur, [float(np.clip(cur + step, lo, hi)), float(np.clip(cur - step, lo, hi))]
+    if kind == "cash":
+        cur, f = cash[a][b], (1.5 if coarse else 1.2)
+        return cur, [min(cur * f, 4.0), max(cur / f, 0.4)]
+    cur, step = brand[a][b], BRAND_STEP[0 if coarse else 1]
+    return cur, [min(cur + step, 30.0), max(cur - step, -30.0)]
 
 
 def main() -> None:
@@ -91,38 +115,36 @@ def main() -> None:
     base = list_scenarios()
     tr: Traits = {p: personas.TRAITS[p] for p in PLAYING}
     cash: Cash = {sc.id: [1.0] * len(sc.companies) for sc in base}
+    brand: Cash = {sc.id: [0.0] * len(sc.companies) for sc in base}
     install(tr)
-    best, seats_won = objective(base, cash, args.games)
+    best, seats_won = objective(base, cash, args.games, brand)
     print(f"start objective={best:.3f} {seats_won}", flush=True)
     keys: list[tuple[str, Any, Any]] = [("trait", p, f) for p in PLAYING for f in BOUNDS]
-    keys += [("cash", sc.id, i) for sc in base for i in range(len(sc.companies))]
+    keys += [(kind, sc.id, i) for kind in ("cash", "brand") for sc in base for i in range(len(sc.companies))]
     t0 = time.perf_counter()
     for sweep in range(args.sweeps):
         improved, coarse = False, sweep < 2
         for k in np.random.default_rng(100 + sweep).permutation(len(keys)):
             kind, a, b = keys[k]
-            if kind == "trait":
-                lo, hi = BOUNDS[b]
-                cur, step = float(getattr(tr[a], b)), (hi - lo) * (0.18 if coarse else 0.08)
-                tries = [float(np.clip(cur + step, lo, hi)), float(np.clip(cur - step, lo, hi))]
-            else:
-                cur, f = cash[a][b], (1.5 if coarse else 1.2)
-                tries = [min(cur * f, 4.0), max(cur / f, 0.4)]
+            cur, tries = _tries(kind, a, b, tr, cash, brand, coarse)
             for value in tries:
                 if abs(value - cur) < 1e-9:
                     continue
                 trial_tr, trial_cash = dict(tr), {s: list(v) for s, v in cash.items()}
+                trial_brand = {s: list(v) for s, v in brand.items()}
                 if kind == "trait":
                     trial_tr[a] = replace(tr[a], **{b: value})
                     if not signature_kept(trial_tr):
                         continue
-                else:
+                elif kind == "cash":
                     trial_cash[a][b] = value
+                else:
+                    trial_brand[a][b] = value
                 install(trial_tr)
-                score, won = objective(base, trial_cash, args.games)
+                score, won = objective(base, trial_cash, args.games, trial_brand)
                 if score < best - 1e-9:
-                    tr, cash, best, seats_won, improved = trial_tr, trial_cash, score, won, True
-                    print(f"[{time.perf_counter() - t0:6.0f}s] sweep {sweep} {a}.{b} {cur:.3f}->{value:.3f} "
+                    tr, cash, brand, best, seats_won, improved = trial_tr, trial_cash, trial_brand, score, won, True
+                    print(f"[{time.perf_counter() - t0:6.0f}s] sweep {sweep} {kind} {a}.{b} {cur:.3f}->{value:.3f} "
                           f"objective={best:.3f} {seats_won}", flush=True)
                     break
             install(tr)
@@ -131,7 +153,7 @@ def main() -> None:
             break
     Path(args.out).write_text(json.dumps({
         "traits": {p: {f: getattr(tr[p], f) for f in FIELDS} for p in PLAYING},
-        "cash_multipliers": cash, "objective": best, "seat_win_rates": seats_won}, indent=1))
+        "cash_multipliers": cash, "brand_points": brand, "objective": best, "seat_win_rates": seats_won}, indent=1))
     print(f"objective={best:.3f}  (written to {args.out})")
 
 

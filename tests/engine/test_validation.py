@@ -103,7 +103,7 @@ def test_an_impossible_raise_does_not_hide_that_the_spending_is_unaffordable() -
     state, c = _start(w), _first("lab", w)
     cash = float(state.cash[0, c])
     room = float(finance.max_raise(w, state.valuation)[0, c])
-    gpu = w.scenario.compute.gpus[0]
+    gpu = next(g for g in w.scenario.compute.gpus if g.name == "H200")  # on sale from round 1
     n = float(np.ceil(1.5 * (cash + room) * 1e6 / gpu.price_usd))
     asked = min(100 * (cash + room), MAX_MUSD)
     decision = Decision(finance=FinanceDecision(raise_equity_musd=asked),
