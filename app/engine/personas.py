@@ -34,7 +34,7 @@ MAX_PRICE_OVER_REFERENCE = 2.0  # the most a persona aims to charge, against the
 COMPARABLE_GAP = 5.0  # a rival within this many capability points is a like-for-like offer
 DEFENCE_FLOOR = 0.7  # a persona defending its buyers goes no lower than this share of its best
 MAX_MARKUP_OVER_COST = 8.0  # and over its cost (DeepSeek reported a 545% margin in 2025: 6.45x)
-RAISE_BELOW_RUNWAY, RAISE_TO_RUNWAY = 6.0, 10.0  # quarters of burn: raise at 18 months' runway
+RAISE_BELOW_RUNWAY, RAISE_TO_RUNWAY = 4.0, 7.0  # quarters of burn: raise at a year's runway
 MARKET_WORTH_QUALIFYING = 0.1  # a segment with a tenth of the market's value is worth selling to
 SAFETY_MARGIN = 5.0  # points above a segment's minimum safety a persona aims for
 COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% over what it costs
@@ -75,7 +75,7 @@ class Traits:
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        1, 1.3, 0.008, 0.299, 2.348, 3, 1, 0.04, 0.03, 60, 0.03, 1, 0.1, 0.6, 2, 6, 0, 0.32
+        1, 1.3, 0.008, 0.299, 3.5, 3, 1, 0.04, 0.03, 60, 0.03, 1, 0.1, 0.6, 2, 6, 0, 0.32
     ),
     "fast_follower": Traits(
         1, 1.255, 0.028, 0.138, 1.168, 3.52, 3.08, 0.08, 0.026, 55, 0.02, 1, 0.3, 0.2, 3, 5, 0, 1
