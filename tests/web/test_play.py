@@ -125,7 +125,7 @@ def test_a_draft_with_problems_saves_but_cannot_be_submitted_from_the_page(app_a
     client, gid, code = app_and_game
     join(client, code, "Ann", "Aurora AI")
     page = client.get("/play/decide").text
-    typed = {"version": "0", "round": "1", "compute.buy_gpus.H100": "500000", **csrf(page)}
+    typed = {"version": "0", "round": "1", "compute.buy_gpus.H100": "5000000", **csrf(page)}
     assert client.post("/play/decide", data=typed).status_code == 200  # kept, with its problem shown
     refused = client.post("/play/submit", data={"submitted": "1", "round": "1", **csrf(page)})
     assert refused.status_code == 422 and "Fix these before submitting" in html.unescape(refused.text)
