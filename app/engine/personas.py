@@ -18,8 +18,8 @@ from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.start import carried_on, standing_decisions
-from app.engine.state import ENGINEERS, State
-from app.engine.validation import affordable, running_costs, spending
+from app.engine.state import ENGINEERS, SAFETY_STAFF, State
+from app.engine.validation import affordable, spending
 from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
 
@@ -37,6 +37,7 @@ MAX_MARKUP_OVER_COST = 8.0  # and over its cost (DeepSeek reported a 545% margin
 RAISE_BELOW_RUNWAY, RAISE_TO_RUNWAY = 4.0, 7.0  # quarters of burn: raise at a year's runway
 MARKET_WORTH_QUALIFYING = 0.1  # a segment with a tenth of the market's value is worth selling to
 SAFETY_MARGIN = 5.0  # points above a segment's minimum safety a persona aims for
+SAFETY_GAP_PER_DOUBLING = 10.0  # 10 safety points short of its aim, a persona doubles its safety staff
 COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% over what it costs
 SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
 EPOCHS_KEPT = 4.0  # passes over its data a persona accepts before buying more (Muennighoff et al.
@@ -162,6 +163,8 @@ def plan(
     )
     staff_target = state.staff * (1.0 + t["hiring"] * a)[:, :, None]
     staff_target[:, :, 0] *= lab  # product companies keep research tiny
+    # a safety gap is closed with people as well as tuning: red-teamers scale with the gap
+    staff_target[:, :, SAFETY_STAFF] *= 1.0 + safety_gap / SAFETY_GAP_PER_DOUBLING
     staff_target[:, :, 1] = _product_engineers(world, state, staff_target[:, :, 1], rnd)
     return base.replace(
         buy=buy,
@@ -207,11 +210,9 @@ def _fundraise(world: World, state: State, planned: DecisionArrays,
     """A company burning cash raises before it runs short, as labs raise a round every year or so:
     once its cash covers fewer than RAISE_BELOW_RUNWAY quarters of its planned burn, it raises
     (or, if it prefers debt, borrows) enough for RAISE_TO_RUNWAY quarters, within what investors
-    and lenders allow."""
-    burn = np.maximum(
-        sum_last(spending(world, planned)) + running_costs(world, state, planned) - state.revenue,
-        0.0,
-    )
+    and lenders allow. The burn counts the staff it has, not the staff it hopes to hire."""
+    staff_now = talent.staff_cost(world, state.staff, planned.pay, events.no_shocks(state.runs))
+    burn = np.maximum(sum_last(spending(world, planned)) + staff_now - state.revenue, 0.0)
     short = (burn > 0) & (state.cash < RAISE_BELOW_RUNWAY * burn)
     want = np.where(short, np.maximum(RAISE_TO_RUNWAY * burn - state.cash, 0.0), 0.0)
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
