@@ -11,7 +11,7 @@ from app.engine.arrays import max_companies, sum_companies, sum_last
 from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
-LOCK_IN_REFERENCE_CHURN = 0.25  # the default churn: there installed buyers meet a rise as new ones do
+LOCK_IN_REFERENCE_CHURN = 0.25  # the default churn: installed buyers meet a rise as new ones do
 ATTRIBUTES = ("capability", "domain", "safety", "freshness", "brand", "ecosystem", "price")
 UNLIMITED = 1e18  # no capacity limit (a product company before its engineers are counted)
 MONTHS_PER_ROUND = 3.0
