@@ -689,10 +689,10 @@ class MetricRanges(Strict):
     """What maps to 0 and to 1 on each scorecard metric: fixed ranges, so a score means the same in
     every game. The defaults span about the 5th to 95th percentile of persona-played games."""
 
-    profit: MetricRange = _range(-0.2, 0.3)
+    profit: MetricRange = _range(-0.15, 0.05)
     revenue_growth: MetricRange = _range(-1.0, 2.0)
     share: MetricRange = _range(-0.25, 0.25)
-    valuation: MetricRange = _range(-1.0, 4.0)
+    valuation: MetricRange = _range(-0.6, 1.5)
     brand: MetricRange = _range(0.0, 100.0)
     safety_record: MetricRange = _range(-6.0, 0.0)
     capability: MetricRange = _range(50.0, 100.0)
