@@ -66,7 +66,7 @@ def _first(kind: str, w: World) -> int:
 def test_buying_more_gpus_than_the_company_can_pay_for_names_the_cost_and_the_cash_left(scenario_id: str) -> None:
     w = world(scenario_id)
     state, c = _start(w), _first("lab", w)
-    gpu = w.scenario.compute.gpus[0]
+    gpu = max(w.scenario.compute.gpus, key=lambda g: g.price_usd)  # the fewest GPUs that cost twice the cash
     cash = float(state.cash[0, c])
     installed = gpu.price_usd * (1.0 + w.scenario.compute.system_capex_share)  # card and server
     n = np.ceil(2 * cash * 1e6 / installed)

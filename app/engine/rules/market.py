@@ -12,6 +12,7 @@ from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
 LOCK_IN_REFERENCE_CHURN = 0.25  # the default churn: installed buyers meet a rise as new ones do
+MIN_LEAVING = 1.5  # however locked in, installed buyers leave a rise faster than it adds revenue
 ATTRIBUTES = ("capability", "domain", "safety", "freshness", "brand", "ecosystem", "price")
 UNLIMITED = 1e18  # no capacity limit (a product company before its engineers are counted)
 MONTHS_PER_ROUND = 3.0
@@ -160,12 +161,14 @@ def installed_share(
     """Each quarter only the churning share of buyers re-chooses (switching costs are a moat); a
     price rise sheds installed buyers as it would deter new ones, as far as switching costs let
     them go (at the reference churn of LOCK_IN_REFERENCE_CHURN fully, at half of it half as
-    readily), and barred offers lose all. A rise is against the market: a price held while the
-    market's falls is a rise."""
+    readily, but always faster than the rise adds revenue: MIN_LEAVING), and barred offers lose
+    all. A rise is against the market: a price held while the market's falls is a rise."""
     churn = world.seg_churn
     market_move = world.price_index(choice.round) / world.price_index(max(choice.round - 1, 1))
     rise = np.maximum(choice.offers.price / np.maximum(previous_price, 1e-9) / market_move, 1.0)
-    leave = world.seg_price_sens * np.minimum(churn / LOCK_IN_REFERENCE_CHURN, 1.0)
+    leave = np.maximum(
+        world.seg_price_sens * np.minimum(churn / LOCK_IN_REFERENCE_CHURN, 1.0), MIN_LEAVING
+    )
     retained = (1.0 - churn) * rise**-leave
     return retained * previous * choice.eligible + churn * choice.probability
 
