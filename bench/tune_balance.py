@@ -10,7 +10,7 @@ one company's starting cash (x1.5 or /1.5, later x1.2) or its starting brand (+-
 when the objective falls. A seat that wins too rarely also adds a small term for how far its mean score trails the
 best seat's, so that a step bringing it closer counts before it starts winning. A trait change is
 refused if it breaks a persona's signature: the scale maximalist buys GPUs at least twice as fast as anyone and plans runs at least
-1.5x as long, the fast follower puts the most into SFT, the
+2x as long, the fast follower puts the most into SFT, the
 safety-first lab spends the most on safety, the disruptor marks up at least 0.05 less than everyone, the incumbent markets
 hardest. Nothing is written to the code: the best traits, cash multipliers and brand moves go to a JSON file to be read and
 copied into app/engine/personas.py and scenarios/*.yaml by hand (then check with bench/balance.py on other seeds:
@@ -62,7 +62,7 @@ def signature_kept(tr: Traits) -> bool:
     return (all(g("scale_maximalist", "gpu_appetite") >= 2 * g(p, "gpu_appetite") for p in others)
             and all(g("fast_follower", "sft_share") >= g(p, "sft_share") + 0.02 for p in PLAYING if p != "fast_follower")
             and all(g("incumbent", "marketing_share") >= g(p, "marketing_share") + 0.005 for p in PLAYING if p != "incumbent")
-            and all(g("scale_maximalist", "run_rounds") >= 1.5 * g(p, "run_rounds") for p in PLAYING if p != "scale_maximalist")
+            and all(g("scale_maximalist", "run_rounds") >= 2 * g(p, "run_rounds") for p in PLAYING if p != "scale_maximalist")
             and all(g("safety_first", "safety_share") >= g(p, "safety_share") for p in PLAYING)
             and all(g("price_disruptor", "markup") <= g(p, "markup") - 0.05 for p in PLAYING if p != "price_disruptor")
             and all(g("incumbent", "marketing_share") >= g(p, "marketing_share") for p in PLAYING))
