@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from app.engine import personas, validation
-from app.engine.rules import market
 from app.engine.batch import win_rates
 from app.engine.rng import run_seeds
+from app.engine.rules import market
 from app.engine.start import initial_state
 from app.engine.step import step
 
