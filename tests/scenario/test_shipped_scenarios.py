@@ -85,7 +85,8 @@ def test_product_builders_is_one_vendor_and_five_products() -> None:
     assert 8 <= sc.rounds <= 12
     for c in products:
         assert c.domain_skill, f"{c.name} differentiates with SFT"
-        assert sum(c.gpus.values()) <= 5000 and c.engineers <= 60 and 50 <= c.cash_musd <= 500
+        # small teams and GPU fleets; cash from a seed-stage $50M to an incumbent suite's $5B (fitted for balance)
+        assert sum(c.gpus.values()) <= 5000 and c.engineers <= 60 and 50 <= c.cash_musd <= 5000
 
 
 def test_trust_and_safety_has_regulation_and_copyright_pressure() -> None:
