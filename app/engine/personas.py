@@ -32,6 +32,7 @@ PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's ta
 PRICE_BAND = (0.6, 2.0)  # never further than this from the target markup
 COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% over what it costs
 COMPARABLE_GAP = 5.0  # a rival within this many capability points is a like-for-like offer
+FEW_RUNS_ALL_PAIRS = 256  # up to this many runs rivals' prices are compared all pairs at once
 PRICE_CUT_NOTICED = 0.03  # a rival at least 3% below a persona's own last price is a price cut
 SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
 EPOCHS_KEPT = 4.0  # passes over its data a persona accepts before buying more (Muennighoff et al.
@@ -263,14 +264,31 @@ def _answer_rivals(state: State, t: dict[str, np.ndarray], cap: np.ndarray, last
     """A persona answers a like-for-like rival's lower price (R,C,S markups on the reference): it
     closes its `match` share of the gap to that rival less its `undercut`. Hold (0), match (1) or
     undercut: a price cut met by every rival is a price war that costs them all."""
-    comparable = cap[:, None, :] >= cap[:, :, None] - COMPARABLE_GAP  # (R, me, rival)
-    rival = comparable & ~np.eye(cap.shape[1], dtype=bool)[None]
-    rival_markup = np.where(rival[..., None], last[:, None, :, :], np.inf)  # (R, me, rival, S)
-    lowest = rival_markup.min(axis=2)  # cheapest like-for-like rival in each segment
+    lowest = _lowest_rival(cap, last)  # cheapest like-for-like rival in each segment
     cut = lowest < last * (1.0 - PRICE_CUT_NOTICED)  # a rival went below me: answer it
     answer = lowest * (1.0 - t["undercut"][:, :, None])
     gap = np.where(cut, np.maximum(markup - answer, 0.0), 0.0)
     return markup - t["match"][:, :, None] * gap
+
+
+def _lowest_rival(cap: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """(R,C,S) the lowest of `last` among each company's rivals within COMPARABLE_GAP capability
+    points of it (inf without any). One rival at a time, with runs along the fast axis: the same
+    minimum as over an (R, me, rival, S) array, without building it (but for a few runs, where
+    that array is small and one step)."""
+    if cap.shape[0] <= FEW_RUNS_ALL_PAIRS:
+        comparable = cap[:, None, :] >= cap[:, :, None] - COMPARABLE_GAP  # (R, me, rival)
+        rival = comparable & ~np.eye(cap.shape[1], dtype=bool)[None]
+        return np.where(rival[..., None], last[:, None, :, :], np.inf).min(axis=2)
+    by_run = np.ascontiguousarray(last.transpose(1, 2, 0))  # (rival, S, R)
+    cap_t = np.ascontiguousarray(cap.T)  # (C, R)
+    least = cap_t - COMPARABLE_GAP  # the lowest capability a rival of each company may have
+    lowest = np.full(by_run.shape, np.inf)  # (me, S, R)
+    for j in range(cap.shape[1]):
+        rival = cap_t[j] >= least  # (me, R): j is comparable to me
+        rival[j] = False
+        np.minimum(lowest, np.where(rival[:, None, :], by_run[j], np.inf), out=lowest)
+    return np.ascontiguousarray(lowest.transpose(2, 0, 1))
 
 
 def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
