@@ -457,8 +457,9 @@ def _compute_and_training(
 
     train_gpus = state.gpus * (1.0 - serving_share)[:, :, None]
     active_b = np.maximum(state.model_active, 1.0)  # a first guess: the model it serves
+    fleet = training.training_fleet(world, train_gpus, state.staff[:, :, 1])
     for _ in range(RUN_SIZING_PASSES):  # the pace depends on the size, the size on the pace
-        budget = training.pace(world, train_gpus, active_b, state.staff[:, :, 1]) * t["run_rounds"]
+        budget = training.fleet_pace(world, fleet, active_b) * t["run_rounds"]
         n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
         active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** sc.scaling.moe_total_weight
     total_b = active_b * t["moe"]

@@ -35,17 +35,43 @@ def goodput(world: World, engineers: np.ndarray) -> np.ndarray:
     return s.goodput * (t.min_engineering_goodput + (1.0 - t.min_engineering_goodput) * skill)
 
 
+@dataclass(frozen=True, eq=False)
+class TrainingFleet:
+    """What a training fleet's pace owes nothing to the run's size (R,C,...): the GPU types
+    someone trains on (a type nobody has adds nothing), their peak FLOPs a quarter, the fleet's
+    GPU count and the goodput the engineering team keeps. Built once, it paces runs of any
+    size (`fleet_pace`)."""
+
+    gpus: np.ndarray  # (R,C) GPUs of every type together (at least 1e-9)
+    tflops: np.ndarray  # (G',) of each type in use
+    peak: np.ndarray  # (R,C,G') peak FLOPs a quarter of each type in use
+    goodput: np.ndarray  # (R,C)
+
+
+def training_fleet(world: World, training_gpus: np.ndarray,
+                   engineers: np.ndarray) -> TrainingFleet:
+    """The run-independent parts of `pace` for a training fleet (R,C,G GPUs, any mix)."""
+    used = np.flatnonzero(training_gpus.reshape(-1, training_gpus.shape[-1]).any(axis=0))
+    gpus, tflops = training_gpus[..., used], world.gpu_tflops[used]
+    return TrainingFleet(
+        gpus=np.maximum(sum_last(gpus), 1e-9), tflops=tflops,
+        peak=gpus * tflops * 1e12 * SECONDS_PER_ROUND, goodput=goodput(world, engineers),
+    )
+
+
+def fleet_pace(world: World, fleet: TrainingFleet, active_b: np.ndarray) -> np.ndarray:
+    """`pace` of a run of `active_b` billion active parameters on a `training_fleet` (R,C)."""
+    per_gpu = (np.asarray(active_b) * 1e9 / fleet.gpus)[..., None]
+    mfu = scaling.training_mfu(world.scenario.scaling, fleet.tflops, per_gpu)
+    return sum_last(fleet.peak * mfu) * fleet.goodput
+
+
 def pace(world: World, training_gpus: np.ndarray, active_b: np.ndarray,
          engineers: np.ndarray) -> np.ndarray:
     """Useful FLOPs a quarter a run of `active_b` billion active parameters gets from a training
     fleet (R,C,G GPUs, any mix): each GPU type at its own MFU for the parameters each GPU holds,
     times the goodput the engineering team keeps (R,C)."""
-    s = world.scenario.scaling
-    n = np.maximum(sum_last(training_gpus), 1e-9)
-    per_gpu = (np.asarray(active_b) * 1e9 / n)[..., None]
-    mfu = scaling.training_mfu(s, world.gpu_tflops, per_gpu)
-    peak = training_gpus * world.gpu_tflops * 1e12 * SECONDS_PER_ROUND
-    return sum_last(peak * mfu) * goodput(world, engineers)
+    return fleet_pace(world, training_fleet(world, training_gpus, engineers), active_b)
 
 
 def setback_probability(world: World, engineers: np.ndarray) -> np.ndarray:
