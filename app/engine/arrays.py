@@ -34,3 +34,28 @@ def max_companies(a: np.ndarray, keepdims: bool = False) -> np.ndarray:
     for i in range(1, a.shape[1]):
         np.maximum(out, a[:, i], out=out)
     return out[:, None] if keepdims else out
+
+
+class Rows:
+    """The (run, company) pairs where a mask (R,C) holds, to apply a rule to them alone.
+
+    A rule that treats each company of each run on its own (element-wise arithmetic, reductions
+    over trailing axes) gives the same numbers on the rows it is given as on the whole batch, so
+    what only matters where the mask holds can be computed there: `take` the rows of each input
+    (R,C,...) -> (N,...), apply the rule, `put` its result back (R,C,...) with `fill` elsewhere.
+    """
+
+    def __init__(self, mask: np.ndarray):
+        self.shape = mask.shape
+        self.index = np.flatnonzero(mask)
+
+    def take(self, a: np.ndarray) -> np.ndarray:
+        """The rows of `a` (R,C,...), or of an array broadcast to (R,C,...), in order (N,...)."""
+        a = np.broadcast_to(a, self.shape + np.shape(a)[len(self.shape):])
+        return a.reshape(-1, *a.shape[len(self.shape):])[self.index]
+
+    def put(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        """(R,C,...) `values` (N,...) on the rows, `fill` elsewhere."""
+        out = np.full(self.shape + values.shape[1:], fill, dtype=values.dtype)
+        out.reshape(-1, *values.shape[1:])[self.index] = values
+        return out

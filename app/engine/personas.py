@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import max_companies, sum_companies, sum_last
+from app.engine.arrays import Rows, max_companies, sum_companies, sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
@@ -455,35 +455,49 @@ def _compute_and_training(
     buy = np.zeros(state.gpus.shape)
     np.put_along_axis(buy, best[:, :, None], buy_n[:, :, None], axis=2)
 
-    train_gpus = state.gpus * (1.0 - serving_share)[:, :, None]
-    active_b = np.maximum(state.model_active, 1.0)  # a first guess: the model it serves
-    fleet = training.training_fleet(world, train_gpus, state.staff[:, :, 1])
-    for _ in range(RUN_SIZING_PASSES):  # the pace depends on the size, the size on the pace
-        budget = training.fleet_pace(world, fleet, active_b) * t["run_rounds"]
-        n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
-        active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** sc.scaling.moe_total_weight
-    total_b = active_b * t["moe"]
-    tokens_t = budget / (sc.scaling.flops_per_param_token * active_b * 1e9) / 1e12
-    bought = _data_buy(world, state, t, tokens_t)
-    held = data.after_purchases(state.data, state.data_pool, bought)
-    _, tokens_eff = training.plan_run(world, total_b, active_b, tokens_t, held)
-    new_cap = training.finished_capability(world, total_b, active_b, tokens_eff, state.algo)
-    start = (
-        lab
-        & ~state.run_on
-        & (t["run_rounds"] > 0)
-        & (new_cap > state.model_cap + 1.0)
-        & (rounds_left > t["run_rounds"])
+    could = lab & ~state.run_on & (t["run_rounds"] > 0) & (rounds_left > t["run_rounds"])
+    rows = Rows(could)  # a lab without a run that has the quarters left to train one
+    total_b, active_b, tokens_t = _run_size(
+        world,
+        rows.take(state.gpus) * rows.take(1.0 - serving_share)[:, None],
+        rows.take(state.model_active),
+        rows.take(state.staff[:, :, 1]),
+        {k: rows.take(t[k]) for k in ("run_rounds", "overtrain", "moe")},
     )
+    bought = _data_buy(world, state, t, rows.put(tokens_t))
+    held = rows.take(data.after_purchases(state.data, state.data_pool, bought))
+    _, tokens_eff = training.plan_run(world, total_b, active_b, tokens_t, held)
+    new_cap = training.finished_capability(world, total_b, active_b, tokens_eff,
+                                           rows.take(state.algo))
+    starts = new_cap > rows.take(state.model_cap) + 1.0
+    start = rows.put(starts)
     data_buy = bought * start[:, :, None]
     run = {
         "start": start,
-        "total": np.where(start, total_b, 0.0),
-        "active": np.where(start, active_b, 0.0),
-        "tokens": np.where(start, tokens_t, 0.0),
+        "total": rows.put(np.where(starts, total_b, 0.0)),
+        "active": rows.put(np.where(starts, active_b, 0.0)),
+        "tokens": rows.put(np.where(starts, tokens_t, 0.0)),
     }
     serving_share = np.where(state.run_on | start, serving_share, 1.0)
     return serving_share, buy, rent, run, data_buy
+
+
+def _run_size(world: World, train_gpus: np.ndarray, model_active: np.ndarray,
+              engineers: np.ndarray,
+              t: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Total and active parameters (billions) and tokens (trillions) of the compute-optimal run
+    the training fleet can finish in the persona's `run_rounds`, less active parameters as it
+    overtrains and uses MoE (any shape, e.g. rows)."""
+    s = world.scenario.scaling
+    active_b = np.maximum(model_active, 1.0)  # a first guess: the model it serves
+    fleet = training.training_fleet(world, train_gpus, engineers)
+    moe = t["moe"] ** s.moe_total_weight
+    for _ in range(RUN_SIZING_PASSES):  # the pace depends on the size, the size on the pace
+        budget = training.fleet_pace(world, fleet, active_b) * t["run_rounds"]
+        n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), s)
+        active_b = n_opt / 1e9 / t["overtrain"] / moe
+    tokens_t = budget / (s.flops_per_param_token * active_b * 1e9) / 1e12
+    return active_b * t["moe"], active_b, tokens_t
 
 
 def _serving_plan(world: World, state: State, peak: np.ndarray,
@@ -495,8 +509,10 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
     (without taking a finishing run's last FLOPs) it rents."""
     now = _serving_need(world, state, state.model_active)
     share_now = np.clip(now / np.maximum(peak, 1.0), MIN_SERVING, 1.0)
-    training_gpus = state.gpus * (1.0 - share_now)[:, :, None]
-    pace = training.pace(world, training_gpus, state.run_active, state.staff[:, :, 1])
+    running = Rows(state.run_on)  # only a run in progress can finish
+    pace = running.put(training.pace(
+        world, running.take(state.gpus) * running.take(1.0 - share_now)[:, None],
+        running.take(state.run_active), running.take(state.staff[:, :, 1])))
     finishing = state.run_on & (state.run_flops_done + pace >= state.run_flops_needed)
     bigger = _serving_need(world, state, np.maximum(state.run_active, state.model_active))
     need = np.where(finishing, bigger, now)
