@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import sum_last
+from app.engine.arrays import Rows, sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import (
     compute,
@@ -210,7 +210,10 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     """Runs start or stop, take the quarter's training FLOPs, and release a better model when
     done."""
     runs = start_runs(world, state, d, held, rnd)
-    pace = training.pace(world, training_gpus, runs["run_active"], team.engineers)
+    running = Rows(runs["run_on"])  # only runs in progress take FLOPs
+    pace = running.put(training.pace(world, running.take(training_gpus),
+                                     running.take(runs["run_active"]),
+                                     running.take(team.engineers)))
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
                                     runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
@@ -234,7 +237,10 @@ def start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     """Cancel runs asked to stop; start requested runs at labs with none in progress."""
     on = state.run_on & ~d.cancel_run
     start = d.start_run & ~on & world.is_lab[None, :]
-    needed, tokens_eff = training.plan_run(world, d.run_total, d.run_active, d.run_tokens, held)
+    starting = Rows(start)
+    needed, tokens_eff = (starting.put(v) for v in training.plan_run(
+        world, starting.take(d.run_total), starting.take(d.run_active),
+        starting.take(d.run_tokens), starting.take(held)))
 
     def pick(new: np.ndarray, old: np.ndarray) -> np.ndarray:
         return np.where(start, new, old)
