@@ -406,10 +406,12 @@ def _best_gpu(world: World, state: State, rnd: int,
               price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(R,C) index of the GPU with the most FLOP/s per dollar of `price` (G,: to buy or to rent)
     each company may have (export controls included: the rule its orders are checked against), and
-    whether it may have any."""
-    allowed = compute.gpu_allowed(world, rnd, events.export_ban_ahead(world, state.events_left))
+    whether it may have any. A run matters only through whether new controls are in force, so the
+    choice is made for both cases (2,C) and each run takes its own."""
+    allowed = compute.gpu_allowed(world, rnd, np.array([False, True]))  # (no ban / ban, C, G)
     per_dollar = np.where(allowed, world.gpu_tflops / price, -np.inf)
-    return per_dollar.argmax(axis=-1), np.asarray(allowed.any(axis=-1))
+    ban = events.export_ban_ahead(world, state.events_left).astype(np.intp)
+    return per_dollar.argmax(axis=-1)[ban], np.asarray(allowed.any(axis=-1))[ban]
 
 
 def _data_buy(
