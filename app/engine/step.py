@@ -150,11 +150,7 @@ class Fleet:
     pipeline: np.ndarray  # still on order (R,C,L,G)
     depreciation: np.ndarray  # this quarter's charge (R,C)
     schedule: np.ndarray  # charges still to come (R,C,H)
-
-    @property
-    def in_use(self) -> np.ndarray:
-        """Owned and rented GPUs running this quarter (R,C,G)."""
-        return self.gpus + self.deals.rented
+    in_use: np.ndarray  # owned and rented GPUs running this quarter (R,C,G)
 
 
 def clear_gpu_market(world: World, state: State, d: DecisionArrays, cond: events.Conditions,
@@ -166,7 +162,7 @@ def clear_gpu_market(world: World, state: State, d: DecisionArrays, cond: events
     gpus, pipeline = compute.deliver(state.gpus, state.pipeline, deals.bought)
     depreciation, schedule = compute.depreciate(state.depreciation, deals.capex)
     return Fleet(deals=deals, gpus=gpus, pipeline=pipeline, depreciation=depreciation,
-                 schedule=schedule)
+                 schedule=schedule, in_use=gpus + deals.rented)
 
 
 @dataclass(frozen=True, eq=False)

@@ -77,8 +77,10 @@ def depreciate(schedule: np.ndarray, capex: np.ndarray) -> tuple[np.ndarray, np.
     over their life."""
     charge = schedule[:, :, 0]
     horizon = schedule.shape[2]
-    shifted = np.empty_like(schedule)
-    shifted[:, :, :-1] = schedule[:, :, 1:]
+    shifted = np.empty(schedule.shape, schedule.dtype)
+    # every charge moves one round earlier: one shift of the whole buffer, each company's last
+    # slot (which received the next company's first charge) then emptied
+    shifted.reshape(-1)[:-1] = schedule.reshape(-1)[1:]
     shifted[:, :, -1] = 0.0
     shifted += (capex / horizon)[:, :, None]
     return charge, shifted
