@@ -162,8 +162,18 @@ def installed_share(
     churn = world.seg_churn
     market_move = world.price_index(choice.round) / world.price_index(max(choice.round - 1, 1))
     rise = np.maximum(choice.offers.price / np.maximum(previous_price, 1e-9) / market_move, 1.0)
-    retained = (1.0 - churn) * rise**-world.seg_price_sens
+    retained = (1.0 - churn) * _power_last(rise, -world.seg_price_sens)
     return retained * previous * choice.eligible + churn * choice.probability
+
+
+def _power_last(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """base ** exponent, the exponent (S,) along the last axis, raised only where the base is not
+    1 (1 ** x is exactly 1): most prices do not rise."""
+    out = np.ones(base.shape)
+    flat = base.reshape(-1)
+    where = np.flatnonzero(flat != 1.0)
+    out.reshape(-1)[where] = flat[where] ** exponent[where % exponent.size]
+    return out
 
 
 def serving_capacity(
