@@ -415,13 +415,12 @@ def _best_gpu(world: World, state: State, rnd: int,
 
 
 def _data_buy(
-    world: World, state: State, t: dict[str, np.ndarray], tokens_t: np.ndarray
+    world: World, state: State, t: dict[str, np.ndarray], tokens_t: np.ndarray, room: np.ndarray
 ) -> np.ndarray:
     """(R,C,3) scraped, licensed and synthetic tokens a persona buys for a run of `tokens_t`: enough
     to keep the run within EPOCHS_KEPT passes over its data. It generates its synthetic share,
     licenses its licensed share, crawls the rest while the web allows and licenses what it cannot
-    crawl; every kind within what its pool still holds."""
-    room = data.room(state.data, state.data_pool)
+    crawl; every kind within what its pool still holds (`room`: data.room of its holdings)."""
     gap = np.maximum(tokens_t / EPOCHS_KEPT - sum_last(state.data), 0.0)
     made = np.minimum(gap * t["synthetic"], room[:, :, data.SYNTHETIC])
     crawl = np.minimum((gap - made) * (1.0 - t["license_share"]), room[:, :, data.SCRAPED])
@@ -466,8 +465,9 @@ def _compute_and_training(
         rows.take(state.staff[:, :, 1]),
         {k: rows.take(t[k]) for k in ("run_rounds", "overtrain", "moe")},
     )
-    bought = _data_buy(world, state, t, rows.put(tokens_t))
-    held = rows.take(data.after_purchases(state.data, state.data_pool, bought))
+    room = data.room(state.data, state.data_pool)
+    bought = _data_buy(world, state, t, rows.put(tokens_t), room)
+    held = rows.take(data.after_purchases(state.data, state.data_pool, bought, room))
     _, tokens_eff = training.plan_run(world, total_b, active_b, tokens_t, held)
     new_cap = training.finished_capability(world, total_b, active_b, tokens_eff,
                                            rows.take(state.algo))

@@ -79,7 +79,7 @@ def step(world: World, state: State, d: DecisionArrays,
     split = compute.split_fleet(world, compute.peak_flops(world, fleet.in_use), d.serving_share,
                                 wanted[:, :, data.SYNTHETIC])
     held, pool, data_cost = data.acquire_data(world, state.data, state.data_pool, d.data_buy,
-                                              split.synthetic)
+                                              split.synthetic, wanted)
     trained = train(world, state, d, held, fleet.in_use * split.training[:, :, None], team, rnd)
     tuned = tune(world, state, d, team)
     sales = serve_market(world, state, d, fleet, split, team, trained, tuned, open_cap, cond, rnd)
