@@ -20,6 +20,25 @@ def sum_last(a: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def cumsum_last(a: np.ndarray) -> np.ndarray:
+    """Running sum over the last axis (np.cumsum(a, axis=-1): the same additions in the same
+    order), a slice at a time."""
+    out = np.empty(a.shape, np.result_type(a, 0.0))
+    if a.shape[-1]:
+        out[..., 0] = a[..., 0]
+    for i in range(1, a.shape[-1]):
+        np.add(out[..., i - 1], a[..., i], out=out[..., i])
+    return out
+
+
+def max_last(a: np.ndarray) -> np.ndarray:
+    """Maximum over the last axis, a slice at a time."""
+    out = a[..., 0].copy()
+    for i in range(1, a.shape[-1]):
+        np.maximum(out, a[..., i], out=out)
+    return out
+
+
 def sum_companies(a: np.ndarray, keepdims: bool = False) -> np.ndarray:
     """Sum over axis 1 (companies)."""
     out = a[:, 0].copy()
@@ -51,8 +70,10 @@ class Rows:
 
     def take(self, a: np.ndarray) -> np.ndarray:
         """The rows of `a` (R,C,...), or of an array broadcast to (R,C,...), in order (N,...)."""
-        a = np.broadcast_to(a, self.shape + np.shape(a)[len(self.shape):])
-        return a.reshape(-1, *a.shape[len(self.shape):])[self.index]
+        lead = len(self.shape)
+        if np.shape(a)[:lead] != self.shape:
+            a = np.broadcast_to(a, self.shape + np.shape(a)[lead:])
+        return a.reshape(-1, *a.shape[lead:])[self.index]
 
     def put(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """(R,C,...) `values` (N,...) on the rows, `fill` elsewhere."""

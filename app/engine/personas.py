@@ -106,10 +106,8 @@ def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np
     """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites. Every
     array is laid out in full (not broadcast): arithmetic with a broadcast one is several times
     slower."""
-    per_seat = _TABLE[seats]  # (C,F)
-    out = {
-        f.name: np.tile(per_seat[:, i], (state.runs, 1)) for i, f in enumerate(fields(Traits))
-    }
+    full = np.tile(_TABLE[seats].T[:, None, :], (1, state.runs, 1))  # (F,R,C)
+    out = {f.name: full[i] for i, f in enumerate(fields(Traits))}
     wobble = 1.0 + STYLE_SPREAD * (
         2.0 * uniform(state.seeds, 0, np.arange(seats.size), Purpose.PERSONA_STYLE) - 1.0
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import sum_companies, sum_last
+from app.engine.arrays import cumsum_last, max_last, sum_companies, sum_last
 from app.engine.world import World
 
 SCRAPED, LICENSED, SYNTHETIC, PROPRIETARY = 0, 1, 2, 3
@@ -82,13 +82,13 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
     beyond the scenario's `max_epochs` teach nothing. More data of any kind never hurts."""
     order = np.argsort(-world.data_quality, kind="stable")
     q, u = world.data_quality[order], held[..., order]
-    best_u = np.cumsum(u, axis=-1)  # tokens in the best k kinds (R,C,K)
+    best_u = cumsum_last(u)  # tokens in the best k kinds (R,C,K)
     d = np.asarray(tokens)[..., None]
     read_once = sum_last(np.minimum(np.maximum(d - best_u + u, 0.0), u), q)
     unique = np.maximum(best_u, 1e-9)
     passes = np.minimum(d, world.scenario.data.max_epochs * unique)
     worth = scaling.effective_tokens(passes, unique, world.scenario.scaling) / unique
-    return np.maximum(read_once, (np.cumsum(u * q, axis=-1) * worth).max(axis=-1))
+    return np.maximum(read_once, max_last(cumsum_last(u * q) * worth))
 
 
 def data_shares(held: np.ndarray) -> np.ndarray:
