@@ -37,18 +37,28 @@ class DecisionProblem:
 def spending(world: World, d: DecisionArrays) -> np.ndarray:
     """(R,C,7) money each spending line commits this quarter at list prices ($M), in SPENDING_FIELDS
     order."""
-    return np.stack(
-        [
-            sum_last(d.buy, world.gpu_price_musd),
-            sum_last(d.rent, world.gpu_rent_musd_round),
-            d.data_buy[:, :, data.SCRAPED] * world.data_cost[data.SCRAPED],
-            d.data_buy[:, :, data.LICENSED] * world.data_cost[data.LICENSED],
-            sum_last(d.sft),
-            d.safety,
-            d.marketing,
-        ],
-        axis=-1,
-    )
+    return np.stack(_spending_lines(world, d), axis=-1)
+
+
+def total_spending(world: World, d: DecisionArrays) -> np.ndarray:
+    """(R,C) every spending line together: sum_last(spending(world, d)), without stacking them."""
+    lines = _spending_lines(world, d)
+    total = lines[0].copy()
+    for line in lines[1:]:
+        total += line
+    return total
+
+
+def _spending_lines(world: World, d: DecisionArrays) -> list[np.ndarray]:
+    return [
+        sum_last(d.buy, world.gpu_price_musd),
+        sum_last(d.rent, world.gpu_rent_musd_round),
+        d.data_buy[:, :, data.SCRAPED] * world.data_cost[data.SCRAPED],
+        d.data_buy[:, :, data.LICENSED] * world.data_cost[data.LICENSED],
+        sum_last(d.sft),
+        d.safety,
+        d.marketing,
+    ]
 
 
 def cash_available(state: State, d: DecisionArrays) -> np.ndarray:
@@ -81,14 +91,14 @@ def affordable(
 ) -> DecisionArrays:
     """Fit a persona's plan to its means: finance the gap if it can, else scale discretionary
     spending down."""
-    total = sum_last(spending(world, d))
+    total = total_spending(world, d)
     reserve = reserve_rounds * np.maximum(running_costs(world, state, d) - 0.5 * state.revenue, 0.0)
     gap = np.maximum(total + reserve - state.cash, 0.0)
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
-    raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
-    # a plan that already asks for financing (a study's tweak) gets at least that, within limits
     most_raise = finance.max_raise(world, state.valuation)
+    raise_ = np.minimum(gap - borrow, most_raise)
+    # a plan that already asks for financing (a study's tweak) gets at least that, within limits
     borrow = np.minimum(np.maximum(borrow, d.borrow), room_debt)
     raise_ = np.minimum(np.maximum(raise_, d.raise_equity), most_raise)
     d = d.replace(borrow=borrow, raise_equity=raise_)
@@ -100,7 +110,7 @@ def within_budget(world: World, state: State, d: DecisionArrays) -> DecisionArra
     are fitted: financing cut to its limits, then every spending line scaled down alike until it
     fits the cash available."""
     d = financing_within_limits(world, state, d)
-    return _spend_within(d, sum_last(spending(world, d)), np.maximum(cash_available(state, d), 0.0))
+    return _spend_within(d, total_spending(world, d), np.maximum(cash_available(state, d), 0.0))
 
 
 def _spend_within(d: DecisionArrays, total: np.ndarray, room: np.ndarray) -> DecisionArrays:
