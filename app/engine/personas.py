@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import Rows, max_companies, sum_companies, sum_last
+from app.engine.arrays import Rows, max_companies, sum_companies, sum_last, total_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
@@ -396,7 +396,7 @@ def _sft(
     )
     skill = tuning.domain_skill(world, state.sft)
     weight = seg_value * (1.0 - skill / 100.0)
-    weight = weight / np.maximum(weight.sum(-1, keepdims=True), 1e-9)
+    weight = weight / np.maximum(total_last(weight)[:, :, None], 1e-9)
     return (t["sft_share"] * a * revenue + 1.0 * (t["sft_share"] > 0))[:, :, None] * weight
 
 

@@ -213,8 +213,10 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
                                     runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
-    new_cap = training.finished_capability(world, runs["run_total"], runs["run_active"],
-                                           runs["run_tokens_eff"], team.algo)
+    done = Rows(progress.completed)  # only a completed run has a model to release
+    new_cap = done.put(training.finished_capability(
+        world, *(done.take(a) for a in (runs["run_total"], runs["run_active"],
+                                        runs["run_tokens_eff"], team.algo))))
     released = progress.completed & (new_cap > state.model_cap)
     model = {
         "model_cap": np.where(released, new_cap, state.model_cap),

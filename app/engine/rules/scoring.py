@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.arrays import sum_last
+from app.engine.arrays import sum_last, total_last
 from app.engine.world import World
 from app.scenario.scorecard import METRIC_DEFINITIONS, METRIC_LABELS, METRICS  # noqa: F401
 
@@ -38,7 +38,7 @@ def profit(cum_net_income: np.ndarray, yardstick: np.ndarray) -> np.ndarray:
 
 def revenue_growth(recent: np.ndarray, revenue_start: np.ndarray) -> np.ndarray:
     """Log of trailing-average revenue over the scenario's starting revenue of the company."""
-    ttm = recent.mean(axis=-1)
+    ttm = total_last(recent) / recent.shape[-1]  # recent.mean(axis=-1), the same numbers
     return np.log(np.maximum(ttm, _TINY_MUSD) / np.maximum(revenue_start, _TINY_MUSD))
 
 
