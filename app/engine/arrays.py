@@ -83,6 +83,11 @@ class Rows:
             a = np.broadcast_to(a, self.shape + np.shape(a)[lead:])
         return a.reshape(-1, *a.shape[lead:])[self.index]
 
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The run and the company of each row (N,), (N,)."""
+        runs, companies = np.divmod(self.index, self.shape[1])
+        return runs, companies
+
     def put(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """(R,C,...) `values` (N,...) on the rows, `fill` elsewhere."""
         out = np.full(self.shape + values.shape[1:], fill, dtype=values.dtype)

@@ -68,6 +68,16 @@ def uniform(
         return _unit(key, company)
 
 
+def uniform_pairs(seeds: np.ndarray, rnd: int, company: np.ndarray, purpose: int) -> np.ndarray:
+    """(N,) the draw of each (seed, company) pair: uniform(seeds, rnd, companies, purpose)[r, c] for
+    the pairs (seeds[r], c) given, without drawing for every company of every run."""
+    with np.errstate(over="ignore"):
+        key = np.asarray(seeds, dtype=np.uint64)
+        for part in (rnd, purpose, 0):
+            key = _keyed(key, part)
+        return _unit(key, company)
+
+
 def uniform_extras(seeds: np.ndarray, rnd: int, company: int, purpose: int,
                    extras: int) -> np.ndarray:
     """(R, extras) the draws uniform(seeds, rnd, company, purpose, extra=e) for e in
