@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import sum_last
+from app.engine.arrays import Rows, sum_last
 from app.engine.decisions import Decision, DecisionArrays
 from app.engine.rules import data, events, finance, market, talent
 from app.engine.state import State
@@ -116,12 +116,20 @@ def within_budget(world: World, state: State, d: DecisionArrays) -> DecisionArra
 def _spend_within(d: DecisionArrays, total: np.ndarray, room: np.ndarray) -> DecisionArrays:
     """Every spending line scaled by one factor (R,C) so that their total fits `room`."""
     scale = np.minimum(1.0, room / np.maximum(total, 1e-9))
-    s3 = scale[:, :, None]
+    cut = Rows(scale != 1.0)  # most plans fit: times 1 a line is what it was
+    by = cut.take(scale)[:, None]
+
+    def scaled(a: np.ndarray) -> np.ndarray:
+        """a (R,C,n) * scale[:, :, None], multiplied only on the rows scaled down."""
+        out = np.ascontiguousarray(a * 1.0)
+        out.reshape(-1, a.shape[2])[cut.index] = cut.take(a) * by
+        return out
+
     return d.replace(
-        buy=d.buy * s3,
-        rent=d.rent * s3,
-        data_buy=d.data_buy * s3,
-        sft=d.sft * s3,
+        buy=scaled(d.buy),
+        rent=scaled(d.rent),
+        data_buy=scaled(d.data_buy),
+        sft=scaled(d.sft),
         safety=d.safety * scale,
         marketing=d.marketing * scale,
     )
