@@ -81,7 +81,7 @@ class Rows:
         lead = len(self.shape)
         if np.shape(a)[:lead] != self.shape:
             a = np.broadcast_to(a, self.shape + np.shape(a)[lead:])
-        return a.reshape(-1, *a.shape[lead:])[self.index]
+        return np.take(a.reshape(-1, *a.shape[lead:]), self.index, axis=0)  # faster than [index]
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """The run and the company of each row (N,), (N,)."""
