@@ -409,7 +409,8 @@ def _best_gpu(world: World, state: State, rnd: int,
     allowed = compute.gpu_allowed(world, rnd, np.array([False, True]))  # (no ban / ban, C, G)
     per_dollar = np.where(allowed, world.gpu_tflops / price, -np.inf)
     ban = events.export_ban_ahead(world, state.events_left).astype(np.intp)
-    return per_dollar.argmax(axis=-1)[ban], np.asarray(allowed.any(axis=-1))[ban]
+    return (np.take(per_dollar.argmax(axis=-1), ban, axis=0),
+            np.take(allowed.any(axis=-1), ban, axis=0))
 
 
 def _data_buy(
