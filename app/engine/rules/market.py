@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.arrays import sum_last
-from app.engine.world import OPEN_MODEL, World
+from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
 ATTRIBUTES = ("capability", "domain", "safety", "freshness", "brand", "ecosystem", "price")
@@ -48,6 +48,8 @@ class Choice:
 def base_of(base: np.ndarray, values: np.ndarray, open_value: np.ndarray) -> np.ndarray:
     """Per company, the value of the model it builds on: its own, a lab's, or the open-weight one
     (R,C)."""
+    if (base == OWN_MODEL).all():  # every company sells its own model (a game of labs)
+        return np.array(values, dtype=np.result_type(values, open_value))
     idx = np.where(base >= 0, base, np.arange(base.shape[1])[None, :])
     theirs = np.take_along_axis(values, idx, axis=1)
     return np.where(base == OPEN_MODEL, open_value[:, None], theirs)
