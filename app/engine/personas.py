@@ -142,7 +142,7 @@ def plan(
     a = 0.5 + np.broadcast_to(aggressiveness, (state.runs, seats.size))  # 0.5 .. 1.5
     base = standing_decisions(world, state)
     rnd = state.round + 1
-    lab = world.is_lab[None, :]
+    lab = np.tile(world.is_lab, (state.runs, 1))  # laid out in full: cheaper to combine with (R,C)
     price = _prices(world, state, t, a, rnd)
     serving_share, buy, rent, run, data_buy = _compute_and_training(world, state, t, a, rnd)
     revenue = np.maximum(state.revenue, 1.0)
@@ -431,7 +431,7 @@ def _compute_and_training(
     world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int
 ):
     """Serving share, GPU orders, a new run if none is going, and the data that run needs."""
-    sc, lab = world.scenario, world.is_lab[None, :]
+    sc, lab = world.scenario, np.tile(world.is_lab, (state.runs, 1))
     peak = compute.peak_flops(world, state.gpus)
     fleet_peak = peak + (
         compute.peak_flops(world, state.pipeline.sum(axis=2)) if state.pipeline.shape[2] else 0.0
