@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import sum_last
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import data
 from app.engine.world import World
@@ -40,11 +39,12 @@ class TrainingFleet:
     """What a training fleet's pace owes nothing to the run's size (R,C,...): the GPU types
     someone trains on (a type nobody has adds nothing), their peak FLOPs a quarter, the fleet's
     GPU count and the goodput the engineering team keeps. Built once, it paces runs of any
-    size (`fleet_pace`)."""
+    size (`fleet_pace`). Types come first ((G',R,C) arrays), so that each type's numbers lie
+    together."""
 
     gpus: np.ndarray  # (R,C) GPUs of every type together (at least 1e-9)
-    tflops: np.ndarray  # (G',) of each type in use
-    peak: np.ndarray  # (R,C,G') peak FLOPs a quarter of each type in use
+    tflops: np.ndarray  # (G',1,...) of each type in use
+    peak: np.ndarray  # (G',R,C) peak FLOPs a quarter of each type in use
     goodput: np.ndarray  # (R,C)
 
 
@@ -52,18 +52,29 @@ def training_fleet(world: World, training_gpus: np.ndarray,
                    engineers: np.ndarray) -> TrainingFleet:
     """The run-independent parts of `pace` for a training fleet (R,C,G GPUs, any mix)."""
     used = np.flatnonzero(training_gpus.reshape(-1, training_gpus.shape[-1]).any(axis=0))
-    gpus, tflops = training_gpus[..., used], world.gpu_tflops[used]
+    by_type = np.take(np.moveaxis(training_gpus, -1, 0), used, axis=0)  # (G',R,C)
+    tflops = world.gpu_tflops[used].reshape(-1, *[1] * (by_type.ndim - 1))
     return TrainingFleet(
-        gpus=np.maximum(sum_last(gpus), 1e-9), tflops=tflops,
-        peak=gpus * tflops * 1e12 * SECONDS_PER_ROUND, goodput=goodput(world, engineers),
+        gpus=np.maximum(_sum_types(by_type), 1e-9), tflops=tflops,
+        peak=by_type * tflops * 1e12 * SECONDS_PER_ROUND, goodput=goodput(world, engineers),
     )
+
+
+def _sum_types(by_type: np.ndarray) -> np.ndarray:
+    """(R,C) the sum over the leading types axis, type by type (as arrays.sum_last adds)."""
+    if not by_type.shape[0]:
+        return np.zeros(by_type.shape[1:])
+    out = by_type[0].copy()
+    for g in range(1, by_type.shape[0]):
+        out += by_type[g]
+    return out
 
 
 def fleet_pace(world: World, fleet: TrainingFleet, active_b: np.ndarray) -> np.ndarray:
     """`pace` of a run of `active_b` billion active parameters on a `training_fleet` (R,C)."""
-    per_gpu = (np.asarray(active_b) * 1e9 / fleet.gpus)[..., None]
-    mfu = scaling.training_mfu(world.scenario.scaling, fleet.tflops, per_gpu)
-    return sum_last(fleet.peak * mfu) * fleet.goodput
+    per_gpu = np.asarray(active_b) * 1e9 / fleet.gpus
+    mfu = scaling.training_mfu(world.scenario.scaling, fleet.tflops, per_gpu)  # (G',R,C)
+    return _sum_types(fleet.peak * mfu) * fleet.goodput
 
 
 def pace(world: World, training_gpus: np.ndarray, active_b: np.ndarray,
