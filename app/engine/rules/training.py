@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine import scaling
-from app.engine.rng import Purpose, uniform
+from app.engine.arrays import Rows
+from app.engine.rng import Purpose, uniform_pairs
 from app.engine.rules import data
 from app.engine.world import World
 from app.scenario.schema import SECONDS_PER_ROUND
@@ -120,7 +121,9 @@ def advance_run(
     t = world.scenario.talent
     delivered = np.where(run_on, run_pace, 0.0)
     p = setback_probability(world, engineers)
-    u = uniform(seeds, rnd, np.arange(run_on.shape[1]), Purpose.TRAINING_SETBACK)
+    running = Rows(run_on)  # only a run in progress can slip or fail: draw for those alone
+    runs, companies = running.pairs()
+    u = running.put(uniform_pairs(seeds[runs], rnd, companies, Purpose.TRAINING_SETBACK))
     slipped = run_on & (u < p) & (u >= p * t.setback_fail_share)
     failed = run_on & (u < p * t.setback_fail_share)
     delivered = np.where(slipped, delivered * (1.0 - t.slip_loss), np.where(failed, 0.0, delivered))
