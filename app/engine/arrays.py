@@ -28,6 +28,11 @@ def total_last(a: np.ndarray) -> np.ndarray:
     return sum_last(a) + 0.0
 
 
+def mean_last(a: np.ndarray) -> np.ndarray:
+    """a.mean(-1), the same numbers (NumPy's sum divided by the count)."""
+    return total_last(a) / a.shape[-1]
+
+
 def cumsum_last(a: np.ndarray) -> np.ndarray:
     """Running sum over the last axis (np.cumsum(a, axis=-1): the same additions in the same
     order), a slice at a time."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import Rows, max_companies, sum_companies, sum_last, total_last
+from app.engine.arrays import Rows, max_companies, mean_last, sum_companies, sum_last, total_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
@@ -340,9 +340,9 @@ def _product_list_price(world: World, state: State) -> np.ndarray:
     """The average list price of the game's product companies (R,1), the lab's own without any."""
     products = ~world.is_lab
     if not products.any():
-        return state.prices.mean(axis=-1)
+        return mean_last(state.prices)
     listed = np.ascontiguousarray(state.prices[:, products]).reshape(state.runs, -1)
-    return listed.mean(axis=-1)[:, None]  # one row at a time: the same sum whatever the batch
+    return mean_last(listed)[:, None]  # one row at a time: the same sum whatever the batch
 
 
 def _capability_pull(world: World) -> float:
@@ -362,7 +362,7 @@ def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
     if lab.all():
         return state.base.copy()
     pull = _capability_pull(world)
-    price = state.prices.mean(axis=-1)[:, :, None]  # (R, buyer, 1)
+    price = mean_last(state.prices)[:, :, None]  # (R, buyer, 1)
     vendor_margin = np.maximum(price - state.api_price[:, None, :], 0.0)  # (R, buyer, lab)
     value = np.where(
         lab[None, None, :], np.exp(pull * state.model_cap[:, None, :]) * vendor_margin, -np.inf

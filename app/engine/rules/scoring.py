@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.arrays import total_last
+from app.engine.arrays import mean_last, total_last
 from app.engine.world import World
 from app.scenario.scorecard import METRIC_DEFINITIONS, METRIC_LABELS, METRICS  # noqa: F401
 
@@ -22,7 +22,7 @@ _TINY_MUSD = 1e-3  # $1,000: keeps logs and ratios finite for a company that ear
 
 def value_yardstick(valuation_start: np.ndarray) -> np.ndarray:
     """(R,1) the scenario's yardstick for money: its companies' average value before round 1."""
-    return valuation_start.mean(axis=-1, keepdims=True)
+    return mean_last(valuation_start)[..., None]
 
 
 def trailing_revenue(recent: np.ndarray, revenue: np.ndarray) -> np.ndarray:
@@ -38,7 +38,7 @@ def profit(cum_net_income: np.ndarray, yardstick: np.ndarray) -> np.ndarray:
 
 def revenue_growth(recent: np.ndarray, revenue_start: np.ndarray) -> np.ndarray:
     """Log of trailing-average revenue over the scenario's starting revenue of the company."""
-    ttm = total_last(recent) / recent.shape[-1]  # recent.mean(axis=-1), the same numbers
+    ttm = mean_last(recent)
     return np.log(np.maximum(ttm, _TINY_MUSD) / np.maximum(revenue_start, _TINY_MUSD))
 
 
