@@ -20,6 +20,19 @@ def sum_last(a: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def power(base: np.ndarray, exponent: float | np.ndarray) -> np.ndarray:
+    """base ** exponent (a number, or one for each item of the last axis), raised only where the
+    base is not 1: 1 ** x is exactly 1, and most bases met here are (prices that did not rise,
+    orders within supply)."""
+    out = np.ones(np.shape(base))
+    flat = np.ascontiguousarray(base).reshape(-1)
+    where = np.flatnonzero(flat != 1.0)
+    if np.ndim(exponent):
+        exponent = np.asarray(exponent)[where % np.size(exponent)]
+    out.reshape(-1)[where] = flat[where] ** exponent
+    return out
+
+
 def total_last(a: np.ndarray) -> np.ndarray:
     """a.sum(-1), the same numbers: over fewer than 8 items NumPy adds them in order from zero
     (over more it sums pairwise, and so does this)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import sum_companies, sum_last
+from app.engine.arrays import power, sum_companies, sum_last
 from app.engine.rules.events import Conditions
 from app.engine.world import World
 from app.scenario.schema import HOURS_PER_ROUND, SECONDS_PER_ROUND
@@ -43,13 +43,13 @@ def clear_gpu_market(
     buy, rent = np.floor(buy) * allowed, np.floor(rent) * allowed  # whole GPUs
     orders = sum_companies(buy)
     pressure = np.maximum(orders / world.gpu_supply, 1.0)
-    buy_price = world.gpu_price_musd * pressure**cc.price_elasticity
+    buy_price = world.gpu_price_musd * power(pressure, cc.price_elasticity)
     bought = np.floor(buy / pressure[:, None, :])  # rationed to supply, in whole GPUs
     rented_total = sum_companies(rent)
     older = world.gpu_tflops[None, :] < (world.gpu_tflops * (world.gpu_from_round <= 99)).max()
     rent_price = (
         world.gpu_rent_musd_round
-        * np.maximum(rented_total / world.gpu_rental_supply, 1.0) ** cc.rent_elasticity
+        * power(np.maximum(rented_total / world.gpu_rental_supply, 1.0), cc.rent_elasticity)
         * (1.0 - cc.old_generation_rent_cut * cond.new_generation[:, None] * older)
     )
     return GpuDeals(

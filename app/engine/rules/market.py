@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import sum_last
+from app.engine.arrays import power, sum_last
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
@@ -182,18 +182,8 @@ def installed_share(
     churn = world.seg_churn
     market_move = world.price_index(choice.round) / world.price_index(max(choice.round - 1, 1))
     rise = np.maximum(choice.offers.price / np.maximum(previous_price, 1e-9) / market_move, 1.0)
-    retained = (1.0 - churn) * _power_last(rise, -world.seg_price_sens)
+    retained = (1.0 - churn) * power(rise, -world.seg_price_sens)
     return retained * previous * choice.eligible + churn * choice.probability
-
-
-def _power_last(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
-    """base ** exponent, the exponent (S,) along the last axis, raised only where the base is not
-    1 (1 ** x is exactly 1): most prices do not rise."""
-    out = np.ones(base.shape)
-    flat = base.reshape(-1)
-    where = np.flatnonzero(flat != 1.0)
-    out.reshape(-1)[where] = flat[where] ** exponent[where % exponent.size]
-    return out
 
 
 def serving_capacity(
