@@ -38,14 +38,15 @@ def goodput(world: World, engineers: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class TrainingFleet:
     """What a training fleet's pace owes nothing to the run's size (R,C,...): the GPU types
-    someone trains on (a type nobody has adds nothing), their peak FLOPs a quarter, the fleet's
-    GPU count and the goodput the engineering team keeps. Built once, it paces runs of any
-    size (`fleet_pace`). Types come first ((G',R,C) arrays), so that each type's numbers lie
-    together."""
+    someone trains on (a type nobody has adds nothing), their peak FLOPs a quarter, where each
+    type runs, the fleet's GPU count and the goodput the engineering team keeps. Built once, it
+    paces runs of any size (`fleet_pace`). Types come first ((G',R,C) arrays), so that each
+    type's numbers lie together."""
 
     gpus: np.ndarray  # (R,C) GPUs of every type together (at least 1e-9)
-    tflops: np.ndarray  # (G',1,...) of each type in use
+    tflops: np.ndarray  # (G',) of each type in use
     peak: np.ndarray  # (G',R,C) peak FLOPs a quarter of each type in use
+    running: list[np.ndarray]  # for each type in use, the flat (R,C) positions it runs at
     goodput: np.ndarray  # (R,C)
 
 
@@ -54,10 +55,11 @@ def training_fleet(world: World, training_gpus: np.ndarray,
     """The run-independent parts of `pace` for a training fleet (R,C,G GPUs, any mix)."""
     used = np.flatnonzero(training_gpus.reshape(-1, training_gpus.shape[-1]).any(axis=0))
     by_type = np.take(np.moveaxis(training_gpus, -1, 0), used, axis=0)  # (G',R,C)
-    tflops = world.gpu_tflops[used].reshape(-1, *[1] * (by_type.ndim - 1))
+    tflops = world.gpu_tflops[used]
+    peak = by_type * tflops.reshape(-1, *[1] * (by_type.ndim - 1)) * 1e12 * SECONDS_PER_ROUND
     return TrainingFleet(
-        gpus=np.maximum(_sum_types(by_type), 1e-9), tflops=tflops,
-        peak=by_type * tflops * 1e12 * SECONDS_PER_ROUND, goodput=goodput(world, engineers),
+        gpus=np.maximum(_sum_types(by_type), 1e-9), tflops=tflops, peak=peak,
+        running=[np.flatnonzero(p != 0) for p in peak], goodput=goodput(world, engineers),
     )
 
 
@@ -72,9 +74,14 @@ def _sum_types(by_type: np.ndarray) -> np.ndarray:
 
 
 def fleet_pace(world: World, fleet: TrainingFleet, active_b: np.ndarray) -> np.ndarray:
-    """`pace` of a run of `active_b` billion active parameters on a `training_fleet` (R,C)."""
-    per_gpu = np.asarray(active_b) * 1e9 / fleet.gpus
-    mfu = scaling.training_mfu(world.scenario.scaling, fleet.tflops, per_gpu)  # (G',R,C)
+    """`pace` of a run of `active_b` billion active parameters on a `training_fleet` (R,C). Each
+    type's MFU is worked out where that type runs: elsewhere its peak is 0 and so is what it adds
+    (whatever the MFU, here 1)."""
+    per_gpu = (np.asarray(active_b) * 1e9 / fleet.gpus).reshape(-1)
+    mfu = np.ones(fleet.peak.shape)
+    for g, where in enumerate(fleet.running):
+        mfu[g].reshape(-1)[where] = scaling.training_mfu(
+            world.scenario.scaling, float(fleet.tflops[g]), per_gpu[where])
     return _sum_types(fleet.peak * mfu) * fleet.goodput
 
 
