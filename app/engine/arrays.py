@@ -1,7 +1,10 @@
-"""Reductions over the short axes of the world's arrays (companies, segments, GPU types).
+"""Reductions over the short axes of the world's arrays (companies, segments, GPU types), and
+rules applied to only the rows that need them.
 
 NumPy reduces a short trailing axis slowly when the leading axis holds thousands of runs;
 adding slices one by one is several times faster and gives the same result for any batch size.
+Each helper here gives exactly the numbers of the plain NumPy expression it replaces (its
+docstring says which), so using one never changes a game.
 """
 
 from __future__ import annotations
