@@ -218,11 +218,12 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
         world, *(done.take(a) for a in (runs["run_total"], runs["run_active"],
                                         runs["run_tokens_eff"], team.algo))))
     released = progress.completed & (new_cap > state.model_cap)
+    out = Rows(released)  # the few models released this quarter replace those on sale
     model = {
-        "model_cap": np.where(released, new_cap, state.model_cap),
-        "model_total": np.where(released, runs["run_total"], state.model_total),
-        "model_active": np.where(released, runs["run_active"], state.model_active),
-        "model_cutoff": np.where(released, runs["run_start"], state.model_cutoff),
+        "model_cap": out.over(out.take(new_cap), state.model_cap),
+        "model_total": out.over(out.take(runs["run_total"]), state.model_total),
+        "model_active": out.over(out.take(runs["run_active"]), state.model_active),
+        "model_cutoff": out.over(out.take(runs["run_start"]), state.model_cutoff),
         "model_version": state.model_version + released,
     }
     runs["run_on"] = runs["run_on"] & ~progress.completed & ~progress.failed
@@ -235,23 +236,19 @@ def start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     """Cancel runs asked to stop; start requested runs at labs with none in progress."""
     on = state.run_on & ~d.cancel_run
     start = d.start_run & ~on & world.is_lab[None, :]
-    starting = Rows(start)
-    needed, tokens_eff = (starting.put(v) for v in training.plan_run(
-        world, starting.take(d.run_total), starting.take(d.run_active),
-        starting.take(d.run_tokens), starting.take(held)))
-
-    def pick(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-        return np.where(start, new, old)
-
+    starting = Rows(start)  # the runs that start: their plan replaces the old run's
+    total, active, tokens = (starting.take(a) for a in (d.run_total, d.run_active, d.run_tokens))
+    needed, tokens_eff = training.plan_run(world, total, active, tokens, starting.take(held))
     return {
         "run_on": on | start,
-        "run_total": pick(d.run_total, state.run_total),
-        "run_active": pick(d.run_active, state.run_active),
-        "run_tokens": pick(d.run_tokens, state.run_tokens),
-        "run_tokens_eff": pick(tokens_eff, state.run_tokens_eff),
-        "run_flops_needed": pick(needed, state.run_flops_needed),
+        "run_total": starting.over(total, state.run_total),
+        "run_active": starting.over(active, state.run_active),
+        "run_tokens": starting.over(tokens, state.run_tokens),
+        "run_tokens_eff": starting.over(tokens_eff, state.run_tokens_eff),
+        "run_flops_needed": starting.over(needed, state.run_flops_needed),
         "run_flops_done": np.where(start | ~on, 0.0, state.run_flops_done),
-        "run_start": pick(np.full_like(state.run_start, rnd), state.run_start),
+        "run_start": starting.over(np.full(total.shape, rnd, state.run_start.dtype),
+                                   state.run_start),
     }
 
 
