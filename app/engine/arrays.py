@@ -36,6 +36,14 @@ def power(base: np.ndarray, exponent: float | np.ndarray) -> np.ndarray:
     return out
 
 
+def put_last(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(...,n) zeros with `values` (...) at `index` (...) along the last axis: what
+    np.put_along_axis(zeros, index[..., None], values[..., None], axis=-1) gives, by flat index."""
+    out = np.zeros(index.size * n)
+    out[np.arange(0, index.size * n, n) + index.reshape(-1)] = values.reshape(-1)
+    return out.reshape(*index.shape, n)
+
+
 def total_last(a: np.ndarray) -> np.ndarray:
     """a.sum(-1), the same numbers: over fewer than 8 items NumPy adds them in order from zero
     (over more it sums pairwise, and so does this)."""

@@ -13,7 +13,15 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import Rows, max_companies, mean_last, sum_companies, sum_last, total_last
+from app.engine.arrays import (
+    Rows,
+    max_companies,
+    mean_last,
+    put_last,
+    sum_companies,
+    sum_last,
+    total_last,
+)
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
@@ -452,8 +460,7 @@ def _compute_and_training(
         short, finance.max_raise(world, state.valuation) * t["gpu_appetite"] * 4.0, 0.0
     )
     buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / np.maximum(unit, 1e-9))
-    buy = np.zeros(state.gpus.shape)
-    np.put_along_axis(buy, best[:, :, None], buy_n[:, :, None], axis=2)
+    buy = put_last(best, buy_n, state.gpus.shape[2])
 
     could = lab & ~state.run_on & (t["run_rounds"] > 0) & (rounds_left > t["run_rounds"])
     rows = Rows(could)  # a lab without a run that has the quarters left to train one
@@ -541,8 +548,7 @@ def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int) -> 
     best, can_rent = _best_gpu(world, state, rnd, world.gpu_rent_musd_round)
     flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
     wanted = np.ceil(np.maximum(missing_peak, 0.0) / flops) * can_rent
-    rent = np.zeros(state.gpus.shape)
-    np.put_along_axis(rent, best[:, :, None], wanted[:, :, None], axis=2)
+    rent = put_last(best, wanted, state.gpus.shape[2])
     return rent
 
 
