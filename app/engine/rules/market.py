@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import power, sum_last
+from app.engine.arrays import along, power, sum_last
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
@@ -154,16 +154,11 @@ def choose(
     eligible = safety >= np.ascontiguousarray(floor.T)[:, None, :]  # (S,C,R)
     # buyers can always stay with open weights, in-house tools or no AI
     u = np.where(eligible, u, -np.inf)
-    top = u[:, 0].copy()  # the best offer in each segment (S,R), company by company
-    for c in range(1, u.shape[1]):
-        np.maximum(top, u[:, c], out=top)
-    top = np.maximum(top.T, u_out)  # (R,S)
+    runs = u.shape[2]
+    top = np.maximum(along(np.maximum, u, 1, runs).T, u_out)  # the best offer of a segment (R,S)
     u -= np.ascontiguousarray(top.T)[:, None, :]
     e, e_out = np.exp(u, out=u), np.exp(u_out - top)
-    total = e[:, 0].copy()
-    for c in range(1, e.shape[1]):
-        total += e[:, c]
-    total = total.T + e_out  # (R,S)
+    total = along(np.add, e, 1, runs).T + e_out  # (R,S)
     e /= np.ascontiguousarray(total.T)[:, None, :]
     return Choice(offers, open_cap, rnd, _flip(eligible), _flip(e), e_out / total)
 
