@@ -9,6 +9,8 @@ docstring says which), so using one never changes a game.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 FEW_RUNS = 256  # up to this many runs a running sum over the companies beats adding them one by one
@@ -138,6 +140,14 @@ class Rows:
                        dtype=np.result_type(values, base), order="C")
         out.reshape(-1, *out.shape[lead:])[self.index] = values
         return out
+
+    def apply(self, rule: Callable[..., np.ndarray], *arrays: np.ndarray,
+              fill: float = 0.0) -> np.ndarray:
+        """(R,C) `rule` (one number a row) applied to the rows of `arrays`, `fill` elsewhere; with
+        no rows, nothing to work out."""
+        if not self.index.size:
+            return np.full(self.shape, fill)
+        return self.put(rule(*(self.take(a) for a in arrays)), fill)
 
     def put(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """(R,C,...) `values` (N,...) on the rows, `fill` elsewhere."""

@@ -518,9 +518,9 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
     now = _serving_need(world, state, state.model_active)
     share_now = np.clip(now / np.maximum(peak, 1.0), MIN_SERVING, 1.0)
     running = Rows(state.run_on)  # only a run in progress can finish
-    pace = running.put(training.pace(
-        world, running.take(state.gpus) * running.take(1.0 - share_now)[:, None],
-        running.take(state.run_active), running.take(state.staff[:, :, 1])))
+    pace = running.apply(lambda gpus, share, active, engineers: training.pace(
+        world, gpus * (1.0 - share)[:, None], active, engineers),
+        state.gpus, share_now, state.run_active, state.staff[:, :, 1])
     finishing = state.run_on & (state.run_flops_done + pace >= state.run_flops_needed)
     bigger = _serving_need(world, state, np.maximum(state.run_active, state.model_active))
     need = np.where(finishing, bigger, now)

@@ -207,16 +207,14 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     done."""
     runs = start_runs(world, state, d, held, rnd)
     running = Rows(runs["run_on"])  # only runs in progress take FLOPs
-    pace = running.put(training.pace(world, running.take(training_gpus),
-                                     running.take(runs["run_active"]),
-                                     running.take(team.engineers)))
+    pace = running.apply(lambda gpus, active, engineers: training.pace(
+        world, gpus, active, engineers), training_gpus, runs["run_active"], team.engineers)
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
                                     runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
     done = Rows(progress.completed)  # only a completed run has a model to release
-    new_cap = done.put(training.finished_capability(
-        world, *(done.take(a) for a in (runs["run_total"], runs["run_active"],
-                                        runs["run_tokens_eff"], team.algo))))
+    new_cap = done.apply(lambda *run: training.finished_capability(world, *run), runs["run_total"],
+                         runs["run_active"], runs["run_tokens_eff"], team.algo)
     released = progress.completed & (new_cap > state.model_cap)
     out = Rows(released)  # the few models released this quarter replace those on sale
     model = {

@@ -86,6 +86,8 @@ def _on_rows(mask: np.ndarray, seeds: np.ndarray, rnd: int, purpose: Purpose,
     """(R,C) `value(rows, draws)` where `mask` holds (an incident, a lawsuit), 0 elsewhere: its
     severity is drawn only for what happened (the same draws as for every company of every run)."""
     rows = Rows(mask)
+    if not rows.index.size:
+        return np.zeros(mask.shape)
     runs, companies = rows.pairs()
     return rows.put(value(rows, uniform_pairs(seeds[runs], rnd, companies, purpose)))
 
