@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from app.engine import personas
+from app.engine.arrays import total_last
 from app.engine.rng import run_seeds
 from app.engine.start import initial_state
 from app.engine.step import step
@@ -80,7 +81,7 @@ def play_chunk(
         d = personas.decide(world, state, seats, aggr, previous)
         state, o = step(world, state, d)
         previous = d
-        share = o.served.sum(-1) / np.maximum(o.volume.sum(-1, keepdims=True), 1e-12)
+        share = total_last(o.served) / np.maximum(total_last(o.volume)[:, None], 1e-12)
         yield (
             o.round,
             {

@@ -13,7 +13,13 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import sum_last
+from app.engine.arrays import (
+    Rows,
+    mean_last,
+    put_last,
+    sum_last,
+    total_last,
+)
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
@@ -39,6 +45,7 @@ MARKET_WORTH_QUALIFYING = 0.1  # a segment with a tenth of the market's value is
 SAFETY_MARGIN = 5.0  # points above a segment's minimum safety a persona aims for
 SAFETY_GAP_PER_DOUBLING = 10.0  # 10 points short of its safety aim, a persona doubles safety staff
 COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% over what it costs
+FEW_RUNS_ALL_PAIRS = 256  # up to this many runs rivals' prices are compared all pairs at once
 SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
 EPOCHS_KEPT = 4.0  # passes over its data a persona accepts before buying more (Muennighoff et al.
 # 2023: up to ~4 epochs, repeated data is almost as good as unique)
@@ -107,12 +114,11 @@ _FIELD = {f.name: i for i, f in enumerate(fields(Traits))}
 
 
 def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
-    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites."""
-    per_seat = _TABLE[seats]  # (C,F)
-    out = {
-        f.name: np.broadcast_to(per_seat[:, i], (state.runs, seats.size))
-        for i, f in enumerate(fields(Traits))
-    }
+    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites. Every
+    array is laid out in full (not broadcast): arithmetic with a broadcast one is several times
+    slower."""
+    full = np.tile(_TABLE[seats].T[:, None, :], (1, state.runs, 1))  # (F,R,C)
+    out = {f.name: full[i] for i, f in enumerate(fields(Traits))}
     wobble = 1.0 + STYLE_SPREAD * (
         2.0 * uniform(state.seeds, 0, np.arange(seats.size), Purpose.PERSONA_STYLE) - 1.0
     )
@@ -147,7 +153,7 @@ def plan(
     a = 0.5 + np.broadcast_to(aggressiveness, (state.runs, seats.size))  # 0.5 .. 1.5
     base = standing_decisions(world, state)
     rnd = state.round + 1
-    lab = world.is_lab[None, :]
+    lab = np.tile(world.is_lab, (state.runs, 1))  # laid out in full: cheaper to combine with (R,C)
     api_price = np.where(lab, _api_price(world, state, t, rnd), 0.0)
     price = _prices(world, state, t, a, rnd, api_price)
     serving_share, buy, rent, run, data_buy = _compute_and_training(world, state, t, a, rnd)
@@ -199,9 +205,8 @@ def _safety_the_market_asks(world: World) -> float:
 def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) -> DecisionArrays:
     """A plan fitted to each persona's means: it keeps its own cash reserve and finances the gap its
     own way."""
-    shape = (state.runs, seats.size)
-    reserve = np.broadcast_to(_TABLE[seats, _FIELD["reserve_rounds"]], shape)
-    prefers_debt = np.broadcast_to(_TABLE[seats, _FIELD["borrow"]] > 0.5, shape)
+    reserve = np.tile(_TABLE[seats, _FIELD["reserve_rounds"]], (state.runs, 1))
+    prefers_debt = np.tile(_TABLE[seats, _FIELD["borrow"]] > 0.5, (state.runs, 1))
     planned = _fundraise(world, state, planned, prefers_debt)
     return affordable(world, state, planned, reserve, prefers_debt)
 
@@ -307,9 +312,7 @@ def _defend(state: State, t: dict[str, np.ndarray], last: np.ndarray, markup: np
     or match (1): an undercutter that keeps cutting meets defenders that stop at a margin while
     it sells below cost."""
     cap = market.base_of(state.base, state.model_cap, state.open_capability)
-    comparable = cap[:, None, :] >= cap[:, :, None] - COMPARABLE_GAP  # (R, me, rival)
-    rival = comparable & ~np.eye(cap.shape[1], dtype=bool)[None]
-    lowest = np.where(rival[..., None], last[:, None, :, :], np.inf).min(axis=2)
+    lowest = _lowest_rival(cap, last)  # cheapest like-for-like rival in each segment
     gap = np.maximum(markup - np.maximum(lowest, DEFENCE_FLOOR * target), 0.0)
     return markup - t["match"][:, :, None] * gap
 
@@ -325,6 +328,26 @@ def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: 
     most = MAX_MARKUP_OVER_COST
     over_cost = np.where(e > most / (most - 1.0), e / np.maximum(e - 1.0, 1e-9), most)
     return np.minimum(cost[:, :, None] * over_cost, ceiling)
+
+
+def _lowest_rival(cap: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """(R,C,S) the lowest of `last` among each company's rivals within COMPARABLE_GAP capability
+    points of it (inf without any). One rival at a time, with runs along the fast axis: the same
+    minimum as over an (R, me, rival, S) array, without building it (but for a few runs, where
+    that array is small and one step)."""
+    if cap.shape[0] <= FEW_RUNS_ALL_PAIRS:
+        comparable = cap[:, None, :] >= cap[:, :, None] - COMPARABLE_GAP  # (R, me, rival)
+        rival = comparable & ~np.eye(cap.shape[1], dtype=bool)[None]
+        return np.where(rival[..., None], last[:, None, :, :], np.inf).min(axis=2)
+    by_run = np.ascontiguousarray(last.transpose(1, 2, 0))  # (rival, S, R)
+    cap_t = np.ascontiguousarray(cap.T)  # (C, R)
+    least = cap_t - COMPARABLE_GAP  # the lowest capability a rival of each company may have
+    lowest = np.full(by_run.shape, np.inf)  # (me, S, R)
+    for j in range(cap.shape[1]):
+        rival = cap_t[j] >= least  # (me, R): j is comparable to me
+        rival[j] = False
+        np.minimum(lowest, np.where(rival[:, None, :], by_run[j], np.inf), out=lowest)
+    return np.ascontiguousarray(lowest.transpose(2, 0, 1))
 
 
 def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
@@ -399,7 +422,7 @@ def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
     if lab.all():
         return state.base.copy()
     pull = _capability_pull(world)
-    price = state.prices.mean(axis=-1)[:, :, None]  # (R, buyer, 1)
+    price = mean_last(state.prices)[:, :, None]  # (R, buyer, 1)
     vendor_margin = np.maximum(price - state.api_price[:, None, :], 0.0)  # (R, buyer, lab)
     value = np.where(
         lab[None, None, :], np.exp(pull * state.model_cap[:, None, :]) * vendor_margin, -np.inf
@@ -433,7 +456,7 @@ def _sft(
     )
     skill = tuning.domain_skill(world, state.sft)
     weight = seg_value * (1.0 - skill / 100.0)
-    weight = weight / np.maximum(weight.sum(-1, keepdims=True), 1e-9)
+    weight = weight / np.maximum(total_last(weight)[:, :, None], 1e-9)
     return (t["sft_share"] * a * revenue + 1.0 * (t["sft_share"] > 0))[:, :, None] * weight
 
 
@@ -441,20 +464,22 @@ def _best_gpu(world: World, state: State, rnd: int,
               price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(R,C) index of the GPU with the most FLOP/s per dollar of `price` (G,: to buy or to rent)
     each company may have (export controls included: the rule its orders are checked against), and
-    whether it may have any."""
-    allowed = compute.gpu_allowed(world, rnd, events.export_ban_ahead(world, state.events_left))
+    whether it may have any. A run matters only through whether new controls are in force, so the
+    choice is made for both cases (2,C) and each run takes its own."""
+    allowed = compute.gpu_allowed(world, rnd, np.array([False, True]))  # (no ban / ban, C, G)
     per_dollar = np.where(allowed, world.gpu_tflops / price, -np.inf)
-    return per_dollar.argmax(axis=-1), np.asarray(allowed.any(axis=-1))
+    ban = events.export_ban_ahead(world, state.events_left).astype(np.intp)
+    return (np.take(per_dollar.argmax(axis=-1), ban, axis=0),
+            np.take(allowed.any(axis=-1), ban, axis=0))
 
 
 def _data_buy(
-    world: World, state: State, t: dict[str, np.ndarray], tokens_t: np.ndarray
+    world: World, state: State, t: dict[str, np.ndarray], tokens_t: np.ndarray, room: np.ndarray
 ) -> np.ndarray:
     """(R,C,3) scraped, licensed and synthetic tokens a persona buys for a run of `tokens_t`: enough
     to keep the run within EPOCHS_KEPT passes over its data. It generates its synthetic share,
     licenses its licensed share, crawls the rest while the web allows and licenses what it cannot
-    crawl; every kind within what its pool still holds."""
-    room = data.room(state.data, state.data_pool)
+    crawl; every kind within what its pool still holds (`room`: data.room of its holdings)."""
     gap = np.maximum(tokens_t / EPOCHS_KEPT - sum_last(state.data), 0.0)
     made = np.minimum(gap * t["synthetic"], room[:, :, data.SYNTHETIC])
     crawl = np.minimum((gap - made) * (1.0 - t["license_share"]), room[:, :, data.SCRAPED])
@@ -466,7 +491,7 @@ def _compute_and_training(
     world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int
 ):
     """Serving share, GPU orders, a new run if none is going, and the data that run needs."""
-    sc, lab = world.scenario, world.is_lab[None, :]
+    sc, lab = world.scenario, np.tile(world.is_lab, (state.runs, 1))
     peak = compute.peak_flops(world, state.gpus)
     fleet_peak = peak + (
         compute.peak_flops(world, state.pipeline.sum(axis=2)) if state.pipeline.shape[2] else 0.0
@@ -487,39 +512,52 @@ def _compute_and_training(
         short, finance.max_raise(world, state.valuation) * t["gpu_appetite"] * 4.0, 0.0
     )
     buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / np.maximum(unit, 1e-9))
-    buy = np.zeros(state.gpus.shape)
-    np.put_along_axis(buy, best[:, :, None], buy_n[:, :, None], axis=2)
+    buy = put_last(best, buy_n, state.gpus.shape[2])
 
-    train_gpus = state.gpus * (1.0 - serving_share)[:, :, None]
-    active_b = np.maximum(state.model_active, 1.0)  # a first guess: the model it serves
-    for _ in range(RUN_SIZING_PASSES):  # the pace depends on the size, the size on the pace
-        budget = training.pace(world, train_gpus, active_b, state.staff[:, :, 1]) * t["run_rounds"]
-        n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), sc.scaling)
-        active_b = n_opt / 1e9 / t["overtrain"] / t["moe"] ** sc.scaling.moe_total_weight
-    total_b = active_b * t["moe"]
-    tokens_t = budget / (sc.scaling.flops_per_param_token * active_b * 1e9) / 1e12
-    bought = _data_buy(world, state, t, tokens_t)
-    held = data.after_purchases(state.data, state.data_pool, bought)
+    could = lab & ~state.run_on & (t["run_rounds"] > 0) & (rounds_left > t["run_rounds"])
+    rows = Rows(could)  # a lab without a run that has the quarters left to train one
+    total_b, active_b, tokens_t = _run_size(
+        world,
+        rows.take(state.gpus) * rows.take(1.0 - serving_share)[:, None],
+        rows.take(state.model_active),
+        rows.take(state.staff[:, :, 1]),
+        {k: rows.take(t[k]) for k in ("run_rounds", "overtrain", "moe")},
+    )
+    room = data.room(state.data, state.data_pool)
+    bought = _data_buy(world, state, t, rows.put(tokens_t), room)
+    held = rows.take(data.after_purchases(state.data, state.data_pool, bought, room))
     _, tokens_eff = training.plan_run(world, total_b, active_b, tokens_t, held)
-    new_cap = training.finished_capability(
-        world, total_b, active_b, tokens_t, tokens_eff, state.algo
-    )
-    start = (
-        lab
-        & ~state.run_on
-        & (t["run_rounds"] > 0)
-        & (new_cap > state.model_cap + 1.0)
-        & (rounds_left > t["run_rounds"])
-    )
+    new_cap = training.finished_capability(world, total_b, active_b, tokens_t, tokens_eff,
+                                           rows.take(state.algo))
+    starts = new_cap > rows.take(state.model_cap) + 1.0
+    start = rows.put(starts)
     data_buy = bought * start[:, :, None]
     run = {
         "start": start,
-        "total": np.where(start, total_b, 0.0),
-        "active": np.where(start, active_b, 0.0),
-        "tokens": np.where(start, tokens_t, 0.0),
+        "total": rows.put(np.where(starts, total_b, 0.0)),
+        "active": rows.put(np.where(starts, active_b, 0.0)),
+        "tokens": rows.put(np.where(starts, tokens_t, 0.0)),
     }
     serving_share = np.where(state.run_on | start, serving_share, 1.0)
     return serving_share, buy, rent, run, data_buy
+
+
+def _run_size(world: World, train_gpus: np.ndarray, model_active: np.ndarray,
+              engineers: np.ndarray,
+              t: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Total and active parameters (billions) and tokens (trillions) of the compute-optimal run
+    the training fleet can finish in the persona's `run_rounds`, less active parameters as it
+    overtrains and uses MoE (any shape, e.g. rows)."""
+    s = world.scenario.scaling
+    active_b = np.maximum(model_active, 1.0)  # a first guess: the model it serves
+    fleet = training.training_fleet(world, train_gpus, engineers)
+    moe = t["moe"] ** s.moe_total_weight
+    for _ in range(RUN_SIZING_PASSES):  # the pace depends on the size, the size on the pace
+        budget = training.fleet_pace(world, fleet, active_b) * t["run_rounds"]
+        n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), s)
+        active_b = n_opt / 1e9 / t["overtrain"] / moe
+    tokens_t = budget / (s.flops_per_param_token * active_b * 1e9) / 1e12
+    return active_b * t["moe"], active_b, tokens_t
 
 
 def _serving_plan(world: World, state: State, peak: np.ndarray,
@@ -531,8 +569,10 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
     (without taking a finishing run's last FLOPs) it rents."""
     now = _serving_need(world, state, state.model_active)
     share_now = np.clip(now / np.maximum(peak, 1.0), MIN_SERVING, 1.0)
-    training_gpus = state.gpus * (1.0 - share_now)[:, :, None]
-    pace = training.pace(world, training_gpus, state.run_active, state.staff[:, :, 1])
+    running = Rows(state.run_on)  # only a run in progress can finish
+    pace = running.apply(lambda gpus, share, active, engineers: training.pace(
+        world, gpus * (1.0 - share)[:, None], active, engineers),
+        state.gpus, share_now, state.run_active, state.staff[:, :, 1])
     finishing = state.run_on & (state.run_flops_done + pace >= state.run_flops_needed)
     bigger = _serving_need(world, state, np.maximum(state.run_active, state.model_active))
     need = np.where(finishing, bigger, now)
@@ -560,8 +600,7 @@ def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int) -> 
     best, can_rent = _best_gpu(world, state, rnd, world.gpu_rent_musd_round)
     flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
     wanted = np.ceil(np.maximum(missing_peak, 0.0) / flops) * can_rent
-    rent = np.zeros(state.gpus.shape)
-    np.put_along_axis(rent, best[:, :, None], wanted[:, :, None], axis=2)
+    rent = put_last(best, wanted, state.gpus.shape[2])
     return rent
 
 

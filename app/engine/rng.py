@@ -31,11 +31,26 @@ class Purpose(IntEnum):
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
+    x = x ^ (x >> np.uint64(30))  # a new array: the steps below work on it in place
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _keyed(key: np.ndarray, part: int | np.ndarray) -> np.ndarray:
+    """A key mixed with one more part of a draw's address (a number, or numbers to broadcast)."""
+    if np.ndim(part):
+        return _mix(key * _GOLDEN + np.asarray(part, dtype=np.int64).astype(np.uint64))
+    return _mix(key * _GOLDEN + np.uint64(int(part) & 0xFFFFFFFFFFFFFFFF))
+
+
+def _unit(key: np.ndarray, company: np.ndarray | int) -> np.ndarray:
+    """The draws in (0, 1) of a mixed key for each company."""
+    comp = np.asarray(company, dtype=np.int64).astype(np.uint64) + np.uint64(7)
+    key = _mix(key ^ _mix(comp * _GOLDEN))
+    return ((key >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
 
 
 def uniform(
@@ -49,10 +64,29 @@ def uniform(
             else np.asarray(seeds, dtype=np.uint64)
         )
         for part in (rnd, purpose, extra):
-            key = _mix(key * _GOLDEN + np.uint64(part & 0xFFFFFFFFFFFFFFFF))
-        comp = np.asarray(company, dtype=np.int64).astype(np.uint64) + np.uint64(7)
-        key = _mix(key ^ _mix(comp * _GOLDEN))
-    return ((key >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
+            key = _keyed(key, part)
+        return _unit(key, company)
+
+
+def uniform_pairs(seeds: np.ndarray, rnd: int, company: np.ndarray, purpose: int) -> np.ndarray:
+    """(N,) the draw of each (seed, company) pair: uniform(seeds, rnd, companies, purpose)[r, c] for
+    the pairs (seeds[r], c) given, without drawing for every company of every run."""
+    with np.errstate(over="ignore"):
+        key = np.asarray(seeds, dtype=np.uint64)
+        for part in (rnd, purpose, 0):
+            key = _keyed(key, part)
+        return _unit(key, company)
+
+
+def uniform_extras(seeds: np.ndarray, rnd: int, company: int, purpose: int,
+                   extras: int) -> np.ndarray:
+    """(R, extras) the draws uniform(seeds, rnd, company, purpose, extra=e) for e in
+    range(extras), made together."""
+    with np.errstate(over="ignore"):
+        key = np.asarray(seeds, dtype=np.uint64)[..., None]
+        for part in (rnd, purpose):
+            key = _keyed(key, part)
+        return _unit(_keyed(key, np.arange(extras)), company)
 
 
 def run_seeds(seed: int, runs: int, first_run: int = 0) -> np.ndarray:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import sum_last
+from app.engine.arrays import Rows, sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import (
     compute,
@@ -85,7 +85,7 @@ def step(world: World, state: State, d: DecisionArrays,
     split = compute.split_fleet(world, compute.peak_flops(world, fleet.in_use), d.serving_share,
                                 wanted[:, :, data.SYNTHETIC])
     held, pool, data_cost = data.acquire_data(world, state.data, state.data_pool, d.data_buy,
-                                              split.synthetic)
+                                              split.synthetic, wanted)
     trained = train(world, state, d, held, fleet.in_use * split.training[:, :, None], team, rnd)
     tuned = tune(world, state, d, team)
     sales = serve_market(world, state, d, fleet, split, team, trained, tuned, open_cap, cond, rnd)
@@ -158,11 +158,7 @@ class Fleet:
     pipeline: np.ndarray  # still on order (R,C,L,G)
     depreciation: np.ndarray  # this quarter's charge (R,C)
     schedule: np.ndarray  # charges still to come (R,C,H)
-
-    @property
-    def in_use(self) -> np.ndarray:
-        """Owned and rented GPUs running this quarter (R,C,G)."""
-        return self.gpus + self.deals.rented
+    in_use: np.ndarray  # owned and rented GPUs running this quarter (R,C,G)
 
 
 def clear_gpu_market(world: World, state: State, d: DecisionArrays, cond: events.Conditions,
@@ -174,7 +170,7 @@ def clear_gpu_market(world: World, state: State, d: DecisionArrays, cond: events
     gpus, pipeline = compute.deliver(state.gpus, state.pipeline, deals.bought)
     depreciation, schedule = compute.depreciate(state.depreciation, deals.capex)
     return Fleet(deals=deals, gpus=gpus, pipeline=pipeline, depreciation=depreciation,
-                 schedule=schedule)
+                 schedule=schedule, in_use=gpus + deals.rented)
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,7 +215,9 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     """Runs start or stop and take the quarter's training FLOPs; a finished model is kept ready
     and released when the team's rule says so (`training.released`)."""
     runs = start_runs(world, state, d, held, rnd)
-    pace = training.pace(world, training_gpus, runs["run_active"], team.engineers)
+    running = Rows(runs["run_on"])  # only runs in progress take FLOPs
+    pace = running.apply(lambda gpus, active, engineers: training.pace(
+        world, gpus, active, engineers), training_gpus, runs["run_active"], team.engineers)
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
                                     runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
@@ -261,20 +259,19 @@ def start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     """Cancel runs asked to stop; start requested runs at labs with none in progress."""
     on = state.run_on & ~d.cancel_run
     start = d.start_run & ~on & world.is_lab[None, :]
-    needed, tokens_eff = training.plan_run(world, d.run_total, d.run_active, d.run_tokens, held)
-
-    def pick(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-        return np.where(start, new, old)
-
+    starting = Rows(start)  # the runs that start: their plan replaces the old run's
+    total, active, tokens = (starting.take(a) for a in (d.run_total, d.run_active, d.run_tokens))
+    needed, tokens_eff = training.plan_run(world, total, active, tokens, starting.take(held))
     return {
         "run_on": on | start,
-        "run_total": pick(d.run_total, state.run_total),
-        "run_active": pick(d.run_active, state.run_active),
-        "run_tokens": pick(d.run_tokens, state.run_tokens),
-        "run_tokens_eff": pick(tokens_eff, state.run_tokens_eff),
-        "run_flops_needed": pick(needed, state.run_flops_needed),
+        "run_total": starting.over(total, state.run_total),
+        "run_active": starting.over(active, state.run_active),
+        "run_tokens": starting.over(tokens, state.run_tokens),
+        "run_tokens_eff": starting.over(tokens_eff, state.run_tokens_eff),
+        "run_flops_needed": starting.over(needed, state.run_flops_needed),
         "run_flops_done": np.where(start | ~on, 0.0, state.run_flops_done),
-        "run_start": pick(np.full_like(state.run_start, rnd), state.run_start),
+        "run_start": starting.over(np.full(total.shape, rnd, state.run_start.dtype),
+                                   state.run_start),
     }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import sum_last
+from app.engine.arrays import Rows, sum_last
 from app.engine.decisions import Decision, DecisionArrays
 from app.engine.rules import data, events, finance, market, talent
 from app.engine.state import State
@@ -37,18 +37,28 @@ class DecisionProblem:
 def spending(world: World, d: DecisionArrays) -> np.ndarray:
     """(R,C,7) money each spending line commits this quarter at list prices ($M), in SPENDING_FIELDS
     order."""
-    return np.stack(
-        [
-            sum_last(d.buy, world.gpu_price_musd),
-            sum_last(d.rent, world.gpu_rent_musd_round),
-            d.data_buy[:, :, data.SCRAPED] * world.data_cost[data.SCRAPED],
-            d.data_buy[:, :, data.LICENSED] * world.data_cost[data.LICENSED],
-            sum_last(d.sft),
-            d.safety,
-            d.marketing,
-        ],
-        axis=-1,
-    )
+    return np.stack(_spending_lines(world, d), axis=-1)
+
+
+def total_spending(world: World, d: DecisionArrays) -> np.ndarray:
+    """(R,C) every spending line together: sum_last(spending(world, d)), without stacking them."""
+    lines = _spending_lines(world, d)
+    total = lines[0].copy()
+    for line in lines[1:]:
+        total += line
+    return total
+
+
+def _spending_lines(world: World, d: DecisionArrays) -> list[np.ndarray]:
+    return [
+        sum_last(d.buy, world.gpu_price_musd),
+        sum_last(d.rent, world.gpu_rent_musd_round),
+        d.data_buy[:, :, data.SCRAPED] * world.data_cost[data.SCRAPED],
+        d.data_buy[:, :, data.LICENSED] * world.data_cost[data.LICENSED],
+        sum_last(d.sft),
+        d.safety,
+        d.marketing,
+    ]
 
 
 def cash_available(state: State, d: DecisionArrays) -> np.ndarray:
@@ -81,14 +91,14 @@ def affordable(
 ) -> DecisionArrays:
     """Fit a persona's plan to its means: finance the gap if it can, else scale discretionary
     spending down."""
-    total = sum_last(spending(world, d))
+    total = total_spending(world, d)
     reserve = reserve_rounds * np.maximum(running_costs(world, state, d) - 0.5 * state.revenue, 0.0)
     gap = np.maximum(total + reserve - state.cash, 0.0)
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
-    raise_ = np.minimum(gap - borrow, finance.max_raise(world, state.valuation))
-    # a plan that already asks for financing (a study's tweak) gets at least that, within limits
     most_raise = finance.max_raise(world, state.valuation)
+    raise_ = np.minimum(gap - borrow, most_raise)
+    # a plan that already asks for financing (a study's tweak) gets at least that, within limits
     borrow = np.minimum(np.maximum(borrow, d.borrow), room_debt)
     raise_ = np.minimum(np.maximum(raise_, d.raise_equity), most_raise)
     d = d.replace(borrow=borrow, raise_equity=raise_)
@@ -100,18 +110,26 @@ def within_budget(world: World, state: State, d: DecisionArrays) -> DecisionArra
     are fitted: financing cut to its limits, then every spending line scaled down alike until it
     fits the cash available."""
     d = financing_within_limits(world, state, d)
-    return _spend_within(d, sum_last(spending(world, d)), np.maximum(cash_available(state, d), 0.0))
+    return _spend_within(d, total_spending(world, d), np.maximum(cash_available(state, d), 0.0))
 
 
 def _spend_within(d: DecisionArrays, total: np.ndarray, room: np.ndarray) -> DecisionArrays:
     """Every spending line scaled by one factor (R,C) so that their total fits `room`."""
     scale = np.minimum(1.0, room / np.maximum(total, 1e-9))
-    s3 = scale[:, :, None]
+    cut = Rows(scale != 1.0)  # most plans fit: times 1 a line is what it was
+    by = cut.take(scale)[:, None]
+
+    def scaled(a: np.ndarray) -> np.ndarray:
+        """a (R,C,n) * scale[:, :, None], multiplied only on the rows scaled down."""
+        out = np.ascontiguousarray(a * 1.0)
+        out.reshape(-1, a.shape[2])[cut.index] = cut.take(a) * by
+        return out
+
     return d.replace(
-        buy=d.buy * s3,
-        rent=d.rent * s3,
-        data_buy=d.data_buy * s3,
-        sft=d.sft * s3,
+        buy=scaled(d.buy),
+        rent=scaled(d.rent),
+        data_buy=scaled(d.data_buy),
+        sft=scaled(d.sft),
         safety=d.safety * scale,
         marketing=d.marketing * scale,
     )

@@ -139,6 +139,25 @@ def test_uniform_draws_are_a_function_of_seed_round_company_and_purpose_only(see
 
 
 @settings(max_examples=50, deadline=None)
+@given(SEEDS, st.integers(0, 40), st.sampled_from(list(Purpose)), st.integers(0, 12), st.integers(-1, 7))
+def test_draws_for_many_extras_at_once_are_the_draws_made_one_extra_at_a_time(seed: int, rnd: int, purpose: Purpose, extras: int, company: int) -> None:
+    seeds = rng.run_seeds(seed, 20)
+    together = rng.uniform_extras(seeds, rnd, company, purpose, extras)
+    assert together.shape == (20, extras)
+    for e in range(extras):
+        assert np.array_equal(together[:, e], rng.uniform(seeds, rnd, company, purpose, extra=e))
+
+
+@settings(max_examples=30, deadline=None)
+@given(SEEDS, st.integers(0, 40), st.sampled_from(list(Purpose)))
+def test_draws_for_chosen_run_company_pairs_are_those_pairs_draws_in_the_full_table(seed: int, rnd: int, purpose: Purpose) -> None:
+    seeds = rng.run_seeds(seed, 30)
+    table = rng.uniform(seeds, rnd, np.arange(7), purpose)
+    runs, companies = np.divmod(np.arange(0, 30 * 7, 3), 7)
+    assert np.array_equal(rng.uniform_pairs(seeds[runs], rnd, companies, purpose), table[runs, companies])
+
+
+@settings(max_examples=50, deadline=None)
 @given(SEEDS, st.integers(1, 40), st.integers(0, 39), st.sampled_from(list(Purpose)))
 def test_changing_any_part_of_a_draws_key_changes_the_draw(seed: int, rnd: int, company: int, purpose: Purpose) -> None:
     seeds = rng.run_seeds(seed, 1)

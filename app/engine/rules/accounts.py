@@ -51,7 +51,10 @@ def book_accounts(world: World, lines: dict[str, np.ndarray], revenue: np.ndarra
     """Close the quarter: operating income, tax after losses carried forward, net income, cash (a
     company that ran dry is rescued at a punitive price) and debt. `lines` has every line but
     tax."""
-    operating = revenue - sum(lines[k] for k in COST_LINES)
+    costs = 0 + lines[COST_LINES[0]]  # sum(lines[k] for k in COST_LINES), added in place
+    for k in COST_LINES[1:]:
+        costs += lines[k]
+    operating = revenue - costs
     pretax = operating - lines["interest"]
     tax, carry = finance.tax(world, pretax, carryforward)
     net = pretax - tax

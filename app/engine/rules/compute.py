@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import sum_companies, sum_last
+from app.engine.arrays import power, sum_companies, sum_last
 from app.engine.rules.events import Conditions
 from app.engine.world import World
 from app.scenario.schema import HOURS_PER_ROUND, SECONDS_PER_ROUND
@@ -43,13 +43,13 @@ def clear_gpu_market(
     buy, rent = np.floor(buy) * allowed, np.floor(rent) * allowed  # whole GPUs
     orders = sum_companies(buy)
     pressure = np.maximum(orders / world.gpu_supply, 1.0)
-    buy_price = world.gpu_price_musd * pressure**cc.price_elasticity
+    buy_price = world.gpu_price_musd * power(pressure, cc.price_elasticity)
     bought = np.floor(buy / pressure[:, None, :])  # rationed to supply, in whole GPUs
     rented_total = sum_companies(rent)
     older = world.gpu_tflops[None, :] < (world.gpu_tflops * (world.gpu_from_round <= 99)).max()
     rent_price = (
         world.gpu_rent_musd_round
-        * np.maximum(rented_total / world.gpu_rental_supply, 1.0) ** cc.rent_elasticity
+        * power(np.maximum(rented_total / world.gpu_rental_supply, 1.0), cc.rent_elasticity)
         * (1.0 - cc.old_generation_rent_cut * cond.new_generation[:, None] * older)
     )
     return GpuDeals(
@@ -77,8 +77,10 @@ def depreciate(schedule: np.ndarray, capex: np.ndarray) -> tuple[np.ndarray, np.
     over their life."""
     charge = schedule[:, :, 0]
     horizon = schedule.shape[2]
-    shifted = np.empty_like(schedule)
-    shifted[:, :, :-1] = schedule[:, :, 1:]
+    shifted = np.empty(schedule.shape, schedule.dtype)
+    # every charge moves one round earlier: one shift of the whole buffer, each company's last
+    # slot (which received the next company's first charge) then emptied
+    shifted.reshape(-1)[:-1] = schedule.reshape(-1)[1:]
     shifted[:, :, -1] = 0.0
     shifted += (capex / horizon)[:, :, None]
     return charge, shifted

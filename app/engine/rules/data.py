@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import sum_companies, sum_last
+from app.engine.arrays import cumsum_last, max_last, sum_companies, sum_last
 from app.engine.world import World
 
 SCRAPED, LICENSED, SYNTHETIC, PROPRIETARY = 0, 1, 2, 3
@@ -20,34 +20,39 @@ def room(held: np.ndarray, pool: np.ndarray) -> np.ndarray:
     does not already hold (the open web, or the synthetic tokens its models can make before they
     stop adding anything new). Licensed deals are exclusive: the pool is what rivals have left.
     """
-    out = np.maximum(pool[:, None, :PROPRIETARY] - held[:, :, :PROPRIETARY], 0.0)
-    out[:, :, LICENSED] = np.maximum(pool[:, None, LICENSED], 0.0)
-    return out
+    out = pool[:, None, :PROPRIETARY] - held[:, :, :PROPRIETARY]
+    out[:, :, LICENSED] = pool[:, None, LICENSED]
+    return np.maximum(out, 0.0, out=out)
 
 
-def within_pools(held: np.ndarray, pool: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """(R,C,3) the tokens asked for, cut to what each pool still holds for the company."""
-    return np.minimum(np.maximum(want, 0.0), room(held, pool))
+def within_pools(held: np.ndarray, pool: np.ndarray, want: np.ndarray,
+                 room_left: np.ndarray | None = None) -> np.ndarray:
+    """(R,C,3) the tokens asked for, cut to what each pool still holds for the company
+    (`room_left`: the `room` of these holdings and pools, when already worked out)."""
+    return np.minimum(np.maximum(want, 0.0), room(held, pool) if room_left is None else room_left)
 
 
-def after_purchases(held: np.ndarray, pool: np.ndarray, want: np.ndarray) -> np.ndarray:
+def after_purchases(held: np.ndarray, pool: np.ndarray, want: np.ndarray,
+                    room_left: np.ndarray | None = None) -> np.ndarray:
     """Holdings (R,C,K) once the data asked for arrives, as far as each pool allows: a forecast
     (rivals' licences and the compute synthetic tokens take may cut it on the day)."""
-    got = within_pools(held, pool, want)
+    got = within_pools(held, pool, want, room_left)
     return held + np.concatenate([got, np.zeros_like(got[..., :1])], axis=-1)
 
 
 def acquire_data(
-    world: World, held: np.ndarray, pool: np.ndarray, want: np.ndarray, synthetic_made: np.ndarray
+    world: World, held: np.ndarray, pool: np.ndarray, want: np.ndarray, synthetic_made: np.ndarray,
+    wanted: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """New holdings (R,C,K), remaining pools (R,K) after this year's restrictions, and data cost
     ($M).
 
-    Each kind is cut to its pool (`within_pools`); when companies together ask for more licensed
-    tokens than are on offer, the deals are shared in proportion to what each asked.
-    Synthetic tokens are what the training cluster could generate (`synthetic_made`).
+    Each kind is cut to its pool (`within_pools`; `wanted`: that cut, when already made); when
+    companies together ask for more licensed tokens than are on offer, the deals are shared in
+    proportion to what each asked. Synthetic tokens are what the training cluster could generate
+    (`synthetic_made`).
     """
-    want = within_pools(held, pool, want)
+    want = within_pools(held, pool, want) if wanted is None else wanted
     asked = sum_companies(want[:, :, LICENSED], keepdims=True)
     licensed = want[:, :, LICENSED] * np.minimum(
         1.0, pool[:, None, LICENSED] / np.maximum(asked, 1e-12)
@@ -77,13 +82,13 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
     beyond the scenario's `max_epochs` teach nothing. More data of any kind never hurts."""
     order = np.argsort(-world.data_quality, kind="stable")
     q, u = world.data_quality[order], held[..., order]
-    best_u = np.cumsum(u, axis=-1)  # tokens in the best k kinds (R,C,K)
+    best_u = cumsum_last(u)  # tokens in the best k kinds (R,C,K)
     d = np.asarray(tokens)[..., None]
     read_once = sum_last(np.minimum(np.maximum(d - best_u + u, 0.0), u), q)
     unique = np.maximum(best_u, 1e-9)
     passes = np.minimum(d, world.scenario.data.max_epochs * unique)
     worth = scaling.effective_tokens(passes, unique, world.scenario.scaling) / unique
-    return np.maximum(read_once, (np.cumsum(u * q, axis=-1) * worth).max(axis=-1))
+    return np.maximum(read_once, max_last(cumsum_last(u * q) * worth))
 
 
 def read_quality(world: World, tokens: np.ndarray, learned: np.ndarray) -> np.ndarray:

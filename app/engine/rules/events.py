@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.rng import MARKET, Purpose, uniform
+from app.engine.rng import MARKET, Purpose, uniform_extras
 from app.engine.world import EVENT_KINDS, World
 
 
@@ -53,11 +53,7 @@ def advance_events(
     left = np.maximum(left - 1, 0)
     n_events = left.shape[1]
     draws = (
-        np.stack(
-            [uniform(seeds, rnd, MARKET, Purpose.EVENT, extra=e) for e in range(n_events)], axis=1
-        )
-        if n_events
-        else left * 0.0
+        uniform_extras(seeds, rnd, MARKET, Purpose.EVENT, n_events) if n_events else left * 0.0
     )
     started = (world.event_round == rnd) | ((left == 0) & (draws < world.event_prob))
     if injected is not None:

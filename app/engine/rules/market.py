@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import max_companies, sum_companies, sum_last
-from app.engine.world import OPEN_MODEL, World
+from app.engine.arrays import along, power, sum_last
+from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
 LOCK_IN_REFERENCE_CHURN = 0.25  # the default churn: installed buyers meet a rise as new ones do
@@ -50,6 +50,8 @@ class Choice:
 def base_of(base: np.ndarray, values: np.ndarray, open_value: np.ndarray) -> np.ndarray:
     """Per company, the value of the model it builds on: its own, a lab's, or the open-weight one
     (R,C)."""
+    if (base == OWN_MODEL).all():  # every company sells its own model (a game of labs)
+        return np.array(values, dtype=np.result_type(values, open_value))
     idx = np.where(base >= 0, base, np.arange(base.shape[1])[None, :])
     theirs = np.take_along_axis(values, idx, axis=1)
     return np.where(base == OPEN_MODEL, open_value[:, None], theirs)
@@ -121,21 +123,27 @@ def safety_floor(world: World, min_safety_add: np.ndarray) -> np.ndarray:
 def choose(
     world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray
 ) -> Choice:
-    """Logit choice probabilities over every offer and the outside option, per segment."""
+    """Logit choice probabilities over every offer and the outside option, per segment.
+
+    The offers' utilities are worked out segment by segment with runs along the fast axis
+    ((S,C,R) arrays, `_flip`): the same sums, in the same order, as over (R,C,S) arrays, without
+    multiplying each company's attributes by five segments' weights a few numbers at a time."""
     w, ref = (
         world.seg_weights * (world.scenario.market.attribute_scale / 10.0),
         world.reference_price(rnd),
     )
     o = world.scenario.market.outside
-    u = (
-        offers.capability[:, :, None] * w[:, 0]
-        + offers.domain * w[:, 1]
-        + offers.safety[:, :, None] * w[:, 2]
-        + offers.freshness[:, :, None] * w[:, 3]
-        + offers.brand[:, :, None] * w[:, 4]
-        + offers.ecosystem[:, :, None] * w[:, 5]
-        - world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref)
-    )
+    ws = w.T[:, :, None, None]  # (attribute, S, 1, 1)
+    safety = np.ascontiguousarray(offers.safety.T)  # (C,R)
+    u = ws[0] * np.ascontiguousarray(offers.capability.T)  # (S,C,R)
+    u += _flip(offers.domain) * ws[1]
+    u += ws[2] * safety
+    u += ws[3] * np.ascontiguousarray(offers.freshness.T)
+    u += ws[4] * np.ascontiguousarray(offers.brand.T)
+    u += ws[5] * np.ascontiguousarray(offers.ecosystem.T)
+    price = np.maximum(_flip(offers.price), 1e-6)
+    price /= ref[:, None, None]
+    u -= world.seg_price_sens[:, None, None] * np.log(price)
     fixed = (
         o.domain * w[:, 1]
         + o.safety * w[:, 2]
@@ -145,14 +153,21 @@ def choose(
     )
     u_out = open_cap[:, None] * w[:, 0] + fixed - world.seg_price_sens * np.log(o.price_factor)
     floor = safety_floor(world, min_safety_add)
-    eligible = offers.safety[:, :, None] >= floor[:, None, :]
-    u = np.where(
-        eligible, u, -np.inf
-    )  # buyers can always stay with open weights, in-house tools or no AI
-    top = np.maximum(max_companies(u), u_out)
-    e, e_out = np.exp(u - top[:, None, :]), np.exp(u_out - top)
-    total = sum_companies(e) + e_out
-    return Choice(offers, open_cap, rnd, eligible, e / total[:, None, :], e_out / total)
+    eligible = safety >= np.ascontiguousarray(floor.T)[:, None, :]  # (S,C,R)
+    # buyers can always stay with open weights, in-house tools or no AI
+    u = np.where(eligible, u, -np.inf)
+    runs = u.shape[2]
+    top = np.maximum(along(np.maximum, u, 1, runs).T, u_out)  # the best offer of a segment (R,S)
+    u -= np.ascontiguousarray(top.T)[:, None, :]
+    e, e_out = np.exp(u, out=u), np.exp(u_out - top)
+    total = along(np.add, e, 1, runs).T + e_out  # (R,S)
+    e /= np.ascontiguousarray(total.T)[:, None, :]
+    return Choice(offers, open_cap, rnd, _flip(eligible), _flip(e), e_out / total)
+
+
+def _flip(a: np.ndarray) -> np.ndarray:
+    """(R,C,S) <-> (S,C,R), laid out in full."""
+    return np.ascontiguousarray(a.transpose(2, 1, 0))
 
 
 def installed_share(
@@ -169,7 +184,7 @@ def installed_share(
     leave = np.maximum(
         world.seg_price_sens * np.minimum(churn / LOCK_IN_REFERENCE_CHURN, 1.0), MIN_LEAVING
     )
-    retained = (1.0 - churn) * rise**-leave
+    retained = (1.0 - churn) * power(rise, -leave)
     return retained * previous * choice.eligible + churn * choice.probability
 
 

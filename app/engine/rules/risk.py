@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import max_companies, sum_last
-from app.engine.rng import Purpose, uniform
+from app.engine.arrays import Rows, max_companies, sum_last
+from app.engine.rng import Purpose, uniform, uniform_pairs
 from app.engine.rules import tuning
 from app.engine.world import World
 
@@ -65,13 +66,8 @@ def incidents(
     companies = np.arange(served.shape[1])
     p = np.where(served > 0, 1.0 - np.exp(-np.exp(sum_last(rate_parts))), 0.0)
     hit = uniform(seeds, rnd, companies, Purpose.INCIDENT) < p
-    severity = np.where(
-        hit,
-        np.clip(
-            -np.log(uniform(seeds, rnd, companies, Purpose.INCIDENT_SEVERITY)), 0.2, sf.max_severity
-        ),
-        0.0,
-    )
+    severity = _on_rows(hit, seeds, rnd, Purpose.INCIDENT_SEVERITY, lambda _, u: np.clip(
+        -np.log(u), 0.2, sf.max_severity))
     fine = np.where(
         hit,
         (sf.fine_floor_musd + sf.fine_share_of_revenue * 4.0 * regulated_revenue)
@@ -81,15 +77,22 @@ def incidents(
     legal_rate = sum_last(data_share, world.data_hazard) * legal_mult[:, None]
     p_law = np.where(sum_last(data) > 0, 1.0 - np.exp(-legal_rate), 0.0)
     sued = uniform(seeds, rnd, companies, Purpose.LAWSUIT) < p_law
-    settle = np.where(
-        sued,
-        sum_last(data, world.data_settlement)
-        * (0.5 + uniform(seeds, rnd, companies, Purpose.LAWSUIT_SEVERITY)),
-        0.0,
-    )
+    settle = _on_rows(sued, seeds, rnd, Purpose.LAWSUIT_SEVERITY, lambda rows, u: sum_last(
+        rows.take(data), world.data_settlement) * (0.5 + u))
     return Incidents(
         rate_parts, p, hit, severity, severity * sf.incident_cost_musd, fine, p_law, sued, settle
     )
+
+
+def _on_rows(mask: np.ndarray, seeds: np.ndarray, rnd: int, purpose: Purpose,
+             value: Callable[[Rows, np.ndarray], np.ndarray]) -> np.ndarray:
+    """(R,C) `value(rows, draws)` where `mask` holds (an incident, a lawsuit), 0 elsewhere: its
+    severity is drawn only for what happened (the same draws as for every company of every run)."""
+    rows = Rows(mask)
+    if not rows.index.size:
+        return np.zeros(mask.shape)
+    runs, companies = rows.pairs()
+    return rows.put(value(rows, uniform_pairs(seeds[runs], rnd, companies, purpose)))
 
 
 def update_brand(

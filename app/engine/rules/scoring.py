@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.arrays import sum_last
+from app.engine.arrays import mean_last, total_last
 from app.engine.world import World
 from app.scenario.scorecard import METRIC_DEFINITIONS, METRIC_LABELS, METRICS  # noqa: F401
 
@@ -22,7 +22,7 @@ _TINY_MUSD = 1e-3  # $1,000: keeps logs and ratios finite for a company that ear
 
 def value_yardstick(valuation_start: np.ndarray) -> np.ndarray:
     """(R,1) the scenario's yardstick for money: its companies' average value before round 1."""
-    return valuation_start.mean(axis=-1, keepdims=True)
+    return mean_last(valuation_start)[..., None]
 
 
 def trailing_revenue(recent: np.ndarray, revenue: np.ndarray) -> np.ndarray:
@@ -38,7 +38,7 @@ def profit(cum_net_income: np.ndarray, yardstick: np.ndarray) -> np.ndarray:
 
 def revenue_growth(recent: np.ndarray, revenue_start: np.ndarray) -> np.ndarray:
     """Log of trailing-average revenue over the scenario's starting revenue of the company."""
-    ttm = recent.mean(axis=-1)
+    ttm = mean_last(recent)
     return np.log(np.maximum(ttm, _TINY_MUSD) / np.maximum(revenue_start, _TINY_MUSD))
 
 
@@ -46,8 +46,8 @@ def share(world: World, revenue: np.ndarray, tokens: np.ndarray) -> np.ndarray:
     """Fraction of all the revenue (or tokens, or the mean of both: `scoring.share_basis`) the
     game's companies earned from buyers, from each company's running totals (R,C). A lab's API
     sales to product companies are not market share: the buyers are the product companies'."""
-    by_revenue = revenue / np.maximum(revenue.sum(-1, keepdims=True), _TINY_MUSD)
-    by_tokens = tokens / np.maximum(tokens.sum(-1, keepdims=True), 1e-12)
+    by_revenue = revenue / np.maximum(total_last(revenue)[..., None], _TINY_MUSD)
+    by_tokens = tokens / np.maximum(total_last(tokens)[..., None], 1e-12)
     basis = world.scenario.scoring.share_basis
     if basis == "revenue":
         return by_revenue
@@ -82,6 +82,11 @@ def scorecard(world: World, metrics: np.ndarray) -> tuple[np.ndarray, np.ndarray
     ranges = world.scenario.scoring.ranges
     lo = np.array([getattr(ranges, m).low for m in METRICS])
     hi = np.array([getattr(ranges, m).high for m in METRICS])
-    scaled = np.clip((metrics - lo) / (hi - lo), 0.0, 1.0)
+    span = hi - lo
     w = np.array([getattr(world.scenario.scoring, m) for m in METRICS])
-    return scaled, 100.0 * sum_last(scaled, w) / w.sum()
+    # metric by metric on (R,C) arrays: the same numbers as on (R,C,8) against (8,) ranges
+    scaled = [np.clip((metrics[..., k] - lo[k]) / span[k], 0.0, 1.0) for k in range(len(METRICS))]
+    total = scaled[0] * w[0]
+    for k in range(1, len(METRICS)):
+        total += scaled[k] * w[k]
+    return np.stack(scaled, axis=-1), 100.0 * total / w.sum()

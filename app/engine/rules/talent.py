@@ -24,21 +24,32 @@ def hire(
     world: World, staff: np.ndarray, target: np.ndarray, pay: np.ndarray, cond: Conditions
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """New headcount, hires and leavers (R,C,3), in whole people; leavers return to the pool rivals
-    hire from."""
+    hire from. Each role's market clears on its own (`_hire_role`)."""
     k = world.scenario.talent.pay_sensitivity
     _, pool, attrition = role_constants(world)
     target = np.floor(target + 1e-9)
-    p = pay[:, :, None]
-    mean_pay = sum_companies(staff * p, keepdims=True) / np.maximum(
+    roles = [
+        _hire_role(k, float(pool[r]), float(attrition[r]), np.ascontiguousarray(staff[:, :, r]),
+                   target[:, :, r], pay, cond.attrition_mult[:, None])
+        for r in range(staff.shape[2])
+    ]
+    headcount, hired, left = (np.stack(part, axis=-1) for part in zip(*roles, strict=True))
+    return headcount, hired, left
+
+
+def _hire_role(k: float, pool: float, attrition: float, staff: np.ndarray, target: np.ndarray,
+               pay: np.ndarray,
+               attrition_mult: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One role's talent market (R,C): leavers go where pay is better, the rest of the openings
+    are filled from the pool and the leavers in proportion to pay-weighted demand."""
+    mean_pay = sum_companies(staff * pay, keepdims=True) / np.maximum(
         sum_companies(staff, keepdims=True), 1e-9
     )
-    rate = np.minimum(
-        attrition * cond.attrition_mult[:, None, None] * np.exp(k * (mean_pay - p)), 0.5
-    )
+    rate = np.minimum(attrition * attrition_mult * np.exp(k * (mean_pay - pay)), 0.5)
     left = np.rint(staff * rate)  # the expected leavers, to the nearest person
     kept = np.minimum(staff - left, target)
     want = np.maximum(target - kept, 0.0)
-    weight = want * np.exp(k * (p - mean_pay))
+    weight = want * np.exp(k * (pay - mean_pay))
     open_pool = pool + sum_companies(left, keepdims=True)
     hired = np.floor(np.minimum(
         want, open_pool * weight / np.maximum(sum_companies(weight, keepdims=True), 1e-9)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import sum_last
-from app.engine.rng import Purpose, uniform
+from app.engine.arrays import Rows
+from app.engine.rng import Purpose, uniform_pairs
 from app.engine.rules import data
 from app.engine.world import World
 from app.scenario.schema import SECONDS_PER_ROUND
@@ -35,17 +35,62 @@ def goodput(world: World, engineers: np.ndarray) -> np.ndarray:
     return s.goodput * (t.min_engineering_goodput + (1.0 - t.min_engineering_goodput) * skill)
 
 
+@dataclass(frozen=True, eq=False)
+class TrainingFleet:
+    """What a training fleet's pace owes nothing to the run's size (R,C,...): the GPU types
+    someone trains on (a type nobody has adds nothing), their peak FLOPs a quarter, where each
+    type runs, the fleet's GPU count and the goodput the engineering team keeps. Built once, it
+    paces runs of any size (`fleet_pace`). Types come first ((G',R,C) arrays), so that each
+    type's numbers lie together."""
+
+    gpus: np.ndarray  # (R,C) GPUs of every type together (at least 1e-9)
+    tflops: np.ndarray  # (G',) of each type in use
+    peak: np.ndarray  # (G',R,C) peak FLOPs a quarter of each type in use
+    running: list[np.ndarray]  # for each type in use, the flat (R,C) positions it runs at
+    goodput: np.ndarray  # (R,C)
+
+
+def training_fleet(world: World, training_gpus: np.ndarray,
+                   engineers: np.ndarray) -> TrainingFleet:
+    """The run-independent parts of `pace` for a training fleet (R,C,G GPUs, any mix)."""
+    used = np.flatnonzero(training_gpus.reshape(-1, training_gpus.shape[-1]).any(axis=0))
+    by_type = np.take(np.moveaxis(training_gpus, -1, 0), used, axis=0)  # (G',R,C)
+    tflops = world.gpu_tflops[used]
+    peak = by_type * tflops.reshape(-1, *[1] * (by_type.ndim - 1)) * 1e12 * SECONDS_PER_ROUND
+    return TrainingFleet(
+        gpus=np.maximum(_sum_types(by_type), 1e-9), tflops=tflops, peak=peak,
+        running=[np.flatnonzero(p != 0) for p in peak], goodput=goodput(world, engineers),
+    )
+
+
+def _sum_types(by_type: np.ndarray) -> np.ndarray:
+    """(R,C) the sum over the leading types axis, type by type (as arrays.sum_last adds)."""
+    if not by_type.shape[0]:
+        return np.zeros(by_type.shape[1:])
+    out = by_type[0].copy()
+    for g in range(1, by_type.shape[0]):
+        out += by_type[g]
+    return out
+
+
+def fleet_pace(world: World, fleet: TrainingFleet, active_b: np.ndarray) -> np.ndarray:
+    """`pace` of a run of `active_b` billion active parameters on a `training_fleet` (R,C). Each
+    type's MFU is worked out where that type runs: elsewhere its peak is 0 and so is what it adds
+    (whatever the MFU, here 1)."""
+    per_gpu = (np.asarray(active_b) * 1e9 / fleet.gpus).reshape(-1)
+    mfu = np.ones(fleet.peak.shape)
+    for g, where in enumerate(fleet.running):
+        mfu[g].reshape(-1)[where] = scaling.training_mfu(
+            world.scenario.scaling, float(fleet.tflops[g]), per_gpu[where])
+    return _sum_types(fleet.peak * mfu) * fleet.goodput
+
+
 def pace(world: World, training_gpus: np.ndarray, active_b: np.ndarray,
          engineers: np.ndarray) -> np.ndarray:
     """Useful FLOPs a quarter a run of `active_b` billion active parameters gets from a training
     fleet (R,C,G GPUs, any mix): each GPU type at its own MFU for the parameters each GPU holds,
     times the goodput the engineering team keeps (R,C)."""
-    s = world.scenario.scaling
-    n = np.maximum(sum_last(training_gpus), 1e-9)
-    per_gpu = (np.asarray(active_b) * 1e9 / n)[..., None]
-    mfu = scaling.training_mfu(s, world.gpu_tflops, per_gpu)
-    peak = training_gpus * world.gpu_tflops * 1e12 * SECONDS_PER_ROUND
-    return sum_last(peak * mfu) * goodput(world, engineers)
+    return fleet_pace(world, training_fleet(world, training_gpus, engineers), active_b)
 
 
 def setback_probability(world: World, engineers: np.ndarray) -> np.ndarray:
@@ -83,7 +128,9 @@ def advance_run(
     t = world.scenario.talent
     delivered = np.where(run_on, run_pace, 0.0)
     p = setback_probability(world, engineers)
-    u = uniform(seeds, rnd, np.arange(run_on.shape[1]), Purpose.TRAINING_SETBACK)
+    running = Rows(run_on)  # only a run in progress can slip or fail: draw for those alone
+    runs, companies = running.pairs()
+    u = running.put(uniform_pairs(seeds[runs], rnd, companies, Purpose.TRAINING_SETBACK))
     slipped = run_on & (u < p) & (u >= p * t.setback_fail_share)
     failed = run_on & (u < p * t.setback_fail_share)
     delivered = np.where(slipped, delivered * (1.0 - t.slip_loss), np.where(failed, 0.0, delivered))
