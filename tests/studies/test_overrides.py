@@ -248,7 +248,7 @@ BAD = [
     ("market.outside.gain_per_round", 1e300, "must be less than or equal to 100, got 1e+300"),
     ("companies.Cinder.model.active_params_b", 1000, "active parameters (1000B) cannot exceed total parameters (671B)"),
     ("companies.Cinder.model.params_b", 10, "active parameters (37B) cannot exceed total parameters (10B)"),
-    ("scoring.ranges.profit.low", 5, "high (0.3) must be above low (5.0)"),
+    ("scoring.ranges.profit.low", 5, "high (0.05) must be above low (5.0)"),
     ("events[0].round", 13, "event 'B200 shipments begin' is scheduled for round 13 but the game has 12 rounds"),
     ("a..b", 1, "has an empty name (two dots in a row, or a dot at the start)"),
     ("", 1, "an empty path; name a number field, e.g. market.outside.gain_per_round"),

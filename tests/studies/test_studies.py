@@ -205,13 +205,13 @@ def test_a_strategy_sees_rivals_public_pages_only(tmp_path: Path) -> None:
 
 def test_a_python_strategy_is_fitted_to_its_budget_and_the_cut_is_reported(tmp_path: Path) -> None:
     code = tmp_path / "spender.py"
-    code.write_text("def decide(view):\n    return {'compute': {'buy_gpus': {'A100': 4000000}}}\n")
+    code.write_text("def decide(view):\n    return {'compute': {'buy_gpus': {'H200': 4000000}}}\n")
     p = study(f"scenario: {SCENARIO}\nruns: 4\nseats: {{{AURORA}: {{strategy: {code}:decide}}}}\n", tmp_path)
     result = run(p, workers=1)
     s = result.summary
     cut = s[(s.company == AURORA) & (s.measure == "cut_rounds_share")]["mean"].iloc[0]
     share = s[(s.company == AURORA) & (s.measure == "cut_spend_share")]["mean"].iloc[0]
-    assert cut == 1.0 and 0.9 < share < 1.0  # $48B of GPUs a quarter never fits; what it can afford is bought
+    assert cut == 1.0 and 0.9 < share < 1.0  # $140B of GPUs a quarter never fits; what it can afford is bought
     rows = result.runs
     assert (rows[rows.company == AURORA].cash >= -1e-6).all()  # fitted, so never spent into a rescue by its purchases
 
