@@ -25,7 +25,7 @@ from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.start import carried_on, standing_decisions
 from app.engine.state import ENGINEERS, SAFETY_STAFF, State
-from app.engine.validation import affordable, spending
+from app.engine.validation import affordable, total_spending
 from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
 
@@ -218,7 +218,7 @@ def _fundraise(world: World, state: State, planned: DecisionArrays,
     (or, if it prefers debt, borrows) enough for RAISE_TO_RUNWAY quarters, within what investors
     and lenders allow. The burn counts the staff it has, not the staff it hopes to hire."""
     staff_now = talent.staff_cost(world, state.staff, planned.pay, events.no_shocks(state.runs))
-    burn = np.maximum(sum_last(spending(world, planned)) + staff_now - state.revenue, 0.0)
+    burn = np.maximum(total_spending(world, planned) + staff_now - state.revenue, 0.0)
     short = (burn > 0) & (state.cash < RAISE_BELOW_RUNWAY * burn)
     want = np.where(short, np.maximum(RAISE_TO_RUNWAY * burn - state.cash, 0.0), 0.0)
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
