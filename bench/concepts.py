@@ -41,8 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.engine import personas  # noqa: E402
 from app.engine.rng import run_seeds  # noqa: E402
 from app.engine.rules import talent  # noqa: E402
+from app.engine.start import initial_state  # noqa: E402
+from app.engine.step import step  # noqa: E402
 from app.engine.validation import SPENDING_FIELDS, spending  # noqa: E402
 from app.engine.world import World  # noqa: E402
 from app.scenario.loader import dump_scenario, load_scenario  # noqa: E402
@@ -143,6 +146,12 @@ def _outside_gain(sid: str, factor: float) -> dict[str, float]:
 
 
 NO_SAFETY_TUNING = ({"field": "tuning.safety_musd", "times": 0},)
+
+
+def _no_safety_work(sid: str, name: str) -> tuple[dict[str, Any], ...]:
+    """No safety tuning and no new red-teamers (the team it starts with stays): without the second, a
+    safety-minded seat answers the missing tuning with safety staff, and the lever measures that."""
+    return NO_SAFETY_TUNING + ({"field": "talent.safety_staff", "set": _company(sid, name).safety_staff},)
 NO_SFT = ({"field": "tuning.sft_musd", "times": 0},)
 NO_RETRIEVAL = ({"field": "tuning.retrieval", "set": False},)
 HALF_RESEARCHERS = ({"field": "talent.researchers", "times": 0.5, "rounds": [1]},)
@@ -163,9 +172,24 @@ SAFETY_SEAT = {"frontier-race": "Beacon Labs", "mixed-ecosystem": "Halcyon", "pr
 MOE_SEAT = {"frontier-race": "Cinder", "mixed-ecosystem": "Kestrel", "trust-and-safety": "Kite Intelligence"}
 INCUMBENT = {"frontier-race": "Delta Systems", "mixed-ecosystem": "Atlas Intelligence",
              "product-builders": "Corvid Suite", "trust-and-safety": "Paragon"}
-# The company with the largest share of tokens in round 1 (the installed base that switching costs protect).
-START_LEADER = {"frontier-race": "Aurora AI", "mixed-ecosystem": "Kestrel", "product-builders": "Vantage AI",
-                "trust-and-safety": "Paragon"}
+FADING_RUNS, FADING_SEED = 100, 7  # the persona games that find each scenario's fading incumbent
+
+
+def fading_incumbent(sid: str) -> str:
+    """The company whose share of tokens falls most from round 1 to the last round in persona games:
+    the installed base that switching costs protect (a company gaining share is only slowed by them)."""
+    sc = _scenario(sid)
+    world = World(sc)
+    seats = np.array([personas.persona_index(c.persona) for c in sc.companies])
+    state, previous, first = initial_state(world, run_seeds(FADING_SEED, FADING_RUNS)), None, None
+    for _ in range(sc.rounds):
+        decision = personas.decide(world, state, seats, np.full(seats.size, personas.DEFAULT_AGGRESSIVENESS),
+                                   previous)
+        state, out = step(world, state, decision)
+        previous = decision
+        share = (out.served.sum(-1) / np.maximum(out.volume.sum(-1, keepdims=True), 1e-12)).mean(0)
+        first = share if first is None else first
+    return sc.companies[int(np.argmax(first - share))].name
 SPEND_SEAT = {"frontier-race": "Beacon Labs", "mixed-ecosystem": "Atlas Intelligence",
               "product-builders": "Ledgerlight", "trust-and-safety": "Sentinel Labs"}
 # The spending lines of the super-lever check: each cut to zero on the seat for the whole game.
@@ -197,10 +221,11 @@ def _rows() -> list[Row]:
         rows.append(Row("sft-differentiation", sid, sft, "revenue", -1, f"{sft} spends nothing on SFT",
                         seat=sft, tweaks=NO_SFT))
         safe = SAFETY_SEAT[sid]
-        rows.append(Row("safety-feature", sid, safe, "revenue", -1, f"{safe} spends nothing on safety tuning",
-                        seat=safe, tweaks=NO_SAFETY_TUNING))
-        rows.append(Row("safety-risk", sid, safe, "incidents", +1, f"{safe} spends nothing on safety tuning",
-                        seat=safe, tweaks=NO_SAFETY_TUNING))
+        no_safety = f"{safe} spends nothing on safety tuning and hires no red-teamers"
+        rows.append(Row("safety-feature", sid, safe, "revenue", -1, no_safety, seat=safe,
+                        tweaks=_no_safety_work(sid, safe)))
+        rows.append(Row("safety-risk", sid, safe, "incidents", +1, no_safety, seat=safe,
+                        tweaks=_no_safety_work(sid, safe)))
         rows.append(Row("alignment-tax", sid, safe, "capability", +1, "no alignment tax (safety.alignment_tax 0)",
                         {"safety.alignment_tax": 0}))
         if sid in MOE_SEAT:
@@ -212,7 +237,7 @@ def _rows() -> list[Row]:
         inc = INCUMBENT[sid]
         rows.append(Row("ecosystem", sid, inc, "share_tokens", +1, f"{inc}'s ecosystem +25 points",
                         _plus(sid, inc, "ecosystem", 25)))
-        rows.append(Row("switching-costs", sid, START_LEADER[sid], "share_tokens", +1,
+        rows.append(Row("switching-costs", sid, fading_incumbent(sid), "share_tokens", +1,
                         "switching costs up: every segment's churn x0.25", _times_churn(sid, 0.25)))
     return rows
 

@@ -25,7 +25,7 @@ from app.engine.rng import Purpose, uniform
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.start import carried_on, standing_decisions
 from app.engine.state import ENGINEERS, SAFETY_STAFF, State
-from app.engine.validation import affordable, total_spending
+from app.engine.validation import affordable, raise_room, total_spending
 from app.engine.world import OPEN_MODEL, World
 from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
 
@@ -62,7 +62,7 @@ class Traits:
     markup: float  # list price over the profit-maximising price (its best response to rivals)
     pay: float  # pay relative to market
     hiring: float  # headcount growth a quarter
-    gpu_appetite: float  # training fleet growth a quarter
+    gpu_appetite: float  # share of its cash it puts into training GPUs a quarter
     run_rounds: float  # quarters a pre-training run is sized for
     moe: float  # total / active parameters of new models (1 = dense)
     overtrain: (
@@ -214,16 +214,19 @@ def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) 
 def _fundraise(world: World, state: State, planned: DecisionArrays,
                prefers_debt: np.ndarray) -> DecisionArrays:
     """A company burning cash raises before it runs short, as labs raise a round every year or so:
-    once its cash covers fewer than RAISE_BELOW_RUNWAY quarters of its planned burn, it raises
-    (or, if it prefers debt, borrows) enough for RAISE_TO_RUNWAY quarters, within what investors
-    and lenders allow. The burn counts the staff it has, not the staff it hopes to hire."""
+    once its cash covers fewer than RAISE_BELOW_RUNWAY quarters of its operating burn (and this
+    quarter's GPU orders), it raises (or, if it prefers debt, borrows) enough for RAISE_TO_RUNWAY
+    quarters, within what investors and lenders allow. The burn counts the staff it has, not the
+    staff it hopes to hire; GPU orders count once, as they are paid once (counting them every
+    quarter would make a lab that spends a share of its cash raise without end)."""
     staff_now = talent.staff_cost(world, state.staff, planned.pay, events.no_shocks(state.runs))
-    burn = np.maximum(total_spending(world, planned) + staff_now - state.revenue, 0.0)
-    short = (burn > 0) & (state.cash < RAISE_BELOW_RUNWAY * burn)
-    want = np.where(short, np.maximum(RAISE_TO_RUNWAY * burn - state.cash, 0.0), 0.0)
+    capex = sum_last(planned.buy, world.gpu_price_musd)
+    burn = np.maximum(total_spending(world, planned) - capex + staff_now - state.revenue, 0.0)
+    short = (burn > 0) & (state.cash < RAISE_BELOW_RUNWAY * burn + capex)
+    want = np.where(short, np.maximum(RAISE_TO_RUNWAY * burn + capex - state.cash, 0.0), 0.0)
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     borrow = np.where(prefers_debt, np.minimum(want, room_debt), 0.0)
-    equity = np.minimum(want - borrow, finance.max_raise(world, state.valuation))
+    equity = np.minimum(want - borrow, raise_room(world, state))
     return planned.replace(
         borrow=np.maximum(planned.borrow, borrow),
         raise_equity=np.maximum(planned.raise_equity, equity),
@@ -501,17 +504,20 @@ def _compute_and_training(
     best_flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
     rounds_left = sc.rounds - state.round
     trains_again = state.run_on | (rounds_left > t["run_rounds"] + 1)  # else GPUs would sit idle
-    train_target = (
-        np.maximum(fleet_peak - need_serving, 0.0) * (1.0 + t["gpu_appetite"] * a) * trains_again
-    )
-    want_peak = need_serving * (1.0 + sc.market.segments[0].growth_per_round) + train_target
-    buy_n = np.maximum(want_peak - fleet_peak, 0.0) / np.maximum(best_flops, 1.0) * lab * can_buy
-    unit = world.gpu_price_musd[best]
+    unit = np.maximum(world.gpu_price_musd[best], 1e-9)
+    cash = np.maximum(state.cash, 0.0)
+    # serving GPUs for next quarter's growth, and training GPUs bought with its means: a lab puts
+    # its `gpu_appetite` share of its cash into compute each quarter (labs spend what they raise
+    # on compute within a year or two), so more capital buys a bigger cluster
+    serve_gap = need_serving * (1.0 + sc.market.segments[0].growth_per_round) - fleet_peak
+    serve_n = np.maximum(serve_gap, 0.0) / np.maximum(best_flops, 1.0)
+    train_n = t["gpu_appetite"] * a * cash / unit * trains_again
+    buy_n = (serve_n + train_n) * lab * can_buy
     short = state.demand > 1.02 * state.served
-    means = np.maximum(state.cash, 0.0) + np.where(
-        short, finance.max_raise(world, state.valuation) * t["gpu_appetite"] * 4.0, 0.0
+    means = cash + np.where(
+        short, raise_room(world, state) * t["gpu_appetite"] * 4.0, 0.0
     )
-    buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / np.maximum(unit, 1e-9))
+    buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / unit)
     buy = put_last(best, buy_n, state.gpus.shape[2])
 
     could = lab & ~state.run_on & (t["run_rounds"] > 0) & (rounds_left > t["run_rounds"])

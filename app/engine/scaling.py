@@ -40,8 +40,11 @@ def loss(n_params: ArrayLike, n_tokens: ArrayLike, s: Scaling) -> ArrayLike:
 
 
 def capability(loss_value: ArrayLike, s: Scaling) -> ArrayLike:
-    """Map loss to a 0-100 capability index with a sigmoid (as Llama 3 did for benchmarks)."""
-    z = np.clip((loss_value - s.capability_mid_loss) / s.capability_scale, -50.0, 50.0)
+    """Map loss to a 0-100 capability index: a sigmoid in log reducible loss, ln(L - E), which is
+    a sigmoid in log compute as benchmark scores are (Ruan et al. 2024; Llama 3 fitted the same
+    shape), so the index does not saturate where the loss nears its floor E."""
+    reducible = np.maximum(np.asarray(loss_value) - s.E, 1e-12) / (s.capability_mid_loss - s.E)
+    z = np.clip(np.log(reducible) / s.capability_width, -50.0, 50.0)
     return 100.0 / (1.0 + np.exp(z))
 
 

@@ -34,6 +34,11 @@ class DecisionProblem:
     message: str
 
 
+
+def raise_room(world: World, state: State) -> np.ndarray:
+    """(R,C) the most each company can raise as the quarter opens (`finance.max_raise`)."""
+    return finance.max_raise(world, state.valuation, state.cash, state.debt, state.ppe)
+
 def spending(world: World, d: DecisionArrays) -> np.ndarray:
     """(R,C,7) money each spending line commits this quarter at list prices ($M), in SPENDING_FIELDS
     order."""
@@ -71,7 +76,7 @@ def financing_within_limits(world: World, state: State, d: DecisionArrays) -> De
     limits."""
     room = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     return d.replace(
-        raise_equity=np.minimum(d.raise_equity, finance.max_raise(world, state.valuation)),
+        raise_equity=np.minimum(d.raise_equity, raise_room(world, state)),
         borrow=np.minimum(d.borrow, room),
         repay=np.minimum(d.repay, state.debt),
     )
@@ -96,7 +101,7 @@ def affordable(
     gap = np.maximum(total + reserve - state.cash, 0.0)
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
     borrow = np.where(prefers_debt, np.minimum(gap, room_debt), 0.0)
-    most_raise = finance.max_raise(world, state.valuation)
+    most_raise = raise_room(world, state)
     raise_ = np.minimum(gap - borrow, most_raise)
     # a plan that already asks for financing (a study's tweak) gets at least that, within limits
     borrow = np.minimum(np.maximum(borrow, d.borrow), room_debt)
@@ -222,14 +227,15 @@ def _budget(world: World, state: State, d: DecisionArrays, c: int) -> list[Decis
 
 def _finance(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
     out = []
-    cap = float(finance.max_raise(world, state.valuation)[0, c])
+    cap = float(raise_room(world, state)[0, c])
     if d.raise_equity[0, c] > cap + 1e-9:
+        business = cap / world.scenario.finance.max_raise_share
         out.append(
             DecisionProblem(
                 "finance.raise_equity_musd",
                 f"You can raise at most ${cap:,.1f}M this quarter "
-                f"({world.scenario.finance.max_raise_share:.0%} of your "
-                f"${state.valuation[0, c]:,.1f}M valuation).",
+                f"({world.scenario.finance.max_raise_share:.0%} of your business's "
+                f"${business:,.1f}M value: your valuation less cash and GPUs, plus debt).",
             )
         )
     room = float(finance.debt_room(world, state.revenue, state.ppe, state.debt)[0, c])

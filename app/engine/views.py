@@ -378,7 +378,8 @@ def _own(
         **last,
         "cumulative_revenue_musd": f(state.cum_revenue),
         "cumulative_net_income_musd": f(state.cum_net_income),
-        "max_raise_musd": float(finance.max_raise(world, at(state.valuation))[0, 0]),
+        "max_raise_musd": float(finance.max_raise(
+            world, at(state.valuation), at(state.cash), at(state.debt), at(state.ppe))[0, 0]),
         "borrowing_room_musd": float(room[0, 0]),
         "staff": dict(zip(STAFF_ROLES, staff, strict=True)),
         "pay_level": f(state.pay),

@@ -128,17 +128,23 @@ class Scaling(Strict):
                     "U R_D* (1 - exp(-R/R_D*)) for R repetitions (epochs - 1) of U unique tokens; "
                     "4 epochs are worth ~3.7 of unique data, 16 ~10.6.")
     moe_total_weight: float = Field(
-        0.70, ge=0, le=1,
+        0.75, ge=0, le=1,
         description="How much an MoE model's total (not only active) parameters count towards "
-                    "quality: N_eff = N_active^(1-w) * N_total^w. At 0.70 DeepSeek-V3 (671B total, "
+                    "quality: N_eff = N_active^(1-w) * N_total^w. At 0.75 DeepSeek-V3 (671B total, "
                     "37B active, 14.8T tokens) rates within 3 points of Llama 3.1 405B, as their "
                     "benchmarks are (MMLU 88.5 and 88.6, DeepSeek-V3 report table 6).")
     capability_mid_loss: float = Field(
-        1.96, gt=0, le=MAX_COEFFICIENT,
-        description="Loss at which the capability index is 50.")
-    capability_scale: float = Field(
-        0.045, gt=0, le=MAX_COEFFICIENT,
-        description="Loss width of the capability sigmoid (smaller = steeper).")
+        1.93, gt=0, le=MAX_COEFFICIENT,
+        description="Loss at which the capability index is 50 (a Llama 3 70B-class run, 6e24 "
+                    "FLOPs; Llama 3.1 405B rates about 66).")
+    capability_width: float = Field(
+        0.6, gt=0, le=MAX_COEFFICIENT,
+        description="Width of the capability sigmoid in log reducible loss ln(L - E) (smaller = "
+                    "steeper). Benchmark scores follow a sigmoid in log compute (Ruan et al. "
+                    "2024, arXiv 2405.10938; Owen 2024, arXiv 2401.04757), and reducible loss a "
+                    "power of compute, so the index keeps headroom at the frontier: ten times "
+                    "the compute adds about 7 points at 85, where an index on loss itself (as "
+                    "MMLU, which saturates near 90) would add 2.")
     algo_gain_per_year: float = Field(
         3.0, ge=1, le=MAX_COEFFICIENT,
         description="Algorithmic-efficiency multiplier on effective compute a year with a full "
@@ -146,6 +152,13 @@ class Scaling(Strict):
     researchers_for_full_gain: float = Field(
         400, gt=0, le=MAX_HEADCOUNT,
         description="Research headcount that earns the full algorithmic gain.")
+
+    @model_validator(mode="after")
+    def _mid_loss_above_floor(self) -> Scaling:
+        if self.capability_mid_loss <= self.E:
+            raise ValueError(f"capability_mid_loss ({self.capability_mid_loss:g}) must be above the "
+                             f"irreducible loss E ({self.E:g}): no run gets below E")
+        return self
 
 
 class Gpu(Strict):
@@ -392,13 +405,13 @@ class OutsideOption(Strict):
     """Open-weight models: what buyers fall back on, improving every quarter (commoditisation)."""
 
     capability: float = Field(
-        45, ge=0, le=100,
+        38, ge=0, le=100,
         description="Capability of the best open-weight model at the start.")
     gain_per_round: float = Field(
-        2.0, ge=0, le=MAX_POINTS,
+        1.2, ge=0, le=MAX_POINTS,
         description="Capability points it gains each quarter.")
     max_capability: float = Field(
-        85, ge=0, le=100,
+        72, ge=0, le=100,
         description="Ceiling of open-weight capability.")
     price_factor: float = Field(
         0.35, gt=0, le=MAX_COEFFICIENT,
@@ -566,7 +579,8 @@ class Finance(Strict):
         description="Valuation (US$B) of a model at capability 100 (scales with capability^3).")
     max_raise_share: float = Field(
         0.25, gt=0, le=1,
-        description="Largest raise in one quarter as a share of pre-money valuation.")
+        description="Largest raise in one quarter as a share of the business's value: the "
+                    "valuation less cash and GPUs, plus debt.")
     rescue_discount: float = Field(
         0.3, gt=0, le=1,
         description="A rescue raise prices the company at this share of its valuation (punitive "
@@ -695,7 +709,7 @@ class MetricRanges(Strict):
     valuation: MetricRange = _range(-0.6, 1.5)
     brand: MetricRange = _range(0.0, 100.0)
     safety_record: MetricRange = _range(-6.0, 0.0)
-    capability: MetricRange = _range(50.0, 100.0)
+    capability: MetricRange = _range(40.0, 100.0)
     solvency: MetricRange = _range(0.0, 6.0)  # 18 months of runway satisfies a board
 
 

@@ -35,8 +35,12 @@ def debt_room(world: World, revenue: np.ndarray, ppe: np.ndarray, debt: np.ndarr
     return np.maximum(debt_limit(world, revenue, ppe) - debt, 0.0)
 
 
-def max_raise(world: World, valuation: np.ndarray) -> np.ndarray:
-    return world.scenario.finance.max_raise_share * valuation
+def max_raise(world: World, valuation: np.ndarray, cash: np.ndarray, debt: np.ndarray,
+              gpus_book: np.ndarray) -> np.ndarray:
+    """The most investors put in this quarter: a share of what the business is worth, its
+    valuation less its net assets (`enterprise_of`). They fund a business, not a bank balance: a
+    company cannot raise more because it has just raised."""
+    return world.scenario.finance.max_raise_share * enterprise_of(valuation, cash, debt, gpus_book)
 
 
 def raise_money(
@@ -52,7 +56,7 @@ def raise_money(
     ownership: np.ndarray,
 ) -> Financing:
     """Raise equity (diluting the team), borrow within the limit, repay what is owed."""
-    raised = np.clip(raise_, 0.0, max_raise(world, valuation))
+    raised = np.clip(raise_, 0.0, max_raise(world, valuation, cash, debt, ppe))
     borrowed = np.clip(borrow, 0.0, debt_room(world, revenue, ppe, debt))
     repaid = np.clip(repay, 0.0, np.minimum(debt, np.maximum(cash + raised + borrowed, 0.0)))
     return Financing(raised, borrowed, repaid, ownership * valuation / (valuation + raised))
