@@ -85,8 +85,24 @@ def test_product_builders_is_one_vendor_and_five_products() -> None:
     assert 8 <= sc.rounds <= 12
     for c in products:
         assert c.domain_skill, f"{c.name} differentiates with SFT"
-        # small teams and GPU fleets; cash from a seed-stage $50M to an incumbent suite's $5B (fitted for balance)
-        assert sum(c.gpus.values()) <= 5000 and c.engineers <= 60 and 50 <= c.cash_musd <= 5000
+        assert sum(c.gpus.values()) <= 5000 and c.engineers <= 60, "small teams and GPU fleets"
+
+
+# What a company of each kind plausibly holds as a 2025 game opens (US$M): an AI product company from a seed
+# round (~$50M) to a scaled one's war chest (Cursor's 2025 raise: $900M; Harvey's: $300M); a lab from a
+# start-up's first rounds (Mistral 2024: ~$1B raised) to a frontier lab's or a big tech AI arm's cash for the
+# year (OpenAI's 2024 round: $6.6B plus $4B of credit; Anthropic's 2025 rounds: $3.5B and $13B). A balance fit
+# may move a start within these bands, never beyond: a $100B start-up would not survive a student's search.
+PLAUSIBLE_CASH_MUSD = {"product": (50.0, 1_200.0), "lab": (500.0, 20_000.0)}
+PLAUSIBLE_BRAND = (25.0, 85.0)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_start_is_a_plausible_2025_company(path: Path) -> None:
+    for c in load_scenario(path).companies:
+        low, high = PLAUSIBLE_CASH_MUSD[c.kind]
+        assert low <= c.cash_musd <= high, f"{c.name}: ${c.cash_musd:,.0f}M of cash for a {c.kind}"
+        assert PLAUSIBLE_BRAND[0] <= c.brand <= PLAUSIBLE_BRAND[1], f"{c.name}: brand {c.brand}"
 
 
 def test_trust_and_safety_has_regulation_and_copyright_pressure() -> None:
