@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from app.engine import personas
+from app.engine.decisions import DecisionArrays
 from app.engine.rng import run_seeds
 from app.engine.rules import scoring
 from app.engine.start import initial_state
@@ -28,9 +29,12 @@ MOST_ALIKE = 0.95  # and no one scaled value (to 0.01) holds more than 95% of th
 PAIRED_GAMES = 400
 
 
-def _play(w: World, runs: int, seed: int, tweak_round_1: int | None = None) -> Outcome:
+def _play(w: World, runs: int, seed: int, tweak_round_1: int | None = None,
+          record: list[DecisionArrays] | None = None,
+          replay: tuple[int, list[DecisionArrays]] | None = None) -> Outcome:
     """The final round of `runs` games played by the scenario's personas; seat `tweak_round_1`
-    prices thirty times the persona's price in round 1."""
+    prices thirty times the persona's price in round 1. `record` collects every round's decisions;
+    `replay` (seat, decisions) makes that seat play the recorded decisions instead."""
     seats, aggressiveness = scenario_seats(w), even_aggressiveness(w)
     state, previous = initial_state(w, run_seeds(seed, runs)), None
     for rnd in range(1, w.scenario.rounds + 1):
@@ -39,6 +43,12 @@ def _play(w: World, runs: int, seed: int, tweak_round_1: int | None = None) -> O
             price = d.price.copy()
             price[:, tweak_round_1] *= 30.0
             d = dataclasses.replace(d, price=price)
+        if replay is not None:
+            seat = np.zeros(d.price.shape[:2], bool)
+            seat[:, replay[0]] = True
+            d = replay[1][rnd - 1].where(seat, d)
+        if record is not None:
+            record.append(d)
         state, outcome = step(w, state, d)
         previous = d
     return outcome
@@ -95,14 +105,19 @@ def _with_company(s: Scenario, name: str, **changes: float | str) -> Scenario:
 ])
 def test_a_richer_start_never_lowers_the_score_and_a_bigger_ecosystem_raises_it(
         scenario_id: str, company: str, change: dict[str, float | str]) -> None:
-    """Capital and ecosystem advantages are never penalised: on the same seeded games the company's
-    average score does not fall (it fell when money was scored against the company's own start),
-    and a bigger ecosystem raises it. How much is the concept table's business (bench/concepts.py,
-    capital-moat and ecosystem): where cash does not bind, twice as much buys little."""
+    """Capital and ecosystem advantages are never penalised by the scorecard: on the same seeded
+    games, the company playing the same decisions with twice the cash does not score lower (it did
+    when money was scored against the company's own start), and a bigger ecosystem, played by its
+    persona, raises the score. Whether a persona turns the extra cash into an advantage is the
+    concept table's business (bench/concepts.py, capital-moat): more GPUs buy capability, and they
+    pay only if buyers value it more than its dearer tokens."""
     base = scenario(scenario_id)
     c = [x.name for x in base.companies].index(company)
-    plain = _play(World(base), PAIRED_GAMES, SEED)
-    richer = _play(World(_with_company(base, company, **change)), PAIRED_GAMES, SEED)
+    played: list[DecisionArrays] = []
+    plain = _play(World(base), PAIRED_GAMES, SEED, record=played)
+    same_play = (c, played) if "cash_musd" in change else None
+    richer = _play(World(_with_company(base, company, **change)), PAIRED_GAMES, SEED,
+                   replay=same_play)
     gain = richer.score[:, c] - plain.score[:, c]
     noise = 3 * gain.std() / np.sqrt(gain.size)
     assert gain.mean() > -noise, f"{gain.mean():+.2f} points: the advantage lowered the score"
