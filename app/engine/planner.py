@@ -57,7 +57,7 @@ def plan_training(
         )
     s, compute, gpu = scenario.scaling, scenario.compute, find_gpu(scenario, gpu_name)
     flops = float(scaling.training_flops(active, tokens, s))
-    mfu = float(scaling.training_mfu(s, gpu.tflops, active / gpus))
+    mfu = float(scaling.training_mfu(s, gpu.tflops, active / gpus, active))
     gpu_hours = flops / (gpu.tflops * 1e12 * mfu * s.goodput) / 3600.0
     price = price_per_hour if price_per_hour is not None else gpu.rent_per_hour
     days = gpu_hours / gpus / 24.0

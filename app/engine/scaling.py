@@ -14,22 +14,28 @@ from app.scenario.schema import Scaling
 ArrayLike = float | np.ndarray
 
 
-def training_mfu(s: Scaling, tflops: ArrayLike, params_per_gpu: ArrayLike) -> ArrayLike:
-    """Model FLOPs utilisation of a training run: the well-sized MFU, less what a small model spread
-    thin (the network) and a huge model on few GPUs (pipeline bubbles, memory) cost.
+def training_mfu(
+    s: Scaling, tflops: ArrayLike, params_per_gpu: ArrayLike, active_params: ArrayLike
+) -> ArrayLike:
+    """Model FLOPs utilisation of a training run of `active_params` with `params_per_gpu` of
+    them on each GPU: what big matrices on a well-sized cluster get, less what small matrices
+    (kernels), a model spread thin (the network) and a model packed tight on few GPUs (pipeline
+    bubbles, memory) cost.
 
-    MFU = mfu / (1 + (p_small / p)^k) / (1 + p / p_large), p = active parameters per GPU,
-    p_small = mfu_small_params_per_gpu * (tflops / reference)^speed_exponent. Fitted to published
-    runs (docs/model.md, "Training utilisation"): Llama 2 and LLaMA on 2,048 A100s, BLOOM on 384,
-    Llama 3 and 3.1 on 16,384 H100s, DeepSeek-V3 on 2,048 H800s.
+    MFU = mfu / (1 + (n_size / N)^a) / (1 + (p_small / p)^k) / (1 + (p / p_large)^b),
+    N = active parameters, p = N / GPUs,
+    p_small = mfu_small_params_per_gpu * (tflops / mfu_reference_tflops)^mfu_speed_exponent.
+    Fitted (minimax in log GPU-hours) to published runs (docs/model.md, "Training utilisation"):
+    LLaMA, Llama 2, 3, 3.1 and 3.2, BLOOM, Falcon 180B, MPT-7B, SmolLM3 and DeepSeek-V3, on
+    384 to 16,384 A100s, H100s and H800s: every one within 15%.
     """
     p = np.maximum(params_per_gpu, 1.0)
-    small = s.mfu_small_params_per_gpu * (np.asarray(tflops) / s.mfu_reference_tflops) ** (
-        s.mfu_speed_exponent
-    )
-    spread_thin = 1.0 + (small / p) ** s.mfu_small_exponent
-    packed_tight = 1.0 + p / s.mfu_large_params_per_gpu
-    return s.mfu / spread_thin / packed_tight
+    n = np.maximum(active_params, 1.0)
+    speed = (np.asarray(tflops) / s.mfu_reference_tflops) ** s.mfu_speed_exponent
+    small_kernels = 1.0 + (s.mfu_size_params / n) ** s.mfu_size_exponent
+    spread_thin = 1.0 + (s.mfu_small_params_per_gpu * speed / p) ** s.mfu_small_exponent
+    packed_tight = 1.0 + (p / s.mfu_large_params_per_gpu) ** s.mfu_large_exponent
+    return s.mfu / small_kernels / spread_thin / packed_tight
 
 
 def loss(n_params: ArrayLike, n_tokens: ArrayLike, s: Scaling) -> ArrayLike:

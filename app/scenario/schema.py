@@ -87,29 +87,42 @@ class Scaling(Strict):
         6.0, gt=0, le=MAX_COEFFICIENT,
         description="Training FLOPs per (active) parameter per token: C = 6 N D.")
     mfu: float = Field(
-        0.555, gt=0, le=1,
-        description="Model FLOPs utilisation of a well-sized training run, before the size "
-                    "terms below (MegaScale, Jiang et al. 2024: 55.2% on 12,288 GPUs).")
+        0.75, gt=0, le=1,
+        description="Model FLOPs utilisation a training run approaches as its matrices grow, on a "
+                    "well-sized cluster, before the size, spread and packing terms below "
+                    "(scaling.training_mfu; fitted to published runs, docs/model.md).")
+    mfu_size_params: float = Field(
+        5.0e8, gt=0, le=1e15,
+        description="Active parameters at which small matrices halve the MFU: kernels of a "
+                    "small model use the tensor cores less well (Narayanan et al. 2021, table 1: "
+                    "44% of peak at 1.7B parameters, 52% at 1T).")
+    mfu_size_exponent: float = Field(
+        0.113, ge=0, le=4,
+        description="How slowly the MFU keeps rising with model size (0 turns the term off, "
+                    "leaving mfu / 2).")
     mfu_small_params_per_gpu: float = Field(
-        1.6e5, gt=0, le=1e12,
+        4.5e4, gt=0, le=1e12,
         description="Active parameters per training GPU at which communication halves the MFU on "
                     "the reference GPU: a small model spread over many GPUs waits on the network "
-                    "(fitted to Meta's, BigScience's and DeepSeek's published GPU-hours, "
-                    "docs/model.md).")
+                    "(fitted to Meta's, BigScience's, TII's, MosaicML's, Hugging Face's and "
+                    "DeepSeek's published GPU-hours, docs/model.md).")
     mfu_small_exponent: float = Field(
-        0.45, gt=0, le=4,
+        0.55, gt=0, le=4,
         description="How steeply the MFU falls as each GPU holds less of the model.")
     mfu_reference_tflops: float = Field(
         312, gt=0, le=MAX_GPU_SPEC,
         description="Dense BF16 TFLOP/s of the reference GPU of the size terms (A100).")
     mfu_speed_exponent: float = Field(
-        2.6, ge=0, le=8,
+        3.0, ge=0, le=8,
         description="How fast the break-even parameters per GPU grow with the GPU's speed: a "
                     "faster GPU finishes its share sooner and waits longer on the network.")
     mfu_large_params_per_gpu: float = Field(
-        8.7e8, gt=0, le=1e15,
+        7.4e8, gt=0, le=1e15,
         description="Active parameters per training GPU at which pipeline bubbles and memory "
                     "pressure halve the MFU: a huge model on few GPUs.")
+    mfu_large_exponent: float = Field(
+        2.0, gt=0, le=8,
+        description="How steeply the MFU falls once each GPU holds more than that.")
     goodput: float = Field(
         0.90, gt=0, le=1,
         description="Share of cluster time doing useful work with a baseline engineering team "

@@ -67,7 +67,7 @@ def test_every_field_of_every_model_is_documented() -> None:
 def test_defaults_and_constraints_are_shown() -> None:
     docs = render_docs()
     assert "| `E` | number | `1.8172` | > 0, ≤ 1000 |" in docs
-    assert "| `mfu` | number | `0.555` | > 0, ≤ 1 |" in docs
+    assert "| `mfu` | number | `0.75` | > 0, ≤ 1 |" in docs
     assert (
         "| `companies` | list of [CompanyStart](#companystart) | **required** | at least 2 items, at most 40 items |"
         in docs
