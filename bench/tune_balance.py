@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 
 from app.engine import batch, personas  # noqa: E402
 from app.scenario import Scenario, list_scenarios  # noqa: E402
+from app.scenario.plausible import PLAUSIBLE_BRAND, PLAUSIBLE_CASH_MUSD  # noqa: E402
 
 PLAYING = ("scale_maximalist", "fast_follower", "safety_first", "price_disruptor", "incumbent")
 BOUNDS = {"markup": (0.5, 1.0), "pay": (0.85, 1.3), "gpu_appetite": (0.02, 0.35), "run_rounds": (0.8, 4),
@@ -76,8 +77,10 @@ def with_cash(base: list[Scenario], cash: Cash, brand: Cash | None = None) -> li
     """The scenarios with each company's starting cash multiplied and its starting brand moved (points)."""
     out = []
     for sc in base:
-        cos = [c.model_copy(update={"cash_musd": c.cash_musd * cash[sc.id][i],
-                                    "brand": float(np.clip(c.brand + (brand[sc.id][i] if brand else 0.0), 0, 100))})
+        cos = [c.model_copy(update={"cash_musd": float(np.clip(c.cash_musd * cash[sc.id][i],
+                                                               *PLAUSIBLE_CASH_MUSD[c.kind])),
+                                    "brand": float(np.clip(c.brand + (brand[sc.id][i] if brand else 0.0),
+                                                           *PLAUSIBLE_BRAND))})
                for i, c in enumerate(sc.companies)]
         out.append(sc.model_copy(update={"companies": cos}))
     return out
@@ -128,7 +131,7 @@ def apply(path: str) -> None:
         return str(int(v)) if v == int(v) else repr(v)
 
     for persona, traits in fit["traits"].items():
-        m = re.search(r'    "%s": Traits\(\n(.*?)\n    \),' % persona, text, re.S)
+        m = re.search(rf'    "{persona}": Traits\(\n(.*?)\n    \),', text, re.S)
         assert m, persona
         body = "        " + ", ".join(number(traits[f]) for f in FIELDS)
         if len(body) > 100:
@@ -136,16 +139,19 @@ def apply(path: str) -> None:
             body = body[:cut + 1] + "\n        " + body[cut + 2:]
         text = text[:m.start(1)] + body + text[m.end(1):]
     src.write_text(text)
-    for key, pattern, move in (("cash_multipliers", r"\n    cash_musd: ([0-9.]+)", lambda v, k: v * k),
-                               ("brand_points", r"\n    brand: ([0-9.]+)", lambda v, k: min(max(v + k, 0.0), 100.0))):
+    for key, pattern, move in (("cash_multipliers", r"\n    cash_musd: ([0-9.]+)", lambda v, k, kind: float(
+                                    np.clip(v * k, *PLAUSIBLE_CASH_MUSD[kind]))),
+                               ("brand_points", r"\n    brand: ([0-9.]+)", lambda v, k, kind: float(
+                                    np.clip(v + k, *PLAUSIBLE_BRAND)))):
         for sid, changes in fit[key].items():
             f = ROOT / "scenarios" / f"{sid}.yaml"
             doc = f.read_text()
             hits = list(re.finditer(pattern, doc))
-            assert len(hits) == len(changes), (sid, key)
+            kinds = [c.kind for c in next(s for s in list_scenarios() if s.id == sid).companies]
+            assert len(hits) == len(changes) == len(kinds), (sid, key)
             out, last = [], 0
-            for hit, change in zip(hits, changes):
-                v = move(float(hit.group(1)), change)
+            for hit, change, kind in zip(hits, changes, kinds, strict=True):
+                v = move(float(hit.group(1)), change, kind)
                 v = round(v) if v >= 100 else round(v, 1)
                 out += [doc[last:hit.start(1)], number(v)]
                 last = hit.end(1)

@@ -9,6 +9,7 @@ import pytest
 
 from app.scenario import Scenario, load_scenario
 from app.scenario.loader import SCENARIO_DIR
+from app.scenario.plausible import PLAUSIBLE_BRAND, PLAUSIBLE_CASH_MUSD
 
 SHIPPED = sorted(SCENARIO_DIR.glob("*.yaml"))
 REQUIRED = {"frontier-race", "product-builders", "trust-and-safety", "mixed-ecosystem"}  # PRODUCT.md: "at least"
@@ -88,17 +89,9 @@ def test_product_builders_is_one_vendor_and_five_products() -> None:
         assert sum(c.gpus.values()) <= 5000 and c.engineers <= 60, "small teams and GPU fleets"
 
 
-# What a company of each kind plausibly holds as a 2025 game opens (US$M): an AI product company from a seed
-# round (~$50M) to a scaled one's war chest (Cursor's 2025 raise: $900M; Harvey's: $300M); a lab from a
-# start-up's first rounds (Mistral 2024: ~$1B raised) to a frontier lab's or a big tech AI arm's cash for the
-# year (OpenAI's 2024 round: $6.6B plus $4B of credit; Anthropic's 2025 rounds: $3.5B and $13B). A balance fit
-# may move a start within these bands, never beyond: a $100B start-up would not survive a student's search.
-PLAUSIBLE_CASH_MUSD = {"product": (50.0, 1_200.0), "lab": (500.0, 20_000.0)}
-PLAUSIBLE_BRAND = (25.0, 85.0)
-
-
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_every_start_is_a_plausible_2025_company(path: Path) -> None:
+    """The bands and their sources: app/scenario/plausible.py."""
     for c in load_scenario(path).companies:
         low, high = PLAUSIBLE_CASH_MUSD[c.kind]
         assert low <= c.cash_musd <= high, f"{c.name}: ${c.cash_musd:,.0f}M of cash for a {c.kind}"
