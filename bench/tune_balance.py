@@ -41,7 +41,7 @@ PLAYING = ("scale_maximalist", "fast_follower", "safety_first", "price_disruptor
 BOUNDS = {"markup": (0.5, 1.0), "pay": (0.85, 1.3), "gpu_appetite": (0.02, 0.35), "run_rounds": (0.8, 4),
           "moe": (1, 8), "overtrain": (1, 4), "sft_share": (0.01, 0.14), "safety_share": (0.01, 0.1),
           "marketing_share": (0.003, 0.06), "hiring": (0.0, 0.08),
-          "api_markup": (1.5, 4.0), "match": (0.0, 1.0)}
+          "api_markup": (2.0, 8.0), "match": (0.0, 1.0)}
 MAX_PERSONA, MIN_SEAT = 0.40, 0.07  # a margin under the issue's 45% and over its 5%
 SCORE_GAP_WEIGHT = 0.2  # a never-winning seat 10 points behind the best adds 0.02
 BRAND_STEP = (10.0, 5.0)  # points a starting brand moves in a coarse and a fine step

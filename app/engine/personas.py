@@ -76,26 +76,27 @@ class Traits:
     license_share: float  # share of new data it licenses rather than scrapes
     synthetic: float  # share of data gaps it fills with synthetic tokens
     reserve_rounds: float  # quarters of costs it keeps in cash
-    api_markup: float  # wholesale price over serving cost (API gross margins of 50-75%: 2-4x)
+    api_markup: float  # wholesale price over cloud serving cost (DeepSeek reported ~6x in 2025)
     borrow: float  # 1 = prefers debt to equity
     match: float  # share of a like-for-like rival's lower price it matches (0 holds, 1 matches)
 
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        0.88, 1.012, 0.049, 0.35, 3.168, 3, 1, 0.04, 0.042, 60, 0.048, 1, 0.1, 0.6, 2, 3, 0, 0.18
+        0.88, 1.012, 0.049, 0.35, 3.168, 3, 1, 0.04, 0.042, 60, 0.048, 1, 0.1, 0.6, 2, 6, 0, 0.18
     ),
     "fast_follower": Traits(
-        1, 1.183, 0, 0.132, 1.168, 5.34, 4, 0.12, 0.049, 55, 0.003, 1, 0.3, 0.2, 3, 2.5, 0, 0.64
+        1, 1.183, 0, 0.132, 1.168, 5.34, 4, 0.12, 0.049, 55, 0.003, 1, 0.3, 0.2, 3, 5, 0, 0.64
     ),
     "safety_first": Traits(
-        1, 1.055, 0.074, 0.07, 1.5, 1, 1, 0.073, 0.081, 82, 0.044, 1, 0.5, 0, 3, 3.5, 0, 0
+        1, 1.055, 0.074, 0.07, 1.5, 1, 1, 0.073, 0.081, 82, 0.044, 1, 0.5, 0, 3, 7, 0, 0
     ),
     "price_disruptor": Traits(
-        0.67, 1.3, 0.044, 0.159, 0.8, 8, 3.46, 0.074, 0.056, 55, 0.042, 0, 0.1, 0.4, 3, 4, 0, 0.56
+        0.67, 1.3, 0.044, 0.159, 0.8, 8, 3.46, 0.074, 0.056, 55, 0.042, 0, 0.1, 0.4, 3, 5.84, 0,
+        0.56
     ),
     "incumbent": Traits(
-        1, 1.219, 0.052, 0.105, 0.8, 2.26, 1, 0.01, 0.076, 60, 0.06, 1, 0.5, 0.2, 3, 3, 1, 1
+        1, 1.219, 0.052, 0.105, 0.8, 2.26, 1, 0.01, 0.076, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
     ),
     "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),
 }
@@ -294,16 +295,16 @@ def _prices(
 
 
 def _channel_floor(world: World, api_price: np.ndarray, rnd: int) -> np.ndarray:
-    """A lab that sells its model wholesale never sells it retail (R,C,S) below what a token of
-    its model costs its API customers: the wholesale price and the engineers a product company
-    needs for it. Lower, no product company on its model could match it at any margin. Above
-    that it competes with its customers for buyers, as chat assistants compete with the
-    products built on their makers' APIs. In a game without product companies there is no
-    channel."""
+    """A lab that sells its model wholesale never sells it retail (R,C,S) below the price a small
+    product company on that model would ask: its customers' cost per token (the wholesale price
+    and the engineers a product company needs) at the best-response markup of a seller with no
+    share. Lower, it would undercut the product companies it lives on. In a game without product
+    companies there is no channel to protect."""
     if not (~world.is_lab).any():
         return np.zeros(api_price.shape + (world.n_segments,))
     customers = api_price + _engineers_per_m_tokens(world, rnd)
-    return np.where((api_price > 0)[:, :, None], customers[:, :, None], 0.0)
+    small_seller = best_response_price(world, np.zeros(1), customers, rnd)
+    return np.where((api_price > 0)[:, :, None], small_seller, 0.0)
 
 
 def _defend(state: State, t: dict[str, np.ndarray], last: np.ndarray, markup: np.ndarray,
@@ -354,10 +355,9 @@ def _lowest_rival(cap: np.ndarray, last: np.ndarray) -> np.ndarray:
 
 def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
     """What a million more tokens of its offer cost each company to serve ($, R,C): a lab's own
-    model on its own GPUs at their all-in cost (it rents only what its fleet cannot serve); a
-    product company's vendor or open-weight bill and the engineers those tokens take (its
-    capacity is its engineers); retrieval on top."""
-    own = market.owned_cost_per_m_tokens(
+    model on cloud GPUs; a product company's vendor or open-weight bill and the engineers those
+    tokens take (its capacity is its engineers); retrieval on top."""
+    own = market.cloud_cost_per_m_tokens(
         world, np.maximum(state.model_active, 1e-3), state.algo, rnd
     )
     vendor = np.where(

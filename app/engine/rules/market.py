@@ -8,9 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.arrays import along, power, sum_last
-from app.engine.rules import compute
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
-from app.scenario.schema import HOURS_PER_ROUND, SECONDS_PER_ROUND
+from app.scenario.schema import SECONDS_PER_ROUND
 
 LOCK_IN_REFERENCE_CHURN = 0.25  # the default churn: installed buyers meet a rise as new ones do
 MIN_LEAVING = 1.5  # however locked in, installed buyers leave a rise faster than it adds revenue
@@ -242,24 +241,6 @@ def cloud_cost_per_m_tokens(
     per_flop = np.where(
         launched,
         world.gpu_rent_musd_round * 1e6 / (world.gpu_tflops * 1e12 * SECONDS_PER_ROUND),
-        np.inf,
-    ).min()
-    util = world.scenario.compute.serving_utilisation
-    return 2.0 * active_b * 1e9 * 1e6 * per_flop / util / np.maximum(algo, 1.0)
-
-
-def owned_cost_per_m_tokens(
-    world: World, active_b: np.ndarray, algo: np.ndarray | float, rnd: int
-) -> np.ndarray:
-    """What serving a million tokens costs on the lab's own GPUs of the cheapest kind per FLOP at
-    its all-in owned cost (`compute.owned_cost_per_gpu_hour`: the installed GPU depreciated, the
-    capital tied up, space and power), less the lab's inference savings: what a lab that owns
-    its fleet weighs a token against."""
-    launched = world.gpu_from_round <= rnd
-    per_flop = np.where(
-        launched,
-        compute.owned_cost_per_gpu_hour(world) * HOURS_PER_ROUND
-        / (world.gpu_tflops * 1e12 * SECONDS_PER_ROUND),
         np.inf,
     ).min()
     util = world.scenario.compute.serving_utilisation
