@@ -26,7 +26,7 @@ from app.engine.rules import data, finance, market
 from app.engine.start import initial_state
 from app.engine.state import State
 from app.engine.step import step
-from app.engine.validation import DecisionProblem, cash_available, spending, validate
+from app.engine.validation import DecisionProblem, cash_available, raise_room, spending, validate
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 
 from .factories import SCENARIO_IDS, simple_decision, world
@@ -89,7 +89,7 @@ def test_new_financing_counts_towards_the_budget() -> None:
     w = world("frontier-race")
     state, c = _start(w), _first("lab", w)
     cash = float(state.cash[0, c])
-    room = float(finance.max_raise(w, state.valuation)[0, c])
+    room = float(raise_room(w, state)[0, c])
     spend = cash + 0.5 * room
     assert _fields(_problems(w, state, c, Decision(products=ProductDecision(marketing_musd=spend)))) == {"products.marketing_musd"}
     funded = Decision(finance=FinanceDecision(raise_equity_musd=room), products=ProductDecision(marketing_musd=spend))
@@ -102,7 +102,7 @@ def test_an_impossible_raise_does_not_hide_that_the_spending_is_unaffordable() -
     w = world("frontier-race")
     state, c = _start(w), _first("lab", w)
     cash = float(state.cash[0, c])
-    room = float(finance.max_raise(w, state.valuation)[0, c])
+    room = float(raise_room(w, state)[0, c])
     gpu = next(g for g in w.scenario.compute.gpus if g.name == "H200")  # on sale from round 1
     n = float(np.ceil(1.5 * (cash + room) * 1e6 / gpu.price_usd))
     asked = min(100 * (cash + room), MAX_MUSD)
@@ -283,7 +283,7 @@ def _persona_problems(w: World, state: State, d: DecisionArrays) -> list[str]:
             out.append(f"{name} is not finite")
         elif (value < 0).any():
             out.append(f"{name} is negative")
-    if (d.raise_equity > finance.max_raise(w, state.valuation) * (1 + 1e-9)).any():
+    if (d.raise_equity > raise_room(w, state) * (1 + 1e-9)).any():
         out.append("raises more than investors allow")
     if (d.data_buy > data.room(state.data, state.data_pool) + 1e-9).any():
         out.append("asks for more data than its pool holds")
