@@ -83,19 +83,19 @@ class Traits:
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        0.88, 1.012, 0.07, 0.324, 3.168, 3, 1, 0.04, 0.049, 60, 0.038, 1, 0.1, 0.6, 2, 6, 0, 0.18
+        0.79, 1.012, 0.076, 0.324, 3.168, 3, 1, 0.04, 0.056, 60, 0.053, 1, 0.1, 0.6, 2, 6, 0, 0.18
     ),
     "fast_follower": Traits(
-        1, 1.102, 0, 0.132, 1.168, 5.34, 4, 0.12, 0.065, 55, 0.008, 1, 0.3, 0.2, 3, 5, 0, 0.64
+        1, 1.102, 0, 0.073, 0.8, 8, 4, 0.12, 0.065, 55, 0.008, 1, 0.3, 0.2, 3, 5, 0, 0.64
     ),
     "safety_first": Traits(
-        1, 1.055, 0.068, 0.07, 1.5, 1, 1, 0.073, 0.081, 82, 0.05, 1, 0.5, 0, 3, 7, 0, 0.18
+        1, 1.055, 0.068, 0.07, 0.924, 1, 1, 0.073, 0.081, 82, 0.049, 1, 0.5, 0, 3, 7, 0, 0.18
     ),
     "price_disruptor": Traits(
-        0.71, 1.3, 0.05, 0.159, 0.8, 8, 3.46, 0.074, 0.056, 55, 0.048, 0, 0.1, 0.4, 3, 5.84, 0, 0.9
+        0.71, 1.3, 0.05, 0.159, 0.8, 8, 3.46, 0.074, 0.063, 55, 0.043, 0, 0.1, 0.4, 3, 5.84, 0, 0.46
     ),
     "incumbent": Traits(
-        1, 1.219, 0.058, 0.105, 0.8, 2.26, 1, 0.01, 0.076, 60, 0.055, 1, 0.5, 0.2, 3, 6, 1, 1
+        0.91, 1.219, 0.08, 0.105, 0.8, 2.26, 1, 0.01, 0.069, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
     ),
     "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),
 }
@@ -253,13 +253,16 @@ def _prices(
     api_price: np.ndarray,
 ) -> np.ndarray:
     """List price: the persona's markup on the price that maximises its profit in each segment
-    (its best response to rivals' prices, read from the share they left it: a rival's price cut
-    takes share, which makes demand more elastic and lowers the best response, so a cut is
-    answered in part, never matched down to cost), more when capacity binds, less when it lies
-    idle."""
+    (its best response to rivals' prices, read from the share of last quarter's choosing buyers
+    they left it: a rival's price cut takes share, which makes demand more elastic and lowers
+    the best response, so a cut is answered in part, never matched down to cost), more when
+    capacity binds, less when it lies idle. The share is of the buyers choosing (new and
+    churning), not the installed base: a seller's price moves those buyers, and an incumbent
+    whose installed share exceeds what buyers now choose would read its demand as too
+    inelastic, price too high and hand an undercutter its market."""
     cost = _cost_per_m_tokens(world, state, rnd)
     ref = world.reference_price(rnd)
-    best = best_response_price(world, state.share, cost, rnd) / ref
+    best = best_response_price(world, state.choice_share, cost, rnd) / ref
     target = t["markup"][:, :, None] * best / np.sqrt(a)[:, :, None]
     short = state.demand > 1.02 * state.served
     most = np.where(world.is_lab, 0.9, 1.0)

@@ -201,6 +201,7 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
         "brand_anchor": a["brand"],
         "ecosystem": a["ecosystem"],
         "share": share,
+        "choice_share": share,
         "prices": prices,
         "api_price": api,
         "base": base,

@@ -66,6 +66,7 @@ class State:
     brand_anchor: np.ndarray
     ecosystem: np.ndarray
     share: np.ndarray  # (R,C,S) installed share of each segment
+    choice_share: np.ndarray  # (R,C,S) share of the buyers choosing last round (new and churning)
     prices: np.ndarray  # (R,C,S) $ per million tokens
     api_price: np.ndarray  # (R,C) wholesale $ per million tokens
     base: np.ndarray  # (R,C) int: -1 own model, -2 open weights, else a lab's index
