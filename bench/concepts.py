@@ -176,20 +176,26 @@ FADING_RUNS, FADING_SEED = 100, 7  # the persona games that find each scenario's
 
 
 def fading_incumbent(sid: str) -> str:
-    """The company whose share of tokens falls most from round 1 to the last round in persona games:
-    the installed base that switching costs protect (a company gaining share is only slowed by them)."""
+    """The company whose share of tokens falls most from the start of the game (its installed base
+    before round 1) to the last round in persona games: the installed base that switching costs
+    protect. Measured from round 1, a price disruptor that grabs share in round 1 and gives some back
+    would count as fading, and switching costs would (rightly) slow its grab."""
     sc = _scenario(sid)
     world = World(sc)
     seats = np.array([personas.persona_index(c.persona) for c in sc.companies])
-    state, previous, first = initial_state(world, run_seeds(FADING_SEED, FADING_RUNS)), None, None
-    for _ in range(sc.rounds):
+    state, previous = initial_state(world, run_seeds(FADING_SEED, FADING_RUNS)), None
+    installed = state.share
+    for rnd in range(sc.rounds):
         decision = personas.decide(world, state, seats, np.full(seats.size, personas.DEFAULT_AGGRESSIVENESS),
                                    previous)
         state, out = step(world, state, decision)
         previous = decision
-        share = (out.served.sum(-1) / np.maximum(out.volume.sum(-1, keepdims=True), 1e-12)).mean(0)
-        first = share if first is None else first
-    return sc.companies[int(np.argmax(first - share))].name
+        if rnd == 0:  # the starting installed share, weighted by the segments' volumes
+            start = ((installed * out.volume[:, None, :]).sum(-1) / out.volume.sum(-1, keepdims=True)).mean(0)
+    share = (out.served.sum(-1) / np.maximum(out.volume.sum(-1, keepdims=True), 1e-12)).mean(0)
+    return sc.companies[int(np.argmax(start - share))].name
+
+
 SPEND_SEAT = {"frontier-race": "Beacon Labs", "mixed-ecosystem": "Atlas Intelligence",
               "product-builders": "Ledgerlight", "trust-and-safety": "Sentinel Labs"}
 # The spending lines of the super-lever check: each cut to zero on the seat for the whole game.

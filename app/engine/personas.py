@@ -9,6 +9,7 @@ models' capability (the leaderboard), list prices, API prices and market shares.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -83,19 +84,19 @@ class Traits:
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        0.79, 1.012, 0.076, 0.324, 3.168, 3, 1, 0.04, 0.056, 60, 0.053, 1, 0.1, 0.6, 2, 6, 0, 0.18
+        0.75, 1.012, 0.08, 0.35, 2.912, 3, 1.54, 0.04, 0.072, 60, 0.048, 1, 0.1, 0.6, 2, 6, 0, 0.36
     ),
     "fast_follower": Traits(
-        1, 1.102, 0, 0.073, 0.8, 5.34, 4, 0.12, 0.065, 55, 0.008, 1, 0.3, 0.2, 3, 5, 0, 0.64
+        1, 1.102, 0.02, 0.132, 0.8, 6.46, 4, 0.12, 0.049, 55, 0.027, 1, 0.3, 0.2, 3, 5, 0, 0.9
     ),
     "safety_first": Traits(
-        1, 1.055, 0.068, 0.07, 0.924, 1, 1, 0.073, 0.081, 82, 0.049, 1, 0.5, 0, 3, 7, 0, 0.18
+        0.96, 1.055, 0.033, 0.096, 0.8, 1, 1, 0.073, 0.081, 82, 0.039, 1, 0.5, 0, 3, 7, 0, 0.36
     ),
     "price_disruptor": Traits(
-        0.71, 1.3, 0.05, 0.159, 0.8, 8, 3.46, 0.074, 0.063, 55, 0.043, 0, 0.1, 0.4, 3, 5.84, 0, 0.46
+        0.62, 1.3, 0.064, 0.159, 0.8, 8, 3.46, 0.074, 0.07, 55, 0.003, 0, 0.1, 0.4, 3, 5.84, 0, 0.64
     ),
     "incumbent": Traits(
-        0.91, 1.219, 0.08, 0.105, 0.8, 2.26, 1, 0.01, 0.069, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
+        1, 1.219, 0.08, 0.164, 0.8, 2.26, 1, 0.01, 0.069, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
     ),
     "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),
 }
@@ -153,9 +154,11 @@ def plan(
     base = standing_decisions(world, state)
     rnd = state.round + 1
     lab = np.tile(world.is_lab, (state.runs, 1))  # laid out in full: cheaper to combine with (R,C)
-    api_price = np.where(lab, _api_price(world, state, t, rnd), 0.0)
-    price = _prices(world, state, t, a, rnd, api_price)
-    serving_share, buy, rent, run, data_buy = _compute_and_training(world, state, t, a, rnd)
+    serving_share, buy, rent, run, data_buy, selling = _compute_and_training(world, state, t, a,
+                                                                             rnd)
+    api_price = np.where(lab, _api_price(world, state, t, rnd, selling), 0.0)
+    vendor = _base_model(world, state, rnd)
+    price = _prices(world, state, t, a, rnd, api_price, vendor, selling)
     revenue = np.maximum(state.revenue, 1.0)
     sft = _sft(world, state, t, a, revenue)
     target_safety = np.maximum(t["safety_target"], _safety_the_market_asks(world)) * (
@@ -189,7 +192,7 @@ def plan(
         price=price,
         api_price=api_price,
         marketing=t["marketing_share"] * a * revenue,
-        base=_base_model(world, state, rnd),
+        base=vendor,
     )
 
 
@@ -250,17 +253,18 @@ def settle(
 
 def _prices(
     world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int,
-    api_price: np.ndarray,
+    api_price: np.ndarray, vendor: np.ndarray, selling: Selling,
 ) -> np.ndarray:
     """List price: the persona's markup on the price that maximises its profit in each segment
     (its best response to rivals' prices, read from the share of last quarter's choosing buyers
     they left it: a rival's price cut takes share, which makes demand more elastic and lowers
     the best response, so a cut is answered in part, never matched down to cost), more when
-    capacity binds, less when it lies idle. The share is of the buyers choosing (new and
-    churning), not the installed base: a seller's price moves those buyers, and an incumbent
-    whose installed share exceeds what buyers now choose would read its demand as too
-    inelastic, price too high and hand an undercutter its market."""
-    cost = _cost_per_m_tokens(world, state, rnd)
+    capacity binds, less when it lies idle, and never more than a step (PRICE_STEP_UP) above last
+    quarter's price against the market: a rise sheds installed buyers. The share is of the
+    buyers choosing (new and churning), not the installed base: a seller's price moves those
+    buyers, and an incumbent whose installed share exceeds what buyers now choose would read its
+    demand as too inelastic, price too high and hand an undercutter its market."""
+    cost = _cost_per_m_tokens(world, state, rnd, vendor, selling.expected)
     ref = world.reference_price(rnd)
     best = best_response_price(world, state.choice_share, cost, rnd) / ref
     target = t["markup"][:, :, None] * best / np.sqrt(a)[:, :, None]
@@ -291,8 +295,9 @@ def _prices(
     markup = np.where(
         stepped, np.clip(steered, PRICE_BAND[0] * target, PRICE_BAND[1] * target), steered
     )
-    markup = _defend(state, t, last, markup, target)
-    floor = np.maximum(COST_FLOOR_MARKUP * cost[:, :, None], _channel_floor(world, api_price, rnd))
+    markup = np.minimum(_defend(state, t, last, markup, target), last * PRICE_STEP_UP)
+    most = _cost_per_m_tokens(world, state, rnd, vendor, selling.most)
+    floor = np.maximum(COST_FLOOR_MARKUP * most[:, :, None], _channel_floor(world, api_price, rnd))
     return np.maximum(ref[None, None, :] * markup, floor)
 
 
@@ -355,19 +360,20 @@ def _lowest_rival(cap: np.ndarray, last: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(lowest.transpose(2, 0, 1))
 
 
-def _cost_per_m_tokens(world: World, state: State, rnd: int) -> np.ndarray:
+def _cost_per_m_tokens(world: World, state: State, rnd: int, vendor: np.ndarray,
+                       selling: np.ndarray) -> np.ndarray:
     """What a million more tokens of its offer cost each company to serve ($, R,C): a lab's own
-    model on cloud GPUs; a product company's vendor or open-weight bill and the engineers those
-    tokens take (its capacity is its engineers); retrieval on top."""
-    own = market.cloud_cost_per_m_tokens(
-        world, np.maximum(state.model_active, 1e-3), state.algo, rnd
-    )
-    vendor = np.where(
-        state.base == OPEN_MODEL,
+    model on cloud GPUs (the model of `selling` billion active parameters it will sell this
+    quarter); a product company's bill from `vendor` (the lab or open weights it will
+    build on this quarter) and the engineers those tokens take (its capacity is its engineers);
+    retrieval on top."""
+    own = market.cloud_cost_per_m_tokens(world, np.maximum(selling, 1e-3), state.algo, rnd)
+    bill = np.where(
+        vendor == OPEN_MODEL,
         market.open_serving_cost(world, rnd),
-        market.base_of(state.base, state.api_price, state.open_capability),
+        market.base_of(vendor, state.api_price, state.open_capability),
     )
-    per_token = np.where(world.is_lab[None, :], own, vendor + _engineers_per_m_tokens(world, rnd))
+    per_token = np.where(world.is_lab[None, :], own, bill + _engineers_per_m_tokens(world, rnd))
     rag = world.scenario.market.rag_cost_per_m_tokens * world.price_index(rnd)
     return per_token + state.rag * rag
 
@@ -380,23 +386,25 @@ def _engineers_per_m_tokens(world: World, rnd: int) -> float:
     return float(salary[ENGINEERS]) / 4.0 / m_tokens_per_engineer
 
 
-def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int) -> np.ndarray:
-    """Wholesale price: the persona's markup on what serving a token costs the lab, unless the
+def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
+               selling: Selling) -> np.ndarray:
+    """Wholesale price: the persona's markup on what serving a token of the model it expects to
+    sell this quarter costs the lab, unless the
     market will not bear it: no more than a product company selling at the market's reference
     price can pay and still expect more profit on the lab's model than on open weights, within
     the scenario's limit; never below the cost floor. It reads the reference, not the product
     companies' own prices, which follow the wholesale price (reading them would spiral both
     down)."""
-    cost = market.cloud_cost_per_m_tokens(
-        world, np.maximum(state.model_active, 1e-3), state.algo, rnd
-    )
+    cost = market.cloud_cost_per_m_tokens(world, np.maximum(selling.expected, 1e-3), state.algo,
+                                          rnd)
+    most = market.cloud_cost_per_m_tokens(world, np.maximum(selling.most, 1e-3), state.algo, rnd)
     retail = float(world.reference_price(rnd).mean())
     lead = np.exp(-_capability_pull(world) * (state.model_cap - state.open_capability[:, None]))
     competitive = retail - SWITCHING_HURDLE * lead * np.maximum(
         retail - market.open_serving_cost(world, rnd), 0.0
     )
     bearable = np.minimum(competitive, market.api_price_limit(world, rnd))
-    return np.maximum(np.minimum(t["api_markup"] * cost, bearable), COST_FLOOR_MARKUP * cost)
+    return np.maximum(np.minimum(t["api_markup"] * cost, bearable), COST_FLOOR_MARKUP * most)
 
 
 def _product_engineers(
@@ -412,11 +420,7 @@ def _product_engineers(
 
 def _capability_pull(world: World) -> float:
     """Utility per capability point, averaged over segments by size."""
-    return (
-        float(np.average(world.seg_weights[:, 0], weights=world.seg_volume))
-        * world.scenario.market.attribute_scale
-        / 10.0
-    )
+    return float(np.average(market.capability_utility(world), weights=world.seg_volume))
 
 
 def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
@@ -501,7 +505,7 @@ def _compute_and_training(
     fleet_peak = peak + (
         compute.peak_flops(world, state.pipeline.sum(axis=2)) if state.pipeline.shape[2] else 0.0
     )
-    need_serving, serving_share, rent = _serving_plan(world, state, peak, rnd)
+    need_serving, serving_share, rent, selling = _serving_plan(world, state, peak, rnd)
     best, can_buy = _best_gpu(world, state, rnd, world.gpu_price_musd)
     best_flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
     rounds_left = sc.rounds - state.round
@@ -546,8 +550,37 @@ def _compute_and_training(
         "active": rows.put(np.where(starts, active_b, 0.0)),
         "tokens": rows.put(np.where(starts, tokens_t, 0.0)),
     }
+    # a run sized for a quarter or less finishes this quarter: plan serving for its model now, as
+    # for a finishing run, renting what the fleet lacks (its training FLOPs stay as sized)
+    quick = start & (t["run_rounds"] <= 1.0)
+    if quick.any():
+        cap = rows.put(np.where(starts, new_cap, 0.0))
+        need_new = _serving_need(world, state, np.maximum(run["active"], state.model_active))
+        need_new = need_new * _release_lift(world, state, cap)
+        fleet = peak + compute.peak_flops(world, rent)
+        extra = _rentals(world, state, np.where(quick, need_new - need_serving, 0.0), rnd)
+        rent = rent + extra
+        need_serving = np.where(quick, np.maximum(need_new, need_serving), need_serving)
+        fleet = fleet + compute.peak_flops(world, extra)
+        serving_share = np.where(
+            quick, np.clip(need_serving / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), serving_share
+        )
+        selling = np.where(quick, run["active"], selling)
+    # any model it may sell this quarter: the one on sale, a run's or a kept one's (a run's pace,
+    # or whether its model beats the one on sale, is known only once the quarter is played)
+    most = np.maximum(np.maximum(state.model_active, state.run_active * state.run_on),
+                      np.maximum(run["active"], state.ready_active * state.ready_on))
     serving_share = np.where(state.run_on | start, serving_share, 1.0)
-    return serving_share, buy, rent, run, data_buy
+    return serving_share, buy, rent, run, data_buy, Selling(selling, most)
+
+
+class Selling(NamedTuple):
+    """Active parameters (billions, R,C) of the model a lab expects to sell this quarter (a run
+    that finishes in it releases its model), and the most of any model it may sell: it prices on
+    the first and never below what a token of the second costs."""
+
+    expected: np.ndarray
+    most: np.ndarray
 
 
 def _run_size(world: World, train_gpus: np.ndarray, model_active: np.ndarray,
@@ -569,9 +602,10 @@ def _run_size(world: World, train_gpus: np.ndarray, model_active: np.ndarray,
 
 
 def _serving_plan(world: World, state: State, peak: np.ndarray,
-                  rnd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Serving FLOPs a lab plans for next quarter, the share of its fleet that serves, and the GPUs
-    it rents for the quarter (R,C; R,C; R,C,G). It plans for the model it will sell: the one its
+                  rnd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Serving FLOPs a lab plans for next quarter, the share of its fleet that serves, the GPUs
+    it rents for the quarter and the active parameters of the model it will sell (R,C; R,C;
+    R,C,G; R,C). It plans for the model it will sell: the one its
     run releases next quarter if the run can still finish with what serving leaves it (a bigger
     model serves fewer tokens per GPU), else the one it sells now. What its own fleet cannot serve
     (without taking a finishing run's last FLOPs) it rents."""
@@ -582,12 +616,28 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
         world, gpus * (1.0 - share)[:, None], active, engineers),
         state.gpus, share_now, state.run_active, state.staff[:, :, 1])
     finishing = state.run_on & (state.run_flops_done + pace >= state.run_flops_needed)
+    selling = np.where(finishing, state.run_active, state.model_active)
     bigger = _serving_need(world, state, np.maximum(state.run_active, state.model_active))
+    bigger = bigger * _release_lift(world, state, training.finished_capability(
+        world, state.run_total, state.run_active, state.run_tokens, state.run_tokens_eff,
+        state.algo))
     need = np.where(finishing, bigger, now)
     keep = np.where(finishing, peak * (1.0 - share_now), 0.0)  # the run's last FLOPs stay with it
     rent = _rentals(world, state, need - (peak - keep), rnd)
     fleet = peak + compute.peak_flops(world, rent)
-    return need, np.clip(need / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), rent
+    return need, np.clip(need / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), rent, selling
+
+
+def _release_lift(world: World, state: State, new_cap: np.ndarray) -> np.ndarray:
+    """How much more a lab expects to sell next quarter once a model of `new_cap` is on sale (R,C):
+    the buyers choosing (the churning share) weigh the capability it gains as the segment does, so
+    its share of them rises as the logit says; its installed buyers stay."""
+    gain = np.exp(np.maximum(new_cap - state.model_cap, 0.0)[:, :, None]
+                  * market.capability_utility(world))  # (R,C,S)
+    p = np.clip(state.choice_share, 0.0, 1.0)
+    lift = 1.0 + world.seg_churn * (gain / (1.0 - p + p * gain) - 1.0)
+    tokens = state.share * world.seg_volume
+    return (tokens * lift).sum(-1) / np.maximum(tokens.sum(-1), 1e-12)
 
 
 def _serving_need(world: World, state: State, active_b: np.ndarray) -> np.ndarray:

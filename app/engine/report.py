@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.engine.game import PlayedRound
-from app.engine.rules import scoring, training, tuning
+from app.engine.rules import market, scoring, training, tuning
 from app.engine.rules.market import ATTRIBUTES, Choice
 from app.engine.rules.risk import INCIDENT_CAUSES
 from app.engine.state import STAFF_ROLES, State
@@ -451,23 +451,27 @@ def _finish(rnd: int, quarters: int | None) -> int | None:
 def share_drivers(world: World, p: PlayedRound, c: int, parts: Parts | None = None) -> list[Json]:
     """Change in share per segment, split into: buyers' re-choice by attribute and by whose offer
     moved, installed-base drift, lost for want of capacity, and barred by a safety minimum."""
-    o, prev = p.outcome, p.previous_choice
+    o, prev, b = p.outcome, p.previous_choice, p.before
     parts = parts or Parts.of(world, p)
     churn = world.seg_churn
+    staying, choosing = market.staying(world, b.share, b.rationed, o.choice, b.prices,
+                                       b.offer_capability)
     out = []
     for s, seg in enumerate(world.segment_ids):
         before, after = float(o.share_before[0, c, s]), float(o.share[0, c, s])
         choice_now = o.choice.probability[0, c, s]
         choice_then = prev.probability[0, c, s]
         eligible = bool(o.choice.eligible[0, c, s])
-        kept = (1 - churn[s]) * before * eligible
+        kept, pool = float(staying[0, c, s]), float(choosing[0, s])
         barred = -(1 - churn[s]) * before * (not eligible)
-        uncapped = kept + churn[s] * choice_now
+        uncapped = kept + pool * choice_now
         by_who = {
-            who: {a: v * churn[s] for a, v in parts.items()}
+            who: {a: v * pool for a, v in parts.items()}
             for who, parts in _choice_contributions(world, prev, o.choice, parts, c, s).items()
         }
-        drift = churn[s] * (choice_then - before)
+        # the installed base: buyers who left a worse offer, and the re-choosing pool's pull
+        # towards last quarter's choice
+        drift = kept - (1 - churn[s]) * before * eligible + pool * choice_then - churn[s] * before
         out.append(
             {
                 "segment": seg,

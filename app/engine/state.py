@@ -66,8 +66,10 @@ class State:
     brand_anchor: np.ndarray
     ecosystem: np.ndarray
     share: np.ndarray  # (R,C,S) installed share of each segment
+    rationed: np.ndarray  # (R,S) buyers no seller could serve last round: they choose again
     choice_share: np.ndarray  # (R,C,S) share of the buyers choosing last round (new and churning)
     prices: np.ndarray  # (R,C,S) $ per million tokens
+    offer_capability: np.ndarray  # (R,C) capability of what each company sold last round
     api_price: np.ndarray  # (R,C) wholesale $ per million tokens
     base: np.ndarray  # (R,C) int: -1 own model, -2 open weights, else a lab's index
     revenue: np.ndarray  # (R,C) last round

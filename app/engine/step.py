@@ -122,8 +122,10 @@ def step(world: World, state: State, d: DecisionArrays,
         gpus=fleet.gpus, pipeline=fleet.pipeline, staff=team.staff, pay=d.pay, algo=team.algo,
         data=held, **trained.runs, **trained.model, **trained.ready, release_hold=d.hold,
         sft=sft, safety_stock=tuned.safety_stock, rag=d.rag, brand=brand, share=sales.share,
+        rationed=sales.rationed,
         choice_share=sales.choice.probability,
-        prices=d.price, api_price=api.price, base=d.base,
+        prices=d.price, offer_capability=sales.offers.capability, api_price=api.price,
+        base=d.base,
         revenue=revenue, revenue_recent=totals.revenue_recent, cum_revenue=totals.revenue,
         cum_tokens=totals.tokens, cum_retail=totals.retail, cum_net_income=totals.net_income,
         incidents=totals.incidents,
@@ -305,6 +307,7 @@ class Sales:
     demand: np.ndarray  # (R,C,S) tokens asked of each company
     served: np.ndarray  # (R,C,S)
     share: np.ndarray  # (R,C,S) installed share after capacity limits
+    rationed: np.ndarray  # (R,S) share of buyers who chose an offer that could not serve them
     revenue_by_segment: np.ndarray  # (R,C,S) $M
     retail: np.ndarray  # (R,C) $M
     tokens: np.ndarray  # (R,C) served
@@ -317,7 +320,8 @@ def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
     and what a lab's serving fleet cannot produce is lost."""
     offers = make_offers(world, state, d, trained, tuned, open_cap, rnd)
     choice = market.choose(world, offers, open_cap, rnd, cond.min_safety_add)
-    installed = market.installed_share(world, state.share, choice, state.prices)
+    installed = market.installed_share(world, state.share, state.rationed, choice, state.prices,
+                                       state.offer_capability)
     volume = world.segment_volume(rnd) * cond.demand_mult[:, None]
     serving_memory = compute.memory_gb(world, fleet.in_use) * split.serving
     capacity = market.serving_capacity(world, split.serving_peak, serving_memory,
@@ -325,10 +329,11 @@ def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
                                        team.algo, world.is_lab[None, :],
                                        market.product_capacity(world, team.engineers, rnd))
     demand, served = market.serve(installed, volume, capacity)
+    share = served / np.maximum(volume[:, None, :], 1e-12)
     revenue_by_segment = served * d.price
     return Sales(
         offers=offers, choice=choice, volume=volume, capacity=capacity, demand=demand,
-        served=served, share=served / np.maximum(volume[:, None, :], 1e-12),
+        served=served, share=share, rationed=(installed - share).sum(axis=1),
         revenue_by_segment=revenue_by_segment, retail=sum_last(revenue_by_segment),
         tokens=sum_last(served),
     )

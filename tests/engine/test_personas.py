@@ -179,9 +179,12 @@ def test_no_persona_prices_below_what_a_token_costs_it(scenario_id: str) -> None
     state, d = initial_state(w, run_seeds(SEED, RUNS)), None
     for _ in range(w.scenario.rounds):
         d = personas.decide(w, state, seats, aggressiveness, d)
-        floor = personas.COST_FLOOR_MARKUP * personas._cost_per_m_tokens(w, state, state.round + 1)
+        after, _ = step(w, state, d)
+        # the model on sale this quarter: a run that finishes within the quarter sells its model now
+        sold = after.model_active
+        floor = personas.COST_FLOOR_MARKUP * personas._cost_per_m_tokens(w, state, state.round + 1, d.base, sold)
         assert (d.price >= floor[:, :, None] * (1 - 1e-9)).all()
-        state, _ = step(w, state, d)
+        state = after
 
 
 def test_the_best_response_price_falls_with_share_lost_and_rises_with_cost() -> None:

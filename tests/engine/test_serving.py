@@ -98,6 +98,56 @@ def test_a_price_held_while_the_market_falls_loses_installed_buyers_as_a_rise_wo
         offers = market.Offers(capability=state.model_cap, domain=np.zeros_like(price), safety=np.full_like(state.cash, 60.0),
                                freshness=np.full_like(state.cash, 80.0), brand=state.brand, ecosystem=state.ecosystem, price=price)
         choice = market.choose(w, offers, state.open_capability, rnd, np.zeros(1))
-        kept[name] = market.installed_share(w, state.share, choice, held) - w.seg_churn * choice.probability
+        kept[name], _ = market.staying(w, state.share, state.rationed, choice, held, state.model_cap)
     kept_any = kept["followed"] > 1e-12  # buyers barred by a safety floor leave either way
     assert kept_any.any() and (kept["held"] < kept["followed"] - 1e-12)[kept_any].all()
+
+
+def _offers(state, price, capability):  # noqa: ANN001, ANN202
+    return market.Offers(capability=capability, domain=np.zeros_like(price), safety=np.full_like(state.cash, 60.0),
+                         freshness=np.full_like(state.cash, 80.0), brand=state.brand, ecosystem=state.ecosystem, price=price)
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_better_model_at_a_higher_price_keeps_more_installed_buyers_than_the_rise_alone(scenario_id: str) -> None:
+    """The switching-cost audit: every release of a bigger model came with a higher price, and installed buyers
+    left it as if the price alone had risen, so a lab with a locked-in base lost more of it the lower the churn.
+    Buyers weigh the capability a rise buys as the segment does."""
+    w = world(scenario_id)
+    state = initial_state(w, run_seeds(3, 1))
+    rnd = 3
+    risen = state.prices * 1.5 * w.price_index(rnd) / w.price_index(rnd - 1)
+    kept = {}
+    for name, gain in (("same model", 0.0), ("better model", 10.0)):
+        capability = state.offer_capability + gain
+        choice = market.choose(w, _offers(state, risen, capability), state.open_capability, rnd, np.zeros(1))
+        kept[name], _ = market.staying(w, state.share, state.rationed, choice, state.prices, state.offer_capability)
+    some = kept["same model"] > 1e-12
+    assert some.any() and (kept["better model"] > kept["same model"] * (1 + 1e-6))[some].all()
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_buyers_who_leave_a_rise_or_were_rationed_choose_again_and_none_are_lost(scenario_id: str) -> None:
+    """A buyer who leaves an offer (a rise, or a seller that could not serve it) chooses again among every offer
+    and the outside option: the installed shares and the outside option's still add up to the whole segment, and
+    the other offers gain what the rise shed."""
+    w = world(scenario_id)
+    state = initial_state(w, run_seeds(3, 1))
+    rnd = 3
+    followed = state.prices * w.price_index(rnd) / w.price_index(rnd - 1)
+    first = np.zeros_like(followed)
+    first[:, 0] = 1.0  # the first company triples its price
+    risen = followed * (1.0 + 2.0 * first)
+    rationed = np.full((1, w.n_segments), 0.05)
+    previous = state.share * 0.95  # last quarter, 5% of each segment's buyers could not be served
+    shares = {}
+    for name, price in (("held", followed), ("risen", risen)):
+        choice = market.choose(w, _offers(state, price, state.offer_capability), state.open_capability, rnd, np.zeros(1))
+        kept, choosing = market.staying(w, previous, rationed, choice, state.prices, state.offer_capability)
+        installed = market.installed_share(w, previous, rationed, choice, state.prices, state.offer_capability)
+        outside = (1 - w.seg_churn) * (1 - previous.sum(axis=1) - rationed) + choosing * choice.outside_probability
+        assert np.allclose(installed.sum(axis=1) + outside, 1.0)
+        assert (choosing >= w.seg_churn - 1e-12).all()
+        shares[name] = installed
+    rivals = shares["risen"][:, 1:] - shares["held"][:, 1:]
+    assert (shares["risen"][:, 0] < shares["held"][:, 0]).any() and (rivals >= -1e-12).all() and (rivals > 0).any()

@@ -170,22 +170,51 @@ def _flip(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a.transpose(2, 1, 0))
 
 
-def installed_share(
-    world: World, previous: np.ndarray, choice: Choice, previous_price: np.ndarray
-) -> np.ndarray:
-    """Each quarter only the churning share of buyers re-chooses (switching costs are a moat); a
-    price rise sheds installed buyers as it would deter new ones, as far as switching costs let
-    them go (at the reference churn of LOCK_IN_REFERENCE_CHURN fully, at half of it half as
-    readily, but always faster than the rise adds revenue: MIN_LEAVING), and barred offers lose
-    all. A rise is against the market: a price held while the market's falls is a rise."""
+def capability_utility(world: World) -> np.ndarray:
+    """Utility a capability point adds in each segment (S,): its weight times the attribute scale
+    (per 10 points)."""
+    return world.seg_weights[:, 0] * world.scenario.market.attribute_scale / 10.0
+
+
+def staying(
+    world: World, previous: np.ndarray, rationed: np.ndarray, choice: Choice,
+    previous_price: np.ndarray, previous_capability: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who keeps last quarter's offer (R,C,S shares of each segment) and what share of each
+    segment's buyers chooses afresh this quarter (R,S).
+
+    Each quarter only the churning share of buyers re-chooses (switching costs are a moat). An
+    offer that gets worse sheds installed buyers as it would deter new ones, as far as switching
+    costs let them go (at the reference churn of LOCK_IN_REFERENCE_CHURN fully, at half of it half
+    as readily, but always faster than a rise adds revenue: MIN_LEAVING). Worse is a price rise
+    net of the capability it buys (a better model at a higher price is not a rise to a buyer who
+    weighs both as the segment does), and against the market: a price held while the market's
+    falls is a rise. Barred offers lose all. Every buyer who leaves chooses again among the offers
+    and the outside option, as churning buyers do, and so do last quarter's rationed buyers (who
+    chose an offer its seller could not serve: they did not leave for the outside option)."""
     churn = world.seg_churn
+    sens = world.seg_price_sens
     market_move = world.price_index(choice.round) / world.price_index(max(choice.round - 1, 1))
-    rise = np.maximum(choice.offers.price / np.maximum(previous_price, 1e-9) / market_move, 1.0)
-    leave = np.maximum(
-        world.seg_price_sens * np.minimum(churn / LOCK_IN_REFERENCE_CHURN, 1.0), MIN_LEAVING
+    gained = (choice.offers.capability - previous_capability)[:, :, None] * capability_utility(
+        world
     )
-    retained = (1.0 - churn) * power(rise, -leave)
-    return retained * previous * choice.eligible + churn * choice.probability
+    rise = choice.offers.price / np.maximum(previous_price, 1e-9) / market_move
+    worse = np.maximum(rise * np.exp(-gained / sens), 1.0)
+    leave = np.maximum(sens * np.minimum(churn / LOCK_IN_REFERENCE_CHURN, 1.0), MIN_LEAVING)
+    kept = (1.0 - churn) * power(worse, -leave) * previous * choice.eligible
+    outside_kept = (1.0 - churn) * (1.0 - previous.sum(axis=1) - rationed)
+    return kept, 1.0 - outside_kept - kept.sum(axis=1)
+
+
+def installed_share(
+    world: World, previous: np.ndarray, rationed: np.ndarray, choice: Choice,
+    previous_price: np.ndarray, previous_capability: np.ndarray,
+) -> np.ndarray:
+    """The installed share of each offer after this quarter's choice (R,C,S): those who stay, and
+    their share of the buyers choosing afresh."""
+    kept, choosing = staying(world, previous, rationed, choice, previous_price,
+                             previous_capability)
+    return kept + choosing[:, None, :] * choice.probability
 
 
 def serving_capacity(
