@@ -105,6 +105,11 @@ class Row:
     overrides: dict[str, float] = field(default_factory=dict)  # the lever arm's overrides
     seat: str | None = None  # the seat the tweaks apply to
     tweaks: tuple[dict[str, Any], ...] = ()
+    score_direction: int | None = None  # how the lever should move the company's score (default: direction)
+
+    @property
+    def score_way(self) -> int:
+        return self.direction if self.score_direction is None else self.score_direction
 
     @property
     def name(self) -> str:
@@ -231,7 +236,7 @@ def _rows() -> list[Row]:
         rows.append(Row("safety-feature", sid, safe, "revenue", -1, no_safety, seat=safe,
                         tweaks=_no_safety_work(sid, safe)))
         rows.append(Row("safety-risk", sid, safe, "incidents", +1, no_safety, seat=safe,
-                        tweaks=_no_safety_work(sid, safe)))
+                        tweaks=_no_safety_work(sid, safe), score_direction=-1))
         rows.append(Row("alignment-tax", sid, safe, "capability", +1, "no alignment tax (safety.alignment_tax 0)",
                         {"safety.alignment_tax": 0}))
         if sid in MOE_SEAT:
@@ -332,11 +337,12 @@ class Measured:
     @property
     def big_enough(self) -> bool:
         """A size a class notices (issue 9): 10% of the outcome the row names, or 3 scorecard points for
-        the company (the outcome moving the right way, the score saying how much it mattered)."""
+        the company moved the way the lever should move them (the outcome moving the right way, the score
+        saying how much it mattered: a richer lab whose score falls 6 points teaches the wrong lesson)."""
         size = abs(self.diff)
         if self.row.measure == "score" and size >= SCORE_POINTS:
             return True
-        if self.score_diff == self.score_diff and abs(self.score_diff) >= SCORE_POINTS:  # not nan
+        if self.score_diff == self.score_diff and self.score_diff * self.row.score_way >= SCORE_POINTS:
             return True
         return size >= SHARE_OF_BASELINE * abs(self.base) and size > 0
 

@@ -45,6 +45,12 @@ RAISE_BELOW_RUNWAY, RAISE_TO_RUNWAY = 4.0, 7.0  # quarters of burn: raise at a y
 MARKET_WORTH_QUALIFYING = 0.1  # a segment with a tenth of the market's value is worth selling to
 SAFETY_MARGIN = 5.0  # points above a segment's minimum safety a persona aims for
 SAFETY_GAP_PER_DOUBLING = 10.0  # 10 points short of its safety aim, a persona doubles safety staff
+# A safety team is at most a quarter of the technical staff (Anthropic, the most safety-minded lab,
+# put roughly that share into alignment, interpretability and red-teaming in 2024) and twice the
+# team that reaches full strength (`safety.safety_staff_scale`): the tenth red-teamer finds little.
+SAFETY_TEAM_SHARE, SAFETY_TEAM_MOST = 0.25, 2.0
+# a product company whose demand falls lets at most a fifth of its engineers go a quarter
+ENGINEERS_KEPT = 0.8
 COST_FLOOR_MARKUP = 1.05  # no persona prices a token (retail or API) below 5% over what it costs
 FEW_RUNS_ALL_PAIRS = 256  # up to this many runs rivals' prices are compared all pairs at once
 SWITCHING_HURDLE = 1.15  # a product company changes base model only for 15% more expected profit
@@ -84,19 +90,19 @@ class Traits:
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        0.75, 1.012, 0.08, 0.35, 2.912, 3, 1.54, 0.04, 0.072, 60, 0.048, 1, 0.1, 0.6, 2, 6, 0, 0.36
+        0.71, 1.093, 0.08, 0.324, 3.168, 3, 1, 0.063, 0.088, 60, 0.038, 1, 0.1, 0.6, 2, 6, 0, 0.54
     ),
     "fast_follower": Traits(
-        1, 1.102, 0.02, 0.132, 0.8, 6.46, 4, 0.12, 0.049, 55, 0.027, 1, 0.3, 0.2, 3, 5, 0, 0.9
+        1, 1.102, 0.033, 0.106, 1.376, 6.46, 4, 0.097, 0.056, 55, 0.012, 1, 0.3, 0.2, 3, 5, 0, 0.72
     ),
     "safety_first": Traits(
-        0.96, 1.055, 0.033, 0.096, 0.8, 1, 1, 0.073, 0.081, 82, 0.039, 1, 0.5, 0, 3, 7, 0, 0.36
+        1, 1.055, 0.069, 0.096, 0.8, 1, 1, 0.073, 0.1, 82, 0.035, 1, 0.5, 0, 3, 7, 0, 0.54
     ),
     "price_disruptor": Traits(
-        0.62, 1.3, 0.064, 0.159, 0.8, 8, 3.46, 0.074, 0.07, 55, 0.003, 0, 0.1, 0.4, 3, 5.84, 0, 0.64
+        0.53, 1.3, 0.08, 0.159, 0.8, 8, 3.46, 0.074, 0.07, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0, 0.46
     ),
     "incumbent": Traits(
-        1, 1.219, 0.08, 0.164, 0.8, 2.26, 1, 0.01, 0.069, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
+        0.82, 1.255, 0.08, 0.105, 0.8, 2.26, 1, 0.01, 0.053, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
     ),
     "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),
 }
@@ -172,9 +178,8 @@ def plan(
     )
     staff_target = state.staff * (1.0 + t["hiring"] * a)[:, :, None]
     staff_target[:, :, 0] *= lab  # product companies keep research tiny
-    # a safety gap is closed with people as well as tuning: red-teamers scale with the gap
-    staff_target[:, :, SAFETY_STAFF] *= 1.0 + safety_gap / SAFETY_GAP_PER_DOUBLING
     staff_target[:, :, 1] = _product_engineers(world, state, staff_target[:, :, 1], rnd)
+    staff_target[:, :, SAFETY_STAFF] = _safety_staff(world, state, staff_target, safety_gap)
     return base.replace(
         buy=buy,
         rent=rent,
@@ -407,15 +412,31 @@ def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
     return np.maximum(np.minimum(t["api_markup"] * cost, bearable), COST_FLOOR_MARKUP * most)
 
 
+def _safety_staff(world: World, state: State, target: np.ndarray,
+                  safety_gap: np.ndarray) -> np.ndarray:
+    """Safety staff a persona aims for (R,C): a safety gap is closed with people as well as tuning,
+    red-teamers scaling with the gap (SAFETY_GAP_PER_DOUBLING), but never past the team a company
+    of its size keeps (SAFETY_TEAM_SHARE of its technical staff) or the point where more people
+    find little (SAFETY_TEAM_MOST teams at full strength); it lays no one off to get there."""
+    wanted = target[:, :, SAFETY_STAFF] * (1.0 + safety_gap / SAFETY_GAP_PER_DOUBLING)
+    technical = target[:, :, 0] + target[:, :, 1]
+    most = np.minimum(SAFETY_TEAM_SHARE * technical,
+                      SAFETY_TEAM_MOST * world.scenario.safety.safety_staff_scale)
+    return np.minimum(wanted, np.maximum(most, state.staff[:, :, SAFETY_STAFF]))
+
+
 def _product_engineers(
     world: World, state: State, engineers: np.ndarray, rnd: int
 ) -> np.ndarray:
-    """A product company hires the engineers last quarter's demand needs, grown and with headroom
-    (its capacity is its engineers); labs keep their planned headcount."""
+    """A product company keeps the engineers last quarter's demand needs, grown and with headroom
+    (its capacity is its engineers), shrinking by at most ENGINEERS_KEPT a quarter when demand
+    falls; labs keep their planned headcount. (Growing its team by its hiring rate whatever the
+    demand, a creative-tools company ended with twice the engineers its buyers needed.)"""
     growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
     per_engineer = market.product_capacity(world, np.ones_like(engineers), rnd)
     needed = SERVING_HEADROOM * growth * state.demand / per_engineer
-    return np.where(world.is_lab[None, :], engineers, np.maximum(engineers, needed))
+    kept = ENGINEERS_KEPT * state.staff[:, :, ENGINEERS]
+    return np.where(world.is_lab[None, :], engineers, np.maximum(needed, kept))
 
 
 def _capability_pull(world: World) -> float:

@@ -77,7 +77,9 @@ def step(world: World, state: State, d: DecisionArrays,
     """Resolve one quarter for every replication at once."""
     rnd = state.round + 1
     events_left, cond = events.advance_events(world, state.events_left, state.seeds, rnd, injected)
-    open_cap = market.open_weight_frontier(world, state.open_capability, cond.open_jump)
+    best_closed = np.where(world.is_lab[None, :], state.model_cap, 0.0).max(axis=1)
+    open_cap = market.open_weight_frontier(world, state.open_capability, cond.open_jump,
+                                           best_closed)
     money = raise_money(world, state, d)
     fleet = clear_gpu_market(world, state, d, cond, rnd)
     team = hire(world, state, d, cond)

@@ -11,3 +11,45 @@ from __future__ import annotations
 
 PLAUSIBLE_CASH_MUSD = {"product": (50.0, 1_200.0), "lab": (500.0, 20_000.0)}
 PLAUSIBLE_BRAND = (25.0, 85.0)
+
+# The sourced (cash US$M, brand) each shipped company was authored with (the scenario files' comments give
+# the sources; Stackwise's and Ledgerlight's cash re-sourced to their 2025 models' rounds, Cursor's and
+# Harvey's). A balance fit moves a start from these by at most FIT_CASH_BOUNDS (a factor: a private
+# company's cash is itself known to about a factor of two) and FIT_BRAND_BOUND (points), and within the
+# bands above: measured from the authored figure, not from the last
+# fit, so successive fits cannot compound (four fits had taken a $2B start-up to $20B).
+AUTHORED_STARTS: dict[str, dict[str, tuple[float, float]]] = {
+    "frontier-race": {
+        "Aurora AI": (8000, 65),
+        "Beacon Labs": (6000, 60),
+        "Cinder": (2000, 40),
+        "Delta Systems": (15000, 70),
+        "Echo": (1500, 45),
+        "Forge": (4000, 50),
+    },
+    "mixed-ecosystem": {
+        "Atlas Intelligence": (12000, 64),
+        "Kestrel": (2500, 50),
+        "Halcyon": (5000, 62),
+        "Brightdesk": (200, 48),
+        "Codewright": (300, 50),
+        "Verity Health": (150, 55),
+    },
+    "product-builders": {
+        "Vantage AI": (5000, 65),
+        "Tessellate": (180, 50),
+        "Quillworks": (120, 40),
+        "Stackwise": (900, 50),
+        "Ledgerlight": (600, 55),
+        "Corvid Suite": (500, 62),
+    },
+    "trust-and-safety": {
+        "Sentinel Labs": (5000, 60),
+        "Paragon": (14000, 62),
+        "Rapidity": (7000, 58),
+        "Meridian": (1800, 52),
+        "Kite Intelligence": (2500, 45),
+        "Nimbus": (1200, 48),
+    },
+}
+FIT_CASH_BOUNDS, FIT_BRAND_BOUND = (0.5, 2.0), 10.0

@@ -424,8 +424,14 @@ class OutsideOption(Strict):
         1.2, ge=0, le=MAX_POINTS,
         description="Capability points it gains each quarter.")
     max_capability: float = Field(
-        72, ge=0, le=100,
+        100, ge=0, le=100,
         description="Ceiling of open-weight capability.")
+    lag_points: float = Field(
+        8, ge=0, le=100,
+        description="Points the best open-weight model stays behind the best model a lab sells: "
+                    "open releases trail the closed frontier by about a year (Epoch AI 2024: "
+                    "5-22 months), about 8 points of its progress. Faster gains close in on it "
+                    "sooner; they never overtake it.")
     price_factor: float = Field(
         0.35, gt=0, le=MAX_COEFFICIENT,
         description="Its price relative to the segment's reference price.")

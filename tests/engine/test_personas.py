@@ -15,12 +15,14 @@ from app.engine.batch import win_rates
 from app.engine.rng import run_seeds
 from app.engine.rules import market
 from app.engine.start import initial_state
+from app.engine.state import SAFETY_STAFF
 from app.engine.step import step
 
 from .factories import SCENARIO_IDS, persona_game, scenario, scenario_seats, world
 
 RUNS = 50
 SEED = 2026
+SAFETY = SAFETY_STAFF
 PLAYING = tuple(p for p in personas.TRAITS if p != "idle")
 
 
@@ -200,3 +202,35 @@ def test_the_best_response_price_falls_with_share_lost_and_rises_with_cost() -> 
     assert prices[0, 0] == pytest.approx(np.minimum(e / (e - 1), personas.MAX_PRICE_OVER_REFERENCE * w.reference_price(1)))
     assert (personas.best_response_price(w, shares[3], 2 * cost, 1) >= personas.best_response_price(w, shares[3], cost, 1)).all()
     assert (prices[-1] <= personas.MAX_PRICE_OVER_REFERENCE * w.reference_price(1) + 1e-9).all()
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_persona_short_of_its_safety_aim_keeps_a_safety_team_its_size_can_carry(scenario_id: str) -> None:
+    """The balance audit: a persona that could not reach the safety its markets ask doubled its red-teamers every
+    quarter it stayed short, so Kite Intelligence ended with 871 of them beside 614 engineers and a creative-tools
+    company with 50 engineers paid 631; past a full-strength team more people find little."""
+    w = world(scenario_id)
+    seats, state, d = scenario_seats(w), initial_state(w, run_seeds(SEED, 40)), None
+    start, technical = state.staff[:, :, SAFETY], np.zeros_like(state.cash)
+    for _ in range(w.scenario.rounds):
+        d = personas.decide(w, state, seats, np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS), d)
+        state, _ = step(w, state, d)
+        # the technical team it aimed for (hiring can fall short of it when the talent pool runs dry)
+        technical = np.maximum(technical, d.staff_target[:, :, 0] + d.staff_target[:, :, 1])
+    most = np.minimum(personas.SAFETY_TEAM_SHARE * technical,
+                      personas.SAFETY_TEAM_MOST * w.scenario.safety.safety_staff_scale)
+    team = state.staff[:, :, SAFETY]
+    assert (team <= np.maximum(most, start) * 1.01 + 1.0).all(), team.max(axis=0)
+    assert (team > start).any(), "no persona hired red-teamers: the test is not testing"
+
+
+@pytest.mark.parametrize("scenario_id", [s for s in SCENARIO_IDS if s != "frontier-race"])
+def test_a_product_company_keeps_the_engineers_its_buyers_need(scenario_id: str) -> None:
+    """Its capacity is its engineers: a product company that grew its team at its hiring rate whatever its
+    buyers asked ended with twice the engineers they needed, and lost money on the difference."""
+    w = world(scenario_id)
+    state, _ = persona_game(w, w.scenario.rounds, SEED, runs=40)
+    product = ~w.is_lab
+    capacity = market.product_capacity(w, state.staff[:, :, 1], w.scenario.rounds)
+    used = state.demand / np.maximum(capacity, 1e-12)
+    assert (np.median(used[:, product], axis=0) >= 0.5).all(), np.median(used[:, product], axis=0)

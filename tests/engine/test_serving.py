@@ -151,3 +151,20 @@ def test_buyers_who_leave_a_rise_or_were_rationed_choose_again_and_none_are_lost
         shares[name] = installed
     rivals = shares["risen"][:, 1:] - shares["held"][:, 1:]
     assert (shares["risen"][:, 0] < shares["held"][:, 0]).any() and (rivals >= -1e-12).all() and (rivals > 0).any()
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_open_weights_close_in_on_the_best_lab_model_but_stay_a_year_behind_it(scenario_id: str) -> None:
+    """Open releases trail the closed frontier by about a year (Epoch AI 2024), and keep improving while it
+    does: a fixed ceiling of 72 held them at Llama 3.1 405B's level for the whole game, so how fast they
+    improved barely moved the labs' revenue. Faster gains close the gap sooner; they never overtake."""
+    w = world(scenario_id)
+    lag = w.scenario.market.outside.lag_points
+    best = np.array([85.0, 85.0, 60.0])
+    previous = np.array([70.0, 80.0, 70.0])
+    now = market.open_weight_frontier(w, previous, np.zeros(3), best)
+    gain = w.scenario.market.outside.gain_per_round
+    assert now[0] == pytest.approx(min(70.0 + gain, 85.0 - lag))  # gains, up to a year behind
+    assert now[1] == pytest.approx(80.0) and now[2] == pytest.approx(70.0)  # at or past the gap: holds
+    jumped = market.open_weight_frontier(w, previous, np.full(3, 30.0), best)
+    assert jumped[0] == pytest.approx(85.0 - lag)  # a release jumps no further than the gap

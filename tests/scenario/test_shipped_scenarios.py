@@ -9,7 +9,13 @@ import pytest
 
 from app.scenario import Scenario, load_scenario
 from app.scenario.loader import SCENARIO_DIR
-from app.scenario.plausible import PLAUSIBLE_BRAND, PLAUSIBLE_CASH_MUSD
+from app.scenario.plausible import (
+    AUTHORED_STARTS,
+    FIT_BRAND_BOUND,
+    FIT_CASH_BOUNDS,
+    PLAUSIBLE_BRAND,
+    PLAUSIBLE_CASH_MUSD,
+)
 
 SHIPPED = sorted(SCENARIO_DIR.glob("*.yaml"))
 REQUIRED = {"frontier-race", "product-builders", "trust-and-safety", "mixed-ecosystem"}  # PRODUCT.md: "at least"
@@ -96,6 +102,21 @@ def test_every_start_is_a_plausible_2025_company(path: Path) -> None:
         low, high = PLAUSIBLE_CASH_MUSD[c.kind]
         assert low <= c.cash_musd <= high, f"{c.name}: ${c.cash_musd:,.0f}M of cash for a {c.kind}"
         assert PLAUSIBLE_BRAND[0] <= c.brand <= PLAUSIBLE_BRAND[1], f"{c.name}: brand {c.brand}"
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_start_is_within_a_fits_reach_of_its_authored_sourced_figure(path: Path) -> None:
+    """A balance fit moves a start at most x1/2 to x2 in cash and 10 brand points from the authored figure: four
+    successive fits, each within its own bounds of the last, had taken Cinder from $2B to $20B and a creative-tools
+    start-up from $120M to $1.2B."""
+    sc = load_scenario(path)
+    authored = AUTHORED_STARTS[sc.id]
+    assert set(authored) == {c.name for c in sc.companies}, "every shipped company has its authored start"
+    for c in sc.companies:
+        cash, brand = authored[c.name]
+        ratio = c.cash_musd / cash
+        assert FIT_CASH_BOUNDS[0] - 0.01 <= ratio <= FIT_CASH_BOUNDS[1] + 0.01, f"{c.name}: ${c.cash_musd:,.0f}M, x{ratio:.2f} its authored ${cash:,.0f}M"
+        assert abs(c.brand - brand) <= FIT_BRAND_BOUND + 1e-9, f"{c.name}: brand {c.brand}, authored {brand}"
 
 
 def test_trust_and_safety_has_regulation_and_copyright_pressure() -> None:

@@ -228,7 +228,7 @@ BAD = [
     ("id", 1, "is a text field, not a number field"),
     ("teaching_note.objectives", 1, "is a list, not a number field"),
     ("market.outside", 1, "is a section, not a number field; its number fields are capability, gain_per_round, "
-                          "max_capability, price_factor, safety, brand, domain, freshness, ecosystem, "
+                          "max_capability, lag_points, price_factor, safety, brand, domain, freshness, ecosystem, "
                           "serving_cost_per_m_tokens"),
     ("compute.gpus", 1, "is a list, not a number field; pick an item and a field, e.g. compute.gpus.A100.tflops"),
     ("companies.Aurora AI.gpus", 1,

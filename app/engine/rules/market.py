@@ -109,10 +109,14 @@ def utility_parts(
     return parts, outside_parts
 
 
-def open_weight_frontier(world: World, previous: np.ndarray, jump: np.ndarray) -> np.ndarray:
-    """The best open-weight model (R,): it gains steadily, jumps on a release, up to its ceiling."""
+def open_weight_frontier(world: World, previous: np.ndarray, jump: np.ndarray,
+                         best_closed: np.ndarray) -> np.ndarray:
+    """The best open-weight model (R,): it gains steadily and jumps on a release, up to its ceiling
+    and to `lag_points` behind the best model a lab sold last quarter (`best_closed`, R,); it
+    never falls back."""
     o = world.scenario.market.outside
-    return np.minimum(previous + o.gain_per_round + jump, max(o.max_capability, o.capability))
+    ceiling = np.minimum(o.max_capability, best_closed - o.lag_points)
+    return np.maximum(previous, np.minimum(previous + o.gain_per_round + jump, ceiling))
 
 
 def safety_floor(world: World, min_safety_add: np.ndarray) -> np.ndarray:
