@@ -575,14 +575,13 @@ def _compute_and_training(
     # for a finishing run, renting what the fleet lacks (its training FLOPs stay as sized)
     quick = start & (t["run_rounds"] <= 1.0)
     if quick.any():
-        cap = rows.put(np.where(starts, new_cap, 0.0))
+        quick_rows = Rows(quick)
+        cap = quick_rows.take(rows.put(np.where(starts, new_cap, 0.0)))
         need_new = _serving_need(world, state, np.maximum(run["active"], state.model_active))
-        need_new = need_new * _release_lift(world, state, cap)
-        fleet = peak + compute.peak_flops(world, rent)
-        extra = _rentals(world, state, np.where(quick, need_new - need_serving, 0.0), rnd)
-        rent = rent + extra
+        need_new = need_new * _release_lift(world, state, cap, quick_rows)
+        rent = rent + _rentals(world, state, np.where(quick, need_new - need_serving, 0.0), rnd)
         need_serving = np.where(quick, np.maximum(need_new, need_serving), need_serving)
-        fleet = fleet + compute.peak_flops(world, extra)
+        fleet = peak + compute.peak_flops(world, rent)
         serving_share = np.where(
             quick, np.clip(need_serving / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), serving_share
         )
@@ -639,9 +638,10 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
     finishing = state.run_on & (state.run_flops_done + pace >= state.run_flops_needed)
     selling = np.where(finishing, state.run_active, state.model_active)
     bigger = _serving_need(world, state, np.maximum(state.run_active, state.model_active))
-    bigger = bigger * _release_lift(world, state, training.finished_capability(
-        world, state.run_total, state.run_active, state.run_tokens, state.run_tokens_eff,
-        state.algo))
+    ending = Rows(finishing)  # the lift matters only where a run finishes
+    bigger = bigger * _release_lift(world, state, training.finished_capability(world, *(
+        ending.take(a) for a in (state.run_total, state.run_active, state.run_tokens,
+                                 state.run_tokens_eff, state.algo))), ending)
     need = np.where(finishing, bigger, now)
     keep = np.where(finishing, peak * (1.0 - share_now), 0.0)  # the run's last FLOPs stay with it
     rent = _rentals(world, state, need - (peak - keep), rnd)
@@ -649,16 +649,19 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
     return need, np.clip(need / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), rent, selling
 
 
-def _release_lift(world: World, state: State, new_cap: np.ndarray) -> np.ndarray:
-    """How much more a lab expects to sell next quarter once a model of `new_cap` is on sale (R,C):
-    the buyers choosing (the churning share) weigh the capability it gains as the segment does, so
-    its share of them rises as the logit says; its installed buyers stay."""
-    gain = np.exp(np.maximum(new_cap - state.model_cap, 0.0)[:, :, None]
-                  * market.capability_utility(world))  # (R,C,S)
-    p = np.clip(state.choice_share, 0.0, 1.0)
+def _release_lift(world: World, state: State, new_cap: np.ndarray, rows: Rows) -> np.ndarray:
+    """How much more a lab expects to sell next quarter once a model of `new_cap` (N,: one for each
+    of `rows`) is on sale (R,C; 1 off the rows): the buyers choosing (the churning share) weigh the
+    capability it gains as the segment does, so its share of them rises as the logit says; its
+    installed buyers stay."""
+    if not rows.index.size:
+        return np.ones(rows.shape)
+    gain = np.exp(np.maximum(new_cap - rows.take(state.model_cap), 0.0)[:, None]
+                  * market.capability_utility(world))  # (N,S)
+    p = np.clip(rows.take(state.choice_share), 0.0, 1.0)
     lift = 1.0 + world.seg_churn * (gain / (1.0 - p + p * gain) - 1.0)
-    tokens = state.share * world.seg_volume
-    return (tokens * lift).sum(-1) / np.maximum(tokens.sum(-1), 1e-12)
+    tokens = rows.take(state.share) * world.seg_volume
+    return rows.put((tokens * lift).sum(-1) / np.maximum(tokens.sum(-1), 1e-12), fill=1.0)
 
 
 def _serving_need(world: World, state: State, active_b: np.ndarray) -> np.ndarray:

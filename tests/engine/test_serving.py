@@ -95,9 +95,7 @@ def test_a_price_held_while_the_market_falls_loses_installed_buyers_as_a_rise_wo
     followed = held * w.price_index(rnd) / w.price_index(rnd - 1)  # moved with the market
     kept = {}
     for name, price in (("held", held), ("followed", followed)):
-        offers = market.Offers(capability=state.model_cap, domain=np.zeros_like(price), safety=np.full_like(state.cash, 60.0),
-                               freshness=np.full_like(state.cash, 80.0), brand=state.brand, ecosystem=state.ecosystem, price=price)
-        choice = market.choose(w, offers, state.open_capability, rnd, np.zeros(1))
+        choice = market.choose(w, _offers(state, price, state.model_cap), state.open_capability, rnd, np.zeros(1))
         kept[name], _ = market.staying(w, state.share, state.rationed, choice, held, state.model_cap)
     kept_any = kept["followed"] > 1e-12  # buyers barred by a safety floor leave either way
     assert kept_any.any() and (kept["held"] < kept["followed"] - 1e-12)[kept_any].all()
