@@ -11,7 +11,7 @@ when the objective falls. A seat that wins too rarely also adds a small term for
 best seat's, so that a step bringing it closer counts before it starts winning. A trait change is
 refused if it breaks a persona's signature: the scale maximalist buys GPUs at least twice as fast as anyone and plans runs at least
 2x as long, the fast follower puts the most into SFT, the
-safety-first lab spends the most on safety, the disruptor marks up at least 0.05 less than everyone and serves the sparsest MoE (its realised price is then
+safety-first lab puts at least 1% of revenue more into safety than anyone (and aims for 90), the disruptor marks up at least 0.05 less than everyone and serves the sparsest MoE (its realised price is then
 the lowest), the incumbent markets
 hardest. Nothing is written to the code: the best traits, cash multipliers and brand moves go to a JSON file to be read and
 written into app/engine/personas.py and scenarios/*.yaml with `--apply best.json` (then check with bench/balance.py on
@@ -76,7 +76,7 @@ def signature_kept(tr: Traits) -> bool:
             and all(g("fast_follower", "sft_share") >= g(p, "sft_share") + 0.01 for p in PLAYING if p != "fast_follower")
             and all(g("incumbent", "marketing_share") >= g(p, "marketing_share") + 0.005 for p in PLAYING if p != "incumbent")
             and all(g("scale_maximalist", "run_rounds") >= 2 * g(p, "run_rounds") for p in PLAYING if p != "scale_maximalist")
-            and all(g("safety_first", "safety_share") >= g(p, "safety_share") for p in PLAYING)
+            and all(g("safety_first", "safety_share") >= g(p, "safety_share") + 0.01 for p in PLAYING if p != "safety_first")
             and all(g("price_disruptor", "markup") <= g(p, "markup") - 0.05 for p in PLAYING if p != "price_disruptor")
             and all(g("price_disruptor", "moe") >= g(p, "moe") + 1 for p in PLAYING if p != "price_disruptor")
             and all(g("incumbent", "marketing_share") >= g(p, "marketing_share") for p in PLAYING))

@@ -16,7 +16,6 @@ import numpy as np
 from app.engine import scaling
 from app.engine.arrays import (
     Rows,
-    mean_last,
     put_last,
     sum_last,
     total_last,
@@ -90,19 +89,20 @@ class Traits:
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        0.71, 1.093, 0.08, 0.324, 3.168, 3, 1, 0.063, 0.088, 60, 0.038, 1, 0.1, 0.6, 2, 6, 0, 0.54
+        0.71, 1.093, 0.059, 0.324, 3.168, 3, 1, 0.063, 0.065, 60, 0.034, 1, 0.1, 0.6, 2, 6, 0, 0.62
     ),
     "fast_follower": Traits(
-        1, 1.102, 0.033, 0.106, 1.376, 6.46, 4, 0.097, 0.056, 55, 0.012, 1, 0.3, 0.2, 3, 5, 0, 0.72
+        1, 1.102, 0.042, 0.047, 1.376, 5.34, 3.76, 0.097, 0.056, 55, 0.022, 1, 0.3, 0.2, 3, 5, 0,
+        0.72
     ),
     "safety_first": Traits(
-        1, 1.055, 0.069, 0.096, 0.8, 1, 1, 0.073, 0.1, 82, 0.035, 1, 0.5, 0, 3, 7, 0, 0.54
+        0.91, 1.172, 0.08, 0.037, 0.8, 1, 1, 0.073, 0.1, 90, 0.039, 1, 0.5, 0, 3, 7, 0, 0.62
     ),
     "price_disruptor": Traits(
-        0.53, 1.3, 0.08, 0.159, 0.8, 8, 3.46, 0.074, 0.07, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0, 0.46
+        0.54, 1.219, 0.08, 0.159, 0.8, 8, 3.46, 0.074, 0.061, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0, 1
     ),
     "incumbent": Traits(
-        0.82, 1.255, 0.08, 0.105, 0.8, 2.26, 1, 0.01, 0.053, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
+        0.82, 1.219, 0.03, 0.046, 1.376, 2.26, 1, 0.01, 0.09, 60, 0.054, 1, 0.5, 0.2, 3, 6, 1, 1
     ),
     "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),
 }
@@ -167,7 +167,7 @@ def plan(
     price = _prices(world, state, t, a, rnd, api_price, vendor, selling)
     revenue = np.maximum(state.revenue, 1.0)
     sft = _sft(world, state, t, a, revenue)
-    target_safety = np.maximum(t["safety_target"], _safety_the_market_asks(world)) * (
+    target_safety = np.maximum(t["safety_target"], _safety_the_market_asks(world, rnd)) * (
         t["safety_target"] > 0
     )
     safety_gap = np.maximum(target_safety - tuning.safety_now(world, state), 0.0)
@@ -201,17 +201,28 @@ def plan(
     )
 
 
-def _safety_the_market_asks(world: World) -> float:
-    """The safety level a team reads off the scenario: enough to sell in every segment that brings
-    at least MARKET_WORTH_QUALIFYING of the market's value at reference prices, with a margin."""
+def _safety_the_market_asks(world: World, rnd: int) -> float:
+    """The safety level a team reads off the scenario and the news: enough to sell in every
+    segment that brings at least MARKET_WORTH_QUALIFYING of the market's value at reference prices,
+    with a margin, and to stay there once a regulation announced for a round (a scheduled event)
+    applies, from the start of the game until it lapses. (Aiming for today's minimum, the
+    trust-and-safety scenario's safety-first lab fell short of the round-5 regulation's, and a
+    seat that doubled its safety staff every quarter won 78% of games from it.)"""
     value = world.seg_volume * world.seg_ref_price
     worth = value >= MARKET_WORTH_QUALIFYING * value.sum()
-    return float(np.max(np.where(worth, world.seg_min_safety, 0.0))) + SAFETY_MARGIN
+    announced = max((e.magnitude for e in world.scenario.events
+                     if e.kind == "regulation" and e.round is not None
+                     and rnd < e.round + e.duration), default=0.0)
+    return float(np.max(np.where(worth, world.seg_min_safety, 0.0))) + announced + SAFETY_MARGIN
 
 
 def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) -> DecisionArrays:
-    """A plan fitted to each persona's means: it keeps its own cash reserve and finances the gap its
-    own way."""
+    """A plan fitted to each persona's means: it asks for no more data than its pools still hold (as
+    a team's form refuses a crawl beyond the web), keeps its own cash reserve and finances the gap
+    its own way. (Financing a crawl of 1,000T tokens that the pools cut to what they held, a
+    product company raised $2B it never spent, and the runway won it games.)"""
+    planned = planned.replace(
+        data_buy=data.within_pools(state.data, state.data_pool, planned.data_buy))
     reserve = np.tile(_TABLE[seats, _FIELD["reserve_rounds"]], (state.runs, 1))
     prefers_debt = np.tile(_TABLE[seats, _FIELD["borrow"]] > 0.5, (state.runs, 1))
     planned = _fundraise(world, state, planned, prefers_debt)
@@ -338,11 +349,17 @@ def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: 
     faces is price_sensitivity x (1 - share), and price = cost x e / (e - 1). Where demand is
     nearly inelastic (a large share) the markup is held to MAX_MARKUP_OVER_COST, and any price
     to MAX_PRICE_OVER_REFERENCE: the price rises a step at a time until buyers leave."""
-    e = world.seg_price_sens * (1.0 - np.clip(share, 0.0, 1.0))
     ceiling = MAX_PRICE_OVER_REFERENCE * world.reference_price(rnd)
+    return np.minimum(cost[:, :, None] * _over_cost(world, share), ceiling)
+
+
+def _over_cost(world: World, share: np.ndarray) -> np.ndarray:
+    """The profit-maximising price over cost (R,C,S) of sellers with these shares of their
+    segments' choosing buyers: e / (e - 1) for the elasticity e = price_sensitivity x (1 - share),
+    at most MAX_MARKUP_OVER_COST."""
+    e = world.seg_price_sens * (1.0 - np.clip(share, 0.0, 1.0))
     most = MAX_MARKUP_OVER_COST
-    over_cost = np.where(e > most / (most - 1.0), e / np.maximum(e - 1.0, 1e-9), most)
-    return np.minimum(cost[:, :, None] * over_cost, ceiling)
+    return np.where(e > most / (most - 1.0), e / np.maximum(e - 1.0, 1e-9), most)
 
 
 def _lowest_rival(cap: np.ndarray, last: np.ndarray) -> np.ndarray:
@@ -445,29 +462,37 @@ def _capability_pull(world: World) -> float:
 
 
 def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
-    """Product companies pick the vendor (or open weights) that promises the most profit: buyers'
-    pull of its capability (the logit weight on capability) times the margin left after paying for
-    each token."""
+    """Product companies pick the vendor (or open weights) that promises the most profit, each
+    priced as the company would price on it: its best response (`best_response_price`) to its cost
+    a token there (the vendor's wholesale price, or open weights served on rented GPUs, and its
+    engineers), weighed as buyers weigh an offer of that capability at that price (the logit's
+    pull of capability and push of price) times the margin. (Reading the margin off its current
+    price, a company that priced low could never afford a better vendor, and one priced 30x for a
+    quarter moved to the best lab and stayed there, winning more often.)"""
     lab = world.is_lab
     if lab.all():
         return state.base.copy()
-    pull = _capability_pull(world)
-    price = mean_last(state.prices)[:, :, None]  # (R, buyer, 1)
-    vendor_margin = np.maximum(price - state.api_price[:, None, :], 0.0)  # (R, buyer, lab)
-    value = np.where(
-        lab[None, None, :], np.exp(pull * state.model_cap[:, None, :]) * vendor_margin, -np.inf
-    )
-    open_value = np.exp(pull * state.open_capability)[:, None] * np.maximum(
-        price[:, :, 0] - market.open_serving_cost(world, rnd), 0.0
-    )
-    best = np.maximum(value.max(axis=2), open_value)
-    choice = np.where(value.max(axis=2) > open_value, value.argmax(axis=2), OPEN_MODEL)
-    on_lab = state.base >= 0
-    current = np.where(
-        on_lab,
-        np.take_along_axis(value, np.maximum(state.base, 0)[:, :, None], axis=2)[:, :, 0],
-        open_value,
-    )
+    engineers = _engineers_per_m_tokens(world, rnd)
+    cost = np.concatenate([state.api_price, np.full((state.runs, 1),
+                                                     market.open_serving_cost(world, rnd))],
+                          axis=1) + engineers  # (R, vendor + open)
+    cap = np.concatenate([state.model_cap, state.open_capability[:, None]], axis=1)
+    sells = np.concatenate([np.broadcast_to(lab, state.api_price.shape),
+                            np.ones((state.runs, 1), dtype=bool)], axis=1)
+    ref = world.reference_price(rnd)
+    over_cost = _over_cost(world, state.choice_share)  # (R, buyer, S)
+    price = np.minimum(cost[:, None, :, None] * over_cost[:, :, None, :],
+                       MAX_PRICE_OVER_REFERENCE * ref)  # (R, buyer, vendor, S)
+    pull = market.capability_utility(world) * cap[:, None, :, None]
+    push = world.seg_price_sens * np.log(price / ref)
+    value = sum_last(np.exp(pull - push) * (price - cost[:, None, :, None]), world.seg_volume)
+    value = np.where(sells[:, None, :], value, -np.inf)  # (R, buyer, vendor)
+    choice = value.argmax(axis=2)
+    best = np.take_along_axis(value, choice[:, :, None], axis=2)[:, :, 0]
+    choice = np.where(choice == cost.shape[1] - 1, OPEN_MODEL, choice)
+    current = np.take_along_axis(
+        value, np.where(state.base >= 0, state.base, cost.shape[1] - 1)[:, :, None], axis=2
+    )[:, :, 0]
     stay = (
         current * SWITCHING_HURDLE >= best
     )  # switching vendors costs integration work: move only for a clear gain
@@ -586,12 +611,26 @@ def _compute_and_training(
             quick, np.clip(need_serving / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), serving_share
         )
         selling = np.where(quick, run["active"], selling)
-    # any model it may sell this quarter: the one on sale, a run's or a kept one's (a run's pace,
-    # or whether its model beats the one on sale, is known only once the quarter is played)
-    most = np.maximum(np.maximum(state.model_active, state.run_active * state.run_on),
-                      np.maximum(run["active"], state.ready_active * state.ready_on))
+    # any model it may sell this quarter: the one on sale, a kept one, a new quick run's, or a
+    # running one's if the run could finish (a run's pace, or whether its model beats the one on
+    # sale, is known only once the quarter is played)
+    running = state.run_active * _may_finish(world, state, rent)
+    most = np.maximum(np.maximum(state.model_active, running),
+                      np.maximum(run["active"] * quick, state.ready_active * state.ready_on))
     serving_share = np.where(state.run_on | start, serving_share, 1.0)
     return serving_share, buy, rent, run, data_buy, Selling(selling, most)
+
+
+def _may_finish(world: World, state: State, rent: np.ndarray) -> np.ndarray:
+    """(R,C) whether a run in progress could finish this quarter: even with every GPU the lab may
+    have (its own, those on order and those it rents) training but the least share that serves.
+    Setbacks only slow a run, so no run outside this finishes. (A lab that priced on a run's
+    trillion-parameter model two quarters before it could be released gave away its buyers.)"""
+    fleet = state.gpus + rent + (state.pipeline.sum(axis=2) if state.pipeline.shape[2] else 0.0)
+    fastest = Rows(state.run_on).apply(lambda gpus, active, engineers: training.pace(
+        world, gpus * (1.0 - MIN_SERVING), active, engineers),
+        fleet, state.run_active, state.staff[:, :, 1])
+    return state.run_on & (state.run_flops_done + fastest >= state.run_flops_needed)
 
 
 class Selling(NamedTuple):

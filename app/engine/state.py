@@ -76,8 +76,8 @@ class State:
     revenue_start: np.ndarray  # (R,C) the scenario's starting revenue, the base of growth
     revenue_recent: np.ndarray  # (R,C,Q) the trailing quarters' revenue, the latest last
     cum_revenue: np.ndarray
-    cum_tokens: np.ndarray  # (R,C) tokens served to buyers over the game
-    cum_retail: np.ndarray  # (R,C) revenue from buyers (not from other companies) over the game
+    cum_tokens: np.ndarray  # (R,C) tokens served to buyers over the game, at their quality
+    cum_retail: np.ndarray  # (R,C) revenue from buyers (not other companies), at its quality
     cum_net_income: np.ndarray
     incidents: np.ndarray
     valuation: np.ndarray

@@ -110,7 +110,8 @@ def step(world: World, state: State, d: DecisionArrays,
                                  gross_margin(lines, revenue, split.serving)),
         finance.enterprise_of(state.valuation, state.cash, state.debt, state.ppe),
         books.cash, books.debt, gpus_book, inc.severity)
-    totals = tally(state, revenue, sales, books, inc)
+    quality = finance.revenue_quality(gross_margin(lines, revenue, split.serving))
+    totals = tally(state, revenue, sales, books, inc, quality)
     metrics, scaled, score = scorecard(world, state, totals, books, books.ownership * value,
                                        brand, sales.offers.capability, rnd)
 
@@ -411,13 +412,15 @@ class Totals:
 
 
 def tally(state: State, revenue: np.ndarray, sales: Sales, books: Books,
-          inc: risk.Incidents) -> Totals:
-    """Add this quarter to the game's running totals."""
+          inc: risk.Incidents, quality: np.ndarray) -> Totals:
+    """Add this quarter to the game's running totals; what a company sells counts towards the
+    scorecard's share (revenue or tokens) at its quality (`finance.revenue_quality`): a board does
+    not sign share bought at a loss."""
     return Totals(
         revenue_recent=scoring.trailing_revenue(state.revenue_recent, revenue),
         revenue=state.cum_revenue + revenue,
-        tokens=state.cum_tokens + sales.tokens,
-        retail=state.cum_retail + sales.retail,
+        tokens=state.cum_tokens + sales.tokens * quality,
+        retail=state.cum_retail + sales.retail * quality,
         net_income=state.cum_net_income + books.net_income,
         incidents=state.incidents + inc.happened,
         rescues=state.rescues + (books.rescue > 0),

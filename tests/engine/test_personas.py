@@ -13,10 +13,11 @@ import pytest
 from app.engine import personas, validation
 from app.engine.batch import win_rates
 from app.engine.rng import run_seeds
-from app.engine.rules import market
+from app.engine.rules import data, market, tuning
 from app.engine.start import initial_state
 from app.engine.state import SAFETY_STAFF
 from app.engine.step import step
+from app.engine.world import World
 
 from .factories import SCENARIO_IDS, persona_game, scenario, scenario_seats, world
 
@@ -234,3 +235,60 @@ def test_a_product_company_keeps_the_engineers_its_buyers_need(scenario_id: str)
     capacity = market.product_capacity(w, state.staff[:, :, 1], w.scenario.rounds)
     used = state.demand / np.maximum(capacity, 1e-12)
     assert (np.median(used[:, product], axis=0) >= 0.5).all(), np.median(used[:, product], axis=0)
+
+
+@pytest.mark.parametrize("scenario_id", [s for s in SCENARIO_IDS if not world(s).is_lab.all()])
+@pytest.mark.parametrize("rounds", [0, 3])
+def test_a_product_company_chooses_its_vendor_whatever_it_charged_last_quarter(scenario_id: str, rounds: int) -> None:
+    """Issue 9 (the sandbag exploit): a product company picks the base model it would earn most on, priced as it would
+    price on it. Reading the margin off its own last price, one that priced 30x for a quarter moved to the best lab
+    and won 52% of mixed-ecosystem's games from Verity Health against its persona's 18%."""
+    w = world(scenario_id)
+    state, _ = persona_game(w, rounds, SEED, runs=20)
+    seats, bold = scenario_seats(w), np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS)
+    vendor = personas.plan(w, state, seats, bold).base
+    for c in np.flatnonzero(~w.is_lab):
+        for times in (0.2, 30.0):
+            prices = state.prices.copy()
+            prices[:, c] *= times
+            moved = personas.plan(w, state.replace(prices=prices), seats, bold).base
+            assert (moved[:, c] == vendor[:, c]).all(), (w.scenario.companies[c].name, times)
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_persona_finances_only_the_data_its_pools_can_deliver(scenario_id: str) -> None:
+    """Issue 9 (the scrape-everything exploit): a seat asking its persona to crawl 1,000T tokens a quarter had its
+    persona raise money for the whole crawl, which the pools then cut to what they held; product-builders'
+    Tessellate kept $2B it never spent and the runway won it games. The fitted plan asks for what the pools hold and
+    is financed as a plan that asked for that alone."""
+    w = world(scenario_id)
+    state, _ = persona_game(w, 2, SEED, runs=10)
+    seats, bold = scenario_seats(w), np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS)
+    planned = personas.plan(w, state, seats, bold)
+    asked = planned.replace(data_buy=np.full_like(planned.data_buy, 1000.0))
+    room = data.room(state.data, state.data_pool)
+    fitted = personas.fit(w, state, seats, asked)
+    assert (fitted.data_buy <= room + 1e-9).all()
+    within = personas.fit(w, state, seats, asked.replace(data_buy=np.minimum(asked.data_buy, room)))
+    np.testing.assert_allclose(fitted.raise_equity, within.raise_equity)
+    np.testing.assert_allclose(fitted.borrow, within.borrow)
+
+
+def test_personas_prepare_for_a_regulation_announced_for_a_later_round() -> None:
+    """Trust-and-safety announces an AI Act minimum for round 5 on the news page from round 1: a team that reads the
+    news invests early enough to clear it on the day it applies, and so do the personas (aiming for today's minimum,
+    the safety-first lab fell short and a seat that doubled its safety staff every quarter won 78% of games)."""
+    sc = scenario("trust-and-safety")
+    scheduled = [e for e in sc.events if e.kind == "regulation" and e.round is not None]
+    assert scheduled, "the scenario announces a regulation"
+    unannounced = World(sc.model_copy(update={"events": [e for e in sc.events if e not in scheduled]}))
+    before = scheduled[0].round - 1
+    announced_state, _ = persona_game(World(sc), before, SEED, runs=40)
+    quiet_state, _ = persona_game(unannounced, before, SEED, runs=40)
+    announced = tuning.safety_now(World(sc), announced_state).mean(axis=0)
+    quiet = tuning.safety_now(unannounced, quiet_state).mean(axis=0)
+    gained = dict(zip([c.name for c in sc.companies], (announced - quiet).round(2), strict=True))
+    aiming_lower = [c.name for c in sc.companies  # personas whose own aim is below what the news asks
+                    if personas.TRAITS[c.persona].safety_target < personas._safety_the_market_asks(World(sc), 1)]
+    assert len(aiming_lower) >= 3
+    assert np.mean([gained[n] for n in aiming_lower]) >= 2.0, gained

@@ -14,11 +14,12 @@ import pytest
 from app.engine import personas
 from app.engine.decisions import DecisionArrays
 from app.engine.rng import run_seeds
-from app.engine.rules import scoring
+from app.engine.rules import market, scoring
 from app.engine.start import initial_state
 from app.engine.step import Outcome, step
 from app.engine.world import World
 from app.scenario import Scenario
+from app.scenario.scorecard import METRICS
 
 from .factories import SCENARIO_IDS, even_aggressiveness, scenario, scenario_seats, world
 
@@ -151,3 +152,31 @@ def test_the_score_is_the_weighted_mean_of_metrics_placed_on_their_ranges() -> N
     np.testing.assert_allclose(o.scaled_metrics, scaled)
     np.testing.assert_allclose(o.score, 100.0 * (scaled * weights).sum(-1) / weights.sum())
 
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_share_bought_below_cost_scores_nothing(scenario_id: str) -> None:
+    """Issue 9 (the undercut exploits): a board does not sign share bought at a loss. Revenue counts towards the share
+    metric at its quality, as investors value it (`finance.revenue_quality`: all of it at a 50% gross margin, none at
+    or below cost). The scenario's richest lab selling at a fifth of what a token costs on rented GPUs (owning costs at least
+    half as much) wins tokens, not share."""
+    w = world(scenario_id)
+    labs = np.flatnonzero(w.is_lab)
+    seat = int(labs[np.argmax([w.scenario.companies[c].cash_musd for c in labs])])
+    seats, aggressiveness = scenario_seats(w), even_aggressiveness(w)
+    results = {}
+    for dumping in (False, True):
+        state, previous, tokens = initial_state(w, run_seeds(SEED, 60)), None, 0.0
+        for rnd in range(1, w.scenario.rounds + 1):
+            d = personas.decide(w, state, seats, aggressiveness, previous)
+            if dumping:
+                cost = market.cloud_cost_per_m_tokens(w, state.model_active[:, seat], state.algo[:, seat], rnd)
+                price = d.price.copy()
+                price[:, seat] = 0.2 * cost[:, None]
+                d = dataclasses.replace(d, price=price)
+            state, outcome = step(w, state, d)
+            previous, tokens = d, tokens + outcome.served[:, seat].sum(-1).mean()
+        results[dumping] = (tokens, outcome.metrics[:, seat, METRICS.index("share")].mean())
+    (tokens, share), (dumped_tokens, dumped_share) = results[False], results[True]
+    assert dumped_tokens > 1.5 * tokens, results
+    assert dumped_share < share, results

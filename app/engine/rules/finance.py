@@ -86,6 +86,13 @@ def rescue(
     return amount, ownership * price / (price + amount)
 
 
+def revenue_quality(gross_margin: np.ndarray | float) -> np.ndarray:
+    """What a dollar of revenue is worth to investors at this gross margin (R,C): all of it at
+    FULL_MULTIPLE_GROSS_MARGIN or more, in proportion below, nothing at or below its serving
+    cost."""
+    return np.clip(np.asarray(gross_margin) / FULL_MULTIPLE_GROSS_MARGIN, 0.0, 1.0)
+
+
 def enterprise_value(
     world: World,
     revenue: np.ndarray,
@@ -104,7 +111,7 @@ def enterprise_value(
     growth = np.clip(revenue / np.maximum(previous_revenue, 1e-6) - 1.0, 0.0, f.max_growth_credit)
     margin = np.clip(net_income / np.maximum(revenue, 1e-6), *MARGIN_CREDIT)
     multiple = f.revenue_multiple + f.growth_multiple * growth + f.margin_multiple * margin
-    quality = np.clip(np.asarray(gross_margin) / FULL_MULTIPLE_GROSS_MARGIN, 0.0, 1.0)
+    quality = revenue_quality(gross_margin)
     operating = 4.0 * revenue * np.maximum(multiple, 0.0) * quality
     model = np.where(
         is_lab,
