@@ -23,9 +23,8 @@ METRIC_DEFINITIONS = {
     "profit": "cumulative net income over the game, in yardsticks",
     "revenue_growth": "log of the last four quarters' average revenue over the company's "
                       "starting revenue (the quarters before round 1 count at the start's level)",
-    "share": "share of all the revenue (or tokens: share_basis) the game's companies earned from "
-             "buyers so far, each quarter's sales counted at their quality (in full at a 50% gross "
-             "margin, nothing at or below cost), less the company's share at the start",
+    "share": "share of the revenue (or tokens: share_basis) earned from buyers so far, less the "
+             "company's share at the start; sales count in full at a 50% gross margin, none at cost",
     "valuation": "the founders' stake (dilution counts) less the company's starting value, "
                  "in yardsticks",
     "brand": "brand trust (0-100)",
