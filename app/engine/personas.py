@@ -480,7 +480,8 @@ def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
     sells = np.concatenate([np.broadcast_to(lab, state.api_price.shape),
                             np.ones((state.runs, 1), dtype=bool)], axis=1)
     ref = world.reference_price(rnd)
-    over_cost = _over_cost(world, state.choice_share)  # (R, buyer, S)
+    buyers = np.flatnonzero(~lab)  # only product companies build on a vendor
+    over_cost = _over_cost(world, state.choice_share[:, buyers])  # (R, buyer, S)
     price = np.minimum(cost[:, None, :, None] * over_cost[:, :, None, :],
                        MAX_PRICE_OVER_REFERENCE * ref)  # (R, buyer, vendor, S)
     pull = market.capability_utility(world) * cap[:, None, :, None]
@@ -489,14 +490,14 @@ def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
     value = np.where(sells[:, None, :], value, -np.inf)  # (R, buyer, vendor)
     choice = value.argmax(axis=2)
     best = np.take_along_axis(value, choice[:, :, None], axis=2)[:, :, 0]
-    choice = np.where(choice == cost.shape[1] - 1, OPEN_MODEL, choice)
+    base = state.base[:, buyers]
     current = np.take_along_axis(
-        value, np.where(state.base >= 0, state.base, cost.shape[1] - 1)[:, :, None], axis=2
-    )[:, :, 0]
-    stay = (
-        current * SWITCHING_HURDLE >= best
-    )  # switching vendors costs integration work: move only for a clear gain
-    return np.where(lab[None, :] | stay, state.base, choice)
+        value, np.where(base >= 0, base, cost.shape[1] - 1)[:, :, None], axis=2)[:, :, 0]
+    stay = current * SWITCHING_HURDLE >= best  # switching costs integration work: a clear gain
+    out = state.base.copy()
+    out[:, buyers] = np.where(stay, base, np.where(choice == cost.shape[1] - 1, OPEN_MODEL,
+                                                   choice))
+    return out
 
 
 def _sft(

@@ -103,15 +103,14 @@ def step(world: World, state: State, d: DecisionArrays,
     books = book_accounts(world, lines, revenue, state.cash, state.debt, state.loss_carryforward,
                           state.valuation, fleet.depreciation, fleet.deals.capex, money)
     gpus_book = state.ppe + fleet.deals.capex - fleet.depreciation
+    margin = gross_margin(lines, revenue, split.serving)
     value = finance.valuation(
         world,
         finance.enterprise_value(world, revenue, state.revenue, books.net_income,
-                                 sales.offers.capability, brand, world.is_lab[None, :],
-                                 gross_margin(lines, revenue, split.serving)),
+                                 sales.offers.capability, brand, world.is_lab[None, :], margin),
         finance.enterprise_of(state.valuation, state.cash, state.debt, state.ppe),
         books.cash, books.debt, gpus_book, inc.severity)
-    quality = finance.revenue_quality(gross_margin(lines, revenue, split.serving))
-    totals = tally(state, revenue, sales, books, inc, quality)
+    totals = tally(state, revenue, sales, books, inc, finance.revenue_quality(margin))
     metrics, scaled, score = scorecard(world, state, totals, books, books.ownership * value,
                                        brand, sales.offers.capability, rnd)
 
