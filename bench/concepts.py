@@ -180,11 +180,13 @@ INCUMBENT = {"frontier-race": "Delta Systems", "mixed-ecosystem": "Atlas Intelli
 FADING_RUNS, FADING_SEED = 100, 7  # the persona games that find each scenario's fading incumbent
 
 
-def fading_incumbent(sid: str) -> str:
-    """The company whose share of tokens falls most from the start of the game (its installed base
-    before round 1) to the last round in persona games: the installed base that switching costs
-    protect. Measured from round 1, a price disruptor that grabs share in round 1 and gives some back
-    would count as fading, and switching costs would (rightly) slow its grab."""
+def moat_company(sid: str) -> tuple[str, int]:
+    """The company switching costs should move, and which way: the one whose share of tokens falls most
+    from the start of the game (its installed base before round 1) to the last round in persona games,
+    whose installed base they protect (+1); or, where every company gains share (from the open-weight
+    outside option), the one that gains most, whose grab they slow (-1). Measured from round 1, a price
+    disruptor that grabs share in round 1 and gives some back would count as fading, and switching
+    costs would (rightly) slow its grab."""
     sc = _scenario(sid)
     world = World(sc)
     seats = np.array([personas.persona_index(c.persona) for c in sc.companies])
@@ -198,7 +200,10 @@ def fading_incumbent(sid: str) -> str:
         if rnd == 0:  # the starting installed share, weighted by the segments' volumes
             start = ((installed * out.volume[:, None, :]).sum(-1) / out.volume.sum(-1, keepdims=True)).mean(0)
     share = (out.served.sum(-1) / np.maximum(out.volume.sum(-1, keepdims=True), 1e-12)).mean(0)
-    return sc.companies[int(np.argmax(start - share))].name
+    lost = start - share
+    if lost.max() > 0:
+        return sc.companies[int(np.argmax(lost))].name, +1
+    return sc.companies[int(np.argmin(lost))].name, -1
 
 
 SPEND_SEAT = {"frontier-race": "Beacon Labs", "mixed-ecosystem": "Atlas Intelligence",
@@ -248,7 +253,8 @@ def _rows() -> list[Row]:
         inc = INCUMBENT[sid]
         rows.append(Row("ecosystem", sid, inc, "share_tokens", +1, f"{inc}'s ecosystem +25 points",
                         _plus(sid, inc, "ecosystem", 25)))
-        rows.append(Row("switching-costs", sid, fading_incumbent(sid), "share_tokens", +1,
+        moat, way = moat_company(sid)
+        rows.append(Row("switching-costs", sid, moat, "share_tokens", way,
                         "switching costs up: every segment's churn x0.25", _times_churn(sid, 0.25)))
     return rows
 

@@ -89,20 +89,21 @@ class Traits:
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        0.71, 1.093, 0.059, 0.324, 3.168, 3, 1, 0.063, 0.065, 60, 0.034, 1, 0.1, 0.6, 2, 6, 0, 0.62
+        0.71, 1.093, 0.059, 0.324, 3.168, 3, 1, 0.063, 0.058, 60, 0.024, 1, 0.1, 0.6, 2, 6, 0, 0.62
     ),
     "fast_follower": Traits(
-        1, 1.102, 0.042, 0.047, 1.376, 5.34, 3.76, 0.097, 0.056, 55, 0.022, 1, 0.3, 0.2, 3, 5, 0,
-        0.72
+        0.96, 1.102, 0.036, 0.106, 1.376, 5.34, 3.76, 0.097, 0.063, 55, 0.003, 1, 0.3, 0.2, 3, 5,
+        0, 0.72
     ),
     "safety_first": Traits(
-        0.91, 1.172, 0.08, 0.037, 0.8, 1, 1, 0.073, 0.1, 90, 0.039, 1, 0.5, 0, 3, 7, 0, 0.62
+        0.87, 1.172, 0.08, 0.037, 0.8, 1, 1, 0.073, 0.1, 90, 0.044, 1, 0.5, 0, 3, 7, 0, 0.62
     ),
     "price_disruptor": Traits(
-        0.54, 1.219, 0.08, 0.159, 0.8, 8, 3.46, 0.074, 0.061, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0, 1
+        0.54, 1.219, 0.08, 0.159, 0.8, 8, 3.46, 0.074, 0.068, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0,
+        0.92
     ),
     "incumbent": Traits(
-        0.82, 1.219, 0.03, 0.046, 1.376, 2.26, 1, 0.01, 0.09, 60, 0.054, 1, 0.5, 0.2, 3, 6, 1, 1
+        0.82, 1.219, 0.016, 0.105, 0.8, 2.26, 1, 0.01, 0.09, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
     ),
     "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),
 }
@@ -279,10 +280,14 @@ def _prices(
     quarter's price against the market: a rise sheds installed buyers. The share is of the
     buyers choosing (new and churning), not the installed base: a seller's price moves those
     buyers, and an incumbent whose installed share exceeds what buyers now choose would read its
-    demand as too inelastic, price too high and hand an undercutter its market."""
+    demand as too inelastic, price too high and hand an undercutter its market. A lab's cost
+    counts the wholesale margin its retail buyers would have earned it through product companies
+    (`_forgone_wholesale`), and it never squeezes those companies' margin
+    (`_no_margin_squeeze`)."""
     cost = _cost_per_m_tokens(world, state, rnd, vendor, selling.expected)
+    forgone = _forgone_wholesale(world, state, rnd, api_price, vendor, selling)
     ref = world.reference_price(rnd)
-    best = best_response_price(world, state.choice_share, cost, rnd) / ref
+    best = best_response_price(world, state.choice_share, cost[:, :, None] + forgone, rnd) / ref
     target = t["markup"][:, :, None] * best / np.sqrt(a)[:, :, None]
     short = state.demand > 1.02 * state.served
     most = np.where(world.is_lab, 0.9, 1.0)
@@ -313,21 +318,47 @@ def _prices(
     )
     markup = np.minimum(_defend(state, t, last, markup, target), last * PRICE_STEP_UP)
     most = _cost_per_m_tokens(world, state, rnd, vendor, selling.most)
-    floor = np.maximum(COST_FLOOR_MARKUP * most[:, :, None], _channel_floor(world, api_price, rnd))
-    return np.maximum(ref[None, None, :] * markup, floor)
+    floor = np.maximum(COST_FLOOR_MARKUP * most, _no_margin_squeeze(world, api_price, vendor, rnd))
+    return np.maximum(ref[None, None, :] * markup, floor[:, :, None])
 
 
-def _channel_floor(world: World, api_price: np.ndarray, rnd: int) -> np.ndarray:
-    """A lab that sells its model wholesale never sells it retail (R,C,S) below the price a small
-    product company on that model would ask: its customers' cost per token (the wholesale price
-    and the engineers a product company needs) at the best-response markup of a seller with no
-    share. Lower, it would undercut the product companies it lives on. In a game without product
-    companies there is no channel to protect."""
-    if not (~world.is_lab).any():
-        return np.zeros(api_price.shape + (world.n_segments,))
-    customers = api_price + _engineers_per_m_tokens(world, rnd)
-    small_seller = best_response_price(world, np.zeros(1), customers, rnd)
-    return np.where((api_price > 0)[:, :, None], small_seller, 0.0)
+def _forgone_wholesale(world: World, state: State, rnd: int, api_price: np.ndarray,
+                       vendor: np.ndarray, selling: Selling) -> np.ndarray:
+    """What a lab gives up on each retail token it sells (R,C,S, $ per M tokens): the wholesale
+    margin on the product companies' buyers it takes. Under the logit a seller's price cut draws
+    buyers from each rival in proportion to that rival's share (the diversion ratio share_j /
+    (1 - share_me)), so a lab selling retail forgoes its wholesale margin times the share of the
+    choosing buyers held by product companies on its model, over the share it does not hold.
+    Priced in, this margin keeps a lab from undercutting the companies it lives on, as far as
+    they earn it more than its own buyers would; a lab without such customers forgoes
+    nothing."""
+    theirs = np.zeros(state.choice_share.shape)  # (R, lab, S): its customers' share
+    for lab, c in _channels(world):
+        theirs[:, lab] += (vendor[:, c] == lab)[:, None] * state.choice_share[:, c]
+    diversion = np.clip(theirs / np.maximum(1.0 - state.choice_share, 1e-9), 0.0, 1.0)
+    cost = market.cloud_cost_per_m_tokens(world, np.maximum(selling.expected, 1e-3), state.algo,
+                                          rnd)
+    margin = np.maximum(api_price - cost, 0.0) * world.is_lab[None, :]
+    return margin[:, :, None] * diversion
+
+
+def _no_margin_squeeze(world: World, api_price: np.ndarray, vendor: np.ndarray,
+                       rnd: int) -> np.ndarray:
+    """The least a lab with product companies on its model asks retail ($ per M tokens, R,C): what
+    a token costs those customers (its wholesale price and the engineers it takes), so that a
+    company as efficient as the lab downstream can match its price. Below it, the lab would
+    squeeze the margin of the customers it sells to (the "equally efficient competitor" test of
+    EU competition law: Deutsche Telekom, 2010; TeliaSonera, 2011)."""
+    has = np.zeros(vendor.shape, dtype=bool)
+    for lab, c in _channels(world):
+        has[:, lab] |= vendor[:, c] == lab
+    return np.where(has, api_price + _engineers_per_m_tokens(world, rnd), 0.0)
+
+
+def _channels(world: World) -> list[tuple[int, int]]:
+    """Every (lab, product company) pair: the product company may build on the lab's model."""
+    return [(int(lab), int(c)) for lab in np.flatnonzero(world.is_lab)
+            for c in np.flatnonzero(~world.is_lab)]
 
 
 def _defend(state: State, t: dict[str, np.ndarray], last: np.ndarray, markup: np.ndarray,
@@ -345,12 +376,14 @@ def _defend(state: State, t: dict[str, np.ndarray], last: np.ndarray, markup: np
 
 def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: int) -> np.ndarray:
     """The profit-maximising price in each segment (R,C,S, $ per M tokens) of a seller with this
-    share and this cost per token, under the market's logit demand: the elasticity a seller
-    faces is price_sensitivity x (1 - share), and price = cost x e / (e - 1). Where demand is
-    nearly inelastic (a large share) the markup is held to MAX_MARKUP_OVER_COST, and any price
-    to MAX_PRICE_OVER_REFERENCE: the price rises a step at a time until buyers leave."""
+    share and this cost per token (R,C, or R,C,S by segment), under the market's logit demand:
+    the elasticity a seller faces is price_sensitivity x (1 - share), and price = cost x e /
+    (e - 1). Where demand is nearly inelastic (a large share) the markup is held to
+    MAX_MARKUP_OVER_COST, and any price to MAX_PRICE_OVER_REFERENCE: the price rises a step at a
+    time until buyers leave."""
     ceiling = MAX_PRICE_OVER_REFERENCE * world.reference_price(rnd)
-    return np.minimum(cost[:, :, None] * _over_cost(world, share), ceiling)
+    by_segment = cost if cost.ndim == 3 else cost[:, :, None]
+    return np.minimum(by_segment * _over_cost(world, share), ceiling)
 
 
 def _over_cost(world: World, share: np.ndarray) -> np.ndarray:
@@ -624,13 +657,16 @@ def _compute_and_training(
 
 def _may_finish(world: World, state: State, rent: np.ndarray) -> np.ndarray:
     """(R,C) whether a run in progress could finish this quarter: even with every GPU the lab may
-    have (its own, those on order and those it rents) training but the least share that serves.
-    Setbacks only slow a run, so no run outside this finishes. (A lab that priced on a run's
-    trillion-parameter model two quarters before it could be released gave away its buyers.)"""
+    have (its own, those on order and those it rents) training but the least share that serves,
+    and the engineers that keep the most goodput (it may hire them this quarter). Setbacks only
+    slow a run, so no run outside this finishes. (A lab that priced on a run's trillion-parameter
+    model two quarters before it could be released gave away its buyers.)"""
     fleet = state.gpus + rent + (state.pipeline.sum(axis=2) if state.pipeline.shape[2] else 0.0)
+    most_engineers = np.maximum(state.staff[:, :, 1],
+                                world.scenario.talent.engineers_for_full_goodput)
     fastest = Rows(state.run_on).apply(lambda gpus, active, engineers: training.pace(
         world, gpus * (1.0 - MIN_SERVING), active, engineers),
-        fleet, state.run_active, state.staff[:, :, 1])
+        fleet, state.run_active, most_engineers)
     return state.run_on & (state.run_flops_done + fastest >= state.run_flops_needed)
 
 

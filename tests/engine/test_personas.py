@@ -292,3 +292,54 @@ def test_personas_prepare_for_a_regulation_announced_for_a_later_round() -> None
                     if personas.TRAITS[c.persona].safety_target < personas._safety_the_market_asks(World(sc), 1)]
     assert len(aiming_lower) >= 3
     assert np.mean([gained[n] for n in aiming_lower]) >= 2.0, gained
+
+
+@pytest.mark.parametrize("scenario_id", ["product-builders"])  # mixed-ecosystem's labs price at the squeeze floor
+def test_a_lab_prices_retail_counting_the_wholesale_margin_it_would_take_from_its_customers(scenario_id: str) -> None:
+    """Issue 9 (the undercut exploit): a lab's retail price cut draws buyers from the product companies on its model
+    in proportion to their share, and each such buyer costs it its wholesale margin. The more of the market its
+    customers hold, the higher it prices retail; customers that pay it no margin weigh nothing. (Held instead above
+    the price its customers would ask, mixed-ecosystem's labs each won 92-98% of games by undercutting them 30%.)"""
+    w = world(scenario_id)
+    state, _ = persona_game(w, 3, SEED, runs=20)
+    seats, bold = scenario_seats(w), np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS)
+    planned = personas.plan(w, state, seats, bold)
+    product = ~w.is_lab
+    grown = state.choice_share.copy()
+    grown[:, product] *= 3.0  # the product companies hold more of the choosing buyers; the labs' own shares stay
+    moved = personas.plan(w, state.replace(choice_share=grown), seats, bold)
+    same = (moved.base == planned.base).all(axis=1) & (moved.api_price == planned.api_price).all(axis=1)
+    assert same.mean() >= 0.5, "the product companies changed vendor: the test is not testing"
+    for lab in np.flatnonzero(w.is_lab):
+        customers = (planned.base[same] == lab) & product[None, :]
+        served = customers.any(axis=1) & (planned.api_price[same, lab] > 0)
+        before, after = planned.price[same, lab], moved.price[same, lab]
+        assert (after >= before * (1 - 1e-9)).all(), w.company_names[lab]
+        assert np.array_equal(after[~served], before[~served]), w.company_names[lab]
+    rises = moved.price[same][:, w.is_lab] > planned.price[same][:, w.is_lab] * (1 + 1e-6)
+    assert rises.any(), "no lab priced higher: the test is not testing"
+
+
+@pytest.mark.parametrize("scenario_id", [s for s in SCENARIO_IDS if not world(s).is_lab.all()])
+def test_a_lab_never_squeezes_the_margin_of_the_product_companies_on_its_model(scenario_id: str) -> None:
+    """A lab with product companies on its model never prices retail below what a token costs them (its wholesale
+    price and their engineers), so a company as efficient as the lab downstream can match it; a lab whose model no
+    product company uses is held to its own cost alone (held to its customers' price whether or not it had any,
+    mixed-ecosystem's incumbent priced at 1.6x the reference and an undercut of its persona won 98% of games)."""
+    w = world(scenario_id)
+    seats, bold = scenario_seats(w), np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS)
+    state, d = initial_state(w, run_seeds(SEED, 20)), None
+    downstream = personas._engineers_per_m_tokens
+    free, alone, served = 0, 0, 0
+    for _ in range(w.scenario.rounds):
+        d = personas.decide(w, state, seats, bold, d)
+        for lab in np.flatnonzero(w.is_lab):
+            has = (d.base[:, ~w.is_lab] == lab).any(axis=1)
+            least = d.api_price[has, lab] + downstream(w, state.round + 1)
+            assert (d.price[has, lab] >= least[:, None] * (1 - 1e-9)).all(), w.company_names[lab]
+            below = (d.price[:, lab] < (d.api_price[:, lab] + downstream(w, state.round + 1))[:, None]).any(axis=1)
+            free, alone, served = free + int((~has & below).sum()), alone + int((~has).sum()), served + int(has.sum())
+        state, _ = step(w, state, d)
+    assert served > 0, "no lab had a customer: the test is not testing"
+    assert free > 0 or alone == 0, "every lab without customers priced at its customers' cost"
+
