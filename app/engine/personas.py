@@ -332,8 +332,11 @@ def _forgone_wholesale(world: World, state: State, rnd: int, api_price: np.ndarr
     Priced in, this margin keeps a lab from undercutting the companies it lives on, as far as
     they earn it more than its own buyers would; a lab without such customers forgoes
     nothing."""
+    channels = _channels(world)
+    if not channels:
+        return np.zeros(state.choice_share.shape)
     theirs = np.zeros(state.choice_share.shape)  # (R, lab, S): its customers' share
-    for lab, c in _channels(world):
+    for lab, c in channels:
         theirs[:, lab] += (vendor[:, c] == lab)[:, None] * state.choice_share[:, c]
     diversion = np.clip(theirs / np.maximum(1.0 - state.choice_share, 1e-9), 0.0, 1.0)
     cost = market.cloud_cost_per_m_tokens(world, np.maximum(selling.expected, 1e-3), state.algo,
