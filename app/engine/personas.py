@@ -166,6 +166,12 @@ def plan(
     api_price = np.where(lab, _api_price(world, state, t, rnd, selling), 0.0)
     vendor = _base_model(world, state, rnd)
     price = _prices(world, state, t, a, rnd, api_price, vendor, selling)
+    # Bound by last quarter's customers, a lab lowers its wholesale price before raising retail
+    # (raising retail, the mixed ecosystem's incumbent priced itself out in round 1 and won 1% of
+    # games, not 23%).
+    price, api_price = market.lawful_offer(world, price, api_price,
+                                           _api_cost_floor(world, state, rnd, selling),
+                                           state.base, rnd)
     revenue = np.maximum(state.revenue, 1.0)
     sft = _sft(world, state, t, a, revenue)
     target_safety = np.maximum(t["safety_target"], _safety_the_market_asks(world, rnd)) * (
@@ -347,15 +353,10 @@ def _forgone_wholesale(world: World, state: State, rnd: int, api_price: np.ndarr
 
 def _no_margin_squeeze(world: World, api_price: np.ndarray, vendor: np.ndarray,
                        rnd: int) -> np.ndarray:
-    """The least a lab with product companies on its model asks retail ($ per M tokens, R,C): what
-    a token costs those customers (its wholesale price and the engineers it takes), so that a
-    company as efficient as the lab downstream can match its price. Below it, the lab would
-    squeeze the margin of the customers it sells to (the "equally efficient competitor" test of
-    EU competition law: Deutsche Telekom, 2010; TeliaSonera, 2011)."""
-    has = np.zeros(vendor.shape, dtype=bool)
-    for lab, c in _channels(world):
-        has[:, lab] |= vendor[:, c] == lab
-    return np.where(has, api_price + _engineers_per_m_tokens(world, rnd), 0.0)
+    """The least a lab asks retail ($ per M tokens, R,C): the competition-law floor
+    (`market.squeeze_floor`) for the product companies it expects on its model this quarter,
+    whether or not the scenario enforces it (a persona does not squeeze its customers)."""
+    return market.squeeze_floor(world, api_price, vendor, rnd)
 
 
 def _channels(world: World) -> list[tuple[int, int]]:
@@ -431,17 +432,10 @@ def _cost_per_m_tokens(world: World, state: State, rnd: int, vendor: np.ndarray,
         market.open_serving_cost(world, rnd),
         market.base_of(vendor, state.api_price, state.open_capability),
     )
-    per_token = np.where(world.is_lab[None, :], own, bill + _engineers_per_m_tokens(world, rnd))
+    engineers = market.engineers_per_m_tokens(world, rnd)
+    per_token = np.where(world.is_lab[None, :], own, bill + engineers)
     rag = world.scenario.market.rag_cost_per_m_tokens * world.price_index(rnd)
     return per_token + state.rag * rag
-
-
-def _engineers_per_m_tokens(world: World, rnd: int) -> float:
-    """What the engineers a product company needs for a million more tokens cost ($): its capacity
-    is its engineers."""
-    salary, _, _ = talent.role_constants(world)
-    m_tokens_per_engineer = float(market.product_capacity(world, np.ones(1), rnd)[0]) * 1e6
-    return float(salary[ENGINEERS]) / 4.0 / m_tokens_per_engineer
 
 
 def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
@@ -455,14 +449,21 @@ def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
     down)."""
     cost = market.cloud_cost_per_m_tokens(world, np.maximum(selling.expected, 1e-3), state.algo,
                                           rnd)
-    most = market.cloud_cost_per_m_tokens(world, np.maximum(selling.most, 1e-3), state.algo, rnd)
     retail = float(world.reference_price(rnd).mean())
     lead = np.exp(-_capability_pull(world) * (state.model_cap - state.open_capability[:, None]))
     competitive = retail - SWITCHING_HURDLE * lead * np.maximum(
         retail - market.open_serving_cost(world, rnd), 0.0
     )
     bearable = np.minimum(competitive, market.api_price_limit(world, rnd))
-    return np.maximum(np.minimum(t["api_markup"] * cost, bearable), COST_FLOOR_MARKUP * most)
+    return np.maximum(np.minimum(t["api_markup"] * cost, bearable),
+                      _api_cost_floor(world, state, rnd, selling))
+
+
+def _api_cost_floor(world: World, state: State, rnd: int, selling: Selling) -> np.ndarray:
+    """The least a lab asks wholesale ($ per M tokens, R,C): its cost floor on the most it could
+    serve."""
+    most = market.cloud_cost_per_m_tokens(world, np.maximum(selling.most, 1e-3), state.algo, rnd)
+    return COST_FLOOR_MARKUP * most
 
 
 def _safety_staff(world: World, state: State, target: np.ndarray,
@@ -508,7 +509,7 @@ def _base_model(world: World, state: State, rnd: int) -> np.ndarray:
     lab = world.is_lab
     if lab.all():
         return state.base.copy()
-    engineers = _engineers_per_m_tokens(world, rnd)
+    engineers = market.engineers_per_m_tokens(world, rnd)
     cost = np.concatenate([state.api_price, np.full((state.runs, 1),
                                                      market.open_serving_cost(world, rnd))],
                           axis=1) + engineers  # (R, vendor + open)

@@ -598,6 +598,24 @@ def _cause_words(who: str, attribute: str, value: float, me: str) -> str:
 __all__ = ["EVENT_KINDS", "PERSONAS", "dumps", "round_report", "view_for"]
 
 
+def retail_floor(world: World, state: State, c: int, run: int = 0) -> Json | None:
+    """The least lab `c` may ask retail as the next round opens, under `market.no_margin_squeeze`
+    (customers: the product companies on its model last quarter; per_m_tokens at the wholesale
+    price in force; engineers_per_m_tokens), or None where no floor holds it."""
+    rnd = state.round + 1
+    base, api = state.base[run:run + 1], state.api_price[run:run + 1]
+    lawful = market.lawful_prices(world, np.zeros((1, world.n_companies, 1)), api, base, rnd)
+    floor = float(lawful[0, c, 0])
+    if floor <= 0.0:
+        return None
+    return {
+        "customers": [world.company_names[p] for p in np.flatnonzero(~world.is_lab)
+                      if base[0, p] == c],
+        "per_m_tokens": floor,
+        "engineers_per_m_tokens": market.engineers_per_m_tokens(world, rnd),
+    }
+
+
 def company_view(world: World, state: State, c: int) -> Json:
     """Where a company stands as the next round opens (run 0 of `state`): what its dashboard
     shows."""
@@ -626,6 +644,7 @@ def company_view(world: World, state: State, c: int) -> Json:
                 "cutoff_round": int(state.model_cutoff[0, c]),
             },
             "ready_model": ready_model(state, c),
+            "retail_floor": retail_floor(world, state, c),
             "release": "hold" if state.release_hold[0, c] else "when_better",
             "run": {
                 "params_b": _r(state.run_total[0, c]),

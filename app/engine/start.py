@@ -112,12 +112,25 @@ def _opening_offers(world: World, a: dict[str, np.ndarray]) -> market.Offers:
         freshness=market.freshness(world, 1, cutoff, np.zeros((1, C))),
         brand=a["brand"],
         ecosystem=a["ecosystem"],
-        price=_opening_prices(world, a),
+        price=_opening_prices(world, a)[0],
     )
 
 
-def _opening_prices(world: World, a: dict[str, np.ndarray]) -> np.ndarray:
-    return a["price_factor"][:, :, None] * world.reference_price(1)[None, None, :]
+def _opening_prices(world: World, a: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Retail (R=1,C,S) and wholesale (R=1,C) prices before round 1: each company's authored share
+    of the reference price, and labs' default markup on their serving cost, both within the law
+    (`market.lawful_offer`)."""
+    prices = a["price_factor"][:, :, None] * world.reference_price(1)[None, None, :]
+    cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1.0, 1)
+    mk = world.scenario.market
+    api = np.where(
+        world.is_lab,
+        np.maximum(
+            mk.default_api_markup * cloud, mk.default_api_floor_share * world.seg_ref_price.mean()
+        ),
+        0.0,
+    )
+    return market.lawful_offer(world, prices, api, cloud, own_or_vendor(world), 1)
 
 
 def initial_state(world: World, seeds: np.ndarray) -> State:
@@ -131,16 +144,7 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
         len(world.scenario.events),
     )
     base = own_or_vendor(world)
-    prices = _opening_prices(world, a)
-    cloud = market.cloud_cost_per_m_tokens(world, a["model_active"], 1.0, 1)
-    mk = world.scenario.market
-    api = np.where(
-        world.is_lab,
-        np.maximum(
-            mk.default_api_markup * cloud, mk.default_api_floor_share * world.seg_ref_price.mean()
-        ),
-        0.0,
-    )
+    prices, api = _opening_prices(world, a)
     open_cap = _opening_open_capability(world)
     opening = _opening_choice(world, a)
     share = opening.probability

@@ -80,6 +80,7 @@ def step(world: World, state: State, d: DecisionArrays,
     best_closed = np.where(world.is_lab[None, :], state.model_cap, 0.0).max(axis=1)
     open_cap = market.open_weight_frontier(world, state.open_capability, cond.open_jump,
                                            best_closed)
+    d = d.replace(price=market.lawful_prices(world, d.price, d.api_price, state.base, rnd))
     money = raise_money(world, state, d)
     fleet = clear_gpu_market(world, state, d, cond, rnd)
     team = hire(world, state, d, cond)

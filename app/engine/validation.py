@@ -154,6 +154,7 @@ def validate(
     problems += _training(world, state, d, c, decision)
     problems += _products(world, c, decision)
     problems += _api_price(world, state, c, decision)
+    problems += _margin_squeeze(world, state, d, c)
     problems += _whole_numbers(decision)
     return problems
 
@@ -378,6 +379,31 @@ def _api_price(world: World, state: State, c: int, dec: Decision) -> list[Decisi
         "products.api_price",
         f"API access may cost at most ${most:,.2f} per million tokens this round "
         f"({share:g}x the average reference price); you asked ${price:,.2f}.")]
+
+
+def _margin_squeeze(world: World, state: State, d: DecisionArrays, c: int) -> list[DecisionProblem]:
+    """A retail price below the competition-law floor (`market.squeeze_floor`) of a lab with
+    product companies on its model is refused at its segment's field."""
+    rnd = state.round + 1
+    prices = d.price[:1, c]
+    lawful = market.lawful_prices(world, d.price[:1], d.api_price[:1], state.base[:1], rnd)[0, c]
+    if (prices[0] >= lawful - 1e-9).all():
+        return []
+    customers = [world.company_names[p] for p in np.flatnonzero(~world.is_lab)
+                 if state.base[0, p] == c]
+    wholesale = min(float(d.api_price[0, c]), market.api_price_limit(world, rnd))
+    engineers = market.engineers_per_m_tokens(world, rnd)
+    return [
+        DecisionProblem(
+            f"products.prices.{seg}",
+            f"Competition law: {', '.join(customers)} built on your model last quarter, so you "
+            f"may not sell retail below what a token costs them, ${lawful[s]:,.2f} per million "
+            f"(your wholesale ${wholesale:,.2f} and their engineers ${engineers:,.2f}); you asked "
+            f"${prices[0, s]:,.2f}. Price higher, or lower your wholesale price.",
+        )
+        for s, seg in enumerate(world.segment_ids)
+        if prices[0, s] < lawful[s] - 1e-9
+    ]
 
 
 def _products(world: World, c: int, dec: Decision) -> list[DecisionProblem]:

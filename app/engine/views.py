@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from app.engine.decisions import Decision
-from app.engine.report import _base_name, public_page
+from app.engine.report import _base_name, public_page, retail_floor
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
 from app.engine.state import STAFF_ROLES, State
 from app.engine.step import COST_LINES, Outcome
@@ -162,7 +162,9 @@ def player_view(
     model not on sale: params_b, active_params_b, capability, cutoff_round); release (the
     `training.release` rule of last round: when_better or hold); run (None, or params_b,
     active_params_b, tokens_t, started_round, progress 0-1); domain_skill by segment (0-100); safety
-    (0-100); retrieval; prices by segment and api_price in force; base_model; demand_t_tokens,
+    (0-100); retrieval; prices by segment and api_price in force; retail_floor (None, or for a lab
+    that competition law holds above its customers' cost: customers, per_m_tokens at the wholesale
+    price in force, engineers_per_m_tokens); base_model; demand_t_tokens,
     served_t_tokens; incidents_to_date, rescues, brand, algorithmic_efficiency.
     """
     R, C = state.runs, world.n_companies
@@ -426,6 +428,7 @@ def _own(
         "retrieval": bool(state.rag[run, c] > 0.5),
         "prices": dict(zip(segs, prices, strict=True)),
         "api_price": api_price if is_lab else None,
+        "retail_floor": retail_floor(world, state, c, run),
         "base_model": _base_name(world, base),
         "demand_t_tokens": f(state.demand),
         "served_t_tokens": f(state.served),

@@ -486,6 +486,14 @@ class Market(Strict):
         1.0, gt=0, le=MAX_COEFFICIENT,
         description="Highest wholesale API price as a share of the average segment reference "
                     "price: a higher API price is refused at its field, and never charged.")
+    no_margin_squeeze: bool = Field(
+        True,
+        description="Competition law against a margin squeeze: a lab whose model product "
+                    "companies built on last quarter may not sell retail below what a token "
+                    "costs them (its wholesale price and the engineers it takes), so that a "
+                    "product company as efficient as the lab can match its price (the 'equally "
+                    "efficient competitor' test: EU Deutsche Telekom 2010, TeliaSonera 2011). A "
+                    "lower price is refused at its field, and never charged.")
     product_t_tokens_per_engineer: float = Field(
         0.3, gt=0, le=MAX_COEFFICIENT,
         description="Trillions of tokens a quarter one engineer of a product company can ship and "

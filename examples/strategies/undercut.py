@@ -6,7 +6,8 @@ round: a dict with the decision form's fields (the same JSON the decision page a
 `Decision`, or None to carry on with last round's recurring choices.
 
 This one plays a low-price game:
-  * price 10% under the cheapest rival in each segment, never below its own cost per token (plus a margin);
+  * price 10% under the cheapest rival in each segment, never below its own cost per token (plus a margin)
+    nor below the floor competition law sets a lab with product companies on its model;
   * hire safety staff and buy safety tuning while a segment's safety minimum is above its safety;
   * buy GPUs when it cannot serve all its demand (labs);
   * start a pre-training run sized to what its training GPUs can do in a few quarters, when it can
@@ -104,8 +105,11 @@ def cost_per_m_tokens(view: PlayerView) -> float:
 
 
 def prices(view: PlayerView) -> dict[str, float]:
-    """10% under the cheapest rival in each segment, never below cost plus a margin."""
+    """10% under the cheapest rival in each segment, never below cost plus a margin, nor below
+    what competition law allows a lab whose model product companies build on (`retail_floor`)."""
     floor = MARGIN_OVER_COST * cost_per_m_tokens(view)
+    if view.own.get("retail_floor"):
+        floor = max(floor, view.own["retail_floor"]["per_m_tokens"])
     out = {}
     for seg in view.segment_ids:
         rival_prices = [page["prices"][seg] for page in view.rivals.values()]

@@ -329,7 +329,7 @@ def test_a_lab_never_squeezes_the_margin_of_the_product_companies_on_its_model(s
     w = world(scenario_id)
     seats, bold = scenario_seats(w), np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS)
     state, d = initial_state(w, run_seeds(SEED, 20)), None
-    downstream = personas._engineers_per_m_tokens
+    downstream = market.engineers_per_m_tokens
     free, alone, served = 0, 0, 0
     for _ in range(w.scenario.rounds):
         d = personas.decide(w, state, seats, bold, d)

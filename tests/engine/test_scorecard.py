@@ -159,8 +159,10 @@ def test_share_bought_below_cost_scores_nothing(scenario_id: str) -> None:
     """Issue 9 (the undercut exploits): a board does not sign share bought at a loss. Revenue counts towards the share
     metric at its quality, as investors value it (`finance.revenue_quality`: all of it at a 50% gross margin, none at
     or below cost). The scenario's richest lab selling at a fifth of what a token costs on rented GPUs (owning costs at least
-    half as much) wins tokens, not share."""
-    w = world(scenario_id)
+    half as much) wins tokens, not share. (Competition law, which forbids a lab with product companies on its model to
+    price below their cost, is lifted here: the rule under test is the scorecard's.)"""
+    sc = world(scenario_id).scenario
+    w = World(sc.model_copy(update={"market": sc.market.model_copy(update={"no_margin_squeeze": False})}))
     labs = np.flatnonzero(w.is_lab)
     seat = int(labs[np.argmax([w.scenario.companies[c].cash_musd for c in labs])])
     seats, aggressiveness = scenario_seats(w), even_aggressiveness(w)

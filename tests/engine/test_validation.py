@@ -377,6 +377,56 @@ def test_an_api_price_above_the_scenarios_limit_is_refused_at_its_field() -> Non
     assert "products.api_price" not in _fields(_problems(w, state, lab, within))
 
 
+@pytest.mark.parametrize("scenario_id", [s for s in SCENARIO_IDS if not world(s).is_lab.all()])
+def test_a_lab_may_not_squeeze_the_margin_of_its_product_companies(scenario_id: str) -> None:
+    """Competition law (market.no_margin_squeeze): a lab whose model product companies built on last quarter may not
+    sell retail below what a token costs them (its wholesale price and their engineers). A lower price is refused at
+    its segment's field, naming the customers and the floor, and never charged; a lab without customers prices
+    freely; lowering the wholesale price lowers the floor. (Mixed-ecosystem's Kestrel, the vendor of every product
+    company, won 60-73% of games by undercutting its persona 15-50%: the squeeze paid it.)"""
+    w = world(scenario_id)
+    state = _start(w)
+    product = np.flatnonzero(~w.is_lab)
+    served = [lab for lab in np.flatnonzero(w.is_lab) if (state.base[0, product] == lab).any()]
+    alone = [lab for lab in np.flatnonzero(w.is_lab) if lab not in served]
+    assert served, "no lab has a product company on its model: the test is not testing"
+    lab = int(served[0])
+    seg = w.segment_ids[0]
+    wholesale = float(state.api_price[0, lab])
+    floor = float(market.squeeze_floor(w, state.api_price, state.base, 1)[0, lab])
+    assert floor == pytest.approx(min(wholesale, market.api_price_limit(w, 1)) + market.engineers_per_m_tokens(w, 1))
+    below = Decision(products=ProductDecision(prices={seg: round(0.5 * floor, 2)}))
+    problems = [p for p in _problems(w, state, lab, below) if p.field == f"products.prices.{seg}"]
+    assert problems and "Competition law" in problems[0].message and f"${floor:,.2f}" in problems[0].message
+    customer = w.company_names[int(product[state.base[0, product] == lab][0])]
+    assert customer in problems[0].message
+    assert f"products.prices.{seg}" not in _fields(_problems(w, state, lab, Decision(
+        products=ProductDecision(prices={seg: round(1.01 * floor, 2)}))))
+    cheaper = Decision(products=ProductDecision(prices={seg: round(0.9 * floor, 2)}, api_price=round(0.5 * wholesale, 2)))
+    assert f"products.prices.{seg}" not in _fields(_problems(w, state, lab, cheaper))
+    charged, _ = step(w, state, _arrays(w, state, lab, below))
+    assert charged.prices[0, lab, 0] == pytest.approx(floor)
+    for other in alone:
+        free = Decision(products=ProductDecision(prices={seg: 0.01}))
+        assert f"products.prices.{seg}" not in _fields(_problems(w, state, int(other), free))
+        after, _ = step(w, state, _arrays(w, state, int(other), free))
+        assert after.prices[0, other, 0] == pytest.approx(0.01)
+
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_every_game_opens_within_competition_law(scenario_id: str) -> None:
+    """The opening prices of every shipped scenario are lawful, so a team that changes nothing is never told its
+    price breaks the law: a lab with product companies on its model opens with a wholesale price that leaves them
+    its retail price (Kestrel opened at $2.04 wholesale under a $2.00 retail price, and its untouched form said
+    "Competition law")."""
+    w = world(scenario_id)
+    state = _start(w)
+    floor = market.squeeze_floor(w, state.api_price, state.base, 1)
+    assert (state.prices[0] >= floor[0][:, None] - 1e-9).all()
+    for lab in np.flatnonzero(w.is_lab):
+        assert not [p for p in _problems(w, state, int(lab), Decision()) if "Competition law" in p.message]
+
 # --- whole GPUs and people ---------------------------------------------------------------------
 
 

@@ -385,3 +385,29 @@ def test_a_join_form_posted_to_a_code_that_opens_no_game_says_so_at_the_code(app
     answer = client.post(path, data={"display_name": "Ann", "seat_id": "1", "pin": "123456", **csrf(page)})
     assert answer.status_code == 404 and "No game has the code 'NOPE99'" in html.unescape(answer.text)
     assert 'value="NOPE99"' in answer.text  # what was typed stays in the code field
+
+
+def test_a_lab_with_product_companies_on_its_model_is_shown_and_held_to_the_retail_floor(
+        prepared_sqlite_url: str) -> None:
+    sc = find_scenario("mixed-ecosystem")
+    seats = tuple(None if c.name == "Kestrel" else c.persona for c in sc.companies)
+    app = create_app(Settings(database_url=prepared_sqlite_url))
+    with Session(app.state.engine) as s:
+        code = a_game(s, scenario_id=sc.id, seats=seats, seed=5).join_code
+    with TestClient(app) as client:
+        join(client, code, "Kai", "Kestrel")
+        page = html.unescape(client.get("/play/decide").text)
+        assert "To fix before submitting" not in page  # the game opens within the law
+        shown = re.search(r"Codewright built on your model last quarter.*?<strong>\$([\d.]+) per million tokens",
+                          page, re.S)
+        assert shown, page
+        floor = float(shown.group(1))
+        segment = sc.market.segments[0].id
+        form = {f"products.prices.{segment}": f"{floor / 2:.2f}", **csrf(page)}
+        typed = html.unescape(client.post("/play/decide/check", data=form, headers={"HX-Request": "true"}).text)
+        told = re.search(rf'id="err-products\.prices\.{segment}"[^>]*>([^<]*)<', typed)
+        assert told and told.group(1).startswith("Competition law: Codewright built on your model"), typed
+        lawful = {f"products.prices.{s.id}": f"{floor * 1.01:.2f}" for s in sc.market.segments}
+        typed = html.unescape(client.post("/play/decide/check", data={**lawful, **csrf(page)},
+                                          headers={"HX-Request": "true"}).text)
+        assert "Competition law" not in typed

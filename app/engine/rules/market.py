@@ -298,6 +298,60 @@ def api_price_limit(world: World, rnd: int) -> float:
     return world.scenario.market.api_markup_limit * float(world.reference_price(rnd).mean())
 
 
+def engineers_per_m_tokens(world: World, rnd: int) -> float:
+    """What the engineers a product company needs for a million more tokens cost this quarter ($):
+    its capacity is its engineers."""
+    m_tokens_per_engineer = float(product_capacity(world, np.ones(1), rnd)[0]) * 1e6
+    return world.scenario.talent.engineers.salary_usd / 4.0 / m_tokens_per_engineer
+
+
+def with_customers(world: World, base: np.ndarray) -> np.ndarray:
+    """Which labs have a product company on their model (R,C bool), from the companies' base
+    models `base` (R,C)."""
+    has = np.zeros(base.shape, dtype=bool)
+    for c in np.flatnonzero(~world.is_lab):
+        vendor = base[:, c]
+        for lab in np.flatnonzero(world.is_lab):
+            has[:, lab] |= vendor == lab
+    return has
+
+
+def squeeze_floor(world: World, api_price: np.ndarray, base: np.ndarray, rnd: int) -> np.ndarray:
+    """The least a lab with product companies on its model (`base`, R,C) may ask retail ($ per M
+    tokens, R,C; 0 for any other company): what a token costs those customers, its wholesale
+    price (within the limit) and the engineers it takes, so that a company as efficient as the
+    lab downstream can match its price. Below it the lab would squeeze the margin of the
+    customers it sells to (the "equally efficient competitor" test of EU competition law:
+    Deutsche Telekom, 2010; TeliaSonera, 2011)."""
+    charged = np.minimum(api_price, api_price_limit(world, rnd))
+    return np.where(with_customers(world, base),
+                    charged + engineers_per_m_tokens(world, rnd), 0.0)
+
+
+def lawful_prices(world: World, prices: np.ndarray, api_price: np.ndarray, base: np.ndarray,
+                  rnd: int) -> np.ndarray:
+    """Retail prices (R,C,S) as charged: where the scenario forbids a margin squeeze
+    (`market.no_margin_squeeze`), never below `squeeze_floor` for last quarter's customers
+    (`base`)."""
+    if not world.scenario.market.no_margin_squeeze or not world.is_lab.any() or world.is_lab.all():
+        return prices
+    return np.maximum(prices, squeeze_floor(world, api_price, base, rnd)[:, :, None])
+
+
+def lawful_offer(world: World, prices: np.ndarray, api_price: np.ndarray, api_floor: np.ndarray,
+                 base: np.ndarray, rnd: int) -> tuple[np.ndarray, np.ndarray]:
+    """Retail (R,C,S) and wholesale (R,C) prices a lab sets to keep competition law
+    (`lawful_prices`) for its customers `base` (R,C): where the floor would hold its retail price
+    above what it wants, it lowers its wholesale price to fit, no lower than `api_floor` (R,C),
+    and only then raises retail to the floor."""
+    if not world.scenario.market.no_margin_squeeze:
+        return prices, api_price
+    fits = prices.min(axis=2) - engineers_per_m_tokens(world, rnd)
+    fitted = np.maximum(np.minimum(api_price, fits), api_floor)
+    api_price = np.where(with_customers(world, base), np.maximum(fitted, 0.0), api_price)
+    return lawful_prices(world, prices, api_price, base, rnd), api_price
+
+
 @dataclass(frozen=True, eq=False)
 class ApiMarket:
     """The wholesale market of one quarter (R,C): what product companies pay their vendor lab, what
