@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import Rows, sum_last
+from app.engine.arrays import Rows, sum_companies, sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import (
     compute,
@@ -336,7 +336,7 @@ def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
     revenue_by_segment = served * d.price
     return Sales(
         offers=offers, choice=choice, volume=volume, capacity=capacity, demand=demand,
-        served=served, share=share, rationed=(installed - share).sum(axis=1),
+        served=served, share=share, rationed=sum_companies(installed - share),
         revenue_by_segment=revenue_by_segment, retail=sum_last(revenue_by_segment),
         tokens=sum_last(served),
     )
