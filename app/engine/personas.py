@@ -328,20 +328,16 @@ def _prices(
     )
     idle = ~state.run_on & (state.demand < 0.5 * can_serve)  # a training lab's spare GPUs train
     last = state.prices / world.reference_price(max(rnd - 1, 1))
-    steered = np.where(
-        short[:, :, None],
-        last * PRICE_STEP_UP,
-        np.where(
-            idle[:, :, None],
-            last * PRICE_STEP_DOWN,
-            last + PRICE_PULL * (target - last),
-        ),
-    )
-    stepped = (short | idle)[:, :, None]  # a step never takes the price out of the band
-    markup = np.where(
-        stepped, np.clip(steered, PRICE_BAND[0] * target, PRICE_BAND[1] * target), steered
-    )
-    markup = np.minimum(_defend(state, t, last, markup, target), last * PRICE_STEP_UP)
+    up = last * PRICE_STEP_UP
+    markup = last + PRICE_PULL * (target - last)
+    stepping = Rows(short | idle)  # a step never takes the price out of the band
+    if stepping.index.size:
+        steps = np.where(stepping.take(short)[:, None], stepping.take(up),
+                         stepping.take(last) * PRICE_STEP_DOWN)
+        aim = stepping.take(target)
+        markup.reshape(-1, markup.shape[2])[stepping.index] = np.clip(
+            steps, PRICE_BAND[0] * aim, PRICE_BAND[1] * aim)
+    markup = np.minimum(_defend(state, t, last, markup, target), up)
     most = _cost_per_m_tokens(world, state, rnd, vendor, selling.most)
     floor = np.maximum(COST_FLOOR_MARKUP * most, _no_margin_squeeze(world, api_price, vendor, rnd))
     return np.maximum(ref[None, None, :] * markup, floor[:, :, None])

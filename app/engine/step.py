@@ -432,7 +432,7 @@ def scorecard(world: World, state: State, totals: Totals, books: Books, stake_va
               rnd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The balanced scorecard: raw metrics (R,C,8), each scaled to [0,1], and the 0-100 score."""
     yardstick = scoring.value_yardstick(state.valuation_start)
-    metrics = np.stack([
+    columns = [
         scoring.profit(totals.net_income, yardstick),
         scoring.revenue_growth(totals.revenue_recent, state.revenue_start),
         scoring.share_gained(scoring.share(world, totals.retail, totals.tokens),
@@ -443,6 +443,6 @@ def scorecard(world: World, state: State, totals: Totals, books: Books, stake_va
         capability,
         scoring.solvency(books.cash - books.debt, totals.revenue - totals.net_income, rnd,
                          totals.rescues),
-    ], axis=-1)
-    scaled, score = scoring.scorecard(world, metrics)
-    return metrics, scaled, score
+    ]
+    scaled, score = scoring.scorecard(world, columns)
+    return np.stack(columns, axis=-1), scaled, score

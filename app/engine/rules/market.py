@@ -199,11 +199,12 @@ def staying(
     churn = world.seg_churn
     sens = world.seg_price_sens
     market_move = world.price_index(choice.round) / world.price_index(max(choice.round - 1, 1))
-    gained = (choice.offers.capability - previous_capability)[:, :, None] * capability_utility(
-        world
-    )
+    gained = choice.offers.capability - previous_capability  # capability points (R,C)
     rise = choice.offers.price / np.maximum(previous_price, 1e-9) / market_move
-    worse = np.maximum(rise * np.exp(-gained / sens), 1.0)
+    worse = np.empty_like(rise)
+    for s, utility in enumerate(capability_utility(world)):  # segment by segment: (R,C) arrays
+        np.multiply(rise[:, :, s], np.exp(-(gained * utility) / sens[s]), out=worse[:, :, s])
+    np.maximum(worse, 1.0, out=worse)
     leave = np.maximum(sens * np.minimum(churn / LOCK_IN_REFERENCE_CHURN, 1.0), MIN_LEAVING)
     kept = (1.0 - churn) * power(worse, -leave) * previous * choice.eligible
     outside_kept = (1.0 - churn) * (1.0 - sum_companies(previous) - rationed)
