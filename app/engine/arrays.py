@@ -21,9 +21,15 @@ def sum_last(a: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     n = a.shape[-1]
     if n == 0:
         return np.zeros(a.shape[:-1])
-    out = a[..., 0] * weights[..., 0] if weights is not None else a[..., 0].copy()
+    if weights is None:
+        out = a[..., 0].copy()
+        for i in range(1, n):
+            out += a[..., i]
+        return out
+    out = a[..., 0] * weights[..., 0]
+    term = np.empty_like(out)  # one buffer for every weighted item
     for i in range(1, n):
-        out += a[..., i] * weights[..., i] if weights is not None else a[..., i]
+        out += np.multiply(a[..., i], weights[..., i], out=term)
     return out
 
 
@@ -77,6 +83,14 @@ def max_last(a: np.ndarray) -> np.ndarray:
     out = a[..., 0].copy()
     for i in range(1, a.shape[-1]):
         np.maximum(out, a[..., i], out=out)
+    return out
+
+
+def min_last(a: np.ndarray) -> np.ndarray:
+    """Minimum over the last axis (a.min(-1)), a slice at a time."""
+    out = a[..., 0].copy()
+    for i in range(1, a.shape[-1]):
+        np.minimum(out, a[..., i], out=out)
     return out
 
 

@@ -120,14 +120,31 @@ _TABLE = np.array(
 _FIELD = {f.name: i for i, f in enumerate(fields(Traits))}
 
 
+_TRAITS_SEEN: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = []
+
+
 def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
     """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites. Every
     array is laid out in full (not broadcast): arithmetic with a broadcast one is several times
-    slower."""
-    full = np.tile(_TABLE[seats].T[:, None, :], (1, state.runs, 1))  # (F,R,C)
+    slower. They are the same every round of a game: the last game's are kept (read-only) for
+    its next rounds, and made anew for other seeds or traits."""
+    table = _TABLE[seats]
+    for seeds, traits, out in _TRAITS_SEEN:
+        if seeds is state.seeds and np.array_equal(traits, table):
+            return out
+    out = _new_trait_arrays(state, table)
+    for v in out.values():
+        v.setflags(write=False)
+    _TRAITS_SEEN[:] = [(state.seeds, table, out)]
+    return out
+
+
+def _new_trait_arrays(state: State, table: np.ndarray) -> dict[str, np.ndarray]:
+    """(R,C) arrays of the traits `table` (seat, trait), each seat's appetites wobbled."""
+    full = np.tile(table.T[:, None, :], (1, state.runs, 1))  # (F,R,C)
     out = {f.name: full[i] for i, f in enumerate(fields(Traits))}
     wobble = 1.0 + STYLE_SPREAD * (
-        2.0 * uniform(state.seeds, 0, np.arange(seats.size), Purpose.PERSONA_STYLE) - 1.0
+        2.0 * uniform(state.seeds, 0, np.arange(table.shape[0]), Purpose.PERSONA_STYLE) - 1.0
     )
     for name in ("hiring", "gpu_appetite", "sft_share", "marketing_share"):
         out[name] = out[name] * wobble
@@ -232,21 +249,23 @@ def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) 
         data_buy=data.within_pools(state.data, state.data_pool, planned.data_buy))
     reserve = np.tile(_TABLE[seats, _FIELD["reserve_rounds"]], (state.runs, 1))
     prefers_debt = np.tile(_TABLE[seats, _FIELD["borrow"]] > 0.5, (state.runs, 1))
-    planned = _fundraise(world, state, planned, prefers_debt)
-    return affordable(world, state, planned, reserve, prefers_debt)
+    total = total_spending(world, planned)  # financing does not change what the plan spends
+    planned = _fundraise(world, state, planned, prefers_debt, total)
+    return affordable(world, state, planned, reserve, prefers_debt, total)
 
 
 def _fundraise(world: World, state: State, planned: DecisionArrays,
-               prefers_debt: np.ndarray) -> DecisionArrays:
+               prefers_debt: np.ndarray, total: np.ndarray) -> DecisionArrays:
     """A company burning cash raises before it runs short, as labs raise a round every year or so:
     once its cash covers fewer than RAISE_BELOW_RUNWAY quarters of its operating burn (and this
     quarter's GPU orders), it raises (or, if it prefers debt, borrows) enough for RAISE_TO_RUNWAY
     quarters, within what investors and lenders allow. The burn counts the staff it has, not the
     staff it hopes to hire; GPU orders count once, as they are paid once (counting them every
-    quarter would make a lab that spends a share of its cash raise without end)."""
+    quarter would make a lab that spends a share of its cash raise without end). `total` is the
+    plan's `total_spending`."""
     staff_now = talent.staff_cost(world, state.staff, planned.pay, events.no_shocks(state.runs))
     capex = sum_last(planned.buy, world.gpu_price_musd)
-    burn = np.maximum(total_spending(world, planned) - capex + staff_now - state.revenue, 0.0)
+    burn = np.maximum(total - capex + staff_now - state.revenue, 0.0)
     short = (burn > 0) & (state.cash < RAISE_BELOW_RUNWAY * burn + capex)
     want = np.where(short, np.maximum(RAISE_TO_RUNWAY * burn + capex - state.cash, 0.0), 0.0)
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
@@ -309,20 +328,16 @@ def _prices(
     )
     idle = ~state.run_on & (state.demand < 0.5 * can_serve)  # a training lab's spare GPUs train
     last = state.prices / world.reference_price(max(rnd - 1, 1))
-    steered = np.where(
-        short[:, :, None],
-        last * PRICE_STEP_UP,
-        np.where(
-            idle[:, :, None],
-            last * PRICE_STEP_DOWN,
-            last + PRICE_PULL * (target - last),
-        ),
-    )
-    stepped = (short | idle)[:, :, None]  # a step never takes the price out of the band
-    markup = np.where(
-        stepped, np.clip(steered, PRICE_BAND[0] * target, PRICE_BAND[1] * target), steered
-    )
-    markup = np.minimum(_defend(state, t, last, markup, target), last * PRICE_STEP_UP)
+    up = last * PRICE_STEP_UP
+    markup = last + PRICE_PULL * (target - last)
+    stepping = Rows(short | idle)  # a step never takes the price out of the band
+    if stepping.index.size:
+        steps = np.where(stepping.take(short)[:, None], stepping.take(up),
+                         stepping.take(last) * PRICE_STEP_DOWN)
+        aim = stepping.take(target)
+        markup.reshape(-1, markup.shape[2])[stepping.index] = np.clip(
+            steps, PRICE_BAND[0] * aim, PRICE_BAND[1] * aim)
+    markup = np.minimum(_defend(state, t, last, markup, target), up)
     most = _cost_per_m_tokens(world, state, rnd, vendor, selling.most)
     floor = np.maximum(COST_FLOOR_MARKUP * most, _no_margin_squeeze(world, api_price, vendor, rnd))
     return np.maximum(ref[None, None, :] * markup, floor[:, :, None])
@@ -415,7 +430,7 @@ def _lowest_rival(cap: np.ndarray, last: np.ndarray) -> np.ndarray:
     for j in range(cap.shape[1]):
         rival = cap_t[j] >= least  # (me, R): j is comparable to me
         rival[j] = False
-        np.minimum(lowest, np.where(rival[:, None, :], by_run[j], np.inf), out=lowest)
+        np.minimum(lowest, by_run[j], out=lowest, where=rival[:, None, :])
     return np.ascontiguousarray(lowest.transpose(2, 0, 1))
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import Rows, sum_last
+from app.engine.arrays import Rows, sum_companies, sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import (
     compute,
@@ -336,7 +336,7 @@ def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
     revenue_by_segment = served * d.price
     return Sales(
         offers=offers, choice=choice, volume=volume, capacity=capacity, demand=demand,
-        served=served, share=share, rationed=(installed - share).sum(axis=1),
+        served=served, share=share, rationed=sum_companies(installed - share),
         revenue_by_segment=revenue_by_segment, retail=sum_last(revenue_by_segment),
         tokens=sum_last(served),
     )
@@ -432,7 +432,7 @@ def scorecard(world: World, state: State, totals: Totals, books: Books, stake_va
               rnd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The balanced scorecard: raw metrics (R,C,8), each scaled to [0,1], and the 0-100 score."""
     yardstick = scoring.value_yardstick(state.valuation_start)
-    metrics = np.stack([
+    columns = [
         scoring.profit(totals.net_income, yardstick),
         scoring.revenue_growth(totals.revenue_recent, state.revenue_start),
         scoring.share_gained(scoring.share(world, totals.retail, totals.tokens),
@@ -443,6 +443,6 @@ def scorecard(world: World, state: State, totals: Totals, books: Books, stake_va
         capability,
         scoring.solvency(books.cash - books.debt, totals.revenue - totals.net_income, rnd,
                          totals.rescues),
-    ], axis=-1)
-    scaled, score = scoring.scorecard(world, metrics)
-    return metrics, scaled, score
+    ]
+    scaled, score = scoring.scorecard(world, columns)
+    return np.stack(columns, axis=-1), scaled, score

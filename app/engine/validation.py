@@ -93,10 +93,11 @@ def affordable(
     d: DecisionArrays,
     reserve_rounds: np.ndarray,
     prefers_debt: np.ndarray,
+    total: np.ndarray | None = None,
 ) -> DecisionArrays:
     """Fit a persona's plan to its means: finance the gap if it can, else scale discretionary
-    spending down."""
-    total = total_spending(world, d)
+    spending down (`total`: the plan's `total_spending`, when already worked out)."""
+    total = total_spending(world, d) if total is None else total
     reserve = reserve_rounds * np.maximum(running_costs(world, state, d) - 0.5 * state.revenue, 0.0)
     gap = np.maximum(total + reserve - state.cash, 0.0)
     room_debt = finance.debt_room(world, state.revenue, state.ppe, state.debt)
@@ -126,6 +127,8 @@ def _spend_within(d: DecisionArrays, total: np.ndarray, room: np.ndarray) -> Dec
 
     def scaled(a: np.ndarray) -> np.ndarray:
         """a (R,C,n) * scale[:, :, None], multiplied only on the rows scaled down."""
+        if not cut.index.size:
+            return a  # decisions are never changed in place
         out = np.ascontiguousarray(a * 1.0)
         out.reshape(-1, a.shape[2])[cut.index] = cut.take(a) * by
         return out

@@ -30,8 +30,9 @@ def gpu_allowed(world: World, rnd: int, export_ban: np.ndarray) -> np.ndarray:
     barred to companies of region cn at all times (US controls since 2022); while new controls are
     in force (`export_ban`, R) every GPU is (as the H800 was in October 2023)."""
     launched = world.gpu_from_round <= rnd
-    barred = world.gpu_controlled[None, None, :] | export_ban[:, None, None]
-    return launched[None, None, :] & ~(world.is_cn[None, :, None] & barred)
+    barred = world.gpu_controlled[None, None, :] | np.array([False, True])[:, None, None]
+    by_ban = launched[None, None, :] & ~(world.is_cn[None, :, None] & barred)  # (no ban/ban,C,G)
+    return np.take(by_ban, np.asarray(export_ban, dtype=np.intp), axis=0)  # each run's case
 
 
 def clear_gpu_market(

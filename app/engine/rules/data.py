@@ -20,7 +20,9 @@ def room(held: np.ndarray, pool: np.ndarray) -> np.ndarray:
     does not already hold (the open web, or the synthetic tokens its models can make before they
     stop adding anything new). Licensed deals are exclusive: the pool is what rivals have left.
     """
-    out = pool[:, None, :PROPRIETARY] - held[:, :, :PROPRIETARY]
+    out = np.empty((*held.shape[:2], PROPRIETARY))
+    for kind in (SCRAPED, SYNTHETIC):  # kind by kind: faster than over the short last axis
+        np.subtract(pool[:, kind, None], held[:, :, kind], out=out[:, :, kind])
     out[:, :, LICENSED] = pool[:, None, LICENSED]
     return np.maximum(out, 0.0, out=out)
 

@@ -93,7 +93,7 @@ def _conditions(world: World, started: np.ndarray, active: np.ndarray) -> Condit
 def export_ban_ahead(world: World, events_left: np.ndarray) -> np.ndarray:
     """(R,) whether new export controls are still in force next round: what orders placed now
     are checked against (an event with one quarter left ends before they arrive)."""
-    ban = world.event_kind == EVENT_KINDS.index("gpu_export_controls")
-    if not ban.any():
-        return np.zeros(events_left.shape[0], bool)
-    return ((events_left > 1) & ban).any(axis=1)
+    ahead = np.zeros(events_left.shape[0], bool)
+    for e in np.flatnonzero(world.event_kind == EVENT_KINDS.index("gpu_export_controls")):
+        ahead |= events_left[:, e] > 1  # event by event: faster than any() over the events axis
+    return ahead

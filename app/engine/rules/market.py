@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.arrays import along, power, sum_last
+from app.engine.arrays import along, min_last, power, sum_companies, sum_last
 from app.engine.world import OPEN_MODEL, OWN_MODEL, World
 from app.scenario.schema import SECONDS_PER_ROUND
 
@@ -199,15 +199,16 @@ def staying(
     churn = world.seg_churn
     sens = world.seg_price_sens
     market_move = world.price_index(choice.round) / world.price_index(max(choice.round - 1, 1))
-    gained = (choice.offers.capability - previous_capability)[:, :, None] * capability_utility(
-        world
-    )
+    gained = choice.offers.capability - previous_capability  # capability points (R,C)
     rise = choice.offers.price / np.maximum(previous_price, 1e-9) / market_move
-    worse = np.maximum(rise * np.exp(-gained / sens), 1.0)
+    worse = np.empty_like(rise)
+    for s, utility in enumerate(capability_utility(world)):  # segment by segment: (R,C) arrays
+        np.multiply(rise[:, :, s], np.exp(-(gained * utility) / sens[s]), out=worse[:, :, s])
+    np.maximum(worse, 1.0, out=worse)
     leave = np.maximum(sens * np.minimum(churn / LOCK_IN_REFERENCE_CHURN, 1.0), MIN_LEAVING)
     kept = (1.0 - churn) * power(worse, -leave) * previous * choice.eligible
-    outside_kept = (1.0 - churn) * (1.0 - previous.sum(axis=1) - rationed)
-    return kept, 1.0 - outside_kept - kept.sum(axis=1)
+    outside_kept = (1.0 - churn) * (1.0 - sum_companies(previous) - rationed)
+    return kept, 1.0 - outside_kept - sum_companies(kept)
 
 
 def installed_share(
@@ -346,7 +347,7 @@ def lawful_offer(world: World, prices: np.ndarray, api_price: np.ndarray, api_fl
     and only then raises retail to the floor."""
     if not world.scenario.market.no_margin_squeeze:
         return prices, api_price
-    fits = prices.min(axis=2) - engineers_per_m_tokens(world, rnd)
+    fits = min_last(prices) - engineers_per_m_tokens(world, rnd)
     fitted = np.maximum(np.minimum(api_price, fits), api_floor)
     api_price = np.where(with_customers(world, base), np.maximum(fitted, 0.0), api_price)
     return lawful_prices(world, prices, api_price, base, rnd), api_price

@@ -53,7 +53,8 @@ class TrainingFleet:
 def training_fleet(world: World, training_gpus: np.ndarray,
                    engineers: np.ndarray) -> TrainingFleet:
     """The run-independent parts of `pace` for a training fleet (R,C,G GPUs, any mix)."""
-    used = np.flatnonzero(training_gpus.reshape(-1, training_gpus.shape[-1]).any(axis=0))
+    used = np.array([g for g in range(training_gpus.shape[-1]) if training_gpus[..., g].any()],
+                    dtype=np.intp)  # type by type: faster than any() over the short last axis
     by_type = np.take(np.moveaxis(training_gpus, -1, 0), used, axis=0)  # (G',R,C)
     tflops = world.gpu_tflops[used]
     peak = by_type * tflops.reshape(-1, *[1] * (by_type.ndim - 1)) * 1e12 * SECONDS_PER_ROUND
