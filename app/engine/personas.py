@@ -120,27 +120,11 @@ _TABLE = np.array(
 _FIELD = {f.name: i for i, f in enumerate(fields(Traits))}
 
 
-_TRAITS_SEEN: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = []
-
-
 def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
     """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites. Every
     array is laid out in full (not broadcast): arithmetic with a broadcast one is several times
-    slower. They are the same every round of a game: the last game's are kept (read-only) for
-    its next rounds, and made anew for other seeds or traits."""
+    slower."""
     table = _TABLE[seats]
-    for seeds, traits, out in _TRAITS_SEEN:
-        if seeds is state.seeds and np.array_equal(traits, table):
-            return out
-    out = _new_trait_arrays(state, table)
-    for v in out.values():
-        v.setflags(write=False)
-    _TRAITS_SEEN[:] = [(state.seeds, table, out)]
-    return out
-
-
-def _new_trait_arrays(state: State, table: np.ndarray) -> dict[str, np.ndarray]:
-    """(R,C) arrays of the traits `table` (seat, trait), each seat's appetites wobbled."""
     full = np.tile(table.T[:, None, :], (1, state.runs, 1))  # (F,R,C)
     out = {f.name: full[i] for i, f in enumerate(fields(Traits))}
     wobble = 1.0 + STYLE_SPREAD * (
