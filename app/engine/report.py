@@ -102,18 +102,21 @@ def round_report(world: World, played: PlayedRound) -> Json:
 
 @dataclass(frozen=True, eq=False)
 class Parts:
-    """Utility by attribute this round and last, computed once per report."""
+    """Utility by attribute this round and last, of each class of buyers (in `Choice.classes`
+    order), computed once per report."""
 
-    now: np.ndarray
-    outside_now: np.ndarray
-    then: np.ndarray
-    outside_then: np.ndarray
+    now: tuple[np.ndarray, ...]
+    outside_now: tuple[np.ndarray, ...]
+    then: tuple[np.ndarray, ...]
+    outside_then: tuple[np.ndarray, ...]
 
     @classmethod
     def of(cls, world: World, played: PlayedRound) -> Parts:
-        now, out_now = played.outcome.choice.parts(world)
-        then, out_then = played.previous_choice.parts(world)
-        return cls(now, out_now, then, out_then)
+        choice, previous = played.outcome.choice, played.previous_choice
+        now = [choice.parts(world, k.frontier) for k in choice.classes]
+        then = [previous.parts(world, k.frontier) for k in previous.classes]
+        return cls(tuple(p for p, _ in now), tuple(o for _, o in now),
+                   tuple(p for p, _ in then), tuple(o for _, o in then))
 
 
 def view_for(report: Json, company: str | None) -> Json:
@@ -494,22 +497,24 @@ def _choice_contributions(
     world: World, then: Choice, now: Choice, parts: Parts, c: int, s: int
 ) -> dict[str, dict[str, float]]:
     """How much each company's (and the outside option's) change in each attribute moved company c's
-    choice probability: first-order logit terms p_c (1[j=c] - p_j) du_j, rescaled to add up to the
-    actual change."""
+    choice probability: first-order logit terms p_c (1[j=c] - p_j) du_j of each class of buyers,
+    weighted by its share of the buyers, rescaled to add up to the actual change."""
     names = [*world.company_names, OUTSIDE]
-    p = np.append(now.probability[0, :, s], now.outside_probability[0, s])
-    p_then = np.append(then.probability[0, :, s], then.outside_probability[0, s])
-    du = np.vstack(
-        [
-            parts.now[0, :, s] - parts.then[0, :, s],
-            parts.outside_now[0, s] - parts.outside_then[0, s],
-        ]
-    )
-    du = np.where(np.isfinite(du), du, 0.0)
-    pm = 0.5 * (p + p_then)
-    coef = pm[c] * ((np.arange(len(names)) == c) - pm)
-    terms = coef[:, None] * du
-    actual = float(p[c] - p_then[c])
+    terms = np.zeros((len(names), len(ATTRIBUTES)))
+    for k, (cls_now, cls_then) in enumerate(zip(now.classes, then.classes, strict=True)):
+        p = np.append(cls_now.probability[0, :, s], cls_now.outside_probability[0, s])
+        p_then = np.append(cls_then.probability[0, :, s], cls_then.outside_probability[0, s])
+        du = np.vstack(
+            [
+                parts.now[k][0, :, s] - parts.then[k][0, :, s],
+                parts.outside_now[k][0, s] - parts.outside_then[k][0, s],
+            ]
+        )
+        du = np.where(np.isfinite(du), du, 0.0)
+        pm = 0.5 * (p + p_then)
+        coef = cls_now.weight * pm[c] * ((np.arange(len(names)) == c) - pm)
+        terms += coef[:, None] * du
+    actual = float(now.probability[0, c, s] - then.probability[0, c, s])
     total = terms.sum()
     scale = actual / total if abs(total) > 1e-12 else 0.0
     terms = terms * scale if abs(total) > 1e-12 else terms * 0.0

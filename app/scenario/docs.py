@@ -116,6 +116,8 @@ From Python, `app.scenario.load_scenario(path)` returns the validated `Scenario`
   open-weight outside option (`market.outside`). Each `w_*` weight is the utility of 10 points
   of that attribute (capability, domain skill, safety, freshness, brand, ecosystem);
   `price_sensitivity` multiplies log price. Offers below a segment's `min_safety` are excluded.
+  `market.frontier_buyers` may set a share of every segment's buyers apart that weighs
+  capability more and price less (a latent class: the choice is the two logits' mixture).
 - **Companies** of kind `lab` train their own models (they need `model`) and may sell API
   access. Companies of kind `product` build on `base_model`: `open` (open weights, served on
   their own or rented GPUs) or the `name` of a lab in the same scenario, paying that lab's

@@ -447,6 +447,24 @@ class OutsideOption(Strict):
                     "~$1.25 (Together AI list prices, 2024-25).")
 
 
+class FrontierBuyers(Strict):
+    """Buyers who pay for the best model: a latent class of each segment's buyers (Kamakura and
+    Russell 1989; the random-coefficient logit of Berry, Levinsohn and Pakes 1995 in its simplest
+    form). GPT-4o listed at about 17x GPT-4o mini for seven MMLU points (OpenAI, 2024) and still
+    sold: some buyers weigh capability far above the rest and price below them."""
+
+    share: float = Field(
+        0.0, ge=0, le=1,
+        description="Share of every segment's buyers in the class (0: every buyer weighs "
+                    "attributes as the segment says).")
+    capability_weight: float = Field(
+        1.0, ge=1, le=MAX_COEFFICIENT,
+        description="How much more than the segment's other buyers they weigh capability.")
+    price_sensitivity: float = Field(
+        1.0, gt=0, le=1,
+        description="Their price sensitivity as a share of the segment's.")
+
+
 class Market(Strict):
     segments: list[Segment] = Field(
         min_length=1, max_length=MAX_SEGMENTS,
@@ -454,6 +472,9 @@ class Market(Strict):
     outside: OutsideOption = Field(
         default_factory=OutsideOption,
         description="The open-weight outside option.")
+    frontier_buyers: FrontierBuyers = Field(
+        default_factory=FrontierBuyers,
+        description="Buyers who pay for the best model (a latent class of every segment).")
     attribute_scale: float = Field(
         0.6, gt=0, le=MAX_COEFFICIENT,
         description="How sharply buyers tell offers apart: utility per 10 points of an attribute "

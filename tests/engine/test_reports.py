@@ -34,9 +34,15 @@ def exact_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report, "DIGITS", 12)
 
 
-def _team_game(scenario_id: str = "frontier-race", team: str | None = None, rounds: int = ROUNDS) -> tuple[World, list[PlayedRound]]:
-    """A game with one team seat submitting a plain decision (a lab also starts a big run in round 1), personas elsewhere."""
+def _team_game(scenario_id: str = "frontier-race", team: str | None = None, rounds: int = ROUNDS,
+               frontier_buyers: bool = False) -> tuple[World, list[PlayedRound]]:
+    """A game with one team seat submitting a plain decision (a lab also starts a big run in round 1), personas elsewhere;
+    with `frontier_buyers`, a third of every segment's buyers pays for the best model (market.frontier_buyers)."""
     sc, w = scenario(scenario_id), world(scenario_id)
+    if frontier_buyers:
+        f = sc.market.frontier_buyers.model_copy(update={"share": 0.3, "capability_weight": 1.6, "price_sensitivity": 0.7})
+        sc = sc.model_copy(update={"market": sc.market.model_copy(update={"frontier_buyers": f})})
+        w = World(sc)
     team = team or (TEAM if TEAM in w.company_names else w.company_names[0])
     c = w.company_names.index(team)
     plain = simple_decision(w, c)
@@ -45,8 +51,8 @@ def _team_game(scenario_id: str = "frontier-race", team: str | None = None, roun
     return w, replay(GameRecord(sc, SEED, seats_for(sc, {team}), inputs), w)
 
 
-def _all_company_pages(scenario_id: str) -> list[tuple[World, PlayedRound, dict, str]]:
-    w, played = _team_game(scenario_id)
+def _all_company_pages(scenario_id: str, frontier_buyers: bool = False) -> list[tuple[World, PlayedRound, dict, str]]:
+    w, played = _team_game(scenario_id, frontier_buyers=frontier_buyers)
     return [(w, p, report.round_report(w, p)["companies"][n]["private"], n) for p in played for n in w.company_names]
 
 
@@ -112,23 +118,32 @@ def test_every_segments_share_drivers_add_up_to_its_change(scenario_id: str, exa
             assert set(d["by_attribute"]) == set(ATTRIBUTES)
 
 
-def test_share_drivers_add_up_to_the_change_within_rounding_as_reported() -> None:
-    for _, p, private, name in _all_company_pages("frontier-race"):
+@pytest.mark.parametrize("frontier_buyers", [False, True], ids=["one-class", "frontier-buyers"])
+def test_share_drivers_add_up_to_the_change_within_rounding_as_reported(frontier_buyers: bool) -> None:
+    for _, p, private, name in _all_company_pages("frontier-race", frontier_buyers):
         for d in private["drivers"]:
             parts = sum(d["by_attribute"].values()) + d["installed_base"] + d["capacity"] + d["barred_by_safety_minimum"]
             assert abs(parts - d["change"]) <= 12 * ROUNDING, f"round {p.outcome.round}, {name}, {d['segment']}"
 
 
+@pytest.mark.parametrize("frontier_buyers", [False, True], ids=["one-class", "frontier-buyers"])
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
-def test_the_utility_parts_the_drivers_explain_are_the_utilities_buyers_chose_by(scenario_id: str) -> None:
-    """Reports split utilities by attribute apart from the choice itself: both must tell the same story."""
-    w, played = _team_game(scenario_id)
+def test_the_utility_parts_the_drivers_explain_are_the_utilities_buyers_chose_by(scenario_id: str,
+                                                                                   frontier_buyers: bool) -> None:
+    """Reports split utilities by attribute apart from the choice itself: both must tell the same story, for each
+    class of buyers and for all of them together."""
+    w, played = _team_game(scenario_id, frontier_buyers=frontier_buyers)
     for p in played:
         choice = p.outcome.choice
-        parts, outside_parts = choice.parts(w)
-        u, u_out = parts.sum(-1), outside_parts.sum(-1)
-        expected = np.where(choice.eligible, np.exp(u - u_out[:, None, :]), 0.0) * choice.outside_probability[:, None, :]
-        assert np.allclose(choice.probability, expected, rtol=1e-9, atol=1e-15), f"round {p.outcome.round}"
+        mixed = np.zeros_like(choice.probability)
+        for k in choice.classes:  # each class of buyers by its own utilities, then all together by their shares
+            parts, outside_parts = choice.parts(w, k.frontier)
+            u, u_out = parts.sum(-1), outside_parts.sum(-1)
+            expected = np.where(choice.eligible, np.exp(u - u_out[:, None, :]), 0.0) * k.outside_probability[:, None, :]
+            assert np.allclose(k.probability, expected, rtol=1e-9, atol=1e-15), f"round {p.outcome.round}"
+            mixed += k.weight * k.probability
+        assert np.allclose(choice.probability, mixed, rtol=1e-12, atol=1e-15)
+        assert sum(k.weight for k in choice.classes) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)

@@ -166,3 +166,42 @@ def test_open_weights_close_in_on_the_best_lab_model_but_stay_a_year_behind_it(s
     assert now[1] == pytest.approx(80.0) and now[2] == pytest.approx(70.0)  # at or past the gap: holds
     jumped = market.open_weight_frontier(w, previous, np.full(3, 30.0), best)
     assert jumped[0] == pytest.approx(85.0 - lag)  # a release jumps no further than the gap
+
+
+def _with_frontier_buyers(sc, share: float, capability_weight: float, price_sensitivity: float):  # noqa: ANN001, ANN202
+    f = {"share": share, "capability_weight": capability_weight, "price_sensitivity": price_sensitivity}
+    frontier = sc.market.frontier_buyers.model_copy(update=f)
+    return sc.model_copy(update={"market": sc.market.model_copy(update={"frontier_buyers": frontier})})
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_buyers_who_pay_for_the_best_model_move_share_to_it_at_a_premium_price(scenario_id: str) -> None:
+    """market.frontier_buyers: a class of buyers that weighs capability more and price less gives the most capable
+    offer more of the buyers at the same prices, and keeps more of them when it charges a premium; the choice is the
+    mixture of the classes by their shares, and a class of no buyers changes nothing."""
+    sc = find_scenario(scenario_id)
+    state = initial_state(World(sc), run_seeds(3, 4))
+    capability = state.model_cap.copy()
+    best = int(np.argmax(capability[0]))
+    capability[:, best] += 10.0  # a clear leader
+    premium = state.prices.copy()
+    premium[:, best] *= 2.0
+
+    def choose(scen, price):  # noqa: ANN001, ANN202
+        return market.choose(World(scen), _offers(state, price, capability), state.open_capability, 2, np.zeros(1))
+
+    plain, none = choose(sc, state.prices), choose(_with_frontier_buyers(sc, 0.0, 3.0, 0.5), state.prices)
+    assert np.array_equal(plain.probability, none.probability) and len(none.classes) == 1
+    frontier = _with_frontier_buyers(sc, 0.3, 1.6, 0.7)
+    mixed = choose(frontier, state.prices)
+    rest, payers = mixed.classes
+    assert not rest.frontier and payers.frontier and rest.weight == pytest.approx(0.7)
+    assert np.allclose(mixed.probability, 0.7 * rest.probability + 0.3 * payers.probability)
+    assert np.allclose(rest.probability, plain.probability)
+    sells = mixed.eligible[:, best]  # segments whose safety minimum the leader meets
+    assert sells.any()
+    assert (payers.probability[:, best] > rest.probability[:, best])[sells].all()
+    assert (mixed.probability[:, best] > plain.probability[:, best])[sells].all()
+    kept_plain = choose(sc, premium).probability[:, best][sells] / plain.probability[:, best][sells]
+    kept_mixed = choose(frontier, premium).probability[:, best][sells] / mixed.probability[:, best][sells]
+    assert (kept_mixed > kept_plain).all()  # the premium costs the leader fewer buyers

@@ -33,18 +33,29 @@ class Offers:
 
 
 @dataclass(frozen=True, eq=False)
+class ClassChoice:
+    """How one class of buyers chooses: its share of every segment's buyers and its logit."""
+
+    weight: float
+    frontier: bool  # the buyers who pay for the best model (`market.frontier_buyers`)
+    probability: np.ndarray  # (R,C,S)
+    outside_probability: np.ndarray  # (R,S)
+
+
+@dataclass(frozen=True, eq=False)
 class Choice:
     offers: Offers
     open_capability: np.ndarray  # (R,)
     round: int
     eligible: np.ndarray  # (R,C,S)
-    probability: np.ndarray  # (R,C,S) share of buyers choosing now
+    probability: np.ndarray  # (R,C,S) share of buyers choosing now, every class together
     outside_probability: np.ndarray  # (R,S)
+    classes: tuple[ClassChoice, ...]
 
-    def parts(self, world: World) -> tuple[np.ndarray, np.ndarray]:
-        """Each attribute's part of every utility: (R,C,S,A) for offers, (R,S,A) for the outside
-        option."""
-        return utility_parts(world, self.offers, self.open_capability, self.round)
+    def parts(self, world: World, frontier: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Each attribute's part of every utility of a class of buyers: (R,C,S,A) for offers,
+        (R,S,A) for the outside option."""
+        return utility_parts(world, self.offers, self.open_capability, self.round, frontier)
 
 
 def base_of(base: np.ndarray, values: np.ndarray, open_value: np.ndarray) -> np.ndarray:
@@ -77,10 +88,10 @@ def outside_attributes(world: World, open_cap: np.ndarray, rnd: int) -> np.ndarr
 
 
 def utility_parts(
-    world: World, offers: Offers, open_cap: np.ndarray, rnd: int
+    world: World, offers: Offers, open_cap: np.ndarray, rnd: int, frontier: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each attribute's part of every utility, for explaining a result (the same sums `choose`
-    makes)."""
+    """Each attribute's part of every utility of a class of buyers (the frontier buyers' if
+    `frontier`), for explaining a result (the same sums `choose` makes)."""
     w, k, ref = (
         world.seg_weights,
         world.scenario.market.attribute_scale / 10.0,
@@ -99,14 +110,25 @@ def utility_parts(
         ],
         axis=-1,
     )
-    price_part = -world.seg_price_sens * np.log(np.maximum(offers.price, 1e-6) / ref)
+    cap_times, sens = _class_terms(world, frontier)
+    w = w.copy()
+    w[:, 0] *= cap_times
+    price_part = -sens * np.log(np.maximum(offers.price, 1e-6) / ref)
     parts = np.concatenate([attrs * w * k, price_part[..., None]], axis=-1)
     out_attrs = outside_attributes(world, open_cap, rnd)
-    out_price = -world.seg_price_sens * np.log(world.scenario.market.outside.price_factor)
+    out_price = -sens * np.log(world.scenario.market.outside.price_factor)
     outside_parts = np.concatenate(
         [out_attrs * w * k, np.broadcast_to(out_price, (R, S))[..., None]], axis=-1
     )
     return parts, outside_parts
+
+
+def _class_terms(world: World, frontier: bool) -> tuple[float, np.ndarray]:
+    """A class's multiple of the segments' capability weights, and its price sensitivity (S,)."""
+    if not frontier:
+        return 1.0, world.seg_price_sens
+    f = world.scenario.market.frontier_buyers
+    return f.capability_weight, world.seg_price_sens * f.price_sensitivity
 
 
 def open_weight_frontier(world: World, previous: np.ndarray, jump: np.ndarray,
@@ -127,7 +149,9 @@ def safety_floor(world: World, min_safety_add: np.ndarray) -> np.ndarray:
 def choose(
     world: World, offers: Offers, open_cap: np.ndarray, rnd: int, min_safety_add: np.ndarray
 ) -> Choice:
-    """Logit choice probabilities over every offer and the outside option, per segment.
+    """Logit choice probabilities over every offer and the outside option, per segment, for each
+    class of buyers and all together (`market.frontier_buyers`: a share of every segment's buyers
+    weighs capability more and price less; the rest weigh attributes as the segment says).
 
     The offers' utilities are worked out segment by segment with runs along the fast axis
     ((S,C,R) arrays, `_flip`): the same sums, in the same order, as over (R,C,S) arrays, without
@@ -160,13 +184,37 @@ def choose(
     eligible = safety >= np.ascontiguousarray(floor.T)[:, None, :]  # (S,C,R)
     # buyers can always stay with open weights, in-house tools or no AI
     u = np.where(eligible, u, -np.inf)
+    f = world.scenario.market.frontier_buyers
+    if f.share <= 0.0:
+        e, e_out = _logit(u, u_out)
+        one = ClassChoice(1.0, False, _flip(e), e_out)
+        return Choice(offers, open_cap, rnd, _flip(eligible), one.probability, e_out, (one,))
+    # the frontier buyers: capability weighs (capability_weight - 1) more, price
+    # (1 - price_sensitivity) less, for the offers and the outside option alike
+    more_cap, less_price = (f.capability_weight - 1.0) * ws[0], 1.0 - f.price_sensitivity
+    u_f = u + more_cap * np.ascontiguousarray(offers.capability.T)
+    u_f += less_price * world.seg_price_sens[:, None, None] * np.log(price)
+    u_out_f = u_out + (f.capability_weight - 1.0) * open_cap[:, None] * w[:, 0] + less_price * (
+        world.seg_price_sens * np.log(o.price_factor))
+    e_f, out_f = _logit(u_f, u_out_f)
+    e, e_out = _logit(u, u_out)
+    rest = ClassChoice(1.0 - f.share, False, _flip(e), e_out)
+    best = ClassChoice(f.share, True, _flip(e_f), out_f)
+    return Choice(offers, open_cap, rnd, _flip(eligible),
+                  rest.weight * rest.probability + best.weight * best.probability,
+                  rest.weight * e_out + best.weight * out_f, (rest, best))
+
+
+def _logit(u: np.ndarray, u_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Choice probabilities (S,C,R) of the offers' utilities `u` (S,C,R, -inf where barred; used
+    as scratch) and the outside option's (R,S)."""
     runs = u.shape[2]
     top = np.maximum(along(np.maximum, u, 1, runs).T, u_out)  # the best offer of a segment (R,S)
     u -= np.ascontiguousarray(top.T)[:, None, :]
     e, e_out = np.exp(u, out=u), np.exp(u_out - top)
     total = along(np.add, e, 1, runs).T + e_out  # (R,S)
     e /= np.ascontiguousarray(total.T)[:, None, :]
-    return Choice(offers, open_cap, rnd, _flip(eligible), _flip(e), e_out / total)
+    return e, e_out / total
 
 
 def _flip(a: np.ndarray) -> np.ndarray:
