@@ -292,7 +292,7 @@ def _prices(
     demand as too inelastic, price too high and hand an undercutter its market. A lab's cost
     counts the wholesale margin its retail buyers would have earned it through product companies
     (`_forgone_wholesale`), and it never squeezes those companies' margin
-    (`_no_margin_squeeze`)."""
+    (`market.squeeze_floor`)."""
     cost = _cost_per_m_tokens(world, state, rnd, vendor, selling.expected)
     forgone = _forgone_wholesale(world, state, rnd, api_price, vendor, selling)
     ref = world.reference_price(rnd)
@@ -323,7 +323,10 @@ def _prices(
             steps, PRICE_BAND[0] * aim, PRICE_BAND[1] * aim)
     markup = np.minimum(_defend(state, t, last, markup, target), up)
     most = _cost_per_m_tokens(world, state, rnd, vendor, selling.most)
-    floor = np.maximum(COST_FLOOR_MARKUP * most, _no_margin_squeeze(world, api_price, vendor, rnd))
+    # never below the competition-law floor for the product companies it expects on its model,
+    # whether or not the scenario enforces it (a persona does not squeeze its customers)
+    lawful = market.squeeze_floor(world, api_price, vendor, rnd)
+    floor = np.maximum(COST_FLOOR_MARKUP * most, lawful)
     return np.maximum(ref[None, None, :] * markup, floor[:, :, None])
 
 
@@ -348,14 +351,6 @@ def _forgone_wholesale(world: World, state: State, rnd: int, api_price: np.ndarr
                                           rnd)
     margin = np.maximum(api_price - cost, 0.0) * world.is_lab[None, :]
     return margin[:, :, None] * diversion
-
-
-def _no_margin_squeeze(world: World, api_price: np.ndarray, vendor: np.ndarray,
-                       rnd: int) -> np.ndarray:
-    """The least a lab asks retail ($ per M tokens, R,C): the competition-law floor
-    (`market.squeeze_floor`) for the product companies it expects on its model this quarter,
-    whether or not the scenario enforces it (a persona does not squeeze its customers)."""
-    return market.squeeze_floor(world, api_price, vendor, rnd)
 
 
 def _channels(world: World) -> list[tuple[int, int]]:

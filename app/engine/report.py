@@ -607,15 +607,15 @@ def retail_floor(world: World, state: State, c: int, run: int = 0) -> Json | Non
     """The least lab `c` may ask retail as the next round opens, under `market.no_margin_squeeze`
     (customers: the product companies on its model last quarter; per_m_tokens at the wholesale
     price in force; engineers_per_m_tokens), or None where no floor holds it."""
+    if not market.squeeze_applies(world):
+        return None
     rnd = state.round + 1
     base, api = state.base[run:run + 1], state.api_price[run:run + 1]
-    lawful = market.lawful_prices(world, np.zeros((1, world.n_companies, 1)), api, base, rnd)
-    floor = float(lawful[0, c, 0])
+    floor = float(market.squeeze_floor(world, api, base, rnd)[0, c])
     if floor <= 0.0:
         return None
     return {
-        "customers": [world.company_names[p] for p in np.flatnonzero(~world.is_lab)
-                      if base[0, p] == c],
+        "customers": market.customers(world, base[0], c),
         "per_m_tokens": floor,
         "engineers_per_m_tokens": market.engineers_per_m_tokens(world, rnd),
     }

@@ -392,8 +392,7 @@ def _margin_squeeze(world: World, state: State, d: DecisionArrays, c: int) -> li
     lawful = market.lawful_prices(world, d.price[:1], d.api_price[:1], state.base[:1], rnd)[0, c]
     if (prices[0] >= lawful - 1e-9).all():
         return []
-    customers = [world.company_names[p] for p in np.flatnonzero(~world.is_lab)
-                 if state.base[0, p] == c]
+    customers = market.customers(world, state.base[0], c)
     wholesale = min(float(d.api_price[0, c]), market.api_price_limit(world, rnd))
     engineers = market.engineers_per_m_tokens(world, rnd)
     return [

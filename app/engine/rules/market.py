@@ -354,6 +354,18 @@ def engineers_per_m_tokens(world: World, rnd: int) -> float:
     return world.scenario.talent.engineers.salary_usd / 4.0 / m_tokens_per_engineer
 
 
+def customers(world: World, base: np.ndarray, lab: int) -> list[str]:
+    """The product companies on `lab`'s model, by name, from one run's base models `base` (C,)."""
+    return [world.company_names[p] for p in np.flatnonzero(~world.is_lab) if base[p] == lab]
+
+
+def squeeze_applies(world: World) -> bool:
+    """Whether competition law against a margin squeeze can bind in this world: the scenario
+    forbids it (`market.no_margin_squeeze`) and labs sell to product companies."""
+    return (world.scenario.market.no_margin_squeeze and bool(world.is_lab.any())
+            and not bool(world.is_lab.all()))
+
+
 def with_customers(world: World, base: np.ndarray) -> np.ndarray:
     """Which labs have a product company on their model (R,C bool), from the companies' base
     models `base` (R,C)."""
@@ -382,7 +394,7 @@ def lawful_prices(world: World, prices: np.ndarray, api_price: np.ndarray, base:
     """Retail prices (R,C,S) as charged: where the scenario forbids a margin squeeze
     (`market.no_margin_squeeze`), never below `squeeze_floor` for last quarter's customers
     (`base`)."""
-    if not world.scenario.market.no_margin_squeeze or not world.is_lab.any() or world.is_lab.all():
+    if not squeeze_applies(world):
         return prices
     return np.maximum(prices, squeeze_floor(world, api_price, base, rnd)[:, :, None])
 
@@ -393,7 +405,7 @@ def lawful_offer(world: World, prices: np.ndarray, api_price: np.ndarray, api_fl
     (`lawful_prices`) for its customers `base` (R,C): where the floor would hold its retail price
     above what it wants, it lowers its wholesale price to fit, no lower than `api_floor` (R,C),
     and only then raises retail to the floor."""
-    if not world.scenario.market.no_margin_squeeze:
+    if not squeeze_applies(world):
         return prices, api_price
     fits = min_last(prices) - engineers_per_m_tokens(world, rnd)
     fitted = np.maximum(np.minimum(api_price, fits), api_floor)
