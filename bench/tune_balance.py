@@ -1,13 +1,17 @@
 """Fit the personas' traits and the companies' starting cash for balance: a coordinate search, as docs/model.md
 ("Rivals and balance") says the shipped figures were fitted.
 
-Run:  .venv/bin/python bench/tune_balance.py [--games N] [--sweeps K] [--out best.json]
+Run:  .venv/bin/python bench/tune_balance.py [--games N] [--sweeps K] [--exploits] [--out best.json]
 
 The objective, over every shipped scenario with its own seating (N seeded games each, seed 2024):
   2 x (the largest persona win rate above 40%)  +  every seat's shortfall below a 7% win rate,
 summed over scenarios. Each step tries one trait of one persona (a step up and a step down within the bounds below),
 one company's starting cash (x1.5 or /1.5, later x1.2) or its starting brand (+-10 points, later +-5), and keeps it
-when the objective falls. A seat that wins too rarely also adds a small term for how far its mean score trails the
+when the objective falls. With `--exploits` the objective also counts the exploit library (bench/exploits.py): a
+balance bought by handicapping a persona (a markup too high, GPUs bought whatever they earn) leaves a one-line rule
+that beats it from its seat, so every (scenario, strategy, seat) that fails or comes close adds twice its win rate
+above 55% (single levers) or above the seat's persona's (degenerate strategies); the whole library is rescanned after
+every sweep. A seat that wins too rarely also adds a small term for how far its mean score trails the
 best seat's, so that a step bringing it closer counts before it starts winning. A trait change is
 refused if it breaks a persona's signature: the scale maximalist buys GPUs at least twice as fast as anyone and plans runs at least
 2x as long, the fast follower puts the most into SFT, the
@@ -35,6 +39,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from app.engine import batch, personas  # noqa: E402
+from app.engine.rng import run_seeds  # noqa: E402
 from app.scenario import Scenario, list_scenarios  # noqa: E402
 from app.scenario.plausible import (  # noqa: E402
     AUTHORED_STARTS,
@@ -133,6 +138,80 @@ def objective(base: list[Scenario], cash: Cash, games: int, brand: Cash | None =
     return total, seats_won
 
 
+# --exploits: the fit also keeps the personas hard to beat with a one-line rule (bench/exploits.py). A watched
+# (scenario, strategy, seat) adds EXPLOIT_WEIGHT x its win rate above WATCH_SEAT_WIN (single levers: a margin
+# under the issue's 60%) or above the seat's own persona's (degenerate strategies); every sweep rescans the whole
+# library and watches what fails or comes within WATCH_MARGIN of failing.
+EXPLOIT_WEIGHT = 2.0
+WATCH_SEAT_WIN = 0.55
+WATCH_MARGIN = 0.05
+
+
+_PREPARED: dict[tuple[str, str, int], Any] = {}  # parsed exploit studies, by (scenario, strategy, games)
+
+
+class Watch:
+    """One strategy played from one seat, ready to replay on a scenario with fitted starts."""
+
+    def __init__(self, sid: str, strategy: Any, seat: str, games: int):
+        from app.studies import parse_study
+        import exploits
+
+        self.sid, self.strategy, self.seat = sid, strategy, seat
+        key = (sid, strategy.name, games)
+        if key not in _PREPARED:
+            _PREPARED[key] = parse_study(exploits.study_text(strategy, sid, runs=games))
+        prepared = _PREPARED[key]
+        arm = prepared.arm_names.index(seat)
+        self.config = next(c for c in prepared.configs if c.arm == arm)
+        self.company = [c.name for c in prepared.scenario.companies].index(seat)
+        self.games = games
+
+    def win(self, sc: Scenario) -> float:
+        from app.studies.play import played_rounds
+
+        last = None
+        for r in played_rounds(replace(self.config, scenario=sc), run_seeds(2024, self.games, 0)):
+            last = r.outcome
+        return float((last.score.argmax(axis=1) == self.company).mean())
+
+    def excess(self, sc: Scenario, persona_win: float) -> float:
+        bar = persona_win if self.strategy.kind == "degenerate" else WATCH_SEAT_WIN
+        return max(0.0, self.win(sc) - bar)
+
+    def __repr__(self) -> str:
+        return f"{self.sid}/{self.strategy.name}@{self.seat}"
+
+
+def scan(base: list[Scenario], cash: Cash, brand: Cash, games: int,
+         persona_rates: dict[str, list[float]]) -> list[Watch]:
+    """Every (scenario, strategy, seat) of the exploit library that fails or nearly fails today."""
+    import exploits
+
+    out = []
+    for sc in with_cash(base, cash, brand):
+        for strategy in exploits.STRATEGIES:
+            if strategy.kind == "bundle":
+                continue
+            for i, c in enumerate(sc.companies):
+                w = Watch(sc.id, strategy, c.name, games)
+                rate = persona_rates[sc.id][i]
+                bar = rate if strategy.kind == "degenerate" else exploits.MAX_SEAT_WIN - WATCH_MARGIN
+                if w.win(sc) > bar:
+                    out.append(w)
+    return out
+
+
+def exploit_term(base: list[Scenario], cash: Cash, brand: Cash | None, watch: list[Watch],
+                 persona_rates: dict[str, list[float]]) -> float:
+    scenarios = {sc.id: sc for sc in with_cash(base, cash, brand)}
+    total = 0.0
+    for w in watch:
+        rate = persona_rates[w.sid][w.company]
+        total += EXPLOIT_WEIGHT * w.excess(scenarios[w.sid], rate)
+    return total
+
+
 def _tries(kind: str, a: Any, b: Any, tr: Traits, cash: Cash, brand: Cash, coarse: bool) -> tuple[float, list[float]]:
     """The current value of one key and the values one step up and down."""
     if kind == "trait":
@@ -191,6 +270,8 @@ def main() -> None:
     ap.add_argument("--games", type=int, default=160)
     ap.add_argument("--sweeps", type=int, default=5)
     ap.add_argument("--out", default="tune_balance.json")
+    ap.add_argument("--exploits", action="store_true",
+                    help="also keep the exploit library's one-line rules from beating the personas")
     ap.add_argument("--apply", metavar="JSON", help="write a fit's JSON into personas.py and the scenarios, and stop")
     args = ap.parse_args()
     if args.apply:
@@ -202,7 +283,20 @@ def main() -> None:
     cash: Cash = {sid: fit[0] for sid, fit in fits.items()}
     brand: Cash = {sid: fit[1] for sid, fit in fits.items()}
     install(tr)
-    best, seats_won = objective(base, cash, args.games, brand)
+    sys.path.insert(0, str(ROOT / "bench"))
+    watch: list[Watch] = []
+
+    def total(trial_cash: Cash, trial_brand: Cash) -> tuple[float, dict[str, list[float]]]:
+        score, won = objective(base, trial_cash, args.games, trial_brand)
+        if watch:
+            score += exploit_term(base, trial_cash, trial_brand, watch, won)
+        return score, won
+
+    if args.exploits:
+        _, won0 = objective(base, cash, args.games, brand)
+        watch = scan(base, cash, brand, args.games, won0)
+        print(f"watching {watch}", flush=True)
+    best, seats_won = total(cash, brand)
     print(f"start objective={best:.3f} {seats_won}", flush=True)
     keys: list[tuple[str, Any, Any]] = [("trait", p, f) for p in PLAYING for f in BOUNDS]
     keys += [(kind, sc.id, i) for kind in ("cash", "brand") for sc in base for i in range(len(sc.companies))]
@@ -226,7 +320,7 @@ def main() -> None:
                 else:
                     trial_brand[a][b] = value
                 install(trial_tr)
-                score, won = objective(base, trial_cash, args.games, trial_brand)
+                score, won = total(trial_cash, trial_brand)
                 if score < best - 1e-9:
                     tr, cash, brand, best, seats_won, improved = trial_tr, trial_cash, trial_brand, score, won, True
                     print(f"[{time.perf_counter() - t0:6.0f}s] sweep {sweep} {kind} {a}.{b} {cur:.3f}->{value:.3f} "
@@ -234,6 +328,11 @@ def main() -> None:
                     break
             install(tr)
         print(f"sweep {sweep} done objective={best:.3f}", flush=True)
+        if args.exploits:
+            known = {repr(w) for w in watch}
+            watch += [w for w in scan(base, cash, brand, args.games, seats_won) if repr(w) not in known]
+            best, seats_won = total(cash, brand)
+            print(f"watching {watch}; objective={best:.3f}", flush=True)
         if not improved or best == 0:
             break
     Path(args.out).write_text(json.dumps({
