@@ -154,8 +154,9 @@ class Watch:
     """One strategy played from one seat, ready to replay on a scenario with fitted starts."""
 
     def __init__(self, sid: str, strategy: Any, seat: str, games: int):
-        from app.studies import parse_study
         import exploits
+
+        from app.studies import parse_study
 
         self.sid, self.strategy, self.seat = sid, strategy, seat
         key = (sid, strategy.name, games)
