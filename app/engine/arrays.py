@@ -22,8 +22,10 @@ def sum_last(a: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     if n == 0:
         return np.zeros(a.shape[:-1])
     if weights is None:
-        out = a[..., 0].copy()
-        for i in range(1, n):
+        if n == 1:
+            return a[..., 0].copy()
+        out = a[..., 0] + a[..., 1]
+        for i in range(2, n):
             out += a[..., i]
         return out
     out = a[..., 0] * weights[..., 0]
@@ -59,7 +61,9 @@ def total_last(a: np.ndarray) -> np.ndarray:
     (over more it sums pairwise, and so does this)."""
     if a.shape[-1] >= 8:
         return a.sum(-1)
-    return sum_last(a) + 0.0
+    out = sum_last(a)
+    out += 0.0  # as NumPy's sum from zero: -0.0 becomes 0.0
+    return out
 
 
 def mean_last(a: np.ndarray) -> np.ndarray:

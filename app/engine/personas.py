@@ -117,18 +117,26 @@ def persona_index(name: str) -> int:
 _TABLE = np.array(
     [[getattr(TRAITS[p], f.name) for f in fields(Traits)] for p in PERSONAS]
 )  # (persona, trait)
-_FIELD = {f.name: i for i, f in enumerate(fields(Traits))}
+
+
+def _seat_traits(world: World, seats: np.ndarray, runs: int) -> dict[str, np.ndarray]:
+    """(R,C) trait values for each seat's persona, laid out in full (not broadcast: arithmetic with
+    a broadcast array is several times slower) once per batch and read-only."""
+
+    def build() -> dict[str, np.ndarray]:
+        full = np.tile(_TABLE[seats].T[:, None, :], (1, runs, 1))  # (F,R,C)
+        full.setflags(write=False)
+        return {f.name: full[i] for i, f in enumerate(fields(Traits))}
+
+    # keyed by the table too: bench/tune_balance.py rewrites it between games
+    return world.layout(runs).keep(("traits", seats.tobytes(), _TABLE.tobytes()), build)
 
 
 def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
-    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites. Every
-    array is laid out in full (not broadcast): arithmetic with a broadcast one is several times
-    slower."""
-    table = _TABLE[seats]
-    full = np.tile(table.T[:, None, :], (1, state.runs, 1))  # (F,R,C)
-    out = {f.name: full[i] for i, f in enumerate(fields(Traits))}
+    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites."""
+    out = dict(_seat_traits(world, seats, state.runs))
     wobble = 1.0 + STYLE_SPREAD * (
-        2.0 * uniform(state.seeds, 0, np.arange(table.shape[0]), Purpose.PERSONA_STYLE) - 1.0
+        2.0 * uniform(state.seeds, 0, np.arange(seats.size), Purpose.PERSONA_STYLE) - 1.0
     )
     for name in ("hiring", "gpu_appetite", "sft_share", "marketing_share"):
         out[name] = out[name] * wobble
@@ -231,8 +239,8 @@ def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) 
     product company raised $2B it never spent, and the runway won it games.)"""
     planned = planned.replace(
         data_buy=data.within_pools(state.data, state.data_pool, planned.data_buy))
-    reserve = np.tile(_TABLE[seats, _FIELD["reserve_rounds"]], (state.runs, 1))
-    prefers_debt = np.tile(_TABLE[seats, _FIELD["borrow"]] > 0.5, (state.runs, 1))
+    traits = _seat_traits(world, seats, state.runs)
+    reserve, prefers_debt = traits["reserve_rounds"], traits["borrow"] > 0.5
     total = total_spending(world, planned)  # financing does not change what the plan spends
     planned = _fundraise(world, state, planned, prefers_debt, total)
     return affordable(world, state, planned, reserve, prefers_debt, total)

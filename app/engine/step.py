@@ -7,6 +7,7 @@ below is one piece of the economics; the rules themselves live in `app.engine.ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -63,13 +64,23 @@ class Outcome:
     net_income: np.ndarray
     cash_flow: dict[str, np.ndarray]
     rescue: np.ndarray
-    metrics: np.ndarray
-    scaled_metrics: np.ndarray
+    metric_columns: list[np.ndarray]  # the scorecard's raw metrics, each (R,C)
+    scaled_columns: list[np.ndarray]  # each placed on its range in [0,1]
     score: np.ndarray
     effective_capability: np.ndarray
     safety: np.ndarray
     reference_price: np.ndarray
     volume: np.ndarray
+
+    @cached_property
+    def metrics(self) -> np.ndarray:
+        """(R,C,8) the scorecard's raw metrics (stacked when a report or a table asks)."""
+        return np.stack(self.metric_columns, axis=-1)
+
+    @cached_property
+    def scaled_metrics(self) -> np.ndarray:
+        """(R,C,8) each metric placed on its range in [0,1]."""
+        return np.stack(self.scaled_columns, axis=-1)
 
 
 def step(world: World, state: State, d: DecisionArrays,
@@ -142,7 +153,7 @@ def step(world: World, state: State, d: DecisionArrays,
         revenue_by_segment=sales.revenue_by_segment, incidents=inc,
         lines=books.lines, revenue=revenue, operating_income=books.operating_income,
         net_income=books.net_income, cash_flow=books.cash_flow, rescue=books.rescue,
-        metrics=metrics, scaled_metrics=scaled, score=score,
+        metric_columns=metrics, scaled_columns=scaled, score=score,
         effective_capability=sales.offers.capability, safety=tuned.safety,
         reference_price=world.reference_price(rnd), volume=sales.volume,
     )
@@ -429,8 +440,9 @@ def tally(state: State, revenue: np.ndarray, sales: Sales, books: Books,
 
 def scorecard(world: World, state: State, totals: Totals, books: Books, stake_value: np.ndarray,
               brand: np.ndarray, capability: np.ndarray,
-              rnd: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The balanced scorecard: raw metrics (R,C,8), each scaled to [0,1], and the 0-100 score."""
+              rnd: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """The balanced scorecard: the eight raw metrics (R,C), each scaled to [0,1], and the 0-100
+    score."""
     yardstick = scoring.value_yardstick(state.valuation_start)
     columns = [
         scoring.profit(totals.net_income, yardstick),
@@ -445,4 +457,4 @@ def scorecard(world: World, state: State, totals: Totals, books: Books, stake_va
                          totals.rescues),
     ]
     scaled, score = scoring.scorecard(world, columns)
-    return np.stack(columns, axis=-1), scaled, score
+    return columns, scaled, score

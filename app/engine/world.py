@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +31,42 @@ EVENT_KINDS = (
 
 def _arr(values: list[float]) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
+
+
+LAYOUTS_KEPT = 4  # batch sizes a world keeps constants laid out for (a study's chunks, a game's 1)
+KEPT_PER_LAYOUT = 8  # derived constants a layout keeps (a seating's traits: a study tries a few)
+
+
+def _full(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`a` broadcast to `shape` and laid out in full, read-only (shared by every round)."""
+    out = np.array(np.broadcast_to(a, shape), order="C")
+    out.setflags(write=False)
+    return out
+
+
+class Layout:
+    """The world's constants laid out in full for a batch of `runs` runs: (R,C) per company,
+    (R,C,S) per segment. NumPy combines an array with a broadcast constant a few numbers at a time
+    (an (R,C,S) array times an (S,) one is several times slower than times an (R,C,S) one), so the
+    rules read these instead; the numbers are the same. Built once per batch size
+    (`World.layout`); `keep` holds what a module derives once per batch the same way (a seat's
+    persona traits)."""
+
+    def __init__(self, world: World, runs: int):
+        R, C, S = runs, world.n_companies, world.n_segments
+        self.runs = runs
+        self.lab = _full(world.is_lab, (R, C))  # (R,C) bool
+        self.seg_price_sens = _full(world.seg_price_sens, (R, C, S))
+        self.seg_churn = _full(world.seg_churn, (R, C, S))
+        self._kept: dict[Any, Any] = {}
+
+    def keep(self, key: Any, build: Callable[[], Any]) -> Any:
+        """`build()` the first time `key` is asked for in this batch size, the same object after."""
+        if key not in self._kept:
+            if len(self._kept) >= KEPT_PER_LAYOUT:
+                self._kept.clear()
+            self._kept[key] = build()
+        return self._kept[key]
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,9 +105,11 @@ class World:
     event_prob: np.ndarray = field(init=False)
     event_magnitude: np.ndarray = field(init=False)
     event_duration: np.ndarray = field(init=False)
+    _layouts: dict[int, Layout] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         sc, put = self.scenario, lambda k, v: object.__setattr__(self, k, v)
+        put("_layouts", {})
         gpus = sc.compute.gpus
         put("gpu_tflops", _arr([g.tflops for g in gpus]))
         put("gpu_watts", _arr([g.watts for g in gpus]))
@@ -125,6 +165,20 @@ class World:
         put("event_prob", _arr([e.probability_per_round for e in evs]))
         put("event_magnitude", _arr([e.magnitude for e in evs]))
         put("event_duration", np.array([e.duration for e in evs], dtype=np.int64))
+
+    def layout(self, runs: int) -> Layout:
+        """The world's constants laid out in full for a batch of `runs` runs (`Layout`)."""
+        layout = self._layouts.get(runs)
+        if layout is None:
+            if len(self._layouts) >= LAYOUTS_KEPT:
+                self._layouts.clear()
+            layout = self._layouts[runs] = Layout(self, runs)
+        return layout
+
+    @property
+    def all_labs(self) -> bool:
+        """Every company is a lab selling its own model (no product companies, no API market)."""
+        return bool(self.is_lab.all())
 
     @property
     def n_companies(self) -> int:

@@ -180,8 +180,8 @@ def _round_values(world: World, state: State, o: Outcome) -> dict[str, np.ndarra
         "score": o.score, "rank": rank.astype(np.float64),
     }
     for i, m in enumerate(scoring.METRICS):
-        values[f"metric_{m}"] = o.metrics[..., i]
-        values[f"scaled_{m}"] = o.scaled_metrics[..., i]
+        values[f"metric_{m}"] = o.metric_columns[i]
+        values[f"scaled_{m}"] = o.scaled_columns[i]
     return values
 
 

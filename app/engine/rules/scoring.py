@@ -78,9 +78,9 @@ def solvency(net_cash: np.ndarray, cum_costs: np.ndarray, rounds: int,
 
 
 def scorecard(world: World,
-              metrics: np.ndarray | list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each metric placed on its fixed range in [0,1], and the weighted 0-100 score (R,C); the
-    metrics (R,C,8), or a list of the eight (R,C) arrays."""
+              metrics: np.ndarray | list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each metric placed on its fixed range in [0,1] (a list of the eight (R,C) arrays), and the
+    weighted 0-100 score (R,C); the metrics (R,C,8), or a list of the eight (R,C) arrays."""
     columns = list(metrics) if isinstance(metrics, list) else [
         metrics[..., k] for k in range(len(METRICS))]
     ranges = world.scenario.scoring.ranges
@@ -93,4 +93,4 @@ def scorecard(world: World,
     total = scaled[0] * w[0]
     for k in range(1, len(METRICS)):
         total += scaled[k] * w[k]
-    return np.stack(scaled, axis=-1), 100.0 * total / w.sum()
+    return scaled, 100.0 * total / w.sum()
