@@ -303,7 +303,7 @@ def _prices(
     (`market.squeeze_floor`)."""
     cost = _cost_per_m_tokens(world, state, rnd, vendor, selling.expected)
     forgone = _forgone_wholesale(world, state, rnd, api_price, vendor, selling)
-    ref = world.reference_price(rnd)
+    ref = world.reference_prices(rnd, state.runs)  # (R,C,S) laid out in full
     best = best_response_price(world, state.choice_share, cost[:, :, None] + forgone, rnd) / ref
     target = t["markup"][:, :, None] * best / np.sqrt(a)[:, :, None]
     short = state.demand > 1.02 * state.served
@@ -319,7 +319,7 @@ def _prices(
         market.product_capacity(world, state.staff[:, :, ENGINEERS], rnd),
     )
     idle = ~state.run_on & (state.demand < 0.5 * can_serve)  # a training lab's spare GPUs train
-    last = state.prices / world.reference_price(max(rnd - 1, 1))
+    last = state.prices / world.reference_prices(max(rnd - 1, 1), state.runs)
     up = last * PRICE_STEP_UP
     markup = last + PRICE_PULL * (target - last)
     stepping = Rows(short | idle)  # a step never takes the price out of the band
@@ -335,7 +335,7 @@ def _prices(
     # whether or not the scenario enforces it (a persona does not squeeze its customers)
     lawful = market.squeeze_floor(world, api_price, vendor, rnd)
     floor = np.maximum(COST_FLOOR_MARKUP * most, lawful)
-    return np.maximum(ref[None, None, :] * markup, floor[:, :, None])
+    return np.maximum(ref * markup, floor[:, :, None])
 
 
 def _forgone_wholesale(world: World, state: State, rnd: int, api_price: np.ndarray,
@@ -387,7 +387,7 @@ def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: 
     (e - 1). Where demand is nearly inelastic (a large share) the markup is held to
     MAX_MARKUP_OVER_COST, and any price to MAX_PRICE_OVER_REFERENCE: the price rises a step at a
     time until buyers leave."""
-    ceiling = MAX_PRICE_OVER_REFERENCE * world.reference_price(rnd)
+    ceiling = MAX_PRICE_OVER_REFERENCE * world.reference_prices(rnd, share.shape[0])
     by_segment = cost if cost.ndim == 3 else cost[:, :, None]
     return np.minimum(by_segment * _over_cost(world, share), ceiling)
 
@@ -396,7 +396,10 @@ def _over_cost(world: World, share: np.ndarray) -> np.ndarray:
     """The profit-maximising price over cost (R,C,S) of sellers with these shares of their
     segments' choosing buyers: e / (e - 1) for the elasticity e = price_sensitivity x (1 - share),
     at most MAX_MARKUP_OVER_COST."""
-    e = world.seg_price_sens * (1.0 - np.clip(share, 0.0, 1.0))
+    sens = world.layout(share.shape[0]).seg_price_sens  # laid out in full
+    if sens.shape != share.shape:  # some companies only (product companies choosing a vendor)
+        sens = world.seg_price_sens
+    e = sens * (1.0 - np.clip(share, 0.0, 1.0))
     most = MAX_MARKUP_OVER_COST
     return np.where(e > most / (most - 1.0), e / np.maximum(e - 1.0, 1e-9), most)
 

@@ -58,6 +58,8 @@ class Layout:
         self.lab = _full(world.is_lab, (R, C))  # (R,C) bool
         self.seg_price_sens = _full(world.seg_price_sens, (R, C, S))
         self.seg_churn = _full(world.seg_churn, (R, C, S))
+        self.seg_stay = _full(1.0 - world.seg_churn, (R, C, S))  # installed buyers who stay
+        self.seg_ref_price = _full(world.seg_ref_price, (R, C, S))
         self._kept: dict[Any, Any] = {}
 
     def keep(self, key: Any, build: Callable[[], Any]) -> Any:
@@ -215,6 +217,10 @@ class World:
     def reference_price(self, rnd: int) -> np.ndarray:
         """Segment reference prices ($/M tokens) in a round: they fall every quarter."""
         return self.seg_ref_price * self.price_index(rnd)
+
+    def reference_prices(self, rnd: int, runs: int) -> np.ndarray:
+        """`reference_price(rnd)` laid out in full for a batch of `runs` runs (R,C,S)."""
+        return self.layout(runs).seg_ref_price * self.price_index(rnd)
 
     def segment_volume(self, rnd: int) -> np.ndarray:
         """Trillions of tokens each segment buys in a round before shocks."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import cumsum_last, max_last, sum_companies, sum_last
+from app.engine.arrays import sum_companies, sum_last
 from app.engine.world import World
 
 SCRAPED, LICENSED, SYNTHETIC, PROPRIETARY = 0, 1, 2, 3
@@ -82,15 +82,34 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
     either reads worse kinds or repeats the best ones, whichever is worth more: passes over the
     same data decay as Muennighoff et al. 2023 fitted (`scaling.effective_tokens`), and passes
     beyond the scenario's `max_epochs` teach nothing. More data of any kind never hurts."""
+    # worked out kind by kind, with the runs along the fast axis ((K,...) arrays): the same sums in
+    # the same order as over the short last axis, several times faster
     order = np.argsort(-world.data_quality, kind="stable")
-    q, u = world.data_quality[order], held[..., order]
-    best_u = cumsum_last(u)  # tokens in the best k kinds (R,C,K)
-    d = np.asarray(tokens)[..., None]
-    read_once = sum_last(np.minimum(np.maximum(d - best_u + u, 0.0), u), q)
+    q = world.data_quality[order].reshape(-1, *[1] * (held.ndim - 1))
+    u = np.take(np.moveaxis(held, -1, 0), order, axis=0)  # (K,...) the best kinds first
+    best_u = _running_sum(u)  # tokens in the best k kinds
+    d = np.asarray(tokens)
+    read = np.minimum(np.maximum(d - best_u + u, 0.0), u)
+    read_once = read[0] * q[0]
+    for k in range(1, read.shape[0]):
+        read_once += read[k] * q[k]
     unique = np.maximum(best_u, 1e-9)
     passes = np.minimum(d, world.scenario.data.max_epochs * unique)
-    worth = scaling.effective_tokens(passes, unique, world.scenario.scaling) / unique
-    return np.maximum(read_once, max_last(cumsum_last(u * q) * worth))
+    worth = _running_sum(u * q)
+    worth *= scaling.effective_tokens(passes, unique, world.scenario.scaling) / unique
+    best = worth[0].copy()
+    for k in range(1, worth.shape[0]):
+        np.maximum(best, worth[k], out=best)
+    return np.maximum(read_once, best)
+
+
+def _running_sum(a: np.ndarray) -> np.ndarray:
+    """(K,...) the running sum over the leading axis (as arrays.cumsum_last over the last)."""
+    out = np.empty(a.shape)
+    out[0] = a[0]
+    for k in range(1, a.shape[0]):
+        np.add(out[k - 1], a[k], out=out[k])
+    return out
 
 
 def read_quality(world: World, tokens: np.ndarray, learned: np.ndarray) -> np.ndarray:

@@ -254,7 +254,9 @@ def staying(
         np.multiply(rise[:, :, s], np.exp(-(gained * utility) / sens[s]), out=worse[:, :, s])
     np.maximum(worse, 1.0, out=worse)
     leave = np.maximum(sens * np.minimum(churn / LOCK_IN_REFERENCE_CHURN, 1.0), MIN_LEAVING)
-    kept = (1.0 - churn) * power(worse, -leave) * previous * choice.eligible
+    kept = world.layout(previous.shape[0]).seg_stay * power(worse, -leave)  # (1 - churn) x ...
+    kept *= previous
+    kept *= choice.eligible
     outside_kept = (1.0 - churn) * (1.0 - sum_companies(previous) - rationed)
     return kept, 1.0 - outside_kept - sum_companies(kept)
 
