@@ -119,28 +119,26 @@ _TABLE = np.array(
 )  # (persona, trait)
 
 
-def _seat_traits(world: World, seats: np.ndarray, runs: int) -> dict[str, np.ndarray]:
-    """(R,C) trait values for each seat's persona, laid out in full (not broadcast: arithmetic with
-    a broadcast array is several times slower) once per batch and read-only."""
+def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
+    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites. Every
+    array is laid out in full (not broadcast: arithmetic with a broadcast one is several times
+    slower), worked out once for a game's (or a batch of games') seeds and read-only."""
 
     def build() -> dict[str, np.ndarray]:
-        full = np.tile(_TABLE[seats].T[:, None, :], (1, runs, 1))  # (F,R,C)
-        full.setflags(write=False)
-        return {f.name: full[i] for i, f in enumerate(fields(Traits))}
+        full = np.tile(_TABLE[seats].T[:, None, :], (1, state.runs, 1))  # (F,R,C)
+        out = {f.name: full[i] for i, f in enumerate(fields(Traits))}
+        wobble = 1.0 + STYLE_SPREAD * (
+            2.0 * uniform(state.seeds, 0, np.arange(seats.size), Purpose.PERSONA_STYLE) - 1.0
+        )
+        for name in ("hiring", "gpu_appetite", "sft_share", "marketing_share"):
+            out[name] = out[name] * wobble
+        for a in out.values():
+            a.setflags(write=False)
+        return out
 
     # keyed by the table too: bench/tune_balance.py rewrites it between games
-    return world.layout(runs).keep(("traits", seats.tobytes(), _TABLE.tobytes()), build)
-
-
-def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
-    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites."""
-    out = dict(_seat_traits(world, seats, state.runs))
-    wobble = 1.0 + STYLE_SPREAD * (
-        2.0 * uniform(state.seeds, 0, np.arange(seats.size), Purpose.PERSONA_STYLE) - 1.0
-    )
-    for name in ("hiring", "gpu_appetite", "sft_share", "marketing_share"):
-        out[name] = out[name] * wobble
-    return out
+    key = ("traits", seats.tobytes(), _TABLE.tobytes(), state.seeds.tobytes())
+    return world.layout(state.runs).keep(key, build)
 
 
 def decide(
@@ -178,9 +176,10 @@ def plan(
     # Bound by last quarter's customers, a lab lowers its wholesale price before raising retail
     # (raising retail, the mixed ecosystem's incumbent priced itself out in round 1 and won 1% of
     # games, not 23%).
-    price, api_price = market.lawful_offer(world, price, api_price,
-                                           _api_cost_floor(world, state, rnd, selling),
-                                           state.base, rnd)
+    if market.squeeze_applies(world):
+        price, api_price = market.lawful_offer(world, price, api_price,
+                                               _api_cost_floor(world, state, rnd, selling),
+                                               state.base, rnd)
     revenue = np.maximum(state.revenue, 1.0)
     sft = _sft(world, state, t, a, revenue)
     target_safety = np.maximum(t["safety_target"], _safety_the_market_asks(world, rnd)) * (
@@ -239,7 +238,7 @@ def fit(world: World, state: State, seats: np.ndarray, planned: DecisionArrays) 
     product company raised $2B it never spent, and the runway won it games.)"""
     planned = planned.replace(
         data_buy=data.within_pools(state.data, state.data_pool, planned.data_buy))
-    traits = _seat_traits(world, seats, state.runs)
+    traits = _trait_arrays(world, seats, state)
     reserve, prefers_debt = traits["reserve_rounds"], traits["borrow"] > 0.5
     total = total_spending(world, planned)  # financing does not change what the plan spends
     planned = _fundraise(world, state, planned, prefers_debt, total)
@@ -301,7 +300,7 @@ def _prices(
     counts the wholesale margin its retail buyers would have earned it through product companies
     (`_forgone_wholesale`), and it never squeezes those companies' margin
     (`market.squeeze_floor`)."""
-    cost = _cost_per_m_tokens(world, state, rnd, vendor, selling.expected)
+    cost = _offer_cost(world, state, rnd, vendor, selling.cost)
     forgone = _forgone_wholesale(world, state, rnd, api_price, vendor, selling)
     ref = world.reference_prices(rnd, state.runs)  # (R,C,S) laid out in full
     best = best_response_price(world, state.choice_share, cost[:, :, None] + forgone, rnd) / ref
@@ -330,7 +329,7 @@ def _prices(
         markup.reshape(-1, markup.shape[2])[stepping.index] = np.clip(
             steps, PRICE_BAND[0] * aim, PRICE_BAND[1] * aim)
     markup = np.minimum(_defend(state, t, last, markup, target), up)
-    most = _cost_per_m_tokens(world, state, rnd, vendor, selling.most)
+    most = _offer_cost(world, state, rnd, vendor, selling.most_cost)
     # never below the competition-law floor for the product companies it expects on its model,
     # whether or not the scenario enforces it (a persona does not squeeze its customers)
     lawful = market.squeeze_floor(world, api_price, vendor, rnd)
@@ -355,9 +354,7 @@ def _forgone_wholesale(world: World, state: State, rnd: int, api_price: np.ndarr
     for lab, c in channels:
         theirs[:, lab] += (vendor[:, c] == lab)[:, None] * state.choice_share[:, c]
     diversion = np.clip(theirs / np.maximum(1.0 - state.choice_share, 1e-9), 0.0, 1.0)
-    cost = market.cloud_cost_per_m_tokens(world, np.maximum(selling.expected, 1e-3), state.algo,
-                                          rnd)
-    margin = np.maximum(api_price - cost, 0.0) * world.is_lab[None, :]
+    margin = np.maximum(api_price - selling.cost, 0.0) * world.is_lab[None, :]
     return margin[:, :, None] * diversion
 
 
@@ -432,6 +429,16 @@ def _cost_per_m_tokens(world: World, state: State, rnd: int, vendor: np.ndarray,
     build on this quarter) and the engineers those tokens take (its capacity is its engineers);
     retrieval on top."""
     own = market.cloud_cost_per_m_tokens(world, np.maximum(selling, 1e-3), state.algo, rnd)
+    return _offer_cost(world, state, rnd, vendor, own)
+
+
+def _offer_cost(world: World, state: State, rnd: int, vendor: np.ndarray,
+                own: np.ndarray) -> np.ndarray:
+    """`_cost_per_m_tokens` given `own`, what a token of the lab's own model costs on cloud GPUs
+    (a `Selling` cost)."""
+    rag = world.scenario.market.rag_cost_per_m_tokens * world.price_index(rnd)
+    if world.all_labs:  # every company sells its own model
+        return own + state.rag * rag
     bill = np.where(
         vendor == OPEN_MODEL,
         market.open_serving_cost(world, rnd),
@@ -439,7 +446,6 @@ def _cost_per_m_tokens(world: World, state: State, rnd: int, vendor: np.ndarray,
     )
     engineers = market.engineers_per_m_tokens(world, rnd)
     per_token = np.where(world.is_lab[None, :], own, bill + engineers)
-    rag = world.scenario.market.rag_cost_per_m_tokens * world.price_index(rnd)
     return per_token + state.rag * rag
 
 
@@ -452,8 +458,7 @@ def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
     the scenario's limit; never below the cost floor. It reads the reference, not the product
     companies' own prices, which follow the wholesale price (reading them would spiral both
     down)."""
-    cost = market.cloud_cost_per_m_tokens(world, np.maximum(selling.expected, 1e-3), state.algo,
-                                          rnd)
+    cost = selling.cost
     retail = float(world.reference_price(rnd).mean())
     lead = np.exp(-_capability_pull(world) * (state.model_cap - state.open_capability[:, None]))
     competitive = retail - SWITCHING_HURDLE * lead * np.maximum(
@@ -467,8 +472,7 @@ def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
 def _api_cost_floor(world: World, state: State, rnd: int, selling: Selling) -> np.ndarray:
     """The least a lab asks wholesale ($ per M tokens, R,C): its cost floor on the most it could
     serve."""
-    most = market.cloud_cost_per_m_tokens(world, np.maximum(selling.most, 1e-3), state.algo, rnd)
-    return COST_FLOOR_MARKUP * most
+    return COST_FLOOR_MARKUP * selling.most_cost
 
 
 def _safety_staff(world: World, state: State, target: np.ndarray,
@@ -661,7 +665,7 @@ def _compute_and_training(
     most = np.maximum(np.maximum(state.model_active, running),
                       np.maximum(run["active"] * quick, state.ready_active * state.ready_on))
     serving_share = np.where(state.run_on | start, serving_share, 1.0)
-    return serving_share, buy, rent, run, data_buy, Selling(selling, most)
+    return serving_share, buy, rent, run, data_buy, _selling(world, state, rnd, selling, most)
 
 
 def _may_finish(world: World, state: State, rent: np.ndarray) -> np.ndarray:
@@ -682,10 +686,24 @@ def _may_finish(world: World, state: State, rent: np.ndarray) -> np.ndarray:
 class Selling(NamedTuple):
     """Active parameters (billions, R,C) of the model a lab expects to sell this quarter (a run
     that finishes in it releases its model), and the most of any model it may sell: it prices on
-    the first and never below what a token of the second costs."""
+    the first and never below what a token of the second costs. `cost` and `most_cost` are what a
+    million tokens of each cost on cloud GPUs ($, R,C: `_selling`)."""
 
     expected: np.ndarray
     most: np.ndarray
+    cost: np.ndarray
+    most_cost: np.ndarray
+
+
+def _selling(world: World, state: State, rnd: int, expected: np.ndarray,
+             most: np.ndarray) -> Selling:
+    """What a lab expects to sell and the most it may sell (active parameters), with their costs
+    a token on cloud GPUs (`market.cloud_cost_per_m_tokens`), worked out once for the quarter."""
+
+    def cloud(active: np.ndarray) -> np.ndarray:
+        return market.cloud_cost_per_m_tokens(world, np.maximum(active, 1e-3), state.algo, rnd)
+
+    return Selling(expected, most, cloud(expected), cloud(most))
 
 
 def _run_size(world: World, train_gpus: np.ndarray, model_active: np.ndarray,

@@ -29,12 +29,29 @@ def training_mfu(
     LLaMA, Llama 2, 3, 3.1 and 3.2, BLOOM, Falcon 180B, MPT-7B, SmolLM3 and DeepSeek-V3, on
     384 to 16,384 A100s, H100s and H800s: every one within 15%.
     """
+    return gpu_mfu(s, tflops, *size_mfu_terms(s, params_per_gpu, active_params))
+
+
+def size_mfu_terms(
+    s: Scaling, params_per_gpu: ArrayLike, active_params: ArrayLike
+) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
+    """The parts of `training_mfu` that owe nothing to the GPU type: the parameters on each GPU
+    (at least 1), and what small matrices and a model packed tight cost (the factors of MFU
+    they divide it by). Worked out once, they serve every GPU type of a fleet (`gpu_mfu`)."""
     p = np.maximum(params_per_gpu, 1.0)
     n = np.maximum(active_params, 1.0)
-    speed = (np.asarray(tflops) / s.mfu_reference_tflops) ** s.mfu_speed_exponent
     small_kernels = 1.0 + (s.mfu_size_params / n) ** s.mfu_size_exponent
-    spread_thin = 1.0 + (s.mfu_small_params_per_gpu * speed / p) ** s.mfu_small_exponent
     packed_tight = 1.0 + (p / s.mfu_large_params_per_gpu) ** s.mfu_large_exponent
+    return p, small_kernels, packed_tight
+
+
+def gpu_mfu(s: Scaling, tflops: ArrayLike, params_per_gpu: ArrayLike, small_kernels: ArrayLike,
+            packed_tight: ArrayLike) -> ArrayLike:
+    """`training_mfu` on GPUs of `tflops` from its `size_mfu_terms`."""
+    speed = (np.asarray(tflops) / s.mfu_reference_tflops) ** s.mfu_speed_exponent
+    spread_thin = (
+        1.0 + (s.mfu_small_params_per_gpu * speed / params_per_gpu) ** s.mfu_small_exponent
+    )
     return s.mfu / small_kernels / spread_thin / packed_tight
 
 

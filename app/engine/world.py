@@ -34,7 +34,7 @@ def _arr(values: list[float]) -> np.ndarray:
 
 
 LAYOUTS_KEPT = 4  # batch sizes a world keeps constants laid out for (a study's chunks, a game's 1)
-KEPT_PER_LAYOUT = 8  # derived constants a layout keeps (a seating's traits: a study tries a few)
+KEPT_PER_LAYOUT = 4  # derived constants a layout keeps (the traits of the last few games played)
 
 
 def _full(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

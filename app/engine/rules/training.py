@@ -78,13 +78,15 @@ def fleet_pace(world: World, fleet: TrainingFleet, active_b: np.ndarray) -> np.n
     """`pace` of a run of `active_b` billion active parameters on a `training_fleet` (R,C). Each
     type's MFU is worked out where that type runs: elsewhere its peak is 0 and so is what it adds
     (whatever the MFU, here 1)."""
+    s = world.scenario.scaling
     active, gpus = np.broadcast_arrays(np.asarray(active_b) * 1e9, fleet.gpus)
-    per_gpu = (active / gpus).reshape(-1)
-    active = active.reshape(-1)
+    # what owes nothing to the GPU type, once for every position (where no type runs, unused)
+    per_gpu, small, packed = (np.asarray(a).reshape(-1) for a in scaling.size_mfu_terms(
+        s, active / gpus, active))
     mfu = np.ones(fleet.peak.shape)
     for g, where in enumerate(fleet.running):
-        mfu[g].reshape(-1)[where] = scaling.training_mfu(
-            world.scenario.scaling, float(fleet.tflops[g]), per_gpu[where], active[where])
+        mfu[g].reshape(-1)[where] = scaling.gpu_mfu(s, float(fleet.tflops[g]), per_gpu[where],
+                                                    small[where], packed[where])
     return _sum_types(fleet.peak * mfu) * fleet.goodput
 
 
