@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.arrays import sum_companies, sum_last
+from app.engine.arrays import sum_last
 from app.engine.rules.events import Conditions
 from app.engine.world import World
 
@@ -24,37 +24,51 @@ def hire(
     world: World, staff: np.ndarray, target: np.ndarray, pay: np.ndarray, cond: Conditions
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """New headcount, hires and leavers (R,C,3), in whole people; leavers return to the pool rivals
-    hire from. Each role's market clears on its own (`_hire_role`)."""
+    hire from. Each role's market clears on its own (`_hire_role`), worked out with the runs along
+    the fast axis ((C,R) arrays): the same numbers as on (R,C) arrays, without summing over the
+    companies a few numbers at a time."""
     k = world.scenario.talent.pay_sensitivity
     _, pool, attrition = role_constants(world)
     target = np.floor(target + 1e-9)
-    roles = [
-        _hire_role(k, float(pool[r]), float(attrition[r]), np.ascontiguousarray(staff[:, :, r]),
-                   target[:, :, r], pay, cond.attrition_mult[:, None])
-        for r in range(staff.shape[2])
-    ]
-    headcount, hired, left = (np.stack(part, axis=-1) for part in zip(*roles, strict=True))
+    pay_t = np.ascontiguousarray(pay.T)
+    attrition_mult = cond.attrition_mult[None, :]
+    out = tuple(np.empty(staff.shape) for _ in range(3))  # headcount, hired, left
+    for r in range(staff.shape[2]):
+        parts = _hire_role(k, float(pool[r]), float(attrition[r]),
+                           np.ascontiguousarray(staff[:, :, r].T),
+                           np.ascontiguousarray(target[:, :, r].T), pay_t, attrition_mult)
+        for whole, part in zip(out, parts, strict=True):
+            whole[:, :, r] = part.T
+    headcount, hired, left = out
     return headcount, hired, left
 
 
 def _hire_role(k: float, pool: float, attrition: float, staff: np.ndarray, target: np.ndarray,
                pay: np.ndarray,
                attrition_mult: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One role's talent market (R,C): leavers go where pay is better, the rest of the openings
-    are filled from the pool and the leavers in proportion to pay-weighted demand."""
-    mean_pay = sum_companies(staff * pay, keepdims=True) / np.maximum(
-        sum_companies(staff, keepdims=True), 1e-9
-    )
+    """One role's talent market ((C,R): companies first): leavers go where pay is better, the rest
+    of the openings are filled from the pool and the leavers in proportion to pay-weighted
+    demand."""
+    mean_pay = _companies_total(staff * pay) / np.maximum(_companies_total(staff), 1e-9)
     rate = np.minimum(attrition * attrition_mult * np.exp(k * (mean_pay - pay)), 0.5)
     left = np.rint(staff * rate)  # the expected leavers, to the nearest person
     kept = np.minimum(staff - left, target)
     want = np.maximum(target - kept, 0.0)
     weight = want * np.exp(k * (pay - mean_pay))
-    open_pool = pool + sum_companies(left, keepdims=True)
+    open_pool = pool + _companies_total(left)
     hired = np.floor(np.minimum(
-        want, open_pool * weight / np.maximum(sum_companies(weight, keepdims=True), 1e-9)
+        want, open_pool * weight / np.maximum(_companies_total(weight), 1e-9)
     ) + 1e-9)
     return kept + hired, hired, left
+
+
+def _companies_total(a: np.ndarray) -> np.ndarray:
+    """(1,R) the sum over the companies of a (C,R) array, company after company (as
+    arrays.sum_companies adds)."""
+    out = a[:1].copy()
+    for c in range(1, a.shape[0]):
+        out += a[c : c + 1]
+    return out
 
 
 def staff_cost(world: World, staff: np.ndarray, pay: np.ndarray, cond: Conditions) -> np.ndarray:
