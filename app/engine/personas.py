@@ -595,9 +595,12 @@ def _compute_and_training(
     """Serving share, GPU orders, a new run if none is going, and the data that run needs."""
     sc, lab = world.scenario, np.tile(world.is_lab, (state.runs, 1))
     peak = compute.peak_flops(world, state.gpus)
-    fleet_peak = peak + (
-        compute.peak_flops(world, state.pipeline.sum(axis=2)) if state.pipeline.shape[2] else 0.0
-    )
+    on_order: np.ndarray | float = 0.0  # GPUs of each type still in the pipeline (R,C,G)
+    if state.pipeline.shape[2]:
+        ordered = state.pipeline.sum(axis=2)
+        on_order, fleet_peak = ordered, peak + compute.peak_flops(world, ordered)
+    else:
+        fleet_peak = peak + 0.0
     need_serving, serving_share, rent, selling = _serving_plan(world, state, peak, rnd)
     best, can_buy = _best_gpu(world, state, rnd, world.gpu_price_musd)
     best_flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
@@ -661,20 +664,21 @@ def _compute_and_training(
     # any model it may sell this quarter: the one on sale, a kept one, a new quick run's, or a
     # running one's if the run could finish (a run's pace, or whether its model beats the one on
     # sale, is known only once the quarter is played)
-    running = state.run_active * _may_finish(world, state, rent)
+    running = state.run_active * _may_finish(world, state, rent, on_order)
     most = np.maximum(np.maximum(state.model_active, running),
                       np.maximum(run["active"] * quick, state.ready_active * state.ready_on))
     serving_share = np.where(state.run_on | start, serving_share, 1.0)
     return serving_share, buy, rent, run, data_buy, _selling(world, state, rnd, selling, most)
 
 
-def _may_finish(world: World, state: State, rent: np.ndarray) -> np.ndarray:
+def _may_finish(world: World, state: State, rent: np.ndarray,
+                on_order: np.ndarray | float) -> np.ndarray:
     """(R,C) whether a run in progress could finish this quarter: even with every GPU the lab may
     have (its own, those on order and those it rents) training but the least share that serves,
     and the engineers that keep the most goodput (it may hire them this quarter). Setbacks only
     slow a run, so no run outside this finishes. (A lab that priced on a run's trillion-parameter
     model two quarters before it could be released gave away its buyers.)"""
-    fleet = state.gpus + rent + (state.pipeline.sum(axis=2) if state.pipeline.shape[2] else 0.0)
+    fleet = state.gpus + rent + on_order  # on_order: the pipeline's GPUs of each type (or 0)
     most_engineers = np.maximum(state.staff[:, :, 1],
                                 world.scenario.talent.engineers_for_full_goodput)
     fastest = Rows(state.run_on).apply(lambda gpus, active, engineers: training.pace(
@@ -764,7 +768,7 @@ def _release_lift(world: World, state: State, new_cap: np.ndarray, rows: Rows) -
     p = np.clip(rows.take(state.choice_share), 0.0, 1.0)
     lift = 1.0 + world.seg_churn * (gain / (1.0 - p + p * gain) - 1.0)
     tokens = rows.take(state.share) * world.seg_volume
-    return rows.put((tokens * lift).sum(-1) / np.maximum(tokens.sum(-1), 1e-12), fill=1.0)
+    return rows.put(total_last(tokens * lift) / np.maximum(total_last(tokens), 1e-12), fill=1.0)
 
 
 def _serving_need(world: World, state: State, active_b: np.ndarray) -> np.ndarray:

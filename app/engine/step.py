@@ -11,7 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from app.engine.arrays import Rows, sum_companies, sum_last
+from app.engine.arrays import Rows, max_companies, sum_companies, sum_last
 from app.engine.decisions import DecisionArrays
 from app.engine.rules import (
     compute,
@@ -88,7 +88,7 @@ def step(world: World, state: State, d: DecisionArrays,
     """Resolve one quarter for every replication at once."""
     rnd = state.round + 1
     events_left, cond = events.advance_events(world, state.events_left, state.seeds, rnd, injected)
-    best_closed = np.where(world.is_lab[None, :], state.model_cap, 0.0).max(axis=1)
+    best_closed = max_companies(np.where(world.layout(state.runs).lab, state.model_cap, 0.0))
     open_cap = market.open_weight_frontier(world, state.open_capability, cond.open_jump,
                                            best_closed)
     d = d.replace(price=market.lawful_prices(world, d.price, d.api_price, state.base, rnd))
@@ -372,8 +372,8 @@ def incidents(world: World, state: State, held: np.ndarray, tuned: Tuning, team:
               sales: Sales, cond: events.Conditions, rnd: int) -> risk.Incidents:
     """Incidents drawn on last quarter's user base; fines on regulated revenue; data lawsuits."""
     shares = data.data_shares(held)
-    rate_parts = risk.incident_rate_parts(world, state.served, tuned.safety, team.safety_staff,
-                                          shares)
+    rate_parts = risk.rate_part_columns(world, state.served, tuned.safety, team.safety_staff,
+                                        shares)
     regulated = market.safety_floor(world, cond.min_safety_add) > 0
     regulated_revenue = sum_last(sales.revenue_by_segment, regulated[:, None, :])
     return risk.incidents(world, rate_parts, state.served, regulated_revenue, held, shares,

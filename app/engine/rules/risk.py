@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -17,7 +18,7 @@ INCIDENT_CAUSES = ("base", "usage", "safety", "safety_staff", "data")
 
 @dataclass(frozen=True, eq=False)
 class Incidents:
-    rate_parts: np.ndarray  # (R,C,5) log-contributions to the incident rate
+    rate_part_columns: list[np.ndarray]  # each cause's (R,C) log-contribution to the rate
     probability: np.ndarray  # (R,C)
     happened: np.ndarray  # bool
     severity: np.ndarray
@@ -27,6 +28,11 @@ class Incidents:
     lawsuit: np.ndarray  # bool
     settlement: np.ndarray  # $M
 
+    @cached_property
+    def rate_parts(self) -> np.ndarray:
+        """(R,C,5) log-contributions to the incident rate, in INCIDENT_CAUSES order."""
+        return np.stack(self.rate_part_columns, axis=-1)
+
 
 def incident_rate_parts(
     world: World,
@@ -35,8 +41,19 @@ def incident_rate_parts(
     safety_staff: np.ndarray,
     data_share: np.ndarray,
 ) -> np.ndarray:
-    """log of each cause's factor in the incident rate: more users raise it; safety, staff and clean
-    data lower it."""
+    """log of each cause's factor in the incident rate (R,C,5): more users raise it; safety, staff
+    and clean data lower it."""
+    return np.stack(rate_part_columns(world, served, safety, safety_staff, data_share), axis=-1)
+
+
+def rate_part_columns(
+    world: World,
+    served: np.ndarray,
+    safety: np.ndarray,
+    safety_staff: np.ndarray,
+    data_share: np.ndarray,
+) -> list[np.ndarray]:
+    """`incident_rate_parts` as a list of the five (R,C) arrays, in INCIDENT_CAUSES order."""
     sf = world.scenario.safety
     usage = sf.usage_exponent * np.log(np.maximum(served, 1e-6) / sf.reference_volume_t_tokens)
     parts = [
@@ -46,12 +63,12 @@ def incident_rate_parts(
         -tuning.safety_team_strength(world, safety_staff),
         np.log1p(sum_last(data_share, world.data_bias)),
     ]
-    return np.stack(parts, axis=-1)
+    return parts
 
 
 def incidents(
     world: World,
-    rate_parts: np.ndarray,
+    rate_parts: np.ndarray | list[np.ndarray],
     served: np.ndarray,
     regulated_revenue: np.ndarray,
     data: np.ndarray,
@@ -61,10 +78,16 @@ def incidents(
     rnd: int,
 ) -> Incidents:
     """Draw incidents and lawsuits; a company with no users has no incidents. `served` is the user
-    base carried into the quarter, so this quarter's safety work only ever lowers the odds."""
+    base carried into the quarter, so this quarter's safety work only ever lowers the odds.
+    `rate_parts`: the `incident_rate_parts` (R,C,5), or their `rate_part_columns`."""
     sf = world.scenario.safety
+    columns = (rate_parts if isinstance(rate_parts, list)
+               else [rate_parts[..., k] for k in range(rate_parts.shape[-1])])
+    rate = columns[0] + columns[1]  # sum_last(rate_parts): the causes added in order
+    for part in columns[2:]:
+        rate += part
     companies = np.arange(served.shape[1])
-    p = np.where(served > 0, 1.0 - np.exp(-np.exp(sum_last(rate_parts))), 0.0)
+    p = np.where(served > 0, 1.0 - np.exp(-np.exp(rate)), 0.0)
     hit = uniform(seeds, rnd, companies, Purpose.INCIDENT) < p
     severity = _on_rows(hit, seeds, rnd, Purpose.INCIDENT_SEVERITY, lambda _, u: np.clip(
         -np.log(u), 0.2, sf.max_severity))
@@ -80,7 +103,7 @@ def incidents(
     settle = _on_rows(sued, seeds, rnd, Purpose.LAWSUIT_SEVERITY, lambda rows, u: sum_last(
         rows.take(data), world.data_settlement) * (0.5 + u))
     return Incidents(
-        rate_parts, p, hit, severity, severity * sf.incident_cost_musd, fine, p_law, sued, settle
+        columns, p, hit, severity, severity * sf.incident_cost_musd, fine, p_law, sued, settle
     )
 
 
