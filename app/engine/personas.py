@@ -167,7 +167,7 @@ def plan(
     a = 0.5 + np.broadcast_to(aggressiveness, (state.runs, seats.size))  # 0.5 .. 1.5
     base = standing_decisions(world, state)
     rnd = state.round + 1
-    lab = np.tile(world.is_lab, (state.runs, 1))  # laid out in full: cheaper to combine with (R,C)
+    lab = world.layout(state.runs).lab  # laid out in full: cheaper to combine with (R,C)
     serving_share, buy, rent, run, data_buy, selling = _compute_and_training(world, state, t, a,
                                                                              rnd)
     api_price = np.where(lab, _api_price(world, state, t, rnd, selling), 0.0)
@@ -593,7 +593,7 @@ def _compute_and_training(
     world: World, state: State, t: dict[str, np.ndarray], a: np.ndarray, rnd: int
 ):
     """Serving share, GPU orders, a new run if none is going, and the data that run needs."""
-    sc, lab = world.scenario, np.tile(world.is_lab, (state.runs, 1))
+    sc, lab = world.scenario, world.layout(state.runs).lab
     peak = compute.peak_flops(world, state.gpus)
     on_order: np.ndarray | float = 0.0  # GPUs of each type still in the pipeline (R,C,G)
     if state.pipeline.shape[2]:

@@ -49,7 +49,7 @@ class Layout:
     (R,C,S) per segment. NumPy combines an array with a broadcast constant a few numbers at a time
     (an (R,C,S) array times an (S,) one is several times slower than times an (R,C,S) one), so the
     rules read these instead; the numbers are the same. Built once per batch size
-    (`World.layout`); `keep` holds what a module derives once per batch the same way (a seat's
+    (`World.layout`); `keep` holds what a module derives once per batch the same way (a game's
     persona traits)."""
 
     def __init__(self, world: World, runs: int):
@@ -57,7 +57,6 @@ class Layout:
         self.runs = runs
         self.lab = _full(world.is_lab, (R, C))  # (R,C) bool
         self.seg_price_sens = _full(world.seg_price_sens, (R, C, S))
-        self.seg_churn = _full(world.seg_churn, (R, C, S))
         self.seg_stay = _full(1.0 - world.seg_churn, (R, C, S))  # installed buyers who stay
         self.seg_ref_price = _full(world.seg_ref_price, (R, C, S))
         self._kept: dict[Any, Any] = {}
