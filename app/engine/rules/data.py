@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import sum_companies, sum_last
+from app.engine.arrays import along, sum_companies, sum_last
 from app.engine.world import World
 
 SCRAPED, LICENSED, SYNTHETIC, PROPRIETARY = 0, 1, 2, 3
@@ -87,7 +87,7 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
     order = np.argsort(-world.data_quality, kind="stable")
     q = world.data_quality[order].reshape(-1, *[1] * (held.ndim - 1))
     u = np.take(np.moveaxis(held, -1, 0), order, axis=0)  # (K,...) the best kinds first
-    best_u = _running_sum(u)  # tokens in the best k kinds
+    best_u = np.add.accumulate(u, axis=0)  # tokens in the best k kinds
     d = np.asarray(tokens)
     read = np.minimum(np.maximum(d - best_u + u, 0.0), u)
     read_once = read[0] * q[0]
@@ -95,21 +95,9 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
         read_once += read[k] * q[k]
     unique = np.maximum(best_u, 1e-9)
     passes = np.minimum(d, world.scenario.data.max_epochs * unique)
-    worth = _running_sum(u * q)
+    worth = np.add.accumulate(u * q, axis=0)
     worth *= scaling.effective_tokens(passes, unique, world.scenario.scaling) / unique
-    best = worth[0].copy()
-    for k in range(1, worth.shape[0]):
-        np.maximum(best, worth[k], out=best)
-    return np.maximum(read_once, best)
-
-
-def _running_sum(a: np.ndarray) -> np.ndarray:
-    """(K,...) the running sum over the leading axis (as arrays.cumsum_last over the last)."""
-    out = np.empty(a.shape)
-    out[0] = a[0]
-    for k in range(1, a.shape[0]):
-        np.add(out[k - 1], a[k], out=out[k])
-    return out
+    return np.maximum(read_once, along(np.maximum, worth, 0, d.size))
 
 
 def read_quality(world: World, tokens: np.ndarray, learned: np.ndarray) -> np.ndarray:

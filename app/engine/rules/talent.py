@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.arrays import sum_last
+from app.engine.arrays import along, sum_last
 from app.engine.rules.events import Conditions
 from app.engine.world import World
 
@@ -65,10 +65,7 @@ def _hire_role(k: float, pool: float, attrition: float, staff: np.ndarray, targe
 def _companies_total(a: np.ndarray) -> np.ndarray:
     """(1,R) the sum over the companies of a (C,R) array, company after company (as
     arrays.sum_companies adds)."""
-    out = a[:1].copy()
-    for c in range(1, a.shape[0]):
-        out += a[c : c + 1]
-    return out
+    return along(np.add, a, 0, a.shape[1])[None, :]
 
 
 def staff_cost(world: World, staff: np.ndarray, pay: np.ndarray, cond: Conditions) -> np.ndarray:
