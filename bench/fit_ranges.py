@@ -2,11 +2,16 @@
 5th to its 95th percentile over the companies of N seeded games with the scenario's own seating, so that every
 metric discriminates (a metric every company maxes out decides nothing) and no metric's scale is set by hand.
 
-Run:  .venv/bin/python bench/fit_ranges.py [--games N] [--apply]
+Run:  .venv/bin/python bench/fit_ranges.py [--games N] [--par] [--apply]
 
 Prints one line per scenario and metric (the fitted range beside the one in force). `--apply` writes the ranges
 into the `scoring:` block of each scenario file (weights and share basis kept); rerun it after any rule change
 that moves the scale of profits, growth, share, valuations or runway, then rerun bench/balance.py.
+
+`--par` also fits each company's par (`companies[].par`): its mean final metric in the same games less the mean
+over the scenario's companies, what its board can expect of its start. The ranges are then fitted on the metrics
+less the pars, and `--apply` writes both. With pars every seat starts level on the scorecard, so balance need not
+come from handicapping a persona (a strong seat's persona then wasted money so that a one-line rule beat it).
 """
 
 from __future__ import annotations
@@ -57,8 +62,52 @@ def _round(x: float, up: bool) -> float:
     return (math.ceil if up else math.floor)(x / scale) * scale
 
 
-def fitted_ranges(sc: Scenario, games: int) -> dict[str, tuple[float, float]]:
-    metrics = final_metrics(sc, games)
+def fitted_par(metrics: np.ndarray) -> np.ndarray:
+    """(companies, metrics) each company's mean final metric less the mean over the scenario's companies."""
+    per_company = metrics.mean(axis=0)
+    return per_company - per_company.mean(axis=0)
+
+
+LEVEL_PASSES = 4
+WIN_PASSES, WIN_STEP = 12, 0.1  # each pass moves a seat's ranges by this share of their span per unit of excess wins
+
+
+def scores(sc: Scenario, metrics: np.ndarray, par: np.ndarray, ranges: dict[str, tuple[float, float]]) -> np.ndarray:
+    """(games, companies) the scorecard's score of these metrics against the ranges moved by the pars."""
+    r = sc.scoring.ranges
+    lo = np.array([ranges[m][0] if m in ranges else getattr(r, m).low for m in METRICS]) + par
+    hi = np.array([ranges[m][1] if m in ranges else getattr(r, m).high for m in METRICS]) + par
+    w = np.array([getattr(sc.scoring, m) for m in METRICS])
+    scaled = np.clip((metrics - lo) / (hi - lo), 0.0, 1.0)
+    return 100.0 * (scaled * w).sum(axis=-1) / w.sum()
+
+
+def level(sc: Scenario, metrics: np.ndarray, par: np.ndarray, ranges: dict[str, tuple[float, float]]) -> np.ndarray:
+    """The pars moved so that every company's mean score is the scenario's mean: a company d points above it
+    has every range raised by d/100 of its span (d points off its score where no metric is at an end), a few
+    passes for the metrics that are."""
+    r = sc.scoring.ranges
+    span = np.array([ranges[m][1] - ranges[m][0] if m in ranges else getattr(r, m).high - getattr(r, m).low
+                     for m in METRICS])
+    for _ in range(LEVEL_PASSES):
+        mean = scores(sc, metrics, par, ranges).mean(axis=0)
+        par = par + ((mean - mean.mean()) / 100.0)[:, None] * span[None, :]
+    # then on wins: a seat whose persona wins more than its even share has its ranges raised a step
+    # (a seat of wide swings wins more often at the same mean score)
+    for _ in range(WIN_PASSES):
+        s = scores(sc, metrics, par, ranges)
+        wins = np.bincount(s.argmax(axis=1), minlength=s.shape[1]) / s.shape[0]
+        par = par + (WIN_STEP * (wins - 1.0 / s.shape[1]))[:, None] * span[None, :]
+    return par
+
+
+def current_par(sc: Scenario) -> np.ndarray:
+    return np.array([[getattr(c.par, m) for m in METRICS] for c in sc.companies])
+
+
+def fitted_ranges(sc: Scenario, metrics: np.ndarray) -> dict[str, tuple[float, float]]:
+    """The FITTED metrics' 5th-95th percentile ranges over the games' companies (metrics: games, companies,
+    metrics, less any par)."""
     out = {}
     for m in FITTED:
         v = metrics[..., METRICS.index(m)].ravel()
@@ -96,18 +145,51 @@ def apply(sc: Scenario, ranges: dict[str, tuple[float, float]]) -> None:
     path.write_text(head.rstrip("\n") + "\n\n" + scoring_block(sc, ranges), encoding="utf-8")
 
 
+def _sig(x: float) -> float:
+    return float(f"{x:.3g}")
+
+
+def apply_par(sc: Scenario, par: np.ndarray) -> None:
+    """Write each company's par into its block of the scenario file (a `par:` line after its name)."""
+    path = ROOT / "scenarios" / f"{sc.id}.yaml"
+    text = path.read_text(encoding="utf-8")
+    for c, company in enumerate(sc.companies):
+        line = "    par: {" + ", ".join(f"{m}: {_sig(par[c, k]):g}" for k, m in enumerate(METRICS)) + "}\n"
+        head = re.compile(rf"^  - name: {re.escape(company.name)}\n", re.M)
+        found = head.search(text)
+        if found is None:
+            raise SystemExit(f"{sc.id}: no '  - name: {company.name}' line to put its par after")
+        end = re.compile(r"^(  - |\S)", re.M).search(text, found.end())
+        stop = end.start() if end else len(text)
+        block = re.sub(r"^    par: [^\n]*\n", "", text[found.end():stop], flags=re.M)
+        text = text[:found.end()] + line + block + text[stop:]
+    path.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--games", type=int, default=500)
-    ap.add_argument("--apply", action="store_true", help="write the ranges into scenarios/*.yaml")
+    ap.add_argument("--par", action="store_true", help="fit each company's par too, and the ranges on metrics less it")
+    ap.add_argument("--apply", action="store_true", help="write the ranges (and pars) into scenarios/*.yaml")
     args = ap.parse_args()
     for sc in list_scenarios():
-        ranges = fitted_ranges(sc, args.games)
+        metrics = final_metrics(sc, args.games)
+        par = np.vectorize(_sig)(fitted_par(metrics)) if args.par else current_par(sc)
+        if args.par:
+            now = current_par(sc)
+            for c, company in enumerate(sc.companies):
+                print(f"scenario={sc.id} company={company.name!r} par="
+                      + " ".join(f"{m}:{par[c, k]:g}(now {now[c, k]:g})" for k, m in enumerate(METRICS)))
+        ranges = fitted_ranges(sc, metrics - par[None])
+        if args.par:
+            par = np.vectorize(_sig)(level(sc, metrics, par, ranges))
         for m, (lo, hi) in ranges.items():
             now = getattr(sc.scoring.ranges, m)
             print(f"scenario={sc.id} metric={m} fitted=[{lo:g}, {hi:g}] now=[{now.low:g}, {now.high:g}]")
         if args.apply:
             apply(sc, ranges)
+            if args.par:
+                apply_par(sc, par)
     if args.apply:
         print("applied: rerun the scenario tests and bench/balance.py")
 

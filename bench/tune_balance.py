@@ -50,7 +50,7 @@ from app.scenario.plausible import (  # noqa: E402
 )
 
 PLAYING = ("scale_maximalist", "fast_follower", "safety_first", "price_disruptor", "incumbent")
-BOUNDS = {"markup": (0.5, 1.0), "pay": (0.85, 1.3), "gpu_appetite": (0.02, 0.35), "run_rounds": (0.8, 4),
+BOUNDS = {"markup": (0.5, 1.0), "pay": (0.85, 1.3), "gpu_appetite": (0.25, 3.0), "run_rounds": (0.8, 4),
           "moe": (1, 8), "overtrain": (1, 4), "sft_share": (0.01, 0.14), "safety_share": (0.01, 0.1),
           "marketing_share": (0.003, 0.06), "hiring": (0.0, 0.08),
           "api_markup": (2.0, 8.0), "match": (0.0, 1.0)}

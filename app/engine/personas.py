@@ -27,11 +27,15 @@ from app.engine.start import carried_on, standing_decisions
 from app.engine.state import ENGINEERS, SAFETY_STAFF, State
 from app.engine.validation import affordable, raise_room, total_spending
 from app.engine.world import OPEN_MODEL, World
-from app.scenario.schema import PERSONAS, SECONDS_PER_ROUND
+from app.scenario.schema import HOURS_PER_ROUND, PERSONAS, SECONDS_PER_ROUND
 
 DEFAULT_AGGRESSIVENESS = 0.5
 STYLE_SPREAD = 0.15  # each game, each seat's appetites vary by up to +/- this share
 SERVING_HEADROOM = 1.15  # capacity planned above last quarter's demand
+# a training GPU pays back over the quarters its run's model sells and this many more (the board
+# values the model a lab leaves at the end: a quarter's revenue is worth several in valuation)
+RETURN_HORIZON = 4.0
+REFERENCE_FLEET_GPUS = 1000.0  # a lab with fewer training GPUs sizes a doubling from this many
 MIN_SERVING = 0.3  # share of the fleet a lab keeps serving while it trains
 PRICE_STEP_UP, PRICE_STEP_DOWN = 1.12, 0.92  # price moves when capacity binds or lies idle
 PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's target each quarter
@@ -68,7 +72,7 @@ class Traits:
     markup: float  # list price over the profit-maximising price (its best response to rivals)
     pay: float  # pay relative to market
     hiring: float  # headcount growth a quarter
-    gpu_appetite: float  # share of its cash it puts into training GPUs a quarter
+    gpu_appetite: float  # training GPUs bought over those that pay back in the game (1: what pays)
     run_rounds: float  # quarters a pre-training run is sized for
     moe: float  # total / active parameters of new models (1 = dense)
     overtrain: (
@@ -89,21 +93,21 @@ class Traits:
 
 TRAITS: dict[str, Traits] = {
     "scale_maximalist": Traits(
-        0.71, 1.057, 0.059, 0.324, 3.168, 3, 1, 0.063, 0.058, 60, 0.018, 1, 0.1, 0.6, 2, 6, 0, 0.54
+        0.71, 1.057, 0.059, 2.0, 3.168, 3, 1, 0.063, 0.058, 60, 0.018, 1, 0.1, 0.6, 2, 6, 0, 0.54
     ),
     "fast_follower": Traits(
-        0.96, 1.147, 0.036, 0.106, 1.376, 5.34, 3.76, 0.097, 0.07, 55, 0.018, 1, 0.3, 0.2, 3, 5,
+        0.96, 1.147, 0.036, 1.0, 1.376, 5.34, 3.76, 0.097, 0.07, 55, 0.018, 1, 0.3, 0.2, 3, 5,
         0, 0.8
     ),
     "safety_first": Traits(
-        0.83, 1.172, 0.08, 0.037, 0.8, 1, 1, 0.073, 0.1, 90, 0.054, 1, 0.5, 0, 3, 7, 0, 0.88
+        0.83, 1.172, 0.08, 0.5, 0.8, 1, 1, 0.073, 0.1, 90, 0.054, 1, 0.5, 0, 3, 7, 0, 0.88
     ),
     "price_disruptor": Traits(
-        0.59, 1.183, 0.08, 0.159, 0.8, 8, 3.46, 0.074, 0.068, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0,
+        0.59, 1.183, 0.08, 1.0, 0.8, 8, 3.46, 0.074, 0.068, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0,
         0.9
     ),
     "incumbent": Traits(
-        0.78, 1.3, 0.016, 0.105, 0.8, 2.26, 1, 0.01, 0.09, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
+        0.78, 1.3, 0.016, 1.0, 0.8, 2.26, 1, 0.01, 0.09, 60, 0.06, 1, 0.5, 0.2, 3, 6, 1, 1
     ),
     "idle": Traits(1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0),
 }
@@ -613,11 +617,12 @@ def _compute_and_training(
     # on compute within a year or two), so more capital buys a bigger cluster
     serve_gap = need_serving * (1.0 + sc.market.segments[0].growth_per_round) - fleet_peak
     serve_n = np.maximum(serve_gap, 0.0) / np.maximum(best_flops, 1.0)
-    train_n = t["gpu_appetite"] * a * cash / unit * trains_again
+    train_n = _training_gpus(world, state, t, fleet_peak, serving_share, best, best_flops,
+                             rounds_left) * trains_again
     buy_n = (serve_n + train_n) * lab * can_buy
     short = state.demand > 1.02 * state.served
     means = cash + np.where(
-        short, raise_room(world, state) * t["gpu_appetite"] * 4.0, 0.0
+        short, raise_room(world, state) * np.minimum(t["gpu_appetite"], 1.0), 0.0
     )
     buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / unit)
     buy = put_last(best, buy_n, state.gpus.shape[2])
@@ -669,6 +674,45 @@ def _compute_and_training(
                       np.maximum(run["active"] * quick, state.ready_active * state.ready_on))
     serving_share = np.where(state.run_on | start, serving_share, 1.0)
     return serving_share, buy, rent, run, data_buy, _selling(world, state, rnd, selling, most)
+
+
+def _training_gpus(world: World, state: State, t: dict[str, np.ndarray], fleet_peak: np.ndarray,
+                   serving_share: np.ndarray, best: np.ndarray, best_flops: np.ndarray,
+                   rounds_left: int) -> np.ndarray:
+    """(R,C) training GPUs (of type `best`) a lab buys for their return. Capability grows with the
+    log of a run's compute, so the last of N training GPUs brings 1/(N ln 2) of what doubling the
+    fleet would: the fleet that pays is the one where that share of a doubling's worth equals what
+    a GPU costs to own for the rest of the game. A doubling is worth the revenue its capability
+    gain wins (the logit's long-run share of the buyers) over the quarters its model will sell and
+    RETURN_HORIZON quarters more, scaled by the persona's `gpu_appetite` (1 buys for the return;
+    the scale maximalist buys beyond it). The fleet it has or has ordered counts."""
+    lab = world.layout(state.runs).lab
+    train_now = fleet_peak * (1.0 - serving_share) / np.maximum(best_flops, 1.0)
+    rows = Rows(lab & (t["gpu_appetite"] > 0) & (state.revenue > 0))
+    if not rows.index.size:
+        return np.zeros(lab.shape)
+    n = np.maximum(rows.take(train_now), REFERENCE_FLEET_GPUS)
+    kinds = state.gpus.shape[2]
+
+    def capability(gpus: np.ndarray) -> np.ndarray:
+        total_b, active_b, tokens_t = _run_size(
+            world, put_last(rows.take(best), gpus, kinds), rows.take(state.model_active),
+            rows.take(state.staff[:, :, 1]),
+            {k: rows.take(t[k]) for k in ("run_rounds", "overtrain", "moe")})
+        return training.finished_capability(world, total_b, active_b, tokens_t, tokens_t,
+                                            rows.take(state.algo))
+
+    on_sale, now = rows.take(state.model_cap), capability(n)
+    gain = np.maximum(capability(2.0 * n) - now, 0.0)  # a doubling's capability points
+    lift = _release_lift(world, state, on_sale + gain, rows, churn=1.0)
+    selling = np.maximum(rounds_left - rows.take(t["run_rounds"]) - 1.0, 0.0) + RETURN_HORIZON
+    worth = rows.take(state.revenue * (lift - 1.0)) * selling * rows.take(t["gpu_appetite"])
+    hours = compute.owned_cost_per_gpu_hour(world)[rows.take(best)] * HOURS_PER_ROUND
+    cost = hours * rounds_left / 1e6  # $M to own one for the rest of the game
+    target = np.maximum(worth / (np.log(2.0) * cost), n)
+    # only a fleet whose run beats the model on sale pays at all
+    pays = now + gain * np.log2(target / n) > on_sale + 1.0
+    return rows.put(np.where(pays, target - rows.take(train_now), 0.0).clip(0.0))
 
 
 def _may_finish(world: World, state: State, rent: np.ndarray,
@@ -756,7 +800,8 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
     return need, np.clip(need / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), rent, selling
 
 
-def _release_lift(world: World, state: State, new_cap: np.ndarray, rows: Rows) -> np.ndarray:
+def _release_lift(world: World, state: State, new_cap: np.ndarray, rows: Rows,
+                  churn: np.ndarray | float | None = None) -> np.ndarray:
     """How much more a lab expects to sell next quarter once a model of `new_cap` (N,: one for each
     of `rows`) is on sale (R,C; 1 off the rows): the buyers choosing (the churning share) weigh the
     capability it gains as the segment does, so its share of them rises as the logit says; its
@@ -766,7 +811,8 @@ def _release_lift(world: World, state: State, new_cap: np.ndarray, rows: Rows) -
     gain = np.exp(np.maximum(new_cap - rows.take(state.model_cap), 0.0)[:, None]
                   * market.capability_utility(world))  # (N,S)
     p = np.clip(rows.take(state.choice_share), 0.0, 1.0)
-    lift = 1.0 + world.seg_churn * (gain / (1.0 - p + p * gain) - 1.0)
+    churn = world.seg_churn if churn is None else churn  # 1: once every buyer has chosen again
+    lift = 1.0 + churn * (gain / (1.0 - p + p * gain) - 1.0)
     tokens = rows.take(state.share) * world.seg_volume
     return rows.put(total_last(tokens * lift) / np.maximum(total_last(tokens), 1e-12), fill=1.0)
 

@@ -351,14 +351,17 @@ def kpis(world: World, p: PlayedRound, c: int) -> Json:
 
 def scorecard(world: World, p: PlayedRound, c: int) -> Json:
     """The team's scorecard as a board reads it: each metric's raw value, its scaled value, its
-    weight and range, the yardstick money is measured in, and the score they add up to."""
+    weight and its range (the scenario's, moved by the company's par), the yardstick money is
+    measured in, and the score they add up to."""
     o, card = p.outcome, world.scenario.scoring
     return {
         "score": _r(o.score[0, c]),
         "metrics": {m: _r(o.metrics[0, c, i]) for i, m in enumerate(scoring.METRICS)},
         "scaled": {m: _r(o.scaled_metrics[0, c, i]) for i, m in enumerate(scoring.METRICS)},
         "weights": card.weights(),
-        "ranges": {m: getattr(card.ranges, m).model_dump() for m in scoring.METRICS},
+        "ranges": {m: {"low": _r(world.score_low[c, i]), "high": _r(world.score_high[c, i])}
+                   for i, m in enumerate(scoring.METRICS)},
+        "par": world.scenario.companies[c].par.model_dump(),
         "share_basis": card.share_basis,
         "yardstick_musd": _r(scoring.value_yardstick(p.after.valuation_start)[0, 0]),
     }

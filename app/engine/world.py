@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from app.scenario.schema import HOURS_PER_ROUND, Scenario
+from app.scenario.scorecard import METRICS
 
 DATA_KINDS = (
     "scraped",
@@ -106,6 +107,8 @@ class World:
     event_prob: np.ndarray = field(init=False)
     event_magnitude: np.ndarray = field(init=False)
     event_duration: np.ndarray = field(init=False)
+    score_low: np.ndarray = field(init=False)
+    score_high: np.ndarray = field(init=False)
     _layouts: dict[int, Layout] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +169,11 @@ class World:
         put("event_prob", _arr([e.probability_per_round for e in evs]))
         put("event_magnitude", _arr([e.magnitude for e in evs]))
         put("event_duration", np.array([e.duration for e in evs], dtype=np.int64))
+        # each company's scorecard ranges (C, metric): the scenario's, moved by the company's par
+        ranges = sc.scoring.ranges
+        par = np.array([[getattr(c.par, m) for m in METRICS] for c in sc.companies])
+        put("score_low", np.array([getattr(ranges, m).low for m in METRICS]) + par)
+        put("score_high", np.array([getattr(ranges, m).high for m in METRICS]) + par)
 
     def layout(self, runs: int) -> Layout:
         """The world's constants laid out in full for a batch of `runs` runs (`Layout`)."""

@@ -687,6 +687,27 @@ class Model(Strict):
         return self
 
 
+def _par_field(what: str) -> Any:
+    return Field(0.0, ge=-MAX_METRIC, le=MAX_METRIC, description=what)
+
+
+class MetricPar(Strict):
+    """What a company's board expects of it on each scorecard metric, beyond the scenario's
+    average company: the company's range is the scenario's moved by its par, so it is scored on
+    what it makes of its start. A bigger start still scores higher (the par is the scenario's,
+    not the team's), and a company's advantages stay felt in every what-if. The shipped pars are
+    fitted so that every seat can be won (bench/fit_ranges.py --par)."""
+
+    profit: float = _par_field("Yardsticks of cumulative net income above the average company.")
+    revenue_growth: float = _par_field("Log revenue growth above the average company.")
+    share: float = _par_field("Share gained above the average company.")
+    valuation: float = _par_field("Yardsticks of value created above the average company.")
+    brand: float = _par_field("Brand points above the average company.")
+    safety_record: float = _par_field("Incidents fewer than the average company (negative: more).")
+    capability: float = _par_field("Capability points above the average company.")
+    solvency: float = _par_field("Quarters of runway above the average company.")
+
+
 class CompanyStart(Strict):
     name: Label = Field(description="Company name.")
     kind: Literal["lab", "product"] = Field(
@@ -724,6 +745,10 @@ class CompanyStart(Strict):
     region: Literal["us", "cn", "eu", "other"] = Field(
         "us",
         description="Export controls hit 'cn' companies.")
+    par: MetricPar = Field(
+        default_factory=MetricPar,
+        description="What the board expects of this company on each scorecard metric beyond the "
+                    "scenario's average company; its ranges are the scenario's moved by these.")
 
     @model_validator(mode="after")
     def _lab_has_model(self) -> CompanyStart:

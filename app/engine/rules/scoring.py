@@ -79,17 +79,14 @@ def solvency(net_cash: np.ndarray, cum_costs: np.ndarray, rounds: int,
 
 def scorecard(world: World,
               metrics: np.ndarray | list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Each metric placed on its fixed range in [0,1] (a list of the eight (R,C) arrays), and the
-    weighted 0-100 score (R,C); the metrics (R,C,8), or a list of the eight (R,C) arrays."""
+    """Each metric placed on its company's fixed range in [0,1] (the scenario's range moved by the
+    company's par; a list of the eight (R,C) arrays), and the weighted 0-100 score (R,C); the
+    metrics (R,C,8), or a list of the eight (R,C) arrays."""
     columns = list(metrics) if isinstance(metrics, list) else [
         metrics[..., k] for k in range(len(METRICS))]
-    ranges = world.scenario.scoring.ranges
-    lo = np.array([getattr(ranges, m).low for m in METRICS])
-    hi = np.array([getattr(ranges, m).high for m in METRICS])
-    span = hi - lo
+    lo, span = world.score_low, world.score_high - world.score_low  # (C,8): the company's ranges
     w = np.array([getattr(world.scenario.scoring, m) for m in METRICS])
-    # metric by metric on (R,C) arrays: the same numbers as on (R,C,8) against (8,) ranges
-    scaled = [np.clip((columns[k] - lo[k]) / span[k], 0.0, 1.0) for k in range(len(METRICS))]
+    scaled = [np.clip((columns[k] - lo[:, k]) / span[:, k], 0.0, 1.0) for k in range(len(METRICS))]
     total = scaled[0] * w[0]
     for k in range(1, len(METRICS)):
         total += scaled[k] * w[k]
