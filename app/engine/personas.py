@@ -103,7 +103,7 @@ TRAITS: dict[str, Traits] = {
         0.83, 1.172, 0.08, 0.5, 0.8, 1, 1, 0.073, 0.1, 90, 0.054, 1, 0.5, 0, 3, 7, 0, 0.88
     ),
     "price_disruptor": Traits(
-        0.59, 1.183, 0.08, 1.0, 0.8, 8, 3.46, 0.074, 0.068, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0,
+        0.66, 1.183, 0.08, 1.0, 0.8, 8, 3.46, 0.074, 0.068, 55, 0.003, 0, 0.1, 0.4, 3, 5.36, 0,
         0.9
     ),
     "incumbent": Traits(
@@ -197,6 +197,7 @@ def plan(
     )
     staff_target = state.staff * (1.0 + t["hiring"] * a)[:, :, None]
     staff_target[:, :, 0] *= lab  # product companies keep research tiny
+    staff_target = _no_idle_talent(world, state, staff_target, rnd)
     staff_target[:, :, 1] = _product_engineers(world, state, staff_target[:, :, 1], rnd)
     staff_target[:, :, SAFETY_STAFF] = _safety_staff(world, state, staff_target, safety_gap)
     return base.replace(
@@ -319,7 +320,7 @@ def _prices(
         state.model_total,
         state.algo,
         world.is_lab[None, :],
-        market.product_capacity(world, state.staff[:, :, ENGINEERS], rnd),
+        market.engineer_capacity(world, state.staff[:, :, ENGINEERS], rnd),
     )
     idle = ~state.run_on & (state.demand < 0.5 * can_serve)  # a training lab's spare GPUs train
     last = state.prices / world.reference_prices(max(rnd - 1, 1), state.runs)
@@ -490,6 +491,31 @@ def _safety_staff(world: World, state: State, target: np.ndarray,
     most = np.minimum(SAFETY_TEAM_SHARE * technical,
                       SAFETY_TEAM_MOST * world.scenario.safety.safety_staff_scale)
     return np.minimum(wanted, np.maximum(most, state.staff[:, :, SAFETY_STAFF]))
+
+
+def _no_idle_talent(world: World, state: State, staff_target: np.ndarray,
+                    rnd: int) -> np.ndarray:
+    """A lab hires researchers and engineers only up to the team that earns the full algorithmic
+    gain and the full training goodput (`scaling.researchers_for_full_gain`,
+    `talent.engineers_for_full_goodput`) and the engineers its demand needs: beyond them a hire
+    adds nothing but pay. It keeps the staff it has. (Growing its teams by its hiring rate whatever they added, the product-builders'
+    vendor paid $1.6B a year for teams that earned less than firing them all.)"""
+    sc = world.scenario
+    full = np.array([sc.scaling.researchers_for_full_gain, sc.talent.engineers_for_full_goodput])
+    most = np.maximum(full, state.staff[:, :, :2])
+    out = staff_target.copy()
+    out[:, :, :2] = np.minimum(staff_target[:, :, :2], most)
+    # and the engineers that keep next quarter's demand served (a lab without them serves nothing)
+    out[:, :, ENGINEERS] = np.maximum(out[:, :, ENGINEERS], _engineers_to_serve(world, state, rnd))
+    return out
+
+
+def _engineers_to_serve(world: World, state: State, rnd: int) -> np.ndarray:
+    """(R,C) engineers that ship and support last quarter's demand next quarter, grown with the
+    market and with headroom (`market.engineer_capacity`)."""
+    growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
+    per_engineer = market.engineer_capacity(world, np.ones_like(state.revenue), rnd + 1)
+    return SERVING_HEADROOM * growth * state.demand / per_engineer
 
 
 def _product_engineers(

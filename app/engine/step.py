@@ -341,7 +341,7 @@ def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
     capacity = market.serving_capacity(world, split.serving_peak, serving_memory,
                                        trained.model["model_active"], trained.model["model_total"],
                                        team.algo, world.is_lab[None, :],
-                                       market.product_capacity(world, team.engineers, rnd))
+                                       market.engineer_capacity(world, team.engineers, rnd))
     demand, served = market.serve(installed, volume, capacity)
     share = served / np.maximum(volume[:, None, :], 1e-12)
     revenue_by_segment = served * d.price

@@ -515,6 +515,13 @@ class Market(Strict):
                     "product company as efficient as the lab can match its price (the 'equally "
                     "efficient competitor' test: EU Deutsche Telekom 2010, TeliaSonera 2011). A "
                     "lower price is refused at its field, and never charged.")
+    lab_t_tokens_per_engineer: float = Field(
+        1.0, gt=0, le=MAX_COEFFICIENT,
+        description="Trillions of tokens a quarter one engineer of a lab can keep served "
+                    "(inference, API and reliability work) at round-1 prices, growing as prices "
+                    "fall: GPUs serve a lab's tokens, but a lab with no engineers serves none. "
+                    "Set well above what labs need (frontier labs earn ~$1-2M a person: OpenAI "
+                    "about $3.7B with ~3,000 staff in 2024), so it binds only on a gutted team.")
     product_t_tokens_per_engineer: float = Field(
         0.3, gt=0, le=MAX_COEFFICIENT,
         description="Trillions of tokens a quarter one engineer of a product company can ship and "

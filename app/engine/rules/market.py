@@ -280,12 +280,13 @@ def serving_capacity(
     total_b: np.ndarray,
     algo: np.ndarray,
     is_lab: np.ndarray,
-    product_capacity: np.ndarray | float = UNLIMITED,
+    engineers_capacity: np.ndarray | float = UNLIMITED,
 ) -> np.ndarray:
-    """Trillions of tokens a quarter a lab's serving GPUs can produce: ~2 N_active FLOPs a token,
-    fewer as research finds inference savings (distillation, quantisation, better kernels); but
-    memory must hold every parameter (MoE included), and a fleet too small for one copy of the model
-    serves only in proportion."""
+    """Trillions of tokens a quarter a company can serve: a lab, what its serving GPUs can produce
+    (~2 N_active FLOPs a token, fewer as research finds inference savings: distillation,
+    quantisation, better kernels; but memory must hold every parameter, MoE included, and a fleet
+    too small for one copy of the model serves only in proportion) and its engineers keep served;
+    a product company, what its engineers can ship (`engineer_capacity`)."""
     cc = world.scenario.compute
     cap = (
         serving_peak
@@ -297,7 +298,17 @@ def serving_capacity(
     cap = cap * np.minimum(
         1.0, serving_memory_gb / np.maximum(total_b * cc.serving_bytes_per_param, 1e-9)
     )
-    return np.where(is_lab, cap, product_capacity)
+    return np.where(is_lab, np.minimum(cap, engineers_capacity), engineers_capacity)
+
+
+def engineer_capacity(world: World, engineers: np.ndarray, rnd: int) -> np.ndarray:
+    """Trillions of tokens a quarter each company's engineers can ship and support (R,C): a
+    product company's integration and customer work (`product_capacity`), a lab's inference and
+    API teams (`market.lab_t_tokens_per_engineer`)."""
+    m = world.scenario.market
+    per_engineer = np.where(world.is_lab, m.lab_t_tokens_per_engineer,
+                            m.product_t_tokens_per_engineer)
+    return engineers * per_engineer / world.price_index(rnd)
 
 
 def product_capacity(world: World, engineers: np.ndarray, rnd: int) -> np.ndarray:
