@@ -715,7 +715,7 @@ def _training_gpus(world: World, state: State, t: dict[str, np.ndarray], fleet_p
     lab = world.layout(state.runs).lab
     train_now = fleet_peak * (1.0 - serving_share) / np.maximum(best_flops, 1.0)
     rows = Rows(lab & (t["gpu_appetite"] > 0) & (state.revenue > 0))
-    if not rows.index.size:
+    if not rows.index.size or rounds_left <= 0:
         return np.zeros(lab.shape)
     n = np.maximum(rows.take(train_now), REFERENCE_FLEET_GPUS)
     kinds = state.gpus.shape[2]

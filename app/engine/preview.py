@@ -9,7 +9,7 @@ import numpy as np
 
 from app.engine.decisions import Decision, DecisionArrays, to_arrays
 from app.engine.rules import compute, data, events, market, talent, training
-from app.engine.state import State
+from app.engine.state import ENGINEERS, State
 from app.engine.validation import (
     SPENDING_FIELDS,
     DecisionProblem,
@@ -141,9 +141,13 @@ def _capacity(world: World, state: State, c: int, decision: Decision,
     memory = compute.memory_gb(world, in_use) * split.serving
     one = lambda v: np.array([[float(v)]])  # noqa: E731
 
+    # the engineers the team asks for keep served what they can (the hires may fall short)
+    engineers = market.engineer_capacity(world, d.staff_target[:, :, ENGINEERS],
+                                         state.round + 1)[0:1, c : c + 1]
+
     def line(model: str, total: float, active: float) -> ServingLine:
         cap = market.serving_capacity(world, split.serving_peak, memory, one(active), one(total),
-                                      state.algo[0:1, c : c + 1], np.array([[True]]))
+                                      state.algo[0:1, c : c + 1], np.array([[True]]), engineers)
         return ServingLine(model, total, active, float(cap[0, 0]))
 
     lines = [line("the model on sale", state.model_total[0, c], state.model_active[0, c])]

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from app.engine.decisions import Decision
 from app.engine.report import _base_name, public_page, retail_floor
 from app.engine.rules import compute, data, events, finance, market, talent, training, tuning
-from app.engine.state import STAFF_ROLES, State
+from app.engine.state import ENGINEERS, STAFF_ROLES, State
 from app.engine.step import COST_LINES, Outcome
 from app.engine.world import DATA_KINDS, EVENT_KINDS, OPEN_MODEL, World
 from app.scenario.loader import plain_message, shown
@@ -154,8 +154,8 @@ def player_view(
     borrowing_room_musd this round; staff by role, pay_level; gpus and gpus_on_order by type,
     fleet_flops_per_round (peak, owned GPUs), training_efficiency (share of peak FLOPs the run in
     progress, or one the size of the model it serves, would get on the whole owned fleet: MFU for
-    that size times goodput), serving_capacity_t_tokens (if every owned GPU served; None for product
-    companies, which are never short of capacity), serving_cost_per_m_tokens (labs: serving its
+    that size times goodput), serving_capacity_t_tokens (if every owned GPU served, as far as
+    its engineers can keep served; None for product companies, whose engineers set it), serving_cost_per_m_tokens (labs: serving its
     model on rented cloud GPUs; product companies: what the base model costs a million tokens);
     data_t_tokens by kind and unique_t_tokens (quality-weighted, what a run draws on); model
     (params_b, active_params_b, capability, cutoff_round, version); ready_model (None, or a finished
@@ -342,6 +342,7 @@ def _own(
                 at(state.model_total),
                 at(state.algo),
                 np.ones((1, 1), bool),
+                market.engineer_capacity(world, state.staff[:, :, ENGINEERS], rnd)[one, me],
             )[0, 0]
         )
         unit_cost = float(

@@ -141,12 +141,15 @@ def test_share_counts_revenue_tokens_or_both_as_the_scenario_says() -> None:
 
 
 def test_the_score_is_the_weighted_mean_of_metrics_placed_on_their_ranges() -> None:
-    """score = 100 * sum(w * scaled) / sum(w), scaled = clip((x - low) / (high - low), 0, 1)."""
+    """score = 100 * sum(w * scaled) / sum(w), scaled = clip((x - low) / (high - low), 0, 1), where a company's
+    low and high are the scenario's moved by the company's par."""
     w = world("product-builders")
     card = w.scenario.scoring
     o = _final("product-builders")
-    lo = np.array([getattr(card.ranges, m).low for m in scoring.METRICS])
-    hi = np.array([getattr(card.ranges, m).high for m in scoring.METRICS])
+    par = np.array([[getattr(c.par, m) for m in scoring.METRICS] for c in w.scenario.companies])
+    assert np.abs(par).max() > 0  # the shipped scenario's companies have pars
+    lo = np.array([getattr(card.ranges, m).low for m in scoring.METRICS]) + par
+    hi = np.array([getattr(card.ranges, m).high for m in scoring.METRICS]) + par
     weights = np.array([card.weights()[m] for m in scoring.METRICS])
     scaled = np.clip((o.metrics - lo) / (hi - lo), 0.0, 1.0)
     np.testing.assert_allclose(o.scaled_metrics, scaled)
