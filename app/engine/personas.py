@@ -644,7 +644,7 @@ def _compute_and_training(
     serve_gap = need_serving * (1.0 + sc.market.segments[0].growth_per_round) - fleet_peak
     serve_n = np.maximum(serve_gap, 0.0) / np.maximum(best_flops, 1.0)
     train_n = _training_gpus(world, state, t, fleet_peak, serving_share, best, best_flops,
-                             rounds_left) * trains_again
+                             rounds_left, lab & can_buy & trains_again)
     buy_n = (serve_n + train_n) * lab * can_buy
     short = state.demand > 1.02 * state.served
     means = cash + np.where(
@@ -704,32 +704,38 @@ def _compute_and_training(
 
 def _training_gpus(world: World, state: State, t: dict[str, np.ndarray], fleet_peak: np.ndarray,
                    serving_share: np.ndarray, best: np.ndarray, best_flops: np.ndarray,
-                   rounds_left: int) -> np.ndarray:
+                   rounds_left: int, buys: np.ndarray) -> np.ndarray:
     """(R,C) training GPUs (of type `best`) a lab buys for their return. Capability grows with the
     log of a run's compute, so the last of N training GPUs brings 1/(N ln 2) of what doubling the
     fleet would: the fleet that pays is the one where that share of a doubling's worth equals what
     a GPU costs to own for the rest of the game. A doubling is worth the revenue its capability
     gain wins (the logit's long-run share of the buyers) over the quarters its model will sell and
     RETURN_HORIZON quarters more, scaled by the persona's `gpu_appetite` (1 buys for the return;
-    the scale maximalist buys beyond it). The fleet it has or has ordered counts."""
+    the scale maximalist buys beyond it). The fleet it has or has ordered counts; only the labs
+    that `buys` (R,C: may buy GPUs and will train again) are worked out."""
     lab = world.layout(state.runs).lab
     train_now = fleet_peak * (1.0 - serving_share) / np.maximum(best_flops, 1.0)
-    rows = Rows(lab & (t["gpu_appetite"] > 0) & (state.revenue > 0))
+    rows = Rows(buys & (t["gpu_appetite"] > 0) & (state.revenue > 0))
     if not rows.index.size or rounds_left <= 0:
         return np.zeros(lab.shape)
     n = np.maximum(rows.take(train_now), REFERENCE_FLEET_GPUS)
     kinds = state.gpus.shape[2]
 
-    def capability(gpus: np.ndarray) -> np.ndarray:
-        total_b, active_b, tokens_t = _run_size(
-            world, put_last(rows.take(best), gpus, kinds), rows.take(state.model_active),
-            rows.take(state.staff[:, :, 1]),
-            {k: rows.take(t[k]) for k in ("run_rounds", "overtrain", "moe")})
-        return training.finished_capability(world, total_b, active_b, tokens_t, tokens_t,
-                                            rows.take(state.algo))
-
-    on_sale, now = rows.take(state.model_cap), capability(n)
-    gain = np.maximum(capability(2.0 * n) - now, 0.0)  # a doubling's capability points
+    total_b, active_b, tokens_t = _run_size(
+        world, put_last(rows.take(best), n, kinds), rows.take(state.model_active),
+        rows.take(state.staff[:, :, 1]),
+        {k: rows.take(t[k]) for k in ("run_rounds", "overtrain", "moe")}, passes=1)
+    algo = rows.take(state.algo)
+    # twice the compute grows a compute-optimal run's parameters by 2^(b/(a+b)) (Hoffmann et al.
+    # 2022) and its tokens by the rest
+    sc = world.scenario.scaling
+    grow = 2.0 ** (sc.beta / (sc.alpha + sc.beta))
+    on_sale = rows.take(state.model_cap)
+    k = np.array([1.0, grow])[:, None]  # both runs in one call: (2, N)
+    tokens = tokens_t * (2.0 / k) ** (k > 1.0)
+    now, doubled = training.finished_capability(world, total_b * k, active_b * k, tokens, tokens,
+                                                algo)
+    gain = np.maximum(doubled - now, 0.0)  # a doubling's capability points
     lift = _release_lift(world, state, on_sale + gain, rows, churn=1.0)
     selling = np.maximum(rounds_left - rows.take(t["run_rounds"]) - 1.0, 0.0) + RETURN_HORIZON
     worth = rows.take(state.revenue * (lift - 1.0)) * selling * rows.take(t["gpu_appetite"])
@@ -781,8 +787,8 @@ def _selling(world: World, state: State, rnd: int, expected: np.ndarray,
 
 
 def _run_size(world: World, train_gpus: np.ndarray, model_active: np.ndarray,
-              engineers: np.ndarray,
-              t: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              engineers: np.ndarray, t: dict[str, np.ndarray],
+              passes: int = RUN_SIZING_PASSES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Total and active parameters (billions) and tokens (trillions) of the compute-optimal run
     the training fleet can finish in the persona's `run_rounds`, less active parameters as it
     overtrains and uses MoE (any shape, e.g. rows)."""
@@ -790,7 +796,7 @@ def _run_size(world: World, train_gpus: np.ndarray, model_active: np.ndarray,
     active_b = np.maximum(model_active, 1.0)  # a first guess: the model it serves
     fleet = training.training_fleet(world, train_gpus, engineers)
     moe = t["moe"] ** s.moe_total_weight
-    for _ in range(RUN_SIZING_PASSES):  # the pace depends on the size, the size on the pace
+    for _ in range(passes):  # the pace depends on the size, the size on the pace
         budget = training.fleet_pace(world, fleet, active_b) * t["run_rounds"]
         n_opt, _ = scaling.compute_optimal(np.maximum(budget, 1.0), s)
         active_b = n_opt / 1e9 / t["overtrain"] / moe
