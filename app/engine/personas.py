@@ -498,8 +498,9 @@ def _no_idle_talent(world: World, state: State, staff_target: np.ndarray,
     """A lab hires researchers and engineers only up to the team that earns the full algorithmic
     gain and the full training goodput (`scaling.researchers_for_full_gain`,
     `talent.engineers_for_full_goodput`) and the engineers its demand needs: beyond them a hire
-    adds nothing but pay. It keeps the staff it has. (Growing its teams by its hiring rate whatever they added, the product-builders'
-    vendor paid $1.6B a year for teams that earned less than firing them all.)"""
+    adds nothing but pay. It keeps the staff it has. (Growing its teams by its hiring rate
+    whatever they added, the product-builders' vendor paid $1.1B a year for teams that earned
+    less than firing them all.)"""
     sc = world.scenario
     full = np.array([sc.scaling.researchers_for_full_gain, sc.talent.engineers_for_full_goodput])
     most = np.maximum(full, state.staff[:, :, :2])

@@ -155,8 +155,9 @@ def player_view(
     fleet_flops_per_round (peak, owned GPUs), training_efficiency (share of peak FLOPs the run in
     progress, or one the size of the model it serves, would get on the whole owned fleet: MFU for
     that size times goodput), serving_capacity_t_tokens (if every owned GPU served, as far as
-    its engineers can keep served; None for product companies, whose engineers set it), serving_cost_per_m_tokens (labs: serving its
-    model on rented cloud GPUs; product companies: what the base model costs a million tokens);
+    its engineers can keep served; None for product companies, whose engineers set it),
+    serving_cost_per_m_tokens (labs: serving its model on rented cloud GPUs; product companies:
+    what the base model costs a million tokens);
     data_t_tokens by kind and unique_t_tokens (quality-weighted, what a run draws on); model
     (params_b, active_params_b, capability, cutoff_round, version); ready_model (None, or a finished
     model not on sale: params_b, active_params_b, capability, cutoff_round); release (the

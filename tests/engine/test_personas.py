@@ -343,3 +343,47 @@ def test_a_lab_never_squeezes_the_margin_of_the_product_companies_on_its_model(s
     assert served > 0, "no lab had a customer: the test is not testing"
     assert free > 0 or alone == 0, "every lab without customers priced at its customers' cost"
 
+
+
+def _training_gpus_bought(w: World, state, revenue_times: float = 1.0) -> np.ndarray:
+    """(R,C) training GPUs the scenario's personas order this quarter, with every lab's last revenue scaled."""
+    seats, bold = scenario_seats(w), np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS)
+    plan = personas.plan(w, state.replace(revenue=state.revenue * revenue_times), seats, bold)
+    return plan.buy.sum(axis=-1)
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_lab_buys_training_gpus_for_what_its_better_model_will_earn(scenario_id: str) -> None:
+    """Issue 9 (the never-buy exploit): a persona that put a share of its cash into GPUs whatever its model would earn
+    lost to the same persona buying none from the strongest seat of every scenario (94% of mixed-ecosystem's games from
+    Atlas Intelligence). A lab now buys the training fleet whose capability pays within the game: a lab whose model
+    earns more buys more, and one whose model earns nothing buys no training GPUs (only what serving needs)."""
+    w = world(scenario_id)
+    state, _ = persona_game(w, 2, SEED, runs=20)
+    labs = w.is_lab
+    usual, richer = _training_gpus_bought(w, state), _training_gpus_bought(w, state, 4.0)
+    assert (richer[:, labs] >= usual[:, labs] - 1e-6).all()
+    assert richer[:, labs].sum() > usual[:, labs].sum(), "no lab bought more for a model that earns more"
+    nothing = personas._training_gpus(
+        w, state.replace(revenue=np.zeros_like(state.revenue)), personas._trait_arrays(w, scenario_seats(w), state),
+        np.ones(state.revenue.shape) * 1e24, np.full(state.revenue.shape, 0.5), np.zeros(state.revenue.shape, int),
+        np.ones(state.revenue.shape) * 1e18, w.scenario.rounds - 2, np.ones(state.revenue.shape, bool))
+    assert (nothing == 0).all()
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_a_lab_hires_no_researchers_or_engineers_beyond_what_they_add(scenario_id: str) -> None:
+    """Issue 9 (the fire-everyone exploit): product-builders' vendor grew its teams 8% a quarter past the research team
+    that earns the full algorithmic gain and the engineers that give full training goodput, and firing everyone beat
+    its persona in 82% of games. A persona's lab keeps the staff it has but asks for no researchers beyond
+    `scaling.researchers_for_full_gain`, and no engineers beyond `talent.engineers_for_full_goodput` or what its
+    demand needs served."""
+    w = world(scenario_id)
+    state, d = persona_game(w, w.scenario.rounds - 1, SEED, runs=20)
+    full_research = w.scenario.scaling.researchers_for_full_gain
+    labs = w.is_lab
+    start = np.array([c.researchers for c in w.scenario.companies])
+    assert (d.staff_target[:, labs, 0] <= np.maximum(full_research, start[labs]) * 1.0001 + 1).all()
+    serve = personas._engineers_to_serve(w, state, state.round + 1)
+    most = np.maximum(np.maximum(w.scenario.talent.engineers_for_full_goodput, serve), state.staff[:, :, 1])
+    assert (d.staff_target[:, labs, 1] <= most[:, labs] * 1.0001 + 1).all()

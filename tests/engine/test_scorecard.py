@@ -185,3 +185,44 @@ def test_share_bought_below_cost_scores_nothing(scenario_id: str) -> None:
     (tokens, share), (dumped_tokens, dumped_share) = results[False], results[True]
     assert dumped_tokens > 1.5 * tokens, results
     assert dumped_share < share, results
+
+
+def _without_par(sc: Scenario) -> Scenario:
+    companies = [c.model_copy(update={"par": type(c.par)()}) for c in sc.companies]
+    return sc.model_copy(update={"companies": companies})
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_every_seat_can_win_by_what_it_makes_of_its_start(scenario_id: str) -> None:
+    """Issue 9 (balance from the starts, not from a wasteful persona): each company's range is the scenario's moved by
+    its par, what its board can expect of its start (fitted by bench/fit_ranges.py --par), so every seat's persona wins
+    a fair part of the games. Scored on the scenario's ranges alone, the seat with the richest start wins far more
+    often than the rest."""
+    from app.engine.batch import final_scores, resolve_seats
+
+    sc = scenario(scenario_id)
+    seats = resolve_seats(sc, None)
+
+    def seat_wins(s: Scenario) -> np.ndarray:
+        winners = final_scores(s, 400, 2027, seats, workers=1).argmax(axis=1)
+        return np.bincount(winners, minlength=len(seats)) / winners.size
+
+    fair, unfair = seat_wins(sc), seat_wins(_without_par(sc))
+    assert fair.min() >= 0.05 and fair.max() <= 0.35, fair
+    assert unfair.max() > fair.max() + 0.1, (fair, unfair)
+
+
+def test_a_richer_start_still_scores_higher_against_the_same_par() -> None:
+    """The par is the scenario's, not the team's: a company given twice its authored cash (a what-if, the par left as
+    shipped) scores higher on average, so a capital advantage stays felt."""
+    sc = scenario("mixed-ecosystem")
+    c = next(i for i, co in enumerate(sc.companies) if co.kind == "lab")
+    companies = list(sc.companies)
+    companies[c] = companies[c].model_copy(update={"cash_musd": 2 * companies[c].cash_musd})
+    richer = sc.model_copy(update={"companies": companies})
+    from app.engine.batch import final_scores, resolve_seats
+
+    seats = resolve_seats(sc, None)
+    base = final_scores(sc, 200, 2028, seats, workers=1)[:, c].mean()
+    more = final_scores(richer, 200, 2028, seats, workers=1)[:, c].mean()
+    assert more > base, (base, more)

@@ -205,3 +205,26 @@ def test_buyers_who_pay_for_the_best_model_move_share_to_it_at_a_premium_price(s
     kept_plain = choose(sc, premium).probability[:, best][sells] / plain.probability[:, best][sells]
     kept_mixed = choose(frontier, premium).probability[:, best][sells] / mixed.probability[:, best][sells]
     assert (kept_mixed > kept_plain).all()  # the premium costs the leader fewer buyers
+
+
+def test_a_lab_serves_only_what_its_engineers_keep_served() -> None:
+    """Issue 9 (the fire-everyone exploit): GPUs serve a lab's tokens, but someone must run the service. A lab
+    that fired every engineer kept selling its model for three years, and beat its persona in 82% of
+    product-builders' games from Vantage AI. Its engineers now bound what it serves
+    (`market.lab_t_tokens_per_engineer`), far above what a staffed lab needs."""
+    from app.engine.state import ENGINEERS
+    from app.engine.step import step
+
+    from .factories import persona_game
+
+    w = world("product-builders")
+    lab = int(np.flatnonzero(w.is_lab)[0])
+    state, d = persona_game(w, 2, 7, runs=4)
+    _, kept = step(w, state, d)
+    target = d.staff_target.copy()
+    target[:, lab, ENGINEERS] = 0.0
+    _, fired = step(w, state, d.replace(staff_target=target))
+    assert (kept.served[:, lab].sum(-1) > 0).all()
+    assert (fired.served[:, lab].sum(-1) == 0).all()
+    per_engineer = market.engineer_capacity(w, np.ones((1, w.n_companies)), 3)[0, lab]
+    assert (kept.served[:, lab].sum(-1) < 0.5 * per_engineer * state.staff[:, lab, ENGINEERS]).all()
