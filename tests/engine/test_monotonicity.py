@@ -180,11 +180,20 @@ def test_a_higher_own_price_never_lowers_a_rivals_choice_probability(game: GameU
 # both branches serve the same model.
 
 
-def _assert_no_less_capacity(fewer: Outcome, more: Outcome, fewer_after: State, more_after: State, c: int) -> None:
-    flops_fewer = fewer.capacity[:, c] * fewer_after.model_active[:, c]
-    flops_more = more.capacity[:, c] * more_after.model_active[:, c]
+def _assert_no_less_capacity(fewer: Outcome, more: Outcome, fewer_after: State, more_after: State, c: int,
+                             w: World) -> None:
+    """The GPUs' part of serving capacity. A lab's engineers also bound what it serves (`market.engineer_capacity`),
+    and paying for more GPUs may leave it fewer hires, so runs where its engineers bind in either branch are left out."""
+    from app.engine.rules.market import engineer_capacity
+
+    def gpu_bound(o: Outcome, after: State) -> np.ndarray:
+        return o.capacity[:, c] < 0.999 * engineer_capacity(w, after.staff[:, :, 1], after.round)[:, c]
+
+    keep = gpu_bound(fewer, fewer_after) & gpu_bound(more, more_after)
+    flops_fewer = fewer.capacity[keep, c] * fewer_after.model_active[keep, c]
+    flops_more = more.capacity[keep, c] * more_after.model_active[keep, c]
     assert (flops_more >= flops_fewer * (1 - TOL)).all()
-    same_model = fewer_after.model_active[:, c] == more_after.model_active[:, c]
+    same_model = keep & (fewer_after.model_active[:, c] == more_after.model_active[:, c])
     assert (more.capacity[same_model, c] >= fewer.capacity[same_model, c] * (1 - TOL)).all()
 
 
@@ -197,7 +206,7 @@ def test_more_owned_gpus_never_lower_serving_capacity(game: GameUnderWay, data: 
     gpus[:, c, g] += extra
     fewer_after, fewer = step(w, state, d)
     more_after, more = step(w, state.replace(gpus=gpus), d)
-    _assert_no_less_capacity(fewer, more, fewer_after, more_after, c)
+    _assert_no_less_capacity(fewer, more, fewer_after, more_after, c, w)
 
 
 @SETTINGS
@@ -209,4 +218,4 @@ def test_more_rented_gpus_never_lower_serving_capacity(game: GameUnderWay, data:
     rent[:, c, g] += extra
     fewer_after, fewer = step(w, state, d)
     more_after, more = step(w, state, d.replace(rent=rent))
-    _assert_no_less_capacity(fewer, more, fewer_after, more_after, c)
+    _assert_no_less_capacity(fewer, more, fewer_after, more_after, c, w)
