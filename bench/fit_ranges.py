@@ -30,10 +30,12 @@ import numpy as np  # noqa: E402
 
 from app.engine import personas  # noqa: E402
 from app.engine.rng import run_seeds  # noqa: E402
+from app.engine.rules import scoring  # noqa: E402
 from app.engine.start import initial_state  # noqa: E402
 from app.engine.step import step  # noqa: E402
 from app.engine.world import World  # noqa: E402
 from app.scenario import Scenario, list_scenarios  # noqa: E402
+from app.scenario.schema import MetricPar, MetricRange  # noqa: E402
 from app.scenario.scorecard import METRICS  # noqa: E402
 
 FITTED = ("profit", "revenue_growth", "share", "valuation", "capability", "solvency")  # brand and safety keep 0-100
@@ -73,13 +75,14 @@ WIN_PASSES, WIN_STEP = 12, 0.1  # each pass moves a seat's ranges by this share 
 
 
 def scores(sc: Scenario, metrics: np.ndarray, par: np.ndarray, ranges: dict[str, tuple[float, float]]) -> np.ndarray:
-    """(games, companies) the scorecard's score of these metrics against the ranges moved by the pars."""
-    r = sc.scoring.ranges
-    lo = np.array([ranges[m][0] if m in ranges else getattr(r, m).low for m in METRICS]) + par
-    hi = np.array([ranges[m][1] if m in ranges else getattr(r, m).high for m in METRICS]) + par
-    w = np.array([getattr(sc.scoring, m) for m in METRICS])
-    scaled = np.clip((metrics - lo) / (hi - lo), 0.0, 1.0)
-    return 100.0 * (scaled * w).sum(axis=-1) / w.sum()
+    """(games, companies) the scorecard's score of these metrics (`scoring.scorecard`) in the scenario with these
+    ranges and pars."""
+    fitted = {m: MetricRange(low=lo, high=hi) for m, (lo, hi) in ranges.items()}
+    scoring_ = sc.scoring.model_copy(update={"ranges": sc.scoring.ranges.model_copy(update=fitted)})
+    companies = [c.model_copy(update={"par": MetricPar(**dict(zip(METRICS, map(float, par[k]), strict=True)))})
+                 for k, c in enumerate(sc.companies)]
+    world = World(sc.model_copy(update={"scoring": scoring_, "companies": companies}))
+    return scoring.scorecard(world, [metrics[..., k] for k in range(len(METRICS))])[1]
 
 
 def level(sc: Scenario, metrics: np.ndarray, par: np.ndarray, ranges: dict[str, tuple[float, float]]) -> np.ndarray:

@@ -507,15 +507,16 @@ def _no_idle_talent(world: World, state: State, staff_target: np.ndarray,
     out = staff_target.copy()
     out[:, :, :2] = np.minimum(staff_target[:, :, :2], most)
     # and the engineers that keep next quarter's demand served (a lab without them serves nothing)
-    out[:, :, ENGINEERS] = np.maximum(out[:, :, ENGINEERS], _engineers_to_serve(world, state, rnd))
+    out[:, :, ENGINEERS] = np.maximum(out[:, :, ENGINEERS],
+                                      _engineers_to_serve(world, state, rnd + 1))
     return out
 
 
 def _engineers_to_serve(world: World, state: State, rnd: int) -> np.ndarray:
-    """(R,C) engineers that ship and support last quarter's demand next quarter, grown with the
-    market and with headroom (`market.engineer_capacity`)."""
+    """(R,C) engineers that ship and support last quarter's demand, grown with the market and with
+    headroom, at what an engineer supports in round `rnd` (`market.engineer_capacity`)."""
     growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
-    per_engineer = market.engineer_capacity(world, np.ones_like(state.revenue), rnd + 1)
+    per_engineer = market.engineer_capacity(world, np.ones_like(state.revenue), rnd)
     return SERVING_HEADROOM * growth * state.demand / per_engineer
 
 
@@ -526,9 +527,7 @@ def _product_engineers(
     (its capacity is its engineers), shrinking by at most ENGINEERS_KEPT a quarter when demand
     falls; labs keep their planned headcount. (Growing its team by its hiring rate whatever the
     demand, a creative-tools company ended with twice the engineers its buyers needed.)"""
-    growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
-    per_engineer = market.product_capacity(world, np.ones_like(engineers), rnd)
-    needed = SERVING_HEADROOM * growth * state.demand / per_engineer
+    needed = _engineers_to_serve(world, state, rnd)
     kept = ENGINEERS_KEPT * state.staff[:, :, ENGINEERS]
     return np.where(world.is_lab[None, :], engineers, np.maximum(needed, kept))
 
