@@ -37,6 +37,8 @@ SERVING_HEADROOM = 1.15  # capacity planned above last quarter's demand
 RETURN_HORIZON = 4.0
 REFERENCE_FLEET_GPUS = 1000.0  # a lab with fewer training GPUs sizes a doubling from this many
 MIN_SERVING = 0.3  # share of the fleet a lab keeps serving while it trains
+SHORT_OF_CAPACITY = 1.02  # demand this far above what a company served: its capacity binds
+RENTAL_SUPPLY_SHARE = 0.5  # the most of a GPU type's rental supply one lab asks for in a quarter
 PRICE_STEP_UP, PRICE_STEP_DOWN = 1.12, 0.92  # price moves when capacity binds or lies idle
 PRICE_PULL = 0.3  # otherwise the price drifts this far towards the persona's target each quarter
 PRICE_BAND = (0.6, 2.0)  # a capacity step never takes the price further than this from target
@@ -310,7 +312,7 @@ def _prices(
     ref = world.reference_prices(rnd, state.runs)  # (R,C,S) laid out in full
     best = best_response_price(world, state.choice_share, cost[:, :, None] + forgone, rnd) / ref
     target = t["markup"][:, :, None] * best / np.sqrt(a)[:, :, None]
-    short = state.demand > 1.02 * state.served
+    short = _short(state)
     most = np.where(world.is_lab, 0.9, 1.0)
     can_serve = market.serving_capacity(
         world,
@@ -367,6 +369,12 @@ def _channels(world: World) -> list[tuple[int, int]]:
     """Every (lab, product company) pair: the product company may build on the lab's model."""
     return [(int(lab), int(c)) for lab in np.flatnonzero(world.is_lab)
             for c in np.flatnonzero(~world.is_lab)]
+
+
+def _short(state: State) -> np.ndarray:
+    """(R,C) whether a company's capacity bound last quarter: it was asked for more than
+    SHORT_OF_CAPACITY times what it served."""
+    return state.demand > SHORT_OF_CAPACITY * state.served
 
 
 def _defend(state: State, t: dict[str, np.ndarray], last: np.ndarray, markup: np.ndarray,
@@ -646,9 +654,10 @@ def _compute_and_training(
     train_n = _training_gpus(world, state, t, fleet_peak, serving_share, best, best_flops,
                              rounds_left, lab & can_buy & trains_again)
     buy_n = (serve_n + train_n) * lab * can_buy
-    short = state.demand > 1.02 * state.served
+    # a lab raises for GPUs when demand outgrows its fleet or a training fleet pays back
+    grows = _short(state) | (train_n > 0)
     means = cash + np.where(
-        short, raise_room(world, state) * np.minimum(t["gpu_appetite"], 1.0), 0.0
+        grows, raise_room(world, state) * np.minimum(t["gpu_appetite"], 1.0), 0.0
     )
     buy_n = np.minimum(buy_n, CAPEX_SHARE_OF_CASH * a * means / unit)
     buy = put_last(best, buy_n, state.gpus.shape[2])
@@ -657,7 +666,7 @@ def _compute_and_training(
     rows = Rows(could)  # a lab without a run that has the quarters left to train one
     total_b, active_b, tokens_t = _run_size(
         world,
-        rows.take(state.gpus) * rows.take(1.0 - serving_share)[:, None],
+        rows.take(state.gpus + rent) * rows.take(1.0 - serving_share)[:, None],
         rows.take(state.model_active),
         rows.take(state.staff[:, :, 1]),
         {k: rows.take(t[k]) for k in ("run_rounds", "overtrain", "moe")},
@@ -685,7 +694,8 @@ def _compute_and_training(
         cap = quick_rows.take(rows.put(np.where(starts, new_cap, 0.0)))
         need_new = _serving_need(world, state, np.maximum(run["active"], state.model_active))
         need_new = need_new * _release_lift(world, state, cap, quick_rows)
-        rent = rent + _rentals(world, state, np.where(quick, need_new - need_serving, 0.0), rnd)
+        rent = rent + _rentals(world, state, np.where(quick, need_new - need_serving, 0.0), rnd,
+                               np.maximum(run["active"], state.model_active))
         need_serving = np.where(quick, np.maximum(need_new, need_serving), need_serving)
         fleet = peak + compute.peak_flops(world, rent)
         serving_share = np.where(
@@ -738,7 +748,12 @@ def _training_gpus(world: World, state: State, t: dict[str, np.ndarray], fleet_p
     gain = np.maximum(doubled - now, 0.0)  # a doubling's capability points
     lift = _release_lift(world, state, on_sale + gain, rows, churn=1.0)
     selling = np.maximum(rounds_left - rows.take(t["run_rounds"]) - 1.0, 0.0) + RETURN_HORIZON
-    worth = rows.take(state.revenue * (lift - 1.0)) * selling * rows.take(t["gpu_appetite"])
+    # less what serving the doubled run's bigger model to more buyers costs a quarter more than
+    # the run's own, at cloud rates
+    serving = rows.take(state.served) * market.cloud_cost_per_m_tokens(
+        world, np.maximum(active_b, 1e-3), algo, state.round + 1)
+    gained = rows.take(state.revenue * (lift - 1.0)) - serving * (grow * rows.take(lift) - 1.0)
+    worth = gained * selling * rows.take(t["gpu_appetite"])
     hours = compute.owned_cost_per_gpu_hour(world)[rows.take(best)] * HOURS_PER_ROUND
     cost = hours * rounds_left / 1e6  # $M to own one for the rest of the game
     target = np.maximum(worth / (np.log(2.0) * cost), n)
@@ -811,7 +826,7 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
     R,C,G; R,C). It plans for the model it will sell: the one its
     run releases next quarter if the run can still finish with what serving leaves it (a bigger
     model serves fewer tokens per GPU), else the one it sells now. What its own fleet cannot serve
-    (without taking a finishing run's last FLOPs) it rents."""
+    (without taking the FLOPs of a run in progress) it rents."""
     now = _serving_need(world, state, state.model_active)
     share_now = np.clip(now / np.maximum(peak, 1.0), MIN_SERVING, 1.0)
     running = Rows(state.run_on)  # only a run in progress can finish
@@ -826,10 +841,10 @@ def _serving_plan(world: World, state: State, peak: np.ndarray,
         ending.take(a) for a in (state.run_total, state.run_active, state.run_tokens,
                                  state.run_tokens_eff, state.algo))), ending)
     need = np.where(finishing, bigger, now)
-    keep = np.where(finishing, peak * (1.0 - share_now), 0.0)  # the run's last FLOPs stay with it
-    rent = _rentals(world, state, need - (peak - keep), rnd)
-    fleet = peak + compute.peak_flops(world, rent)
-    return need, np.clip(need / np.maximum(fleet, 1.0), MIN_SERVING, 1.0), rent, selling
+    keep = np.where(state.run_on, peak * (1.0 - share_now), 0.0)  # the run's FLOPs stay with it
+    rent = _rentals(world, state, need - (peak - keep), rnd, selling)
+    fleet = np.maximum(peak + compute.peak_flops(world, rent), 1.0)
+    return need, np.clip(need / fleet, MIN_SERVING, 1.0 - keep / fleet), rent, selling
 
 
 def _release_lift(world: World, state: State, new_cap: np.ndarray, rows: Rows,
@@ -860,15 +875,22 @@ def _serving_need(world: World, state: State, active_b: np.ndarray) -> np.ndarra
     return SERVING_HEADROOM * tokens * per_token * world.is_lab[None, :]
 
 
-def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int) -> np.ndarray:
+def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int,
+             active_b: np.ndarray) -> np.ndarray:
     """GPUs a lab rents for the quarter (R,C,G) when even its whole owned fleet cannot serve what
     it plans to: bought GPUs arrive only after the delivery lag, rented ones now. It rents the
-    type with the most FLOPs per rental dollar that export controls let it have."""
+    type with the most FLOPs per rental dollar that export controls let it have, only where what
+    it earns a token (last quarter's revenue over tokens served) covers serving a token of its
+    model of `active_b` on rented GPUs (`market.cloud_cost_per_m_tokens`) with COST_FLOOR_MARKUP
+    to spare, and no more than RENTAL_SUPPLY_SHARE of that type's rental supply."""
     best, can_rent = _best_gpu(world, state, rnd, world.gpu_rent_musd_round)
     flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
-    wanted = np.ceil(np.maximum(missing_peak, 0.0) / flops) * can_rent
-    rent = put_last(best, wanted, state.gpus.shape[2])
-    return rent
+    earned = state.revenue / np.maximum(state.served, 1e-12)  # $M per trillion: $ per million
+    cloud = market.cloud_cost_per_m_tokens(world, np.maximum(active_b, 1e-3), state.algo, rnd)
+    pays = can_rent & (earned >= COST_FLOOR_MARKUP * cloud)
+    wanted = np.minimum(np.ceil(np.maximum(missing_peak, 0.0) / flops),
+                        np.floor(RENTAL_SUPPLY_SHARE * world.gpu_rental_supply[best])) * pays
+    return put_last(best, wanted, state.gpus.shape[2])
 
 
 __all__ = [
