@@ -516,7 +516,7 @@ def _no_idle_talent(world: World, state: State, staff_target: np.ndarray,
     out[:, :, :2] = np.minimum(staff_target[:, :, :2], most)
     # and the engineers that keep next quarter's demand served (a lab without them serves nothing)
     out[:, :, ENGINEERS] = np.maximum(out[:, :, ENGINEERS],
-                                      _engineers_to_serve(world, state, rnd + 1))
+                                      _engineers_to_serve(world, state, rnd))
     return out
 
 

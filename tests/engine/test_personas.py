@@ -384,6 +384,6 @@ def test_a_lab_hires_no_researchers_or_engineers_beyond_what_they_add(scenario_i
     labs = w.is_lab
     start = np.array([c.researchers for c in w.scenario.companies])
     assert (d.staff_target[:, labs, 0] <= np.maximum(full_research, start[labs]) * 1.0001 + 1).all()
-    serve = personas._engineers_to_serve(w, state, state.round + 2)
+    serve = personas._engineers_to_serve(w, state, state.round + 1)  # the quarter being decided
     most = np.maximum(np.maximum(w.scenario.talent.engineers_for_full_goodput, serve), state.staff[:, :, 1])
     assert (d.staff_target[:, labs, 1] <= most[:, labs] * 1.0001 + 1).all()
