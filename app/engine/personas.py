@@ -441,8 +441,7 @@ def _cost_per_m_tokens(world: World, state: State, rnd: int, vendor: np.ndarray,
     quarter); a product company's bill from `vendor` (the lab or open weights it will
     build on this quarter) and the engineers those tokens take (its capacity is its engineers);
     retrieval on top."""
-    own = market.cloud_cost_per_m_tokens(world, np.maximum(selling, 1e-3), state.algo, rnd)
-    return _offer_cost(world, state, rnd, vendor, own)
+    return _offer_cost(world, state, rnd, vendor, _cloud_cost(world, selling, state.algo, rnd))
 
 
 def _offer_cost(world: World, state: State, rnd: int, vendor: np.ndarray,
@@ -750,8 +749,7 @@ def _training_gpus(world: World, state: State, t: dict[str, np.ndarray], fleet_p
     selling = np.maximum(rounds_left - rows.take(t["run_rounds"]) - 1.0, 0.0) + RETURN_HORIZON
     # less what serving the doubled run's bigger model to more buyers costs a quarter more than
     # the run's own, at cloud rates
-    serving = rows.take(state.served) * market.cloud_cost_per_m_tokens(
-        world, np.maximum(active_b, 1e-3), algo, state.round + 1)
+    serving = rows.take(state.served) * _cloud_cost(world, active_b, algo, state.round + 1)
     gained = rows.take(state.revenue * (lift - 1.0)) - serving * (grow * rows.take(lift) - 1.0)
     worth = gained * selling * rows.take(t["gpu_appetite"])
     hours = compute.owned_cost_per_gpu_hour(world)[rows.take(best)] * HOURS_PER_ROUND
@@ -793,12 +791,16 @@ class Selling(NamedTuple):
 def _selling(world: World, state: State, rnd: int, expected: np.ndarray,
              most: np.ndarray) -> Selling:
     """What a lab expects to sell and the most it may sell (active parameters), with their costs
-    a token on cloud GPUs (`market.cloud_cost_per_m_tokens`), worked out once for the quarter."""
+    a token on cloud GPUs (`_cloud_cost`), worked out once for the quarter."""
+    return Selling(expected, most, _cloud_cost(world, expected, state.algo, rnd),
+                   _cloud_cost(world, most, state.algo, rnd))
 
-    def cloud(active: np.ndarray) -> np.ndarray:
-        return market.cloud_cost_per_m_tokens(world, np.maximum(active, 1e-3), state.algo, rnd)
 
-    return Selling(expected, most, cloud(expected), cloud(most))
+def _cloud_cost(world: World, active_b: np.ndarray, algo: np.ndarray, rnd: int) -> np.ndarray:
+    """What a million tokens of a lab's model of `active_b` billion active parameters cost to
+    serve on rented GPUs in round `rnd` ($, any shape): `market.cloud_cost_per_m_tokens`, for a
+    model of at least a million parameters."""
+    return market.cloud_cost_per_m_tokens(world, np.maximum(active_b, 1e-3), algo, rnd)
 
 
 def _run_size(world: World, train_gpus: np.ndarray, model_active: np.ndarray,
@@ -881,13 +883,12 @@ def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int,
     it plans to: bought GPUs arrive only after the delivery lag, rented ones now. It rents the
     type with the most FLOPs per rental dollar that export controls let it have, only where what
     it earns a token (last quarter's revenue over tokens served) covers serving a token of its
-    model of `active_b` on rented GPUs (`market.cloud_cost_per_m_tokens`) with COST_FLOOR_MARKUP
+    model of `active_b` on rented GPUs (`_cloud_cost`) with COST_FLOOR_MARKUP
     to spare, and no more than RENTAL_SUPPLY_SHARE of that type's rental supply."""
     best, can_rent = _best_gpu(world, state, rnd, world.gpu_rent_musd_round)
     flops = world.gpu_tflops[best] * 1e12 * SECONDS_PER_ROUND
     earned = state.revenue / np.maximum(state.served, 1e-12)  # $M per trillion: $ per million
-    cloud = market.cloud_cost_per_m_tokens(world, np.maximum(active_b, 1e-3), state.algo, rnd)
-    pays = can_rent & (earned >= COST_FLOOR_MARKUP * cloud)
+    pays = can_rent & (earned >= COST_FLOOR_MARKUP * _cloud_cost(world, active_b, state.algo, rnd))
     wanted = np.minimum(np.ceil(np.maximum(missing_peak, 0.0) / flops),
                         np.floor(RENTAL_SUPPLY_SHARE * world.gpu_rental_supply[best])) * pays
     return put_last(best, wanted, state.gpus.shape[2])
