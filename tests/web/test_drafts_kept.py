@@ -40,6 +40,9 @@ def a_student_deciding(browser: Browser, live_server: str) -> tuple[Page, Page]:
     code = set_up_game(console, live_server)
     ann = join(browser, live_server, code, "Ann", "Echo")
     ann.get_by_role("link", name="Decide round 1").click()
+    # the form's scripts must have loaded before a test takes the network away (a click does not wait)
+    ann.get_by_role("heading", name="Decide round 1").wait_for()
+    ann.wait_for_load_state("load")
     return console, ann
 
 
