@@ -477,8 +477,44 @@ def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
         retail - market.open_serving_cost(world, rnd), 0.0
     )
     bearable = np.minimum(competitive, market.api_price_limit(world, rnd))
-    return np.maximum(np.minimum(t["api_markup"] * cost, bearable),
-                      _api_cost_floor(world, state, rnd, selling))
+    # a saving is not passed on below the open models' limit price (`_fringe_price`), nor is the
+    # limit a reason to raise the price against the market (a wholesale price that rose to it drove
+    # product companies back and forth between labs every quarter)
+    last = state.api_price * (world.price_index(rnd) / world.price_index(max(rnd - 1, 1)))
+    fringe = _fringe_price(world, state, rnd)
+    held = np.where(last > 0, np.minimum(fringe, last), fringe)
+    asked = np.maximum(t["api_markup"] * cost, held)
+    return np.maximum(np.minimum(asked, bearable), _api_cost_floor(world, state, rnd, selling))
+
+
+def _fringe_price(world: World, state: State, rnd: int) -> np.ndarray:
+    """The wholesale price ($ per M tokens, R,C) at which a product company's token on the lab's
+    model is worth what one on open weights is: open weights served on rented GPUs plus the
+    engineers either takes, times the price ratio buyers pay for the lab's capability lead
+    (under the logit, exp(pull x lead / price sensitivity)), less the engineers. A lab whose
+    serving costs fall below the open models' does not pass the saving on below this limit
+    price (a dominant firm against a competitive fringe): its research and its better model earn
+    it a margin, not its customers."""
+    engineers = market.engineers_per_m_tokens(world, rnd)
+    worth = _lead_worth(world, np.maximum(state.model_cap - state.open_capability[:, None], 0.0))
+    return (market.open_serving_cost(world, rnd) + engineers) * worth - engineers
+
+
+def _lead_worth(world: World, lead: np.ndarray) -> np.ndarray:
+    """The price ratio buyers pay for `lead` capability points at the same share: the logit's
+    pull of capability over its push of price, exp(pull x lead / price sensitivity)."""
+    sens = float(np.average(world.seg_price_sens, weights=world.seg_volume))
+    return np.exp(_capability_pull(world) * lead / sens)
+
+
+def _wholesale_revenue(world: World, state: State) -> np.ndarray:
+    """(R,C) what each lab sold wholesale last quarter ($M): the tokens the product companies on
+    its model served, at its wholesale price."""
+    if world.all_labs:
+        return np.zeros(state.revenue.shape)
+    on = state.base[:, None, :] == np.arange(state.base.shape[1])[None, :, None]  # (R,lab,C)
+    tokens = (on * state.served[:, None, :]).sum(axis=-1)
+    return tokens * state.api_price
 
 
 def _api_cost_floor(world: World, state: State, rnd: int, selling: Selling) -> np.ndarray:
@@ -751,6 +787,8 @@ def _training_gpus(world: World, state: State, t: dict[str, np.ndarray], fleet_p
     # the run's own, at cloud rates
     serving = rows.take(state.served) * _cloud_cost(world, active_b, algo, state.round + 1)
     gained = rows.take(state.revenue * (lift - 1.0)) - serving * (grow * rows.take(lift) - 1.0)
+    # and its wholesale customers pay the limit price of a better model (`_fringe_price`)
+    gained += rows.take(_wholesale_revenue(world, state)) * (_lead_worth(world, gain) - 1.0)
     worth = gained * selling * rows.take(t["gpu_appetite"])
     hours = compute.owned_cost_per_gpu_hour(world)[rows.take(best)] * HOURS_PER_ROUND
     cost = hours * rounds_left / 1e6  # $M to own one for the rest of the game

@@ -387,3 +387,44 @@ def test_a_lab_hires_no_researchers_or_engineers_beyond_what_they_add(scenario_i
     serve = personas._engineers_to_serve(w, state, state.round + 1)  # the quarter being decided
     most = np.maximum(np.maximum(w.scenario.talent.engineers_for_full_goodput, serve), state.staff[:, :, 1])
     assert (d.staff_target[:, labs, 1] <= most[:, labs] * 1.0001 + 1).all()
+
+
+def test_a_vendor_keeps_its_research_savings_down_to_the_open_models_limit_price() -> None:
+    """Issue 9 (product-builders' talent moat): product-builders' vendor priced wholesale at a markup on its own
+    serving cost, so research that cut the cost cut its price, and halving its researchers raised its score 32
+    points. A lab whose model leads the open ones now holds its wholesale price at the open models' limit price
+    (what a product company's token is worth on open weights, times what buyers pay for the lead): over a game it
+    never sells below what open weights cost to serve, and a lab that serves four times as cheaply asks no less."""
+    w = world("product-builders")
+    vendor = int(np.flatnonzero(w.is_lab)[0])
+    seats, bold = scenario_seats(w), np.full(w.n_companies, personas.DEFAULT_AGGRESSIVENESS)
+    state, previous = initial_state(w, run_seeds(SEED, 20)), None
+    for rnd in range(1, w.scenario.rounds + 1):
+        d = personas.decide(w, state, seats, bold, previous)
+        leads = state.model_cap[:, vendor] > state.open_capability
+        open_cost = market.open_serving_cost(w, rnd)
+        assert (d.api_price[leads, vendor] >= open_cost * (1 - 1e-9)).all(), f"round {rnd}"
+        if rnd == 4:
+            cheaper = personas.decide(w, state.replace(algo=state.algo * 4.0), seats, bold, previous)
+            assert (cheaper.api_price[:, vendor] >= d.api_price[:, vendor] * (1 - 1e-9)).mean() >= 0.9
+        state, _ = step(w, state, d)
+        previous = d
+
+
+def test_the_limit_price_rises_with_the_models_lead_and_never_raises_a_price_by_itself() -> None:
+    """The limit price grows with the lead over the open models as the logit prices capability; a vendor whose
+    markup on cost is below last quarter's price keeps last quarter's price (against the market) at most."""
+    w = world("product-builders")
+    state, _ = persona_game(w, 2, SEED, runs=10)
+    lower = personas._fringe_price(w, state, 3)
+    higher = personas._fringe_price(w, state.replace(model_cap=state.model_cap + 10.0), 3)
+    lab = w.is_lab
+    assert (higher[:, lab] > lower[:, lab]).all()
+    seats = scenario_seats(w)
+    t = personas._trait_arrays(w, seats, state)
+    cheap = state.replace(api_price=np.where(lab, 1e-3, 0.0))  # last quarter's price far below the limit
+    selling = personas._selling(w, cheap, 3, cheap.model_active, cheap.model_active)
+    asked = personas._api_price(w, cheap, t, 3, selling)[:, lab]
+    kept = np.maximum(t["api_markup"][:, lab] * selling.cost[:, lab], 1e-3 * w.price_index(3) / w.price_index(2))
+    floor = personas._api_cost_floor(w, cheap, 3, selling)[:, lab]
+    assert (asked <= np.maximum(kept, floor) * (1 + 1e-9)).all()
