@@ -464,10 +464,13 @@ def _offer_cost(world: World, state: State, rnd: int, vendor: np.ndarray,
 def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
                selling: Selling) -> np.ndarray:
     """Wholesale price: the persona's markup on what serving a token of the model it expects to
-    sell this quarter costs the lab, unless the
-    market will not bear it: no more than a product company selling at the market's reference
-    price can pay and still expect more profit on the lab's model than on open weights, within
-    the scenario's limit; never below the cost floor. It reads the reference, not the product
+    sell this quarter costs the lab, but no lower than the open models' limit price
+    (`_fringe_price`) or last quarter's price against the market, whichever is lower: a saving
+    is kept as margin, not passed on below what the product companies' alternative is worth
+    (halving product-builders' vendor's researchers raised its score 32 points when it was). No
+    more than the market will bear: a product company selling at the market's reference price
+    must still expect more profit on the lab's model than on open weights, within the
+    scenario's limit; never below the cost floor. It reads the reference, not the product
     companies' own prices, which follow the wholesale price (reading them would spiral both
     down)."""
     cost = selling.cost
@@ -477,9 +480,8 @@ def _api_price(world: World, state: State, t: dict[str, np.ndarray], rnd: int,
         retail - market.open_serving_cost(world, rnd), 0.0
     )
     bearable = np.minimum(competitive, market.api_price_limit(world, rnd))
-    # a saving is not passed on below the open models' limit price (`_fringe_price`), nor is the
-    # limit a reason to raise the price against the market (a wholesale price that rose to it drove
-    # product companies back and forth between labs every quarter)
+    # the limit is no reason to raise the price against the market: a wholesale price that rose
+    # to it drove product companies back and forth between labs every quarter
     last = state.api_price * (world.price_index(rnd) / world.price_index(max(rnd - 1, 1)))
     fringe = _fringe_price(world, state, rnd)
     held = np.where(last > 0, np.minimum(fringe, last), fringe)
