@@ -238,8 +238,10 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
                                     runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
-    new_cap = training.finished_capability(world, runs["run_total"], runs["run_active"],
-                                           runs["run_tokens"], runs["run_tokens_eff"], team.algo)
+    finished = Rows(progress.completed)  # only a completed run's model is rated
+    new_cap = finished.apply(lambda *run: training.finished_capability(world, *run),
+                             runs["run_total"], runs["run_active"], runs["run_tokens"],
+                             runs["run_tokens_eff"], team.algo)
     ready = finish_runs(state, runs, progress.completed, new_cap)
     released = training.released(ready["ready_on"], ready["ready_cap"], state.model_cap, d.hold)
     model = {
