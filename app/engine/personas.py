@@ -126,9 +126,10 @@ _TABLE = np.array(
 
 
 def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
-    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites. Every
-    array is laid out in full (not broadcast: arithmetic with a broadcast one is several times
-    slower), worked out once for a game's (or a batch of games') seeds and read-only."""
+    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites, and
+    the traits that weigh prices per segment (R,C,S: `markup_by_segment`, `match_by_segment`).
+    Every array is laid out in full (not broadcast: arithmetic with a broadcast one is several
+    times slower), worked out once for a game's (or a batch of games') seeds and read-only."""
 
     def build() -> dict[str, np.ndarray]:
         full = np.tile(_TABLE[seats].T[:, None, :], (1, state.runs, 1))  # (F,R,C)
@@ -138,6 +139,8 @@ def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np
         )
         for name in ("hiring", "gpu_appetite", "sft_share", "marketing_share"):
             out[name] = out[name] * wobble
+        for name in ("markup", "match"):
+            out[f"{name}_by_segment"] = np.repeat(out[name][:, :, None], world.n_segments, axis=2)
         for a in out.values():
             a.setflags(write=False)
         return out
@@ -311,7 +314,7 @@ def _prices(
     forgone = _forgone_wholesale(world, state, rnd, api_price, vendor, selling)
     ref = world.reference_prices(rnd, state.runs)  # (R,C,S) laid out in full
     best = best_response_price(world, state.choice_share, cost[:, :, None] + forgone, rnd) / ref
-    target = t["markup"][:, :, None] * best / np.sqrt(a)[:, :, None]
+    target = t["markup_by_segment"] * best / np.sqrt(a)[:, :, None]
     short = _short(state)
     most = np.where(world.is_lab, 0.9, 1.0)
     can_serve = market.serving_capacity(
@@ -387,7 +390,7 @@ def _defend(state: State, t: dict[str, np.ndarray], last: np.ndarray, markup: np
     cap = market.base_of(state.base, state.model_cap, state.open_capability)
     lowest = _lowest_rival(cap, last)  # cheapest like-for-like rival in each segment
     gap = np.maximum(markup - np.maximum(lowest, DEFENCE_FLOOR * target), 0.0)
-    return markup - t["match"][:, :, None] * gap
+    return markup - t["match_by_segment"] * gap
 
 
 def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: int) -> np.ndarray:
