@@ -316,7 +316,7 @@ def _prices(
     best = best_response_price(world, state.choice_share, cost[:, :, None] + forgone, rnd) / ref
     target = t["markup_by_segment"] * best / np.sqrt(a)[:, :, None]
     short = _short(state)
-    most = np.where(world.is_lab, 0.9, 1.0)
+    most = np.where(world.layout(state.runs).lab, 0.9, 1.0)
     can_serve = market.serving_capacity(
         world,
         compute.peak_flops(world, state.gpus) * most,
@@ -324,7 +324,7 @@ def _prices(
         state.model_active,
         state.model_total,
         state.algo,
-        world.is_lab[None, :],
+        world.layout(state.runs).lab,
         market.engineer_capacity(world, state.staff[:, :, ENGINEERS], rnd),
     )
     idle = ~state.run_on & (state.demand < 0.5 * can_serve)  # a training lab's spare GPUs train
@@ -364,7 +364,7 @@ def _forgone_wholesale(world: World, state: State, rnd: int, api_price: np.ndarr
     for lab, c in channels:
         theirs[:, lab] += (vendor[:, c] == lab)[:, None] * state.choice_share[:, c]
     diversion = np.clip(theirs / np.maximum(1.0 - state.choice_share, 1e-9), 0.0, 1.0)
-    margin = np.maximum(api_price - selling.cost, 0.0) * world.is_lab[None, :]
+    margin = np.maximum(api_price - selling.cost, 0.0) * world.layout(state.runs).lab
     return margin[:, :, None] * diversion
 
 
@@ -460,7 +460,7 @@ def _offer_cost(world: World, state: State, rnd: int, vendor: np.ndarray,
         market.base_of(vendor, state.api_price, state.open_capability),
     )
     engineers = market.engineers_per_m_tokens(world, rnd)
-    per_token = np.where(world.is_lab[None, :], own, bill + engineers)
+    per_token = np.where(world.layout(state.runs).lab, own, bill + engineers)
     return per_token + state.rag * rag
 
 
@@ -577,7 +577,7 @@ def _product_engineers(
     demand, a creative-tools company ended with twice the engineers its buyers needed.)"""
     needed = _engineers_to_serve(world, state, rnd)
     kept = ENGINEERS_KEPT * state.staff[:, :, ENGINEERS]
-    return np.where(world.is_lab[None, :], engineers, np.maximum(needed, kept))
+    return np.where(world.layout(state.runs).lab, engineers, np.maximum(needed, kept))
 
 
 def _capability_pull(world: World) -> float:
@@ -917,7 +917,7 @@ def _serving_need(world: World, state: State, active_b: np.ndarray) -> np.ndarra
     per_token = 2.0 * np.maximum(active_b, 1e-3) * 1e9 / cc.serving_utilisation / state.algo
     growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
     tokens = np.maximum(state.demand, state.served) * 1e12 * growth
-    return SERVING_HEADROOM * tokens * per_token * world.is_lab[None, :]
+    return SERVING_HEADROOM * tokens * per_token * world.layout(state.runs).lab
 
 
 def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int,
