@@ -174,7 +174,6 @@ def plan(
     means."""
     t = _trait_arrays(world, seats, state)
     a = 0.5 + np.broadcast_to(aggressiveness, (state.runs, seats.size))  # 0.5 .. 1.5
-    base = standing_decisions(world, state)
     rnd = state.round + 1
     lab = world.layout(state.runs).lab  # laid out in full: cheaper to combine with (R,C)
     serving_share, buy, rent, run, data_buy, selling = _compute_and_training(world, state, t, a,
@@ -205,10 +204,12 @@ def plan(
     staff_target = _no_idle_talent(world, state, staff_target, rnd)
     staff_target[:, :, 1] = _product_engineers(world, state, staff_target[:, :, 1], rnd)
     staff_target[:, :, SAFETY_STAFF] = _safety_staff(world, state, staff_target, safety_gap)
-    return base.replace(
+    return standing_decisions(  # what the plan leaves out stands
+        world,
+        state,
         buy=buy,
         rent=rent,
-        serving_share=np.where(lab, serving_share, base.serving_share),
+        serving_share=np.where(lab, serving_share, world.scenario.compute.default_serving_share),
         staff_target=staff_target,
         pay=t["pay"] * np.ones_like(a),
         data_buy=data_buy,
