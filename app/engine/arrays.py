@@ -82,6 +82,17 @@ def cumsum_last(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def cumsum_first(a: np.ndarray) -> np.ndarray:
+    """Running sum over the first axis (np.add.accumulate(a, axis=0): the same additions in the
+    same order), a slice at a time: many times faster over a short first axis."""
+    out = np.empty(a.shape, np.result_type(a, 0.0))
+    if a.shape[0]:
+        out[0] = a[0]
+    for i in range(1, a.shape[0]):
+        np.add(out[i - 1], a[i], out=out[i])
+    return out
+
+
 def max_last(a: np.ndarray) -> np.ndarray:
     """Maximum over the last axis, a slice at a time."""
     out = a[..., 0].copy()

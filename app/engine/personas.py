@@ -126,9 +126,10 @@ _TABLE = np.array(
 
 
 def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np.ndarray]:
-    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites. Every
-    array is laid out in full (not broadcast: arithmetic with a broadcast one is several times
-    slower), worked out once for a game's (or a batch of games') seeds and read-only."""
+    """(R,C) trait values for each seat's persona, with a per-game style wobble on appetites, and
+    the traits that weigh prices per segment (R,C,S: `markup_by_segment`, `match_by_segment`).
+    Every array is laid out in full (not broadcast: arithmetic with a broadcast one is several
+    times slower), worked out once for a game's (or a batch of games') seeds and read-only."""
 
     def build() -> dict[str, np.ndarray]:
         full = np.tile(_TABLE[seats].T[:, None, :], (1, state.runs, 1))  # (F,R,C)
@@ -138,6 +139,8 @@ def _trait_arrays(world: World, seats: np.ndarray, state: State) -> dict[str, np
         )
         for name in ("hiring", "gpu_appetite", "sft_share", "marketing_share"):
             out[name] = out[name] * wobble
+        for name in ("markup", "match"):
+            out[f"{name}_by_segment"] = np.repeat(out[name][:, :, None], world.n_segments, axis=2)
         for a in out.values():
             a.setflags(write=False)
         return out
@@ -171,7 +174,6 @@ def plan(
     means."""
     t = _trait_arrays(world, seats, state)
     a = 0.5 + np.broadcast_to(aggressiveness, (state.runs, seats.size))  # 0.5 .. 1.5
-    base = standing_decisions(world, state)
     rnd = state.round + 1
     lab = world.layout(state.runs).lab  # laid out in full: cheaper to combine with (R,C)
     serving_share, buy, rent, run, data_buy, selling = _compute_and_training(world, state, t, a,
@@ -202,10 +204,12 @@ def plan(
     staff_target = _no_idle_talent(world, state, staff_target, rnd)
     staff_target[:, :, 1] = _product_engineers(world, state, staff_target[:, :, 1], rnd)
     staff_target[:, :, SAFETY_STAFF] = _safety_staff(world, state, staff_target, safety_gap)
-    return base.replace(
+    return standing_decisions(  # what the plan leaves out stands
+        world,
+        state,
         buy=buy,
         rent=rent,
-        serving_share=np.where(lab, serving_share, base.serving_share),
+        serving_share=np.where(lab, serving_share, world.scenario.compute.default_serving_share),
         staff_target=staff_target,
         pay=t["pay"] * np.ones_like(a),
         data_buy=data_buy,
@@ -311,9 +315,9 @@ def _prices(
     forgone = _forgone_wholesale(world, state, rnd, api_price, vendor, selling)
     ref = world.reference_prices(rnd, state.runs)  # (R,C,S) laid out in full
     best = best_response_price(world, state.choice_share, cost[:, :, None] + forgone, rnd) / ref
-    target = t["markup"][:, :, None] * best / np.sqrt(a)[:, :, None]
+    target = t["markup_by_segment"] * best / np.sqrt(a)[:, :, None]
     short = _short(state)
-    most = np.where(world.is_lab, 0.9, 1.0)
+    most = np.where(world.layout(state.runs).lab, 0.9, 1.0)
     can_serve = market.serving_capacity(
         world,
         compute.peak_flops(world, state.gpus) * most,
@@ -321,7 +325,7 @@ def _prices(
         state.model_active,
         state.model_total,
         state.algo,
-        world.is_lab[None, :],
+        world.layout(state.runs).lab,
         market.engineer_capacity(world, state.staff[:, :, ENGINEERS], rnd),
     )
     idle = ~state.run_on & (state.demand < 0.5 * can_serve)  # a training lab's spare GPUs train
@@ -361,7 +365,7 @@ def _forgone_wholesale(world: World, state: State, rnd: int, api_price: np.ndarr
     for lab, c in channels:
         theirs[:, lab] += (vendor[:, c] == lab)[:, None] * state.choice_share[:, c]
     diversion = np.clip(theirs / np.maximum(1.0 - state.choice_share, 1e-9), 0.0, 1.0)
-    margin = np.maximum(api_price - selling.cost, 0.0) * world.is_lab[None, :]
+    margin = np.maximum(api_price - selling.cost, 0.0) * world.layout(state.runs).lab
     return margin[:, :, None] * diversion
 
 
@@ -387,7 +391,7 @@ def _defend(state: State, t: dict[str, np.ndarray], last: np.ndarray, markup: np
     cap = market.base_of(state.base, state.model_cap, state.open_capability)
     lowest = _lowest_rival(cap, last)  # cheapest like-for-like rival in each segment
     gap = np.maximum(markup - np.maximum(lowest, DEFENCE_FLOOR * target), 0.0)
-    return markup - t["match"][:, :, None] * gap
+    return markup - t["match_by_segment"] * gap
 
 
 def best_response_price(world: World, share: np.ndarray, cost: np.ndarray, rnd: int) -> np.ndarray:
@@ -457,7 +461,7 @@ def _offer_cost(world: World, state: State, rnd: int, vendor: np.ndarray,
         market.base_of(vendor, state.api_price, state.open_capability),
     )
     engineers = market.engineers_per_m_tokens(world, rnd)
-    per_token = np.where(world.is_lab[None, :], own, bill + engineers)
+    per_token = np.where(world.layout(state.runs).lab, own, bill + engineers)
     return per_token + state.rag * rag
 
 
@@ -574,7 +578,7 @@ def _product_engineers(
     demand, a creative-tools company ended with twice the engineers its buyers needed.)"""
     needed = _engineers_to_serve(world, state, rnd)
     kept = ENGINEERS_KEPT * state.staff[:, :, ENGINEERS]
-    return np.where(world.is_lab[None, :], engineers, np.maximum(needed, kept))
+    return np.where(world.layout(state.runs).lab, engineers, np.maximum(needed, kept))
 
 
 def _capability_pull(world: World) -> float:
@@ -914,7 +918,7 @@ def _serving_need(world: World, state: State, active_b: np.ndarray) -> np.ndarra
     per_token = 2.0 * np.maximum(active_b, 1e-3) * 1e9 / cc.serving_utilisation / state.algo
     growth = 1.0 + float(np.average(world.seg_growth, weights=world.seg_volume))
     tokens = np.maximum(state.demand, state.served) * 1e12 * growth
-    return SERVING_HEADROOM * tokens * per_token * world.is_lab[None, :]
+    return SERVING_HEADROOM * tokens * per_token * world.layout(state.runs).lab
 
 
 def _rentals(world: World, state: State, missing_peak: np.ndarray, rnd: int,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from app.engine import scaling
@@ -229,35 +231,40 @@ def initial_state(world: World, seeds: np.ndarray) -> State:
     return State(round=0, seeds=np.asarray(seeds, dtype=np.uint64), **tiled)
 
 
-def standing_decisions(world: World, state: State) -> DecisionArrays:
+def standing_decisions(world: World, state: State, **planned: np.ndarray) -> DecisionArrays:
     """The decision of a company that has never decided: keep staff and prices, spend nothing
-    new."""
+    new. A field given in `planned` (a persona's plan) takes the standing one's place, which is
+    then not built."""
     R, C, G, S = state.runs, world.n_companies, world.n_gpus, world.n_segments
     z = np.zeros((R, C))
-    return DecisionArrays(
-        raise_equity=z,
-        borrow=z,
-        repay=z,
-        buy=np.zeros((R, C, G)),
-        rent=np.zeros((R, C, G)),
-        serving_share=np.full((R, C), world.scenario.compute.default_serving_share),
-        staff_target=state.staff.copy(),
-        pay=np.ones((R, C)),
-        data_buy=np.zeros((R, C, 3)),
-        start_run=np.zeros((R, C), bool),
-        run_total=z,
-        run_active=z,
-        run_tokens=z,
-        cancel_run=np.zeros((R, C), bool),
-        hold=np.zeros((R, C), bool),
-        sft=np.zeros((R, C, S)),
-        safety=z,
-        rag=z,
-        price=state.prices.copy(),
-        api_price=state.api_price.copy(),
-        marketing=z,
-        base=state.base.copy(),
-    )
+    standing: dict[str, Callable[[], np.ndarray]] = {
+        "raise_equity": lambda: z,
+        "borrow": lambda: z,
+        "repay": lambda: z,
+        "buy": lambda: np.zeros((R, C, G)),
+        "rent": lambda: np.zeros((R, C, G)),
+        "serving_share": lambda: np.full((R, C), world.scenario.compute.default_serving_share),
+        "staff_target": lambda: state.staff.copy(),
+        "pay": lambda: np.ones((R, C)),
+        "data_buy": lambda: np.zeros((R, C, 3)),
+        "start_run": lambda: np.zeros((R, C), bool),
+        "run_total": lambda: z,
+        "run_active": lambda: z,
+        "run_tokens": lambda: z,
+        "cancel_run": lambda: np.zeros((R, C), bool),
+        "hold": lambda: np.zeros((R, C), bool),
+        "sft": lambda: np.zeros((R, C, S)),
+        "safety": lambda: z,
+        "rag": lambda: z,
+        "price": lambda: state.prices.copy(),
+        "api_price": lambda: state.api_price.copy(),
+        "marketing": lambda: z,
+        "base": lambda: state.base.copy(),
+    }
+    if set(planned) - set(standing):
+        raise TypeError(f"not decision fields: {sorted(set(planned) - set(standing))}")
+    return DecisionArrays(**{name: planned[name] if name in planned else build()
+                             for name, build in standing.items()})
 
 
 def carried_on(previous: DecisionArrays) -> DecisionArrays:

@@ -119,7 +119,8 @@ def step(world: World, state: State, d: DecisionArrays,
     value = finance.valuation(
         world,
         finance.enterprise_value(world, revenue, state.revenue, books.net_income,
-                                 sales.offers.capability, brand, world.is_lab[None, :], margin),
+                                 sales.offers.capability, brand, world.layout(state.runs).lab,
+                                 margin),
         finance.enterprise_of(state.valuation, state.cash, state.debt, state.ppe),
         books.cash, books.debt, gpus_book, inc.severity)
     totals = tally(state, revenue, sales, books, inc, finance.revenue_quality(margin))
@@ -238,8 +239,10 @@ def train(world: World, state: State, d: DecisionArrays, held: np.ndarray,
     progress = training.advance_run(world, runs["run_on"], runs["run_flops_needed"],
                                     runs["run_flops_done"], pace, team.engineers,
                                     state.seeds, rnd)
-    new_cap = training.finished_capability(world, runs["run_total"], runs["run_active"],
-                                           runs["run_tokens"], runs["run_tokens_eff"], team.algo)
+    finished = Rows(progress.completed)  # only a completed run's model is rated
+    new_cap = finished.apply(lambda *run: training.finished_capability(world, *run),
+                             runs["run_total"], runs["run_active"], runs["run_tokens"],
+                             runs["run_tokens_eff"], team.algo)
     ready = finish_runs(state, runs, progress.completed, new_cap)
     released = training.released(ready["ready_on"], ready["ready_cap"], state.model_cap, d.hold)
     model = {
@@ -275,7 +278,7 @@ def start_runs(world: World, state: State, d: DecisionArrays, held: np.ndarray,
                rnd: int) -> dict[str, np.ndarray]:
     """Cancel runs asked to stop; start requested runs at labs with none in progress."""
     on = state.run_on & ~d.cancel_run
-    start = d.start_run & ~on & world.is_lab[None, :]
+    start = d.start_run & ~on & world.layout(state.runs).lab
     starting = Rows(start)  # the runs that start: their plan replaces the old run's
     total, active, tokens = (starting.take(a) for a in (d.run_total, d.run_active, d.run_tokens))
     needed, tokens_eff = training.plan_run(world, total, active, tokens, starting.take(held))
@@ -340,7 +343,7 @@ def serve_market(world: World, state: State, d: DecisionArrays, fleet: Fleet,
     serving_memory = compute.memory_gb(world, fleet.in_use) * split.serving
     capacity = market.serving_capacity(world, split.serving_peak, serving_memory,
                                        trained.model["model_active"], trained.model["model_total"],
-                                       team.algo, world.is_lab[None, :],
+                                       team.algo, world.layout(state.runs).lab,
                                        market.engineer_capacity(world, team.engineers, rnd))
     demand, served = market.serve(installed, volume, capacity)
     share = served / np.maximum(volume[:, None, :], 1e-12)

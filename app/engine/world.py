@@ -57,9 +57,15 @@ class Layout:
         R, C, S = runs, world.n_companies, world.n_segments
         self.runs = runs
         self.lab = _full(world.is_lab, (R, C))  # (R,C) bool
+        m = world.scenario.market  # what an engineer ships and supports (market.engineer_capacity)
+        self.tokens_per_engineer = _full(np.where(world.is_lab, m.lab_t_tokens_per_engineer,
+                                                  m.product_t_tokens_per_engineer), (R, C))
         self.seg_price_sens = _full(world.seg_price_sens, (R, C, S))
         self.seg_stay = _full(1.0 - world.seg_churn, (R, C, S))  # installed buyers who stay
         self.seg_ref_price = _full(world.seg_ref_price, (R, C, S))
+        span = world.score_high - world.score_low  # (C,8): each company's scorecard ranges
+        self.score_low = [_full(low, (R, C)) for low in world.score_low.T]  # (R,C) a metric
+        self.score_span = [_full(width, (R, C)) for width in span.T]
         self._kept: dict[Any, Any] = {}
 
     def keep(self, key: Any, build: Callable[[], Any]) -> Any:

@@ -125,7 +125,7 @@ def split_fleet(
     """Labs serve customers with their chosen share of the fleet; synthetic data is generated with
     what is left (as far as it goes), and pre-training gets the rest."""
     sc = world.scenario
-    serving = np.where(world.is_lab[None, :], serving_share, 0.0)
+    serving = np.where(world.layout(peak.shape[0]).lab, serving_share, 0.0)
     serving_peak = peak * serving
     training_peak = peak - serving_peak
     synth_flops = 1e12 * sc.data.synthetic_flops_per_token

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.engine import scaling
-from app.engine.arrays import along, sum_companies, sum_last
+from app.engine.arrays import along, cumsum_first, sum_companies, sum_last
 from app.engine.world import World
 
 SCRAPED, LICENSED, SYNTHETIC, PROPRIETARY = 0, 1, 2, 3
@@ -87,7 +87,7 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
     order = np.argsort(-world.data_quality, kind="stable")
     q = world.data_quality[order].reshape(-1, *[1] * (held.ndim - 1))
     u = np.take(np.moveaxis(held, -1, 0), order, axis=0)  # (K,...) the best kinds first
-    best_u = np.add.accumulate(u, axis=0)  # tokens in the best k kinds
+    best_u = cumsum_first(u)  # tokens in the best k kinds
     d = np.asarray(tokens)
     read = np.minimum(np.maximum(d - best_u + u, 0.0), u)
     read_once = read[0] * q[0]
@@ -95,7 +95,7 @@ def learned_tokens(world: World, held: np.ndarray, tokens: np.ndarray) -> np.nda
         read_once += read[k] * q[k]
     unique = np.maximum(best_u, 1e-9)
     passes = np.minimum(d, world.scenario.data.max_epochs * unique)
-    worth = np.add.accumulate(u * q, axis=0)
+    worth = cumsum_first(u * q)
     worth *= scaling.effective_tokens(passes, unique, world.scenario.scaling) / unique
     return np.maximum(read_once, along(np.maximum, worth, 0, d.size))
 

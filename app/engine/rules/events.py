@@ -63,18 +63,20 @@ def advance_events(
 
 
 def _by_kind(world: World, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Total magnitude of the masked events of each kind (R,)."""
-    onehot = world.event_kind[:, None] == np.arange(len(EVENT_KINDS))[None, :]
-    sums = (
-        (mask * world.event_magnitude) @ onehot
-        if mask.shape[1]
-        else np.zeros((mask.shape[0], len(EVENT_KINDS)))
-    )
-    return {k: sums[:, i] for i, k in enumerate(EVENT_KINDS)}
+    """Total magnitude of the masked events (R,E bool) of each kind (R,), event after event in
+    the scenario's order (a product with a one-hot matrix would add the same numbers, on BLAS
+    threads that wait on each other)."""
+    totals: dict[str, np.ndarray] = {}
+    for i, kind in enumerate(EVENT_KINDS):
+        total = np.zeros(mask.shape[0])
+        for e in np.flatnonzero(world.event_kind == i):
+            total += mask[:, e] * world.event_magnitude[e]
+        totals[kind] = total
+    return totals
 
 
 def _conditions(world: World, started: np.ndarray, active: np.ndarray) -> Conditions:
-    on, new = _by_kind(world, active.astype(float)), _by_kind(world, started.astype(float))
+    on, new = _by_kind(world, active), _by_kind(world, started)
     return Conditions(
         started=started,
         active=active,

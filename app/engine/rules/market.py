@@ -305,9 +305,7 @@ def engineer_capacity(world: World, engineers: np.ndarray, rnd: int) -> np.ndarr
     """Trillions of tokens a quarter each company's engineers can ship and support (R,C): a
     product company's integration and customer work (`product_capacity`), a lab's inference and
     API teams (`market.lab_t_tokens_per_engineer`)."""
-    m = world.scenario.market
-    per_engineer = np.where(world.is_lab, m.lab_t_tokens_per_engineer,
-                            m.product_t_tokens_per_engineer)
+    per_engineer = world.layout(engineers.shape[0]).tokens_per_engineer  # laid out in full
     return engineers * per_engineer / world.price_index(rnd)
 
 

@@ -84,9 +84,10 @@ def scorecard(world: World,
     metrics (R,C,8), or a list of the eight (R,C) arrays."""
     columns = list(metrics) if isinstance(metrics, list) else [
         metrics[..., k] for k in range(len(METRICS))]
-    lo, span = world.score_low, world.score_high - world.score_low  # (C,8): the company's ranges
+    layout = world.layout(columns[0].shape[0])  # the company's ranges, laid out in full
+    lo, span = layout.score_low, layout.score_span
     w = np.array([getattr(world.scenario.scoring, m) for m in METRICS])
-    scaled = [np.clip((columns[k] - lo[:, k]) / span[:, k], 0.0, 1.0) for k in range(len(METRICS))]
+    scaled = [np.clip((columns[k] - lo[k]) / span[k], 0.0, 1.0) for k in range(len(METRICS))]
     total = scaled[0] * w[0]
     for k in range(1, len(METRICS)):
         total += scaled[k] * w[k]
