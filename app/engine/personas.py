@@ -516,11 +516,7 @@ def _lead_worth(world: World, lead: np.ndarray) -> np.ndarray:
 def _wholesale_revenue(world: World, state: State) -> np.ndarray:
     """(R,C) what each lab sold wholesale last quarter ($M): the tokens the product companies on
     its model served, at its wholesale price."""
-    if world.all_labs:
-        return np.zeros(state.revenue.shape)
-    on = state.base[:, None, :] == np.arange(state.base.shape[1])[None, :, None]  # (R,lab,C)
-    tokens = (on * state.served[:, None, :]).sum(axis=-1)
-    return tokens * state.api_price
+    return market.sold_through(world, state.base, state.served) * state.api_price
 
 
 def _api_cost_floor(world: World, state: State, rnd: int, selling: Selling) -> np.ndarray:

@@ -439,6 +439,17 @@ class ApiMarket:
     own_tokens: np.ndarray  # of which served on the lab's own spare serving capacity
 
 
+def sold_through(world: World, base: np.ndarray, per_buyer: np.ndarray) -> np.ndarray:
+    """(R,C) for each lab, the sum of `per_buyer` (R,C: tokens, fees) over the product companies
+    building on its model (`base`); 0 for the rest."""
+    out = np.zeros_like(per_buyer)
+    for buyer in np.flatnonzero((base >= 0).any(axis=0)):
+        vendor = base[:, buyer]
+        for lab in np.flatnonzero(world.is_lab):
+            out[:, lab] += np.where(vendor == lab, per_buyer[:, buyer], 0.0)
+    return out
+
+
 def api_market(
     world: World,
     base: np.ndarray,
@@ -454,16 +465,12 @@ def api_market(
     capacity for the rest."""
     api_price = np.minimum(api_price, api_price_limit(world, rnd))
     open_cost = np.where(base == OPEN_MODEL, tokens * open_serving_cost(world, rnd), 0.0)
-    fees, revenue, api_tokens = np.zeros_like(tokens), np.zeros_like(tokens), np.zeros_like(tokens)
+    fees = np.zeros_like(tokens)
     for buyer in np.flatnonzero((base >= 0).any(axis=0)):
         vendor = base[:, buyer]
-        on_lab = vendor >= 0
         price = np.take_along_axis(api_price, np.maximum(vendor, 0)[:, None], axis=1)[:, 0]
-        fees[:, buyer] = np.where(on_lab, tokens[:, buyer] * price, 0.0)
-        for lab in np.flatnonzero(world.is_lab):
-            mine = vendor == lab
-            revenue[:, lab] += np.where(mine, fees[:, buyer], 0.0)
-            api_tokens[:, lab] += np.where(mine, tokens[:, buyer], 0.0)
+        fees[:, buyer] = np.where(vendor >= 0, tokens[:, buyer] * price, 0.0)
+    revenue, api_tokens = sold_through(world, base, fees), sold_through(world, base, tokens)
     own = np.minimum(api_tokens, np.maximum(spare_capacity, 0.0))
     unit = cloud_cost_per_m_tokens(world, model_active, algo, rnd)
     return ApiMarket(
